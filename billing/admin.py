@@ -1,0 +1,1 @@
+"""billing: admin (built in the billing issue)."""

@@ -1,0 +1,1 @@
+"""billing: api (built in the billing issue)."""

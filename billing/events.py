@@ -1,0 +1,1 @@
+"""billing: events (built in the billing issue)."""

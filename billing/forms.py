@@ -1,0 +1,1 @@
+"""billing: forms (built in the billing issue)."""

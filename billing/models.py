@@ -1,0 +1,1 @@
+"""billing: models (built in the billing issue)."""

@@ -1,0 +1,1 @@
+"""billing: selectors (built in the billing issue)."""

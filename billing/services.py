@@ -1,0 +1,1 @@
+"""billing: services (built in the billing issue)."""

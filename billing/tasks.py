@@ -1,0 +1,1 @@
+"""billing: tasks (built in the billing issue)."""

@@ -1,0 +1,1 @@
+"""billing: views (built in the billing issue)."""

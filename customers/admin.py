@@ -1,0 +1,1 @@
+"""customers: admin (built in the customers issue)."""

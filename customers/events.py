@@ -1,0 +1,1 @@
+"""customers: events (built in the customers issue)."""

@@ -1,0 +1,1 @@
+"""customers: forms (built in the customers issue)."""

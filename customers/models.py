@@ -1,0 +1,1 @@
+"""customers: models (built in the customers issue)."""

@@ -1,0 +1,1 @@
+"""customers: selectors (built in the customers issue)."""

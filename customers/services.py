@@ -1,0 +1,1 @@
+"""customers: services (built in the customers issue)."""

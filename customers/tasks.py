@@ -1,0 +1,1 @@
+"""customers: tasks (built in the customers issue)."""

@@ -1,0 +1,1 @@
+"""customers: views (built in the customers issue)."""

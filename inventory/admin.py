@@ -1,0 +1,1 @@
+"""inventory: admin (built in the inventory issue)."""

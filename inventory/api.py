@@ -1,0 +1,1 @@
+"""inventory: api (built in the inventory issue)."""

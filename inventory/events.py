@@ -1,0 +1,1 @@
+"""inventory: events (built in the inventory issue)."""

@@ -1,0 +1,1 @@
+"""inventory: forms (built in the inventory issue)."""

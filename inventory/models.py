@@ -1,0 +1,1 @@
+"""inventory: models (built in the inventory issue)."""

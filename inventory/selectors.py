@@ -1,0 +1,1 @@
+"""inventory: selectors (built in the inventory issue)."""

@@ -1,0 +1,1 @@
+"""inventory: services (built in the inventory issue)."""

@@ -1,0 +1,1 @@
+"""inventory: tasks (built in the inventory issue)."""

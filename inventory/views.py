@@ -1,0 +1,1 @@
+"""inventory: views (built in the inventory issue)."""

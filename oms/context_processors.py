@@ -1,0 +1,27 @@
+from django.urls import NoReverseMatch, reverse
+
+from oms.navigation import MENU
+from oms.roles import has_role, user_roles
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if not user or not user.is_authenticated:
+        return {"nav_items": [], "user_roles": frozenset()}
+    items = []
+    for label, url_name, icon, roles in MENU:
+        if roles is not None and not has_role(user, *roles):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        items.append(
+            {
+                "label": label,
+                "url": url,
+                "icon": icon,
+                "active": request.path == url or (url != "/" and request.path.startswith(url)),
+            }
+        )
+    return {"nav_items": items, "user_roles": user_roles(user)}

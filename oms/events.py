@@ -1,0 +1,173 @@
+"""The transactional outbox (ARCHITECTURE "Events and workers").
+
+``publish`` writes the event row in the caller's transaction. After commit the event id is
+handed to Celery; when the broker is unreachable the hand-off fails fast and the beat-scheduled
+``sweep`` sends it later. ``dispatch`` runs every registered handler of the event, each inside
+its own transaction together with a ``HandlerRun`` row whose unique constraint makes the handler
+take effect at most once per event, even when the event is delivered twice at the same time.
+After ``OMS_OUTBOX_MAX_ATTEMPTS`` failed dispatches the event is parked as dead (admin: retry).
+
+Handlers take the event (``event.id``, ``event.name``, ``event.payload``) and run inside the
+dispatch transaction, so they call non-durable services and queue I/O with ``on_commit``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from oms.models import HandlerRun, OutboxEvent, OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+# Who handles what: the one table of subscriptions, by dotted path so that `oms` imports no app.
+# Each later app adds its rows here in the change that adds the handler.
+HANDLERS: dict[str, list[str]] = {
+    "order.placed": [],
+    "order.allocated": [],
+    "order.backordered": [],
+    "order.cancelled": [],
+    "order.confirmed": [],
+    "stock.low": [],
+    "stock.received": [],
+    "shipment.handed_off": [],
+    "shipment.delivered": [],
+    "invoice.issued": [],
+    "payment.received": [],
+    "oms.ping": ["oms.handlers.record_ping"],
+}
+
+
+def handlers_for(name: str) -> list[str]:
+    return list(HANDLERS.get(name, ()))
+
+
+def publish(name: str, payload: dict) -> OutboxEvent:
+    """Record an event in the current transaction; it is sent to Celery after commit.
+
+    Payloads carry ids and small scalars only (amounts as strings).
+    """
+    event = OutboxEvent.objects.create(name=name, payload=payload)
+    transaction.on_commit(partial(send, event.pk))
+    return event
+
+
+def send(event_id: int) -> bool:
+    """Hand an event to Celery; never raises, because the sweep will retry what fails here."""
+    from oms.tasks import outbox_dispatch as outbox_dispatch_task
+
+    try:
+        outbox_dispatch_task.apply_async(args=[event_id], retry=True)
+    except Exception as exc:  # broker down or frozen: the sweep picks the event up later
+        logger.warning("outbox: could not hand event %s to the broker: %s", event_id, exc)
+        return False
+    return True
+
+
+def dispatch(event_id: int) -> str:
+    """Run the handlers of one event that have not yet run; returns the event's new status."""
+    event = OutboxEvent.objects.filter(pk=event_id).first()
+    if event is None or event.status != OutboxStatus.PENDING:
+        return event.status if event else "missing"
+    errors = [err for path in handlers_for(event.name) if (err := _run_handler(event, path))]
+    return _record_outcome(event.pk, errors)
+
+
+def _run_handler(event: OutboxEvent, path: str) -> str | None:
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    # A concurrent dispatch of the same event waits here on the unique index
+                    # until the first commits, then skips: the handler's effect happens once.
+                    HandlerRun.objects.create(event=event, handler=path)
+            except IntegrityError:
+                return None
+            import_string(path)(event)
+    except Exception as exc:
+        logger.exception("outbox: handler %s failed for event %s", path, event.pk)
+        return f"{path}: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _record_outcome(event_id: int, errors: list[str]) -> str:
+    with transaction.atomic():
+        event = OutboxEvent.objects.select_for_update().get(pk=event_id)
+        if event.status != OutboxStatus.PENDING:
+            return event.status
+        now = timezone.now()
+        if not errors:
+            event.status, event.handled_at, event.last_error = OutboxStatus.DONE, now, ""
+            event.save(update_fields=["status", "handled_at", "last_error"])
+            return event.status
+        event.attempts += 1
+        event.last_error = "\n".join(errors)[:4000]
+        if event.attempts >= settings.OMS_OUTBOX_MAX_ATTEMPTS:
+            event.status = OutboxStatus.DEAD
+            logger.error(
+                "outbox: event %s (%s) is dead after %s attempts", event.pk, event.name, event.attempts
+            )
+        else:
+            event.next_attempt_at = now + _backoff(event.attempts)
+        event.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+        return event.status
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def due_event_ids(limit: int = 500) -> list[int]:
+    """Pending events old enough that their on-commit hand-off should have happened."""
+    now = timezone.now()
+    grace = now - timedelta(seconds=settings.OMS_OUTBOX_SWEEP_GRACE_SECONDS)
+    return list(
+        OutboxEvent.objects.filter(status=OutboxStatus.PENDING, created_at__lte=grace)
+        .exclude(next_attempt_at__gt=now)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def sweep(*, inline: bool = False, limit: int = 500) -> int:
+    """Re-send (or, with ``inline``, dispatch here) every due pending event. Returns the count."""
+    ids = due_event_ids(limit)
+    for event_id in ids:
+        if inline:
+            dispatch(event_id)
+        elif not send(event_id):
+            break  # the broker is down: stop trying until the next sweep
+    return len(ids)
+
+
+def retry_dead(event_ids: list[int]) -> int:
+    """Give dead events a fresh set of attempts (the admin's retry action)."""
+    with transaction.atomic():
+        count = OutboxEvent.objects.filter(pk__in=event_ids, status=OutboxStatus.DEAD).update(
+            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None
+        )
+        for event_id in sorted(event_ids):
+            transaction.on_commit(partial(send, event_id))
+    return count
+
+
+def prune(keep_days: int | None = None) -> int:
+    cutoff = timezone.now() - timedelta(days=keep_days or settings.OMS_OUTBOX_KEEP_DAYS)
+    deleted, _ = OutboxEvent.objects.filter(status=OutboxStatus.DONE, handled_at__lt=cutoff).delete()
+    return deleted
+
+
+def outbox_lag_seconds() -> float:
+    """Age of the oldest pending event (0 when nothing waits)."""
+    oldest = (
+        OutboxEvent.objects.filter(status=OutboxStatus.PENDING)
+        .order_by("id")
+        .values_list("created_at", flat=True)
+    ).first()
+    return (timezone.now() - oldest).total_seconds() if oldest else 0.0

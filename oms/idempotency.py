@@ -1,0 +1,174 @@
+"""``Idempotency-Key`` for API writes (API.md "Conventions").
+
+The first request with a key claims it by inserting a record (a unique constraint on user and
+key decides who is first, even under concurrency); its answer is stored when it finishes. A
+repeat with the same body replays the stored answer with ``Idempotent-Replayed: true``; a
+different body gets 422 ``idempotency_key_reused``. A repeat that arrives while the first is
+still running waits briefly for it, then gets 409. Malformed requests (400) and server errors
+(5xx) are not stored, so a corrected retry with the same key is processed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.response import Response
+
+from oms.api import problem_response
+from oms.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+WAIT_SECONDS = 10.0
+# A claimed key whose request never finished (a crashed process) may be taken over after this.
+STALE_AFTER = timedelta(minutes=5)
+
+
+def idempotent(view_method):
+    """Decorate a DRF view's ``post``/``put`` method."""
+
+    @wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view_method(self, request, *args, **kwargs)
+        if not _valid_key(key):
+            return problem_response(
+                400,
+                "Invalid input.",
+                [
+                    {
+                        "field": HEADER,
+                        "code": "invalid_idempotency_key",
+                        "message": "Idempotency-Key must be 1 to 255 printable ASCII characters.",
+                    }
+                ],
+            )
+        fingerprint = _fingerprint(request)
+        record, claimed = _claim(request.user, key, request, fingerprint)
+        if not claimed:
+            return _answer_repeat(record, fingerprint)
+        try:
+            try:
+                response = view_method(self, request, *args, **kwargs)
+            except Exception as exc:
+                # Business errors become their problem+json answer here, so it is stored too;
+                # anything unexpected is re-raised by DRF and releases the key below.
+                response = self.handle_exception(exc)
+        except BaseException:
+            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            raise
+        _store(record, response)
+        return response
+
+    return wrapper
+
+
+def _valid_key(key: str) -> bool:
+    return 1 <= len(key) <= 255 and all(32 <= ord(ch) < 127 for ch in key)
+
+
+def _fingerprint(request) -> str:
+    raw = request._request.body or b""
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.path.encode(), canonical):
+        digest.update(part + b"\0")
+    return digest.hexdigest()
+
+
+def _claim(user, key: str, request, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                user=user, key=key, method=request.method, path=request.path[:500], fingerprint=fingerprint
+            )
+        return record, True
+    except IntegrityError:
+        record = IdempotencyRecord.objects.get(user=user, key=key)
+    if record.completed_at is None and record.created_at < timezone.now() - STALE_AFTER:
+        taken = IdempotencyRecord.objects.filter(
+            pk=record.pk, completed_at__isnull=True, created_at=record.created_at
+        ).update(created_at=timezone.now(), fingerprint=fingerprint)
+        if taken:
+            record.refresh_from_db()
+            return record, True
+    return record, False
+
+
+def _answer_repeat(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        return _reused()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while record.completed_at is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        record = IdempotencyRecord.objects.filter(pk=record.pk).first()
+        if record is None:  # the first attempt failed and released the key
+            return problem_response(
+                409,
+                "Conflict with the current state.",
+                [
+                    {
+                        "field": HEADER,
+                        "code": "idempotency_request_failed",
+                        "message": "The first request with this key failed; send it again.",
+                    }
+                ],
+            )
+    if record.completed_at is None:
+        return problem_response(
+            409,
+            "Conflict with the current state.",
+            [
+                {
+                    "field": HEADER,
+                    "code": "idempotency_request_in_progress",
+                    "message": "A request with this key is still being processed.",
+                }
+            ],
+            Retry_After="1",
+        )
+    response = Response(record.body, status=record.status_code)
+    if record.status_code >= 400:
+        response.content_type = "application/problem+json"
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _reused() -> Response:
+    return problem_response(
+        422,
+        "Idempotency key reused.",
+        [
+            {
+                "field": HEADER,
+                "code": "idempotency_key_reused",
+                "message": "This Idempotency-Key was used with a different request body.",
+            }
+        ],
+    )
+
+
+def _store(record: IdempotencyRecord, response) -> None:
+    if response.status_code == 400 or response.status_code >= 500:
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        return
+    body = json.loads(json.dumps(getattr(response, "data", None), default=str))
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=response.status_code, body=body, completed_at=timezone.now()
+    )
+
+
+def prune() -> int:
+    cutoff = timezone.now() - timedelta(hours=settings.OMS_IDEMPOTENCY_KEEP_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

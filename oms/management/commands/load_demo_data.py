@@ -1,0 +1,28 @@
+"""Load every app's demo data, lowest layer first. Each app contributes a ``demo_<app>`` command;
+this one only calls them by name, so ``oms`` imports no app."""
+
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+
+ORDER = [
+    "demo_inventory",
+    "demo_customers",
+    "demo_orders",
+    "demo_purchasing",
+    "demo_billing",
+    "demo_shipping",
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalogue, customers and history (idempotent: skips what is loaded)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--small", action="store_true", help="a small data set, for tests")
+
+    def handle(self, *args, **options):
+        available = get_commands()
+        for name in ORDER:
+            if name in available:
+                self.stdout.write(f"== {name}")
+                call_command(name, small=options["small"], stdout=self.stdout)

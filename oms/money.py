@@ -1,0 +1,115 @@
+"""Money and VAT. ``Decimal`` everywhere, EUR, two decimals, half-up (ARCHITECTURE "Money")."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.db import models
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDRED = Decimal("100")
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    kwargs.setdefault("max_digits", 12)
+    kwargs.setdefault("decimal_places", 2)
+    return models.DecimalField(**kwargs)
+
+
+def to_decimal(value) -> Decimal:
+    """A Decimal from a str, int or Decimal; floats are refused because they are not exact."""
+    if isinstance(value, float):
+        raise TypeError("money must not be a float")
+    try:
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"not a number: {value!r}") from exc
+
+
+def quantize(value) -> Decimal:
+    """Round to cents, half up: the one rounding rule in the code base."""
+    return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def vat_amount(net, rate) -> Decimal:
+    """VAT on a net amount at a percentage rate, half-up to cents."""
+    return quantize(to_decimal(net) * to_decimal(rate) / HUNDRED)
+
+
+def vat_by_rate(lines: Iterable[tuple[Decimal, Decimal]]) -> dict[Decimal, dict[str, Decimal]]:
+    """Group (net, rate) pairs per rate; VAT is computed once per rate over the summed net.
+
+    Returns ``{rate: {"net": ..., "vat": ...}}``, ordered by rate descending (21, 9, 0).
+    """
+    nets: dict[Decimal, Decimal] = {}
+    for net, rate in lines:
+        rate = to_decimal(rate).normalize()
+        nets[rate] = nets.get(rate, ZERO) + quantize(net)
+    return {
+        rate: {"net": quantize(net), "vat": vat_amount(net, rate)}
+        for rate, net in sorted(nets.items(), key=lambda item: item[0], reverse=True)
+    }
+
+
+def format_eur(value) -> str:
+    """``€ 1.234,56`` (Dutch grouping and decimal comma); negative as ``€ -1.234,56``."""
+    if value is None or value == "":
+        return ""
+    amount = quantize(value)
+    sign = "-" if amount < 0 else ""
+    whole, cents = f"{abs(amount):.2f}".split(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    return f"€\u00a0{sign}{'.'.join(groups)},{cents}"
+
+
+def rate_label(rate) -> str:
+    """``21`` for 21.00, ``5.5`` for 5.50: how rates are shown and sent in the API."""
+    normalized = to_decimal(rate).normalize()
+    return f"{normalized:f}"
+
+
+# --- dated VAT rates -----------------------------------------------------------------------------
+
+_CACHE_SECONDS = 60
+_cache: dict[str, object] = {"at": 0.0, "rows": None}
+
+
+def _rate_rows() -> list[tuple[str, date, Decimal]]:
+    # Rates change a few times a decade; one query a minute per process is plenty.
+    now = time.monotonic()
+    if _cache["rows"] is None or now - float(_cache["at"]) > _CACHE_SECONDS:
+        from oms.models import VatRate
+
+        _cache["rows"] = list(
+            VatRate.objects.order_by("category", "-valid_from").values_list("category", "valid_from", "rate")
+        )
+        _cache["at"] = now
+    return _cache["rows"]  # type: ignore[return-value]
+
+
+def clear_rate_cache() -> None:
+    _cache["rows"] = None
+
+
+def vat_rates_on(supply_date: date) -> dict[str, Decimal]:
+    """The rate of each VAT category on the supply date (the tax point)."""
+    rates: dict[str, Decimal] = {}
+    for category, valid_from, rate in _rate_rows():
+        if category not in rates and valid_from <= supply_date:
+            rates[category] = rate
+    return rates
+
+
+def vat_rate(category: str, supply_date: date) -> Decimal:
+    rates = vat_rates_on(supply_date)
+    if category not in rates:
+        raise LookupError(f"no VAT rate for category {category!r} on {supply_date}")
+    return rates[category]

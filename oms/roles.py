@@ -1,0 +1,79 @@
+"""Roles are Django groups, created by a data migration. Views and API views say which roles
+may use them; ``manager`` and superusers may use everything.
+
+    @role_required(Role.WAREHOUSE)            # a page
+    permission_classes = [roles_allowed(Role.WAREHOUSE, Role.API_CLIENT)]   # an API view
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from rest_framework.permissions import BasePermission
+
+
+class Role(models.TextChoices):
+    CUSTOMER_SERVICE = "customer_service", "Customer service"
+    WAREHOUSE = "warehouse", "Warehouse"
+    PURCHASING = "purchasing", "Purchasing"
+    ACCOUNTING = "accounting", "Accounting"
+    MANAGER = "manager", "Manager"
+    API_CLIENT = "api_client", "API client"
+
+
+ALL_ROLES = tuple(Role)
+STAFF_ROLES = tuple(r for r in Role if r != Role.API_CLIENT)
+
+
+def user_roles(user) -> frozenset[str]:
+    """The role names of a user, cached on the user object for the request."""
+    if not user or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_oms_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        if user.is_superuser:
+            cached = cached | {Role.MANAGER.value}
+        user._oms_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    held = user_roles(user)
+    return Role.MANAGER in held or any(role in held for role in roles)
+
+
+def role_required(*roles: str) -> Callable:
+    """Page decorator: login first (redirect), then one of ``roles`` (403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, *roles):
+                raise PermissionDenied("Your role may not use this page.")
+            return view(request, *args, **kwargs)
+
+        wrapper.oms_roles = tuple(roles)
+        return wrapper
+
+    return decorator
+
+
+def roles_allowed(*roles: str) -> type[BasePermission]:
+    """DRF permission class that lets through users holding one of ``roles``."""
+
+    class HasRole(BasePermission):
+        message = "Your role may not use this endpoint."
+        allowed = tuple(roles)
+
+        def has_permission(self, request, view) -> bool:
+            return bool(request.user and request.user.is_authenticated and has_role(request.user, *roles))
+
+    HasRole.__name__ = f"HasRole_{'_'.join(roles) or 'none'}"
+    return HasRole

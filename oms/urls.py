@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from oms import views
+
+api_v1 = [
+    path("", include("inventory.api_urls")),
+    path("", include("customers.api_urls")),
+    path("", include("orders.api_urls")),
+    path("", include("billing.api_urls")),
+    path("", include("shipping.api_urls")),
+    path("", include("purchasing.api_urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health_view, name="health"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("customers/", include("customers.urls")),
+    path("inventory/", include("inventory.urls")),
+    path("orders/", include("orders.urls")),
+    path("purchasing/", include("purchasing.urls")),
+    path("billing/", include("billing.urls")),
+    path("shipping/", include("shipping.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,1 @@
+"""orders: admin (built in the orders issue)."""

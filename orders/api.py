@@ -1,0 +1,1 @@
+"""orders: api (built in the orders issue)."""

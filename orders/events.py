@@ -1,0 +1,1 @@
+"""orders: events (built in the orders issue)."""

@@ -1,0 +1,1 @@
+"""orders: forms (built in the orders issue)."""

@@ -1,0 +1,1 @@
+"""orders: models (built in the orders issue)."""

@@ -1,0 +1,1 @@
+"""orders: selectors (built in the orders issue)."""

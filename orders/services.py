@@ -1,0 +1,1 @@
+"""orders: services (built in the orders issue)."""

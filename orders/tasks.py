@@ -1,0 +1,1 @@
+"""orders: tasks (built in the orders issue)."""

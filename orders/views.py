@@ -1,0 +1,1 @@
+"""orders: views (built in the orders issue)."""

@@ -1,0 +1,1 @@
+"""purchasing: admin (built in the purchasing issue)."""

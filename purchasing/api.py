@@ -1,0 +1,1 @@
+"""purchasing: api (built in the purchasing issue)."""

@@ -1,0 +1,1 @@
+"""purchasing: events (built in the purchasing issue)."""

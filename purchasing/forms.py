@@ -1,0 +1,1 @@
+"""purchasing: forms (built in the purchasing issue)."""

@@ -1,0 +1,1 @@
+"""purchasing: models (built in the purchasing issue)."""

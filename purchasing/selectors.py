@@ -1,0 +1,1 @@
+"""purchasing: selectors (built in the purchasing issue)."""

@@ -1,0 +1,1 @@
+"""purchasing: services (built in the purchasing issue)."""

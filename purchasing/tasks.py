@@ -1,0 +1,1 @@
+"""purchasing: tasks (built in the purchasing issue)."""

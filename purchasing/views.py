@@ -1,0 +1,1 @@
+"""purchasing: views (built in the purchasing issue)."""

@@ -1,0 +1,1 @@
+"""shipping: admin (built in the shipping issue)."""

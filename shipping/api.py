@@ -1,0 +1,1 @@
+"""shipping: api (built in the shipping issue)."""

@@ -1,0 +1,1 @@
+"""shipping: events (built in the shipping issue)."""

@@ -1,0 +1,1 @@
+"""shipping: forms (built in the shipping issue)."""

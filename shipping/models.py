@@ -1,0 +1,1 @@
+"""shipping: models (built in the shipping issue)."""

@@ -1,0 +1,1 @@
+"""shipping: selectors (built in the shipping issue)."""

@@ -1,0 +1,1 @@
+"""shipping: services (built in the shipping issue)."""

@@ -1,0 +1,1 @@
+"""shipping: tasks (built in the shipping issue)."""

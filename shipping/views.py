@@ -1,0 +1,1 @@
+"""shipping: views (built in the shipping issue)."""

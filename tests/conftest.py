@@ -1,0 +1,81 @@
+import os
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from oms.roles import Role
+from tests.support.services import chromium_available, redis_available, require
+
+# Playwright's sync API runs an event loop in the test thread (ecosystem.md §3.4).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("redis") or item.get_closest_marker("worker"):
+        require(redis_available())
+    if item.get_closest_marker("browser"):
+        require(chromium_available())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_cache():
+    from oms.money import clear_rate_cache
+
+    clear_rate_cache()
+    yield
+    clear_rate_cache()
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    def make(*roles: str, username: str | None = None, **fields):
+        name = username or ("-".join(roles) or "noroles") + f"-{django_user_model.objects.count() + 1}"
+        user = django_user_model.objects.create_user(username=name, password="pw-for-tests-only", **fields)
+        for role in roles:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def role_client(make_user, client):
+    """``role_client("warehouse")``: a Django test client logged in as a user with that role."""
+
+    def login(*roles: str):
+        from django.test import Client
+
+        c = Client()
+        c.force_login(make_user(*roles))
+        return c
+
+    return login
+
+
+@pytest.fixture
+def api_client_for(make_user):
+    """``api_client_for("api_client")``: a DRF client authenticated with a real token."""
+
+    def build(*roles: str):
+        user = make_user(*roles)
+        token = Token.objects.create(user=user)
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        c.user = user
+        return c
+
+    return build
+
+
+@pytest.fixture
+def manager_client(role_client):
+    return role_client(Role.MANAGER)
+
+
+@pytest.fixture
+def htmx_headers():
+    return dict(HTMX)

@@ -1,0 +1,6 @@
+from tests.routes import ANY, PUBLIC, Route
+
+ROUTES = [
+    Route("home", ANY),
+    Route("health", PUBLIC),
+]

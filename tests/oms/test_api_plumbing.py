@@ -1,0 +1,135 @@
+"""problem+json errors and Idempotency-Key semantics, on a test-only endpoint."""
+
+import threading
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from oms.models import IdempotencyRecord, OutboxEvent
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.oms.urls")]
+URL = "/api/test/notes/"
+
+
+@pytest.fixture
+def api(api_client_for):
+    return api_client_for("api_client")
+
+
+def test_no_token_is_401_problem_json():
+    response = APIClient().post(URL, {"text": "x"}, format="json")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"][0]["code"] == "not_authenticated"
+
+
+def test_malformed_json_is_400_not_500(api):
+    response = api.post(URL, data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "malformed_request"
+
+
+def test_nested_validation_errors_carry_field_paths(api):
+    response = api.post(
+        URL, {"text": "x", "lines": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 0}]}, format="json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == 400 and body["title"]
+    assert body["errors"] == [
+        {
+            "field": "lines.1.quantity",
+            "code": "min_value",
+            "message": "Ensure this value is greater than or equal to 1.",
+        }
+    ]
+
+
+def test_wrong_type_is_400(api):
+    response = api.post(URL, {"text": "x", "lines": "many"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "lines"
+
+
+def test_business_error_is_problem_with_code_and_field(api):
+    response = api.post(URL, {"text": "conflict"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["errors"] == [
+        {"field": "text", "code": "note_clash", "message": "That note clashes."}
+    ]
+
+
+def test_same_key_same_body_replays_without_a_second_effect(api):
+    first = api.post(URL, {"text": "hello"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    second = api.post(URL, {"text": "hello"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert OutboxEvent.objects.filter(name="test.note").count() == 1
+
+
+def test_same_key_different_body_is_422(api):
+    api.post(URL, {"text": "hello"}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    response = api.post(URL, {"text": "other"}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "idempotency_key_reused"
+    assert OutboxEvent.objects.filter(name="test.note").count() == 1
+
+
+def test_keys_are_per_user(api, api_client_for):
+    other = api_client_for("api_client")
+    api.post(URL, {"text": "hello"}, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    response = other.post(URL, {"text": "hello"}, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response
+    assert OutboxEvent.objects.filter(name="test.note").count() == 2
+
+
+def test_invalid_request_is_not_stored_so_a_corrected_retry_works(api):
+    bad = api.post(URL, {"text": ""}, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    good = api.post(URL, {"text": "fixed"}, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    assert (bad.status_code, good.status_code) == (400, 201)
+
+
+def test_conflict_answer_is_stored_and_replayed(api):
+    first = api.post(URL, {"text": "conflict"}, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
+    again = api.post(URL, {"text": "conflict"}, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
+    assert first.status_code == again.status_code == 409
+    assert again["Content-Type"] == "application/problem+json"
+    assert again["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\tkey"])
+def test_bad_keys_are_refused(api, key):
+    response = api.post(URL, {"text": "hello"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "invalid_idempotency_key"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_repeats_of_one_key_make_one_effect(api_client_for):
+    token_client = api_client_for("api_client")
+    auth = token_client._credentials["HTTP_AUTHORIZATION"]
+    barrier = threading.Barrier(12)
+    statuses = []
+
+    def send():
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=auth)
+        barrier.wait()
+        try:
+            statuses.append(
+                c.post(URL, {"text": "once"}, format="json", HTTP_IDEMPOTENCY_KEY="race").status_code
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert OutboxEvent.objects.filter(name="test.note").count() == 1
+    assert set(statuses) <= {201, 409} and statuses.count(201) >= 1
+    assert IdempotencyRecord.objects.filter(key="race").count() == 1

@@ -1,0 +1,28 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_speaks_dutch_when_the_browser_asks(client):
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="nl")
+    assert response.status_code == 200
+    assert "Inloggen" in response.content.decode()
+
+
+def test_home_shows_navigation_for_the_users_roles_only(role_client):
+    html = role_client("warehouse").get("/").content.decode()
+    assert "Good day" in html
+    assert 'data-testid="current-user"' in html and "warehouse" in html
+    assert "Log out" in html
+
+
+def test_static_files_are_served_locally(client):
+    html = client.get("/accounts/login/").content.decode()
+    assert "/static/vendor/bootstrap/bootstrap.min.css" in html
+    assert "cdn" not in html.lower()
+
+
+def test_htmx_requests_carry_the_csrf_token(role_client):
+    html = role_client("warehouse").get("/").content.decode()
+    assert 'hx-headers=\'{"x-csrftoken": "' in html
+    assert "/static/vendor/htmx/htmx.min.js" in html
