@@ -25,9 +25,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected dead events")
     def retry_events(self, request, queryset):
-        count = events.retry_dead(
-            list(queryset.filter(status=OutboxStatus.DEAD).values_list("id", flat=True))
-        )
+        count = events.retry_dead(list(queryset.filter(status=OutboxStatus.DEAD).values_list("id", flat=True)))
         self.message_user(request, f"{count} event(s) queued again.", messages.SUCCESS)
 
 

@@ -15,9 +15,7 @@ class OmsError(Exception):
     code = "invalid"
     title = "The request could not be processed."
 
-    def __init__(
-        self, message: str = "", *, code: str | None = None, field: str | None = None, **extra: Any
-    ) -> None:
+    def __init__(self, message: str = "", *, code: str | None = None, field: str | None = None, **extra: Any) -> None:
         self.message = message or self.title
         if code:
             self.code = code

@@ -110,9 +110,7 @@ def _record_outcome(event_id: int, errors: list[str]) -> str:
         event.last_error = "\n".join(errors)[:4000]
         if event.attempts >= settings.OMS_OUTBOX_MAX_ATTEMPTS:
             event.status = OutboxStatus.DEAD
-            logger.error(
-                "outbox: event %s (%s) is dead after %s attempts", event.pk, event.name, event.attempts
-            )
+            logger.error("outbox: event %s (%s) is dead after %s attempts", event.pk, event.name, event.attempts)
         else:
             event.next_attempt_at = now + _backoff(event.attempts)
         event.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
@@ -166,8 +164,6 @@ def prune(keep_days: int | None = None) -> int:
 def outbox_lag_seconds() -> float:
     """Age of the oldest pending event (0 when nothing waits)."""
     oldest = (
-        OutboxEvent.objects.filter(status=OutboxStatus.PENDING)
-        .order_by("id")
-        .values_list("created_at", flat=True)
+        OutboxEvent.objects.filter(status=OutboxStatus.PENDING).order_by("id").values_list("created_at", flat=True)
     ).first()
     return (timezone.now() - oldest).total_seconds() if oldest else 0.0

@@ -27,9 +27,7 @@ class OutboxEvent(models.Model):
     class Meta:
         indexes = [
             # The sweep and the health lag query only look at unhandled events.
-            models.Index(
-                fields=["next_attempt_at", "id"], name="outbox_pending_idx", condition=Q(status="pending")
-            ),
+            models.Index(fields=["next_attempt_at", "id"], name="outbox_pending_idx", condition=Q(status="pending")),
             models.Index(fields=["name", "-id"], name="outbox_name_idx"),
         ]
         constraints = [

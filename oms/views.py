@@ -20,9 +20,7 @@ def health_view(request):
     """200 ``ok``; 200 ``degraded`` (broker or worker missing: orders are still accepted);
     503 ``down`` when the database cannot be reached."""
     status, checks = health.report()
-    response = JsonResponse(
-        {"status": status, "checks": checks}, status=503 if status == health.DOWN else 200
-    )
+    response = JsonResponse({"status": status, "checks": checks}, status=503 if status == health.DOWN else 200)
     if status == health.DOWN:
         response["Retry-After"] = "10"
     return response

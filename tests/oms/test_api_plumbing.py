@@ -55,9 +55,7 @@ def test_wrong_type_is_400(api):
 def test_business_error_is_problem_with_code_and_field(api):
     response = api.post(URL, {"text": "conflict"}, format="json")
     assert response.status_code == 409
-    assert response.json()["errors"] == [
-        {"field": "text", "code": "note_clash", "message": "That note clashes."}
-    ]
+    assert response.json()["errors"] == [{"field": "text", "code": "note_clash", "message": "That note clashes."}]
 
 
 def test_same_key_same_body_replays_without_a_second_effect(api):
@@ -119,9 +117,7 @@ def test_concurrent_repeats_of_one_key_make_one_effect(api_client_for):
         c.credentials(HTTP_AUTHORIZATION=auth)
         barrier.wait()
         try:
-            statuses.append(
-                c.post(URL, {"text": "once"}, format="json", HTTP_IDEMPOTENCY_KEY="race").status_code
-            )
+            statuses.append(c.post(URL, {"text": "once"}, format="json", HTTP_IDEMPOTENCY_KEY="race").status_code)
         finally:
             connection.close()
 
