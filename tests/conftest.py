@@ -11,6 +11,8 @@ from tests.support.services import chromium_available, redis_available, require
 # Playwright's sync API runs an event loop in the test thread (ecosystem.md §3.4).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+pytest_plugins = ["tests.support.browser"]
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -19,6 +21,21 @@ def pytest_runtest_setup(item):
         require(redis_available())
     if item.get_closest_marker("browser"):
         require(chromium_available())
+
+
+# Functions that restore reference rows after a transactional test flushed the database.
+REFERENCE_DATA = ["oms.reference.ensure_reference_data"]
+DB_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    if request.node.get_closest_marker("django_db") or DB_FIXTURES & set(request.fixturenames):
+        from django.utils.module_loading import import_string
+
+        request.getfixturevalue("_django_db_helper")
+        for path in REFERENCE_DATA:
+            import_string(path)()
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,9 @@
 import pytest
 
-from tests.support.browser import browser_page  # noqa: F401
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_user_logs_in_and_sees_home(live_server, browser_page, make_user):  # noqa: F811
+def test_user_logs_in_and_sees_home(live_server, browser_page, make_user):
     make_user("customer_service", username="anna")
     page = browser_page
     page.goto(f"{live_server.url}/")
