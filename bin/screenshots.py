@@ -1,0 +1,47 @@
+"""Take the README's screenshots from a running OMS (``make run`` in another terminal).
+
+    .venv/bin/python bin/screenshots.py [http://127.0.0.1:8000]
+
+Logs in with the demo credentials from var/demo-credentials.json and writes PNGs to
+docs/screenshots/. Uses Debian's Chromium through Playwright.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+# (file name, role to log in as, path, optional selector to wait for)
+SHOTS = [
+    ("home", "manager", "/", None),
+]
+
+
+def main(base: str) -> None:
+    creds = json.loads((ROOT / "var" / "demo-credentials.json").read_text())
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        for name, role, path, wait_for in SHOTS:
+            context = browser.new_context(viewport={"width": 1400, "height": 850})
+            page = context.new_page()
+            page.goto(f"{base}/accounts/login/")
+            page.get_by_label("Username").fill(role)
+            page.get_by_label("Password").fill(creds[role])
+            page.keyboard.press("Enter")
+            page.wait_for_load_state("networkidle")
+            page.goto(base + path)
+            if wait_for:
+                page.wait_for_selector(wait_for)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(OUT / f"{name}.png"))
+            print("wrote", OUT / f"{name}.png")
+            context.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")

@@ -1,0 +1,38 @@
+"""Invariant checks that ``python manage.py check_invariants`` runs (reliability-security.md §4).
+
+Each check is a function returning a list of violations (dicts that say what is wrong and
+where); an empty list means the invariant holds. Apps register their checks in ``CHECKS`` by
+dotted path, so ``oms`` imports no app. Tests call ``run_all()`` after concurrency runs.
+"""
+
+from __future__ import annotations
+
+from django.utils.module_loading import import_string
+
+# name -> dotted path of a function () -> list[dict]
+CHECKS: dict[str, str] = {
+    "outbox: no event is dead": "oms.invariants.no_dead_events",
+}
+
+
+def no_dead_events() -> list[dict]:
+    from oms.models import OutboxEvent, OutboxStatus
+
+    return [
+        {"event": e.pk, "name": e.name, "error": e.last_error[:200]}
+        for e in OutboxEvent.objects.filter(status=OutboxStatus.DEAD).order_by("id")[:100]
+    ]
+
+
+def run_all(only: list[str] | None = None) -> dict[str, list[dict]]:
+    """Run every registered check (or those named in ``only``); returns name -> violations."""
+    results = {}
+    for name, path in CHECKS.items():
+        if only and name not in only:
+            continue
+        results[name] = import_string(path)()
+    return results
+
+
+def violations(only: list[str] | None = None) -> dict[str, list[dict]]:
+    return {name: rows for name, rows in run_all(only).items() if rows}
