@@ -1,1 +1,173 @@
-"""customers: selectors (built in the customers issue)."""
+"""Reads of customers and addresses for views, the API and other apps (no N+1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
+from pghistory.models import Events
+
+from customers.models import Address, Customer
+from customers.search import fold, search_terms
+from oms.errors import NotFound
+
+# Shorter queries match too much to be useful and cannot use the trigram index.
+MIN_SEARCH_LENGTH = 2
+_DEFAULTS = Prefetch("addresses", queryset=Address.objects.filter(is_default=True), to_attr="default_addresses")
+
+
+def customer_get(pk: int) -> Customer:
+    customer = Customer.objects.filter(pk=pk).first()
+    if customer is None:
+        raise NotFound(f"No customer with id {pk}.", field="customer")
+    return customer
+
+
+def customer_get_by_number(number: str) -> Customer:
+    customer = Customer.objects.filter(number=(number or "").strip().upper()).first()
+    if customer is None:
+        raise NotFound(f"No customer with number '{number}'.", field="number")
+    return customer
+
+
+def customer_get_with_addresses(number: str) -> Customer:
+    """As ``customer_get_by_number``, with ``customer.addresses.all()`` prefetched (two queries)."""
+    number = (number or "").strip().upper()
+    customer = Customer.objects.filter(number=number).prefetch_related("addresses").first()
+    if customer is None:
+        raise NotFound(f"No customer with number '{number}'.", field="number")
+    return customer
+
+
+def customer_find_by_email(email: str) -> Customer | None:
+    """The customer with this e-mail address, in any letter case (an index look-up)."""
+    email = (email or "").strip().lower()
+    if not email:
+        return None
+    return Customer.objects.alias(email_ci=Lower("email")).filter(email_ci=email).first()
+
+
+def _matching(queryset: QuerySet, query: str) -> QuerySet:
+    for term in search_terms(query):
+        queryset = queryset.filter(search_document__contains=term)
+    return queryset
+
+
+def customer_search(query: str, *, limit: int = 20) -> list[Customer]:
+    """Customers whose name, company, e-mail, phone, postcode, VAT id, KvK or number contain
+    every word of ``query``; an exact number or e-mail first, then by name.
+
+    Each customer carries ``default_addresses`` (its default billing and shipping address).
+    Two queries. Returns ``[]`` for a query shorter than ``MIN_SEARCH_LENGTH``.
+    """
+    query = (query or "").strip()
+    if len(query) < MIN_SEARCH_LENGTH:
+        return []
+    exact = Case(
+        When(Q(number=query.upper()) | Q(email=query.lower()), then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    rows = _matching(Customer.objects.all(), query).annotate(exact=exact).order_by("exact", "name", "id")
+    return list(rows.prefetch_related(_DEFAULTS)[:limit])
+
+
+def customer_list(*, search: str = "") -> QuerySet[Customer]:
+    """Every customer (newest first) or those matching ``search``; for pagination by the caller.
+    Rows carry ``default_addresses``."""
+    return _matching(Customer.objects.order_by("-id"), search).prefetch_related(_DEFAULTS)
+
+
+def customer_list_with_addresses(*, search: str = "") -> QuerySet[Customer]:
+    """As ``customer_list``, with every address prefetched (``customer.addresses.all()``)."""
+    return _matching(Customer.objects.order_by("-id"), search).prefetch_related("addresses")
+
+
+def customer_default_address(customer_id: int, kind: str) -> Address | None:
+    """The default billing or shipping address, or None (no fallback to the other kind)."""
+    return Address.objects.filter(customer_id=customer_id, kind=kind, is_default=True).first()
+
+
+def customer_addresses(customer_id: int) -> list[Address]:
+    """Billing then shipping, the default of each first."""
+    return list(Address.objects.filter(customer_id=customer_id).order_by("kind", "-is_default", "id"))
+
+
+def customers_by_ids(ids: Iterable[int]) -> dict[int, Customer]:
+    return Customer.objects.in_bulk(list(set(ids)))
+
+
+def customer_ids_by_external_ref(refs: Iterable[str]) -> dict[str, int]:
+    """``{"uci:12346": 17, ...}`` for the references that exist (demo replay, ERP imports)."""
+    rows = Customer.objects.filter(external_ref__in=list(set(refs))).values_list("external_ref", "id")
+    return dict(rows)
+
+
+# --- audit history ----------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime
+    who: str
+    what: str
+    subject: str
+    changes: list[tuple[str, object, object]] = field(default_factory=list)
+    reason: str = ""
+
+
+HIDDEN_FIELDS = {"id", "created_at", "customer", "customer_id", "search_document", "updated_at"}
+
+
+def customer_history(customer: Customer, *, limit: int = 50) -> list[HistoryEntry]:
+    """What changed on the customer and its addresses, newest first, and who changed it.
+
+    Only the customers app's own audit tables are read: other apps' rows that point at the
+    customer (orders, invoices) have their own timelines. Two queries.
+    """
+    events = list(
+        Events.objects.across("customers.CustomerEvent", "customers.AddressEvent")
+        .references(customer)
+        .order_by("-pgh_created_at", "-pgh_id")[:limit]
+    )
+    names = _usernames({(e.pgh_context or {}).get("user") for e in events} - {None})
+    return [_entry(event, names) for event in events]
+
+
+def _usernames(ids: set) -> dict:
+    if not ids:
+        return {}
+    User = get_user_model()
+    return dict(User.objects.filter(pk__in=ids).values_list("pk", User.USERNAME_FIELD))
+
+
+def _entry(event, names: dict) -> HistoryEntry:
+    context = event.pgh_context or {}
+    is_address = event.pgh_model.endswith("AddressEvent")
+    data = event.pgh_data or {}
+    if is_address:
+        subject = f"{data.get('kind', '')} address {data.get('postal_code', '')}".strip()
+    else:
+        subject = "customer"
+    diff = event.pgh_diff or {}
+    changes = [(name, old, new) for name, (old, new) in sorted(diff.items()) if name not in HIDDEN_FIELDS]
+    return HistoryEntry(
+        at=event.pgh_created_at,
+        who=names.get(context.get("user")) or context.get("username") or "system",
+        what="created" if event.pgh_label == "insert" else "changed",
+        subject=subject,
+        changes=changes if event.pgh_label != "insert" else [],
+        reason=context.get("reason", ""),
+    )
+
+
+def search_hint(query: str) -> str:
+    """What the list shows when a query is too short to search."""
+    folded = fold(query).strip()
+    if folded and len(folded) < MIN_SEARCH_LENGTH:
+        return f"Type at least {MIN_SEARCH_LENGTH} characters."
+    return ""
