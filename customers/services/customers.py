@@ -259,13 +259,14 @@ def customer_find_or_create_b2c(*, email: str, name: str, phone: str = "", user)
     order placement. Locks nothing else. Publishes no event. Raises ``ValidationFailed``
     (``email`` missing or invalid; ``name``/``phone`` when a customer must be created).
     """
-    email = clean_email(email)
+    errors = Collector()
+    email = errors.clean("email", clean_email, email)
+    errors.raise_if_any()
     if not email:
         raise ValidationFailed("E-mail is required.", code="required", field="email")
     existing = _by_email(email)
     if existing is not None:
         return existing, False
-    errors = Collector()
     fields = clean_customer_fields(errors, {"kind": CustomerKind.B2C, "name": name, "email": email, "phone": phone})
     errors.raise_if_any()
     with transaction.atomic(), acting(user):

@@ -25,7 +25,8 @@ from oms.money import quantize
 
 MAX_CREDIT_LIMIT = Decimal("9999999999.99")
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
-_HOUSE_NUMBER = re.compile(r"^(\d{1,5})\s*[-/ ]?\s*([A-Za-z0-9]{0,6})$")
+# 12, 12A, 12 a, 12-3, 12/II: an addition starting with a digit needs a separator ("123" is a number).
+_HOUSE_NUMBER = re.compile(r"^(\d{1,5})(?:\s*([A-Za-z][A-Za-z0-9]{0,5})|\s*[-/ ]\s*([A-Za-z0-9]{1,6}))?$")
 _FOREIGN_POSTCODE = re.compile(r"^[A-Z0-9][A-Z0-9 \-]{1,10}$")
 
 
@@ -163,12 +164,13 @@ def clean_house_number(number, addition, country: str) -> tuple[str, str]:
     if country != "NL":
         return clean_text(number, max_length=10, label="House number"), clean_text(addition, max_length=10)
     match = _HOUSE_NUMBER.match(number)
-    if not match or (match.group(2) and addition):
+    glued = (match.group(2) or match.group(3) or "").upper() if match else ""
+    if not match or (glued and addition):
         message = "A Dutch house number is digits with an optional addition, e.g. 12 or 12A."
         raise _invalid(message, "invalid_house_number")
     if len(addition) > 6:
         raise _invalid("The addition has at most 6 characters.", "max_length")
-    return match.group(1), (match.group(2).upper() or addition)
+    return match.group(1), (glued or addition)
 
 
 def clean_payment_terms(value) -> int:
