@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Case, DecimalField, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from pghistory.models import Events
 
 from customers.models import Address, Customer
 from customers.search import MIN_TERM_LENGTH, is_searchable, search_terms
 from oms.errors import NotFound
+from oms.money import format_eur
 
 SEARCH_CANDIDATES = 500
 _DEFAULTS = Prefetch("addresses", queryset=Address.objects.filter(is_default=True), to_attr="default_addresses")
@@ -121,7 +123,7 @@ class HistoryEntry:
     who: str
     what: str
     subject: str
-    changes: list[tuple[str, object, object]] = field(default_factory=list)
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
     reason: str = ""
 
 
@@ -158,8 +160,13 @@ def _entry(event, names: dict) -> HistoryEntry:
         subject = f"{data.get('kind', '')} address {data.get('postal_code', '')}".strip()
     else:
         subject = "customer"
+    model = Address if is_address else Customer
     diff = event.pgh_diff or {}
-    changes = [(name, old, new) for name, (old, new) in sorted(diff.items()) if name not in HIDDEN_FIELDS]
+    changes = [
+        (_label(model, name), _shown(model, name, old), _shown(model, name, new))
+        for name, (old, new) in sorted(diff.items())
+        if name not in HIDDEN_FIELDS
+    ]
     return HistoryEntry(
         at=event.pgh_created_at,
         who=names.get(context.get("user")) or context.get("username") or "system",
@@ -168,6 +175,28 @@ def _entry(event, names: dict) -> HistoryEntry:
         changes=changes if event.pgh_label != "insert" else [],
         reason=context.get("reason", ""),
     )
+
+
+def _label(model, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:
+        return name
+
+
+def _shown(model, name: str, value) -> str:
+    """A changed value as people read it: yes/no, euros, the label of a choice, a dash for empty."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return str(value)
+    if isinstance(model_field, DecimalField):
+        return format_eur(str(value))
+    return str(dict(model_field.choices).get(value, value)) if model_field.choices else str(value)
 
 
 def search_hint(query: str) -> str:
