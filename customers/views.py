@@ -19,6 +19,7 @@ from oms.pagination import paginate
 from oms.roles import Role, has_role, role_required
 
 CS, ACC = Role.CUSTOMER_SERVICE, Role.ACCOUNTING
+SEARCH_LIMIT = 50
 
 # Panels other apps put on the customer page, by URL name. Each is reversed with
 # kwargs={"customer_id": customer.pk} and loaded with htmx; a name that does not exist yet
@@ -52,7 +53,8 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {"query": query, "hint": selectors.search_hint(query), "page": None}
     context["can_create"] = has_role(request.user, CS)
     if query:
-        context["customers"] = selectors.customer_search(query, limit=50)
+        context["customers"] = selectors.customer_search(query, limit=SEARCH_LIMIT)
+        context["more"] = len(context["customers"]) == SEARCH_LIMIT
     else:
         page = paginate(selectors.customer_list(), request.GET, per_page=50, hx_target="#customer-results")
         context.update(customers=page.rows, page=page)
