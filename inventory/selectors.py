@@ -1,1 +1,266 @@
-"""inventory: selectors (built in the inventory issue)."""
+"""Reads of inventory for views, the API and other apps. Each selector is a fixed number of
+queries whatever the number of rows (query-count tests pin them)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from inventory.models import ExpectedReceipt, ImportJob, Product, StockLevel, StockMovement, Warehouse
+from oms.errors import NotFound
+
+
+@dataclass(frozen=True)
+class WarehouseStock:
+    warehouse_id: int
+    warehouse_code: str
+    stock_level_id: int
+    on_hand: int
+    reserved: int
+    available: int
+
+
+@dataclass(frozen=True)
+class ExpectedReceiptInfo:
+    expected_date: date
+    quantity: int
+    warehouse_id: int
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+def product_get_by_sku(sku: str) -> Product:
+    product = Product.objects.filter(sku=sku).first()
+    if product is None:
+        raise NotFound(f"No product with SKU '{sku}'.", code="unknown_sku", field="sku")
+    return product
+
+
+def products_by_skus(skus: Iterable[str]) -> dict[str, Product]:
+    """The products with these SKUs, by SKU (unknown SKUs are simply absent). One query."""
+    return {p.sku: p for p in Product.objects.filter(sku__in=set(skus))}
+
+
+EAN_RE = re.compile(r"^\d{13}$")
+
+
+def product_search_filter(q: str) -> Q | None:
+    """SKU prefix, exact barcode, or every word somewhere in the name (case-insensitive).
+
+    Each branch has its index (UPPER(sku) text_pattern_ops, the barcode's unique index and a
+    trigram GIN index on UPPER(name)), so the OR stays a bitmap index scan at 100k products.
+    """
+    q = (q or "").strip()
+    if not q:
+        return None
+    condition = Q(sku__istartswith=q)
+    if EAN_RE.match(q):
+        condition |= Q(barcode=q)
+    words = [w for w in q.split() if w]
+    name_match = Q()
+    for word in words:
+        name_match &= Q(name__icontains=word)
+    return condition | name_match
+
+
+def product_search(q: str, *, limit: int = 20, active_only: bool = False) -> list[Product]:
+    """Products for search-as-you-type: an exact SKU or barcode first, then SKU order."""
+    condition = product_search_filter(q)
+    if condition is None:
+        return []
+    qs = Product.objects.filter(condition)
+    if active_only:
+        qs = qs.filter(active=True)
+    q_clean = q.strip()
+    rows = list(qs.order_by("sku")[: max(1, min(limit, 200))])
+    rows.sort(key=lambda p: _search_rank(p, q_clean))
+    return rows
+
+
+def _search_rank(product: Product, q: str) -> tuple[bool, bool]:
+    exact = product.sku.upper() == q.upper() or product.barcode == q
+    return (not exact, not product.sku.upper().startswith(q.upper()))
+
+
+def product_list(*, search: str = "", active: bool | None = None) -> QuerySet[Product]:
+    qs = Product.objects.all()
+    condition = product_search_filter(search)
+    if condition is not None:
+        qs = qs.filter(condition)
+    if active is not None:
+        qs = qs.filter(active=active)
+    return qs
+
+
+# --- warehouses ---------------------------------------------------------------------------------
+
+
+def warehouses_active() -> list[Warehouse]:
+    return list(Warehouse.objects.filter(active=True).order_by("priority", "code"))
+
+
+def warehouses_all() -> list[Warehouse]:
+    return list(Warehouse.objects.order_by("priority", "code"))
+
+
+def warehouse_get_by_code(code: str) -> Warehouse:
+    warehouse = Warehouse.objects.filter(code=(code or "").upper()).first()
+    if warehouse is None:
+        raise NotFound(f"No warehouse with code '{code}'.", code="unknown_warehouse", field="warehouse")
+    return warehouse
+
+
+# --- stock --------------------------------------------------------------------------------------
+
+
+def stock_by_product(product_ids: Iterable[int]) -> dict[int, list[WarehouseStock]]:
+    """Stock per active warehouse (by priority) for each product. One query."""
+    rows = (
+        StockLevel.objects.filter(product_id__in=set(product_ids), warehouse__active=True)
+        .order_by("product_id", "warehouse__priority", "warehouse__code")
+        .values_list("product_id", "warehouse_id", "warehouse__code", "id", "on_hand", "reserved")
+    )
+    result: dict[int, list[WarehouseStock]] = {}
+    for product_id, warehouse_id, code, level_id, on_hand, reserved in rows:
+        result.setdefault(product_id, []).append(
+            WarehouseStock(warehouse_id, code, level_id, on_hand, reserved, on_hand - reserved)
+        )
+    return result
+
+
+def next_expected_receipts(product_ids: Iterable[int], *, after: date | None = None) -> dict[int, ExpectedReceiptInfo]:
+    """The earliest receipt per product expected on or after ``after`` (default today). One query."""
+    after = after or timezone.localdate()
+    rows = (
+        ExpectedReceipt.objects.filter(product_id__in=set(product_ids), expected_date__gte=after)
+        .order_by("product_id", "expected_date", "id")
+        .distinct("product_id")
+        .values_list("product_id", "expected_date", "quantity", "warehouse_id")
+    )
+    return {pid: ExpectedReceiptInfo(day, qty, wid) for pid, day, qty, wid in rows}
+
+
+def _incoming_subquery():
+    return Coalesce(
+        Subquery(
+            ExpectedReceipt.objects.filter(product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"))
+            .values("product_id", "warehouse_id")
+            .annotate(total=Sum("quantity"))
+            .values("total")[:1]
+        ),
+        Value(0),
+    )
+
+
+def stock_levels_for_reorder_scan() -> QuerySet[StockLevel]:
+    """Levels whose available plus incoming (all expected receipts) is below the reorder point,
+    annotated with ``available`` and ``incoming``. One query; iterate with ``.iterator()``."""
+    return (
+        StockLevel.objects.filter(reorder_point__gt=0)
+        .annotate(available_qty=F("on_hand") - F("reserved"), incoming=_incoming_subquery())
+        .filter(available_qty__lt=F("reorder_point") - F("incoming"))
+        .order_by("id")
+    )
+
+
+def stock_level_get(stock_level_id: int) -> StockLevel:
+    level = StockLevel.objects.select_related("product", "warehouse").filter(pk=stock_level_id).first()
+    if level is None:
+        raise NotFound("No such stock level.")
+    return level
+
+
+# --- the stock overview screen ------------------------------------------------------------------
+
+STATUS_FILTERS = {
+    "low": Q(available_qty__lt=F("reorder_point")),
+    "out": Q(available_qty__lte=0),
+    "reserved": Q(reserved__gt=0),
+}
+SORTS = {
+    "sku": ("product__sku", "warehouse__priority"),
+    "name": ("product__name", "product__sku", "warehouse__priority"),
+    "warehouse": ("warehouse__priority", "product__sku"),
+    "on_hand": ("on_hand", "id"),
+    "reserved": ("reserved", "id"),
+    "available": ("available_qty", "id"),
+}
+
+
+def stock_overview(*, q: str = "", warehouse_id: int | None = None, status: str = "", sort: str = "sku") -> QuerySet:
+    """Stock levels (product x warehouse) for the overview screen, filtered and sorted; the
+    caller slices a page. Rows carry ``available_qty`` and their product and warehouse."""
+    qs = StockLevel.objects.select_related("product", "warehouse").annotate(available_qty=F("on_hand") - F("reserved"))
+    condition = product_search_filter(q)
+    if condition is not None:
+        qs = qs.filter(product__in=Product.objects.filter(condition).values("id"))
+    if warehouse_id:
+        qs = qs.filter(warehouse_id=warehouse_id)
+    if status in STATUS_FILTERS:
+        qs = qs.filter(STATUS_FILTERS[status])
+    descending = sort.startswith("-")
+    fields = SORTS.get(sort.lstrip("-"), SORTS["sku"])
+    return qs.order_by(*[f"-{f}" if descending else f for f in fields])
+
+
+def incoming_for_levels(levels: Iterable[StockLevel]) -> dict[tuple[int, int], tuple[int, date]]:
+    """Per (product, warehouse) of the given levels: total expected quantity and the earliest
+    date. One query."""
+    levels = list(levels)
+    if not levels:
+        return {}
+    product_ids = {level.product_id for level in levels}
+    rows = (
+        ExpectedReceipt.objects.filter(product_id__in=product_ids, expected_date__gte=timezone.localdate())
+        .values("product_id", "warehouse_id")
+        .annotate(total=Sum("quantity"), first=Min("expected_date"))
+        .values_list("product_id", "warehouse_id", "total", "first")
+    )
+    return {(p, w): (total, first) for p, w, total, first in rows}
+
+
+# --- the product page ---------------------------------------------------------------------------
+
+
+def product_stock_levels(product: Product) -> list[StockLevel]:
+    return list(
+        StockLevel.objects.filter(product=product)
+        .select_related("warehouse")
+        .order_by("warehouse__priority", "warehouse__code")
+    )
+
+
+def product_expected_receipts(product: Product) -> list[ExpectedReceipt]:
+    return list(
+        ExpectedReceipt.objects.filter(product=product, expected_date__gte=timezone.localdate())
+        .select_related("warehouse")
+        .order_by("expected_date", "id")
+    )
+
+
+def product_movements(product: Product, *, warehouse_id: int | None = None) -> QuerySet[StockMovement]:
+    qs = StockMovement.objects.filter(product=product).select_related("warehouse", "user").order_by("-id")
+    if warehouse_id:
+        qs = qs.filter(warehouse_id=warehouse_id)
+    return qs
+
+
+# --- imports ------------------------------------------------------------------------------------
+
+
+def import_jobs_recent(limit: int = 10) -> list[ImportJob]:
+    return list(ImportJob.objects.defer("rows").select_related("created_by").order_by("-id")[:limit])
+
+
+def import_job_get(job_id: int) -> ImportJob:
+    job = ImportJob.objects.defer("rows").filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("No such import.")
+    return job

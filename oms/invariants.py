@@ -12,6 +12,9 @@ from django.utils.module_loading import import_string
 # name -> dotted path of a function () -> list[dict]
 CHECKS: dict[str, str] = {
     "outbox: no event is dead": "oms.invariants.no_dead_events",
+    "stock: on hand equals the sum of movements": "inventory.invariants.on_hand_matches_movements",
+    "stock: 0 <= reserved <= on hand": "inventory.invariants.reserved_within_on_hand",
+    "stock: a level for every product and warehouse": "inventory.invariants.every_pair_has_a_level",
 }
 
 
