@@ -123,9 +123,7 @@ def test_stock_reserve_publishes_stock_low_once_when_crossing_the_reorder_point(
     stock_reserve(lines=[ReserveLine(product.pk, 4), ReserveLine(product.pk, 2)])  # 10 -> 4: crosses once
     stock_reserve(lines=[ReserveLine(product.pk, 1)])  # 4 -> 3: already below
     events = list(OutboxEvent.objects.filter(name="stock.low"))
-    assert [e.payload for e in events] == [
-        {"stock_level_id": lv.pk, "product_id": product.pk, "warehouse_id": ams.pk}
-    ]
+    assert [e.payload for e in events] == [{"stock_level_id": lv.pk, "product_id": product.pk, "warehouse_id": ams.pk}]
 
 
 @pytest.mark.parametrize("quantity", [0, -1, 1.5, True])

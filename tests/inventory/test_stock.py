@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, InternalError, connection, transaction
 
-from inventory.models import MovementKind, StockLevel, StockMovement
+from inventory.models import StockLevel, StockMovement
 from inventory.services import (
     expected_receipt_set,
     expected_receipts_clear,
