@@ -17,6 +17,8 @@ OUT = ROOT / "docs" / "screenshots"
 # (file name, role to log in as, path, optional selector to wait for)
 SHOTS = [
     ("home", "manager", "/", None),
+    ("inventory-stock", "warehouse", "/inventory/?status=low", "#stock-table"),
+    ("inventory-product", "warehouse", "/inventory/products/85123A/", "#stock-panel"),
 ]
 
 

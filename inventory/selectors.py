@@ -3,14 +3,17 @@ queries whatever the number of rows (query-count tests pin them)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from inventory.models import ExpectedReceipt, ImportJob, Product, StockLevel, StockMovement, Warehouse
 from oms.errors import NotFound
@@ -264,3 +267,74 @@ def import_job_get(job_id: int) -> ImportJob:
     if job is None:
         raise NotFound("No such import.")
     return job
+
+
+# --- availability and the promised delivery date ----------------------------------------------
+
+logger = logging.getLogger(__name__)
+
+
+def product_availability(product: Product, *, now: datetime | None = None) -> dict:
+    """Available-to-promise of one product: the total, per active warehouse, and the date it
+    would be delivered if ordered now. Three queries (plus the delivery-quote backend)."""
+    levels = stock_by_product([product.pk]).get(product.pk, [])
+    return {
+        "available": sum(level.available for level in levels),
+        "warehouses": levels,
+        "promised_delivery_date": promised_delivery_date(product, levels, now=now),
+    }
+
+
+def promised_delivery_date(product: Product, levels: list[WarehouseStock], *, now: datetime | None = None):
+    """Ask the delivery-quote backend named in ``settings.OMS_DELIVERY_QUOTE_BACKEND``
+    (shipping's, loaded by name so inventory never imports shipping); when it cannot be loaded
+    or fails, estimate: ship today before the cut-off of the first warehouse with stock (else
+    the next working day), or on the next expected receipt; delivery one working day later."""
+    backend = _quote_backend()
+    if backend is not None:
+        try:
+            quote = backend(lines=[{"product_id": product.pk, "sku": product.sku, "quantity": 1}], address=None)
+            promised = getattr(quote, "promised_delivery_date", None)
+            if promised is None and isinstance(quote, dict):
+                promised = quote.get("promised_delivery_date")
+            if isinstance(promised, date):
+                return promised
+        except Exception:  # a quote is a nicety here: never let it break availability
+            logger.warning("delivery quote backend failed; using the inventory estimate", exc_info=True)
+    return _estimate_delivery(product, levels, now or timezone.localtime())
+
+
+def _quote_backend():
+    path = getattr(settings, "OMS_DELIVERY_QUOTE_BACKEND", "")
+    if not path:
+        return None
+    try:
+        return import_string(path)
+    except ImportError:
+        return None
+
+
+def _estimate_delivery(product: Product, levels: list[WarehouseStock], now: datetime) -> date | None:
+    in_stock = [level for level in levels if level.available > 0]
+    if in_stock:
+        warehouse = Warehouse.objects.filter(pk=in_stock[0].warehouse_id).first()
+        cutoff = warehouse.effective_cutoff if warehouse else settings.OMS_DEFAULT_CUTOFF
+        today = now.date()
+        ship = today if _is_working_day(today) and now.time() < cutoff else _next_working_day(today)
+        return _next_working_day(ship)
+    receipt = next_expected_receipts([product.pk], after=now.date()).get(product.pk)
+    if receipt is None:
+        return None
+    ship = receipt.expected_date if _is_working_day(receipt.expected_date) else _next_working_day(receipt.expected_date)
+    return _next_working_day(ship)
+
+
+def _is_working_day(day: date) -> bool:
+    return day.weekday() < 5
+
+
+def _next_working_day(day: date) -> date:
+    day += timedelta(days=1)
+    while not _is_working_day(day):
+        day += timedelta(days=1)
+    return day
