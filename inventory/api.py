@@ -88,7 +88,9 @@ class StockLevelOutSerializer(serializers.Serializer):
 
 
 class WarehouseSerializer(serializers.ModelSerializer):
-    cutoff_time = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], allow_null=True)
+    cutoff_time = serializers.TimeField(
+        format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], allow_null=True, required=False
+    )
 
     class Meta:
         model = Warehouse
@@ -111,7 +113,6 @@ class WarehouseSerializer(serializers.ModelSerializer):
             "postal_code": {"required": False},
             "city": {"required": False},
             "country": {"required": False},
-            "cutoff_time": {"required": False},
             "priority": {"required": False, "max_value": 10_000},
             "active": {"required": False},
         }
