@@ -16,10 +16,20 @@ STATUS_CHOICES = [
     ("reserved", _("Has reservations")),
 ]
 SORT_CHOICES = [
-    (key, key)
-    for name in ("sku", "name", "warehouse", "on_hand", "reserved", "available")
-    for key in (name, f"-{name}")
+    (key, key) for name in ("sku", "name", "on_hand", "reserved", "available") for key in (name, f"-{name}")
 ]
+
+
+class CompactForm(forms.Form):
+    """Bootstrap classes on the widgets, so the stock forms render without crispy's template
+    tree (the product page is the most visited screen after the overview)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            css = "form-select form-select-sm" if isinstance(widget, forms.Select) else "form-control form-control-sm"
+            widget.attrs.setdefault("class", css)
 
 
 def _warehouse_choices(warehouses, blank: str | None = None) -> list[tuple[str, str]]:
@@ -73,7 +83,7 @@ class ProductForm(forms.Form):
             self.fields["sku"].widget.attrs["autofocus"] = True
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(CompactForm):
     warehouse = forms.TypedChoiceField(coerce=int)
     delta = forms.IntegerField(label=_("Change (+/-)"), min_value=-1_000_000, max_value=1_000_000)
     reason = forms.ChoiceField(choices=AdjustmentReason.choices, initial=AdjustmentReason.CORRECTION)
@@ -84,7 +94,7 @@ class AdjustForm(forms.Form):
         self.fields["warehouse"].choices = _warehouse_choices(warehouses)
 
 
-class CountForm(forms.Form):
+class CountForm(CompactForm):
     warehouse = forms.TypedChoiceField(coerce=int)
     counted = forms.IntegerField(label=_("Counted quantity"), min_value=0, max_value=1_000_000)
     reference = forms.CharField(required=False, max_length=100)
@@ -94,7 +104,7 @@ class CountForm(forms.Form):
         self.fields["warehouse"].choices = _warehouse_choices(warehouses)
 
 
-class TransferForm(forms.Form):
+class TransferForm(CompactForm):
     from_warehouse = forms.TypedChoiceField(coerce=int, label=_("From"))
     to_warehouse = forms.TypedChoiceField(coerce=int, label=_("To"))
     quantity = forms.IntegerField(min_value=1, max_value=1_000_000)

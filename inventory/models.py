@@ -70,9 +70,11 @@ class Product(models.Model):
             models.CheckConstraint(condition=Q(vat_category__in=VatCategory.values), name="product_vat_category_valid"),
             models.CheckConstraint(condition=~Q(sku=""), name="product_sku_not_empty"),
         ]
+        indexes = [models.Index(fields=["name"], name="product_name_order")]  # the stock list sorted by name
         # Search as you type uses two expression indexes made in migration 0001 with SQL (Django
-        # needs django.contrib.postgres installed to render OpClass): UPPER(sku) text_pattern_ops
-        # for ``sku__istartswith`` and a trigram GIN index on UPPER(name) for ``name__icontains``.
+        # needs django.contrib.postgres installed to render OpClass): (UPPER(sku) COLLATE "C"),
+        # the SKU key lists sort by and whose prefix search is an index range, and a trigram GIN
+        # index on UPPER(name) for ``name__icontains``.
         triggers = [
             pgtrigger.Trigger(
                 name="product_stock_levels",
@@ -124,8 +126,11 @@ class Warehouse(models.Model):
 
 
 class StockLevel(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
+    # No single-column FK indexes: the unique (product, warehouse) and the (warehouse, product)
+    # index serve those lookups, and no index covers on_hand or reserved, so a reservation's
+    # UPDATE stays a HOT update that touches no index at all.
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels", db_index=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels", db_index=False)
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
     reorder_point = models.IntegerField(default=0, help_text="Reorder when available + incoming falls below this")
@@ -173,8 +178,9 @@ class AdjustmentReason(models.TextChoices):
 class StockMovement(models.Model):
     """One change of on-hand stock. Append-only: the sum of a level's movements is its on-hand."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    # Indexed through (product, -id) and (warehouse, product) below.
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", db_index=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(max_length=20, choices=MovementKind.choices)
     quantity = models.IntegerField(help_text="Signed: positive adds stock")
     on_hand_after = models.IntegerField()
@@ -206,7 +212,7 @@ class ExpectedReceipt(models.Model):
     """Incoming supply recorded by purchasing (a sent purchase order line), so that promise
     dates and the stock screen see it without inventory importing purchasing."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="expected_receipts")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="expected_receipts", db_index=False)
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="expected_receipts")
     quantity = models.PositiveIntegerField()
     expected_date = models.DateField()

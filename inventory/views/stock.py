@@ -44,9 +44,11 @@ def stock_overview(request):
     warehouses = selectors.warehouses_all()
     form = StockFilterForm(request.GET or None, warehouses=warehouses)
     filters = form.filters()
-    page = paginate(selectors.stock_overview(**filters), request.GET, per_page=PER_PAGE, hx_target="#stock-table")
-    incoming = selectors.incoming_for_levels(page.rows)
-    page.rows = [StockRow(lv, *incoming.get((lv.product_id, lv.warehouse_id), (0, None))) for lv in page.rows]
+    ids = selectors.stock_overview(**filters).values_list("id", flat=True)
+    page = paginate(ids, request.GET, per_page=PER_PAGE, hx_target="#stock-table")
+    levels = selectors.stock_levels_in_order(page.rows)
+    incoming = selectors.incoming_for_levels(levels)
+    page.rows = [StockRow(lv, *incoming.get((lv.product_id, lv.warehouse_id), (0, None))) for lv in levels]
     context = {
         "form": form,
         "page": page,
@@ -64,7 +66,7 @@ def stock_overview(request):
 COLUMNS = [
     ("sku", _("SKU"), False),
     ("name", _("Name"), False),
-    ("warehouse", _("Warehouse"), False),
+    ("", _("Warehouse"), False),
     ("on_hand", _("On hand"), True),
     ("reserved", _("Reserved"), True),
     ("available", _("Available"), True),
@@ -75,6 +77,9 @@ def _columns(sort: str, base_query: str) -> list[dict]:
     """Sortable column headers: a click sorts by the column, a second click reverses it."""
     columns = []
     for key, label, numeric in COLUMNS:
+        if not key:  # not sortable: filter by warehouse instead
+            columns.append({"label": label, "query": "", "arrow": "", "numeric": numeric, "current": False})
+            continue
         current = sort.lstrip("-") == key
         descending = sort.startswith("-")
         target = f"-{key}" if current and not descending else key
