@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
+from inventory.events import STOCK_LOW, STOCK_RECEIVED
 from oms import events
 from oms.errors import ValidationFailed
 
@@ -73,14 +74,12 @@ def aggregate(items: Iterable[tuple[int, int]]) -> dict[int, int]:
 def publish_low_if_crossed(*, level_id: int, product_id: int, warehouse_id: int, before: int, after: int, point: int):
     """``stock.low`` once, when available goes from at or above the reorder point to below it."""
     if before >= point > after:
-        events.publish(
-            "stock.low", {"stock_level_id": level_id, "product_id": product_id, "warehouse_id": warehouse_id}
-        )
+        events.publish(STOCK_LOW, {"stock_level_id": level_id, "product_id": product_id, "warehouse_id": warehouse_id})
 
 
 def publish_received(*, product_id: int, warehouse_id: int, quantity: int, reference: str, kind: str) -> None:
     events.publish(
-        "stock.received",
+        STOCK_RECEIVED,
         {
             "product_id": product_id,
             "warehouse_id": warehouse_id,
