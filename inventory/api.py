@@ -3,7 +3,7 @@ adjustments and warehouses. Token auth, problem+json errors, Idempotency-Key on 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -232,7 +232,13 @@ def _lookup(selector, key: str, field: str):
 class WarehouseListView(APIView):
     permission_classes = [roles_allowed(*READ_ROLES)]
 
-    @extend_schema(responses=WarehouseSerializer(many=True))
+    @extend_schema(
+        operation_id="v1_warehouses_list",
+        responses=inline_serializer(
+            "WarehouseList",
+            {"results": WarehouseSerializer(many=True), "next": serializers.CharField(allow_null=True)},
+        ),
+    )
     def get(self, request):
         # A handful of rows: one page, in the same shape as every other list.
         return Response({"results": WarehouseSerializer(selectors.warehouses_all(), many=True).data, "next": None})

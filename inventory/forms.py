@@ -53,8 +53,9 @@ class StockFilterForm(forms.Form):
         )
 
     def filters(self) -> dict:
-        """The valid filters; anything unreadable is ignored rather than shown as an error."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """The valid filters; an unreadable one is ignored rather than shown as an error."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
         return {
             "q": data.get("q") or "",
             "warehouse_id": data.get("warehouse"),
