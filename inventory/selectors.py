@@ -235,11 +235,7 @@ SORTS = {
 def stock_overview(*, q: str = "", warehouse_id: int | None = None, status: str = "", sort: str = "sku") -> QuerySet:
     """Stock levels (product x warehouse) for the overview screen, filtered and sorted; the
     caller slices a page. Rows carry ``available_qty`` and their product and warehouse."""
-    qs = (
-        StockLevel.objects.select_related("product", "warehouse")
-        .annotate(available_qty=F("on_hand") - F("reserved"))
-        .alias(usku=Collate(Upper("product__sku"), "C"))  # sorts, but is not computed for every row
-    )
+    qs = StockLevel.objects.select_related("product", "warehouse").annotate(available_qty=F("on_hand") - F("reserved"))
     if q and q.strip():
         qs = qs.filter(product__in=_matching_product_ids(q))
     if warehouse_id:
@@ -248,6 +244,10 @@ def stock_overview(*, q: str = "", warehouse_id: int | None = None, status: str 
         qs = qs.filter(STATUS_FILTERS[status])
     descending = sort.startswith("-")
     fields = SORTS.get(sort.lstrip("-"), SORTS["sku"])
+    if "usku" in fields:
+        # An alias only: ordered by, never computed for every row. The numeric sorts go without
+        # it, so that their id query (see stock_levels_in_order) sorts stock levels alone.
+        qs = qs.alias(usku=Collate(Upper("product__sku"), "C"))
     return qs.order_by(*[f"-{f}" if descending else f for f in fields])
 
 
