@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Collate, Upper
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from inventory.models import ExpectedReceipt, ImportJob, Product, StockLevel, StockMovement, Warehouse
+from oms.delivery import QuoteLine, QuoteRequest, quote_delivery
 from oms.errors import NotFound
 
 
@@ -337,32 +337,21 @@ def product_availability(product: Product, *, now: datetime | None = None) -> di
 
 
 def promised_delivery_date(product: Product, levels: list[WarehouseStock], *, now: datetime | None = None):
-    """Ask the delivery-quote backend named in ``settings.OMS_DELIVERY_QUOTE_BACKEND``
-    (shipping's, loaded by name so inventory never imports shipping); when it cannot be loaded
-    or fails, estimate: ship today before the cut-off of the first warehouse with stock (else
-    the next working day), or on the next expected receipt; delivery one working day later."""
-    backend = _quote_backend()
-    if backend is not None:
-        try:
-            quote = backend(lines=[{"product_id": product.pk, "sku": product.sku, "quantity": 1}], address=None)
-            promised = getattr(quote, "promised_delivery_date", None)
-            if promised is None and isinstance(quote, dict):
-                promised = quote.get("promised_delivery_date")
-            if isinstance(promised, date):
-                return promised
-        except Exception:  # a quote is a nicety here: never let it break availability
-            logger.warning("delivery quote backend failed; using the inventory estimate", exc_info=True)
-    return _estimate_delivery(product, levels, now or timezone.localtime())
-
-
-def _quote_backend():
-    path = getattr(settings, "OMS_DELIVERY_QUOTE_BACKEND", "")
-    if not path:
-        return None
+    """Ask the delivery-quote backend (``oms.delivery``; shipping's, loaded by name so inventory
+    never imports shipping) when one unit would arrive if ordered now; when the backend cannot
+    be loaded or fails, estimate: ship today before the cut-off of the first warehouse with
+    stock (else the next working day), or on the next expected receipt; delivery one working
+    day later."""
+    request = QuoteRequest(
+        lines=(QuoteLine(product_id=product.pk, quantity=1, weight_grams=product.weight_grams),), now=now
+    )
     try:
-        return import_string(path)
+        return quote_delivery(request).delivery_date
     except ImportError:
-        return None
+        pass
+    except Exception:  # a quote is a nicety here: never let it break availability
+        logger.warning("delivery quote backend failed; using the inventory estimate", exc_info=True)
+    return _estimate_delivery(product, levels, now or timezone.localtime())
 
 
 def _estimate_delivery(product: Product, levels: list[WarehouseStock], now: datetime) -> date | None:

@@ -2,13 +2,24 @@
 
 from datetime import date
 
-CALLS: list[dict] = []
+from oms.delivery import DeliveryQuote, QuoteRequest
+
+CALLS: list[QuoteRequest] = []
 
 
-def quote_delivery(*, lines, address):
-    CALLS.append({"lines": lines, "address": address})
-    return {"promised_delivery_date": date(2030, 1, 2)}
+def quote_delivery(request: QuoteRequest) -> DeliveryQuote:
+    CALLS.append(request)
+    promised = date(2030, 1, 2)
+    return DeliveryQuote(
+        carrier_code="TEST",
+        carrier_name="Test",
+        service_code="std",
+        shipping_net=0,
+        ship_date=promised,
+        delivery_date=promised,
+        first_delivery_date=promised,
+    )
 
 
-def broken_quote(**kwargs):
+def broken_quote(request):
     raise RuntimeError("carrier table missing")
