@@ -16,6 +16,10 @@ CHECKS: dict[str, str] = {
     "stock: on hand equals the sum of movements": "inventory.invariants.on_hand_matches_movements",
     "stock: 0 <= reserved <= on hand": "inventory.invariants.reserved_within_on_hand",
     "stock: a level for every product and warehouse": "inventory.invariants.every_pair_has_a_level",
+    "orders: line quantities match their allocations": "orders.invariants.line_quantities_match_allocations",
+    "orders: reserved stock equals reserved allocations": "orders.invariants.reserved_stock_matches_allocations",
+    "orders: nothing reserved for closed lines": "orders.invariants.nothing_reserved_for_closed_lines",
+    "orders: totals = lines + shipping + VAT": "orders.invariants.order_totals_add_up",
 }
 
 

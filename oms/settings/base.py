@@ -223,6 +223,9 @@ OMS_DELIVERY_QUOTE_BACKEND = env.str("OMS_DELIVERY_QUOTE_BACKEND", default="ship
 OMS_DEFAULT_CUTOFF = time(15, 0)
 OMS_FLAT_SHIPPING_AMOUNT = env.str("OMS_FLAT_SHIPPING_AMOUNT", default="4.95")
 OMS_IDEMPOTENCY_KEEP_HOURS = 48
+# Arrays higher apps add to an order in the API (API.md "Orders"): field -> dotted path of a
+# function (orders: list) -> {order_id: [dict, ...]}; None until that app provides it.
+OMS_ORDER_API_EXTRAS = {"shipments": None, "invoices": None}
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
