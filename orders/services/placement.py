@@ -77,10 +77,11 @@ class LineInput:
     unit_price: Decimal | None = None
     discount_percent: Decimal = ZERO
     product: Product | None = None
+    prefix: str = "lines"
 
     @property
     def field(self) -> str:
-        return f"lines.{self.index}." + ("sku" if self.product_id is None else "product_id")
+        return f"{self.prefix}.{self.index}." + ("sku" if self.product_id is None else "product_id")
 
 
 @dataclass
@@ -232,7 +233,9 @@ def clean_line(raw, index: int, errors: Collector, prefix: str = "lines") -> Lin
     elif not isinstance(sku, str) or not sku.strip() or len(sku.strip()) > 64:
         code = "required" if sku in (None, "") else "invalid"
         errors.fail(f"{path}.sku", "Give the SKU of the product (at most 64 characters).", code)
-    line = LineInput(index=index, quantity=0, sku=sku.strip() if isinstance(sku, str) else "", product_id=product_id)
+    line = LineInput(
+        index=index, quantity=0, sku=sku.strip() if isinstance(sku, str) else "", product_id=product_id, prefix=prefix
+    )
     for name, cleaner in (("quantity", clean_quantity), ("unit_price", clean_amount), ("discount_percent", clean_discount)):
         value = raw.get(name)
         if name == "unit_price" and value is None:
