@@ -335,4 +335,3 @@ class OrderCancel(APIView):
         services.order_cancel(order=order, reason=data.validated_data["reason"], user=request.user)
         order = _order_or_404(number)
         return Response(order_representation(order, order_api_extras([order])))
-

@@ -19,9 +19,7 @@ from decimal import Decimal
 from oms.money import HUNDRED, ZERO, quantize, to_decimal, vat_by_rate
 
 HOME_COUNTRY = "NL"
-EU_COUNTRIES = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
-)
+EU_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
 # VAT ids use the ISO code except for Greece.
 _VAT_ID_COUNTRY = {"EL": "GR"}
 SHIPPING_VAT_CATEGORY = "high"
@@ -42,7 +40,13 @@ def vat_regime(*, is_b2b: bool, vat_id: str, ship_country: str) -> str:
     if country not in EU_COUNTRIES:
         return REGIME_EXPORT
     buyer_country = vat_id_country(vat_id)
-    if is_b2b and vat_id and buyer_country in EU_COUNTRIES and buyer_country != HOME_COUNTRY and country != HOME_COUNTRY:
+    if (
+        is_b2b
+        and vat_id
+        and buyer_country in EU_COUNTRIES
+        and buyer_country != HOME_COUNTRY
+        and country != HOME_COUNTRY
+    ):
         return REGIME_REVERSE_CHARGE
     return REGIME_DOMESTIC
 

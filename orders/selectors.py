@@ -204,9 +204,7 @@ def allocations_for_order(order: Order, *, status: str | None = AllocationStatus
 
 
 def order_number_by_external_reference(channel: str, reference: str) -> str | None:
-    return (
-        Order.objects.filter(channel=channel, external_reference=reference).values_list("number", flat=True).first()
-    )
+    return Order.objects.filter(channel=channel, external_reference=reference).values_list("number", flat=True).first()
 
 
 def order_product_ids(order_id: int) -> list[int]:

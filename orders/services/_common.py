@@ -9,11 +9,11 @@ from decimal import Decimal, InvalidOperation
 from django.db import connection
 from django.utils import timezone
 
-from orders.events import STATUS_EVENTS
-from orders.models import Order, OrderEvent
 from oms import events
 from oms.errors import InvalidTransition, MultipleErrors, NotFound, OmsError, ValidationFailed
 from oms.money import format_eur
+from orders.events import STATUS_EVENTS
+from orders.models import Order, OrderEvent
 
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
@@ -51,20 +51,24 @@ def clean_quantity(value, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationFailed("Quantity must be a whole number.", code="invalid_quantity", field=field)
     if not 0 < value <= MAX_QUANTITY:
-        raise ValidationFailed(f"Quantity must be between 1 and {MAX_QUANTITY:,}.", code="invalid_quantity", field=field)
+        raise ValidationFailed(
+            f"Quantity must be between 1 and {MAX_QUANTITY:,}.", code="invalid_quantity", field=field
+        )
     return value
 
 
 def clean_amount(value, field: str, *, maximum: Decimal = MAX_PRICE, code: str = "invalid_price") -> Decimal:
     """A non-negative amount with at most two decimals (a str, int or Decimal; never a float)."""
     if isinstance(value, (bool, float)) or not isinstance(value, (str, int, Decimal)):
-        raise ValidationFailed("Enter an amount as a string, e.g. \"12.50\".", code=code, field=field)
+        raise ValidationFailed('Enter an amount as a string, e.g. "12.50".', code=code, field=field)
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         raise ValidationFailed("Not a number.", code=code, field=field) from None
     if not amount.is_finite() or amount < 0 or amount > maximum or amount.as_tuple().exponent < -2:
-        raise ValidationFailed(f"Enter an amount from 0 to {maximum} with at most two decimals.", code=code, field=field)
+        raise ValidationFailed(
+            f"Enter an amount from 0 to {maximum} with at most two decimals.", code=code, field=field
+        )
     return amount.quantize(Decimal("0.01"))
 
 

@@ -243,7 +243,15 @@ def _finish_orders(orders: dict[int, Order], served: dict[int, list[tuple]], use
         )
         data = {"parts": [{"sku": s, "quantity": q, "warehouse_id": w} for s, q, w in parts]}
         if complete and order.status == OrderStatus.BACKORDERED:
-            transition(order, OrderStatus.ALLOCATED, user=user, kind=OrderEventKind.STOCK_ALLOCATED, message=message, data=data, now=now)
+            transition(
+                order,
+                OrderStatus.ALLOCATED,
+                user=user,
+                kind=OrderEventKind.STOCK_ALLOCATED,
+                message=message,
+                data=data,
+                now=now,
+            )
             continue
         save(order, now=now)
         timeline(order, OrderEventKind.STOCK_ALLOCATED, message, user=user, data=data, now=now)
@@ -302,11 +310,17 @@ def _parse_changes(order: Order, lines: list[OrderLine], changes) -> tuple[dict[
         if isinstance(change, Mapping) and "line_id" in change:
             line = by_id.get(change["line_id"]) if isinstance(change["line_id"], int) else None
             if line is None:
-                errors.fail(f"{path}.line_id", f"Order {order.number} has no open line {change['line_id']!r}.", "not_found")
+                errors.fail(
+                    f"{path}.line_id", f"Order {order.number} has no open line {change['line_id']!r}.", "not_found"
+                )
                 continue
             quantity = change.get("quantity")
             try:
-                updates[line.pk] = 0 if quantity == 0 and not isinstance(quantity, bool) else clean_quantity(quantity, f"{path}.quantity")
+                updates[line.pk] = (
+                    0
+                    if quantity == 0 and not isinstance(quantity, bool)
+                    else clean_quantity(quantity, f"{path}.quantity")
+                )
             except ValidationFailed as exc:
                 errors.add(exc)
             if quantity and line.quantity_shipped > quantity:
@@ -317,7 +331,9 @@ def _parse_changes(order: Order, lines: list[OrderLine], changes) -> tuple[dict[
                 additions.append(item)
     errors.raise_if_any()
     if not additions and all(updates.get(line_id) == 0 for line_id in by_id):
-        raise ValidationFailed("Every line would be removed; cancel the order instead.", code="no_lines_left", field="changes")
+        raise ValidationFailed(
+            "Every line would be removed; cancel the order instead.", code="no_lines_left", field="changes"
+        )
     if additions:
         resolve_products(additions, errors)
         errors.raise_if_any()
@@ -442,10 +458,17 @@ def _record_change(order: Order, lines, updates, additions, released: int, added
     target = stock_status(lines)
     order_fields = TOTAL_FIELDS
     if order.status in (OrderStatus.ALLOCATED, OrderStatus.BACKORDERED) and target != order.status:
-        transition(order, target, user=user, kind=OrderEventKind.LINES_CHANGED, message=message, data=data, fields=order_fields, now=now)
+        transition(
+            order,
+            target,
+            user=user,
+            kind=OrderEventKind.LINES_CHANGED,
+            message=message,
+            data=data,
+            fields=order_fields,
+            now=now,
+        )
     else:
         save(order, *order_fields, now=now)
         timeline(order, OrderEventKind.LINES_CHANGED, message, user=user, data=data, now=now)
     publish(ORDER_CHANGED, order)
-
-

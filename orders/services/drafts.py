@@ -125,7 +125,9 @@ def order_draft_add_line(
 ) -> OrderLine:
     """Add a line (by SKU or product id) at the end of the draft; returns the line. Raises
     ``ValidationFailed`` (``sku`` ``unknown_sku``, ``quantity`` ...), ``Conflict``."""
-    item = _one_line(sku=sku, product_id=product_id, quantity=quantity, unit_price=unit_price, discount=discount_percent)
+    item = _one_line(
+        sku=sku, product_id=product_id, quantity=quantity, unit_price=unit_price, discount=discount_percent
+    )
     with _editing(order) as locked:
         products = _products_or_raise([item])
         last = OrderLine.objects.filter(order=locked).order_by("-line_no").values_list("line_no", flat=True).first()

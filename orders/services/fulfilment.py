@@ -52,7 +52,9 @@ def order_start_picking(*, order: Order, user, now: datetime | None = None) -> O
             )
         if not any(line.quantity_reserved for line in lines):
             raise Conflict(f"Nothing of order {locked.number} is in stock to pick.", code="nothing_to_pick")
-        transition(locked, OrderStatus.PICKING, user=user, kind=OrderEventKind.PICKING, message="Picking started.", now=now)
+        transition(
+            locked, OrderStatus.PICKING, user=user, kind=OrderEventKind.PICKING, message="Picking started.", now=now
+        )
     return locked
 
 
@@ -99,7 +101,9 @@ def order_record_shipment(
 
 
 def _after_shipment(order: Order, wanted: dict[int, int], by_id: dict[int, OrderLine], user, now) -> None:
-    open_left = OrderLine.objects.filter(order=order, is_cancelled=False).exclude(quantity_shipped=F("quantity")).exists()
+    open_left = (
+        OrderLine.objects.filter(order=order, is_cancelled=False).exclude(quantity_shipped=F("quantity")).exists()
+    )
     target = OrderStatus.PARTIALLY_SHIPPED if open_left else OrderStatus.SHIPPED
     units = sum(wanted.values())
     shipped = ", ".join(f"{quantity} x {by_id[line_id].sku}" for line_id, quantity in wanted.items())
@@ -119,7 +123,9 @@ def order_mark_delivered(*, order: Order, user, now: datetime | None = None) -> 
     row. Publishes ``order.delivered`` (and ``order.completed``). Raises ``InvalidTransition``."""
     with transaction.atomic():
         locked = lock_order(order.pk)
-        transition(locked, OrderStatus.DELIVERED, user=user, kind=OrderEventKind.DELIVERED, message="Delivered.", now=now)
+        transition(
+            locked, OrderStatus.DELIVERED, user=user, kind=OrderEventKind.DELIVERED, message="Delivered.", now=now
+        )
         _complete_if_paid(locked, user, now)
     return locked
 
@@ -144,7 +150,12 @@ def order_record_payment_total(*, order: Order, amount_paid, user, now: datetime
 def _complete_if_paid(order: Order, user, now) -> None:
     if order.status == OrderStatus.DELIVERED and order.amount_paid >= order.gross_amount:
         transition(
-            order, OrderStatus.COMPLETED, user=user, kind=OrderEventKind.COMPLETED, message="Delivered and paid.", now=now
+            order,
+            OrderStatus.COMPLETED,
+            user=user,
+            kind=OrderEventKind.COMPLETED,
+            message="Delivered and paid.",
+            now=now,
         )
 
 
@@ -174,17 +185,25 @@ def order_record_return(
         for line_id, quantity in wanted.items():
             line = by_id[line_id]
             if quantity > line.quantity_shipped - line.quantity_returned:
-                raise Conflict(f"Only {line.quantity_shipped - line.quantity_returned} of {line.sku} can be returned.",
-                               code="more_than_shipped", field="lines")
+                raise Conflict(
+                    f"Only {line.quantity_shipped - line.quantity_returned} of {line.sku} can be returned.",
+                    code="more_than_shipped",
+                    field="lines",
+                )
             line.quantity_returned += quantity
             if warehouse_id:
                 inventory_services.stock_return(
-                    product_id=line.product_id, warehouse_id=warehouse_id, quantity=quantity,
-                    reference=locked.number, user=user,
+                    product_id=line.product_id,
+                    warehouse_id=warehouse_id,
+                    quantity=quantity,
+                    reference=locked.number,
+                    user=user,
                 )
         OrderLine.objects.bulk_update(list(by_id.values()), ["quantity_returned"])
         returned = ", ".join(f"{quantity} x {by_id[line_id].sku}" for line_id, quantity in wanted.items())
-        message = f"Returned {returned}" + (f": {reason}" if reason else "") + ("" if warehouse_id else " (not restocked).")
+        message = (
+            f"Returned {returned}" + (f": {reason}" if reason else "") + ("" if warehouse_id else " (not restocked).")
+        )
         timeline(locked, OrderEventKind.RETURNED, message, user=user, data={"reason": reason}, now=now)
         save(locked, now=now)
         publish(ORDER_RETURNED, locked)
@@ -204,7 +223,12 @@ def _pairs(pairs, field: str) -> dict[int, int]:
         raise ValidationFailed("Give at least one line and quantity.", code="required", field=field)
     totals: dict[int, int] = {}
     for index, pair in enumerate(pairs):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or isinstance(pair[0], bool) or not isinstance(pair[0], int):
+        if (
+            not isinstance(pair, (list, tuple))
+            or len(pair) != 2
+            or isinstance(pair[0], bool)
+            or not isinstance(pair[0], int)
+        ):
             raise ValidationFailed("Each item is (order_line_id, quantity).", field=f"{field}.{index}")
         totals[pair[0]] = totals.get(pair[0], 0) + clean_quantity(pair[1], f"{field}.{index}.quantity")
     return totals

@@ -199,7 +199,9 @@ def clean_head(errors: Collector, **values) -> Head:
     return Head(
         channel=attempt(clean_choice, values["channel"], Channel, "channel", "Channel"),
         payment_method=method or None,
-        policy=attempt(clean_choice, values["backorder_policy"], BackorderPolicy, "backorder_policy", "Backorder policy"),
+        policy=attempt(
+            clean_choice, values["backorder_policy"], BackorderPolicy, "backorder_policy", "Backorder policy"
+        ),
         external_reference=reference or None,
         notes=attempt(clean_text, values["notes"], "notes", max_length=5000, label="Notes") or "",
         ship_complete=bool(ship_complete),
@@ -236,7 +238,11 @@ def clean_line(raw, index: int, errors: Collector, prefix: str = "lines") -> Lin
     line = LineInput(
         index=index, quantity=0, sku=sku.strip() if isinstance(sku, str) else "", product_id=product_id, prefix=prefix
     )
-    for name, cleaner in (("quantity", clean_quantity), ("unit_price", clean_amount), ("discount_percent", clean_discount)):
+    for name, cleaner in (
+        ("quantity", clean_quantity),
+        ("unit_price", clean_amount),
+        ("discount_percent", clean_discount),
+    ):
         value = raw.get(name)
         if name == "unit_price" and value is None:
             continue
@@ -249,7 +255,7 @@ def clean_line(raw, index: int, errors: Collector, prefix: str = "lines") -> Lin
 
 def clean_customer_ref(ref, errors: Collector) -> dict | None:
     if not isinstance(ref, Mapping):
-        errors.fail("customer", "Say who orders: {\"number\": ...} or {\"email\": ..., \"name\": ...}.", "required")
+        errors.fail("customer", 'Say who orders: {"number": ...} or {"email": ..., "name": ...}.', "required")
         return None
     number = ref.get("number")
     if number not in (None, ""):
@@ -334,7 +340,9 @@ def order_addresses(customer: Customer, shipping, billing, channel: str, errors:
     ship = clean_address(shipping, "shipping_address", errors) if shipping is not None else None
     bill = clean_address(billing, "billing_address", errors) if billing is not None else None
     if (shipping is None or billing is None) and customer.pk:
-        defaults = {a.kind: a.as_snapshot() for a in customers_selectors.customer_addresses(customer.pk) if a.is_default}
+        defaults = {
+            a.kind: a.as_snapshot() for a in customers_selectors.customer_addresses(customer.pk) if a.is_default
+        }
         ship = ship if shipping is not None else defaults.get("shipping") or defaults.get("billing")
         bill = bill if billing is not None else defaults.get("billing") or ship
     if not ship and shipping is None and channel != Channel.STORE:
@@ -405,7 +413,9 @@ def place(order: Order, lines: list[OrderLine], products, *, policy: str, user, 
         for r in reservations
     ]
     _write(order, lines, allocations, is_new)
-    timeline(order, OrderEventKind.PLACED, placed_message(order, lines), user=user, now=now, data=placed_data(order, lines))
+    timeline(
+        order, OrderEventKind.PLACED, placed_message(order, lines), user=user, now=now, data=placed_data(order, lines)
+    )
     publish(ORDER_PLACED, order)
     publish(STATUS_EVENTS[target], order)
     return order
@@ -542,9 +552,7 @@ def _write(order: Order, lines: list[OrderLine], allocations: list[Allocation], 
         OrderLine.objects.bulk_create(lines)
     else:
         order.save(update_fields=["status", "placed_at", "updated_at", *TOTAL_FIELDS])
-        OrderLine.objects.bulk_update(
-            lines, ["vat_rate", "line_total", "quantity_allocated", "quantity_backordered"]
-        )
+        OrderLine.objects.bulk_update(lines, ["vat_rate", "line_total", "quantity_allocated", "quantity_backordered"])
     Allocation.objects.bulk_create(allocations)
     # The caller gets the order as written: its lines and their allocations need no query.
     per_line = defaultdict(list)

@@ -40,7 +40,9 @@ def book(ams):
 def customer(db):
     customer = CustomerFactory()
     AddressFactory(customer=customer, kind="shipping", house_number="7", postal_code="3511 AB")
-    AddressFactory(customer=customer, kind="billing", street="Damrak", house_number="1", postal_code="1012 LG", city="Amsterdam")
+    AddressFactory(
+        customer=customer, kind="billing", street="Damrak", house_number="1", postal_code="1012 LG", city="Amsterdam"
+    )
     return customer
 
 

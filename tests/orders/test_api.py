@@ -15,7 +15,7 @@ from oms.models import OutboxEvent
 from orders.models import Order
 from tests.factories.customers import CustomerFactory
 from tests.factories.inventory import level
-from tests.factories.orders import ADDRESS, OrderFactory, place
+from tests.factories.orders import OrderFactory, place
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/orders/"
@@ -102,13 +102,17 @@ def test_post_places_the_order_of_the_api_example(api, customer, mug, ams):
 def test_post_finds_or_creates_the_customer_by_email(api, mug):
     response = api.post(
         URL,
-        body_for(CustomerFactory(), customer={"email": "Nieuw@Example.nl", "name": "Nieuwe Klant", "phone": "0612345678"}),
+        body_for(
+            CustomerFactory(), customer={"email": "Nieuw@Example.nl", "name": "Nieuwe Klant", "phone": "0612345678"}
+        ),
         format="json",
     )
     assert response.status_code == 201, response.json()
     customer = Customer.objects.get(email="nieuw@example.nl")
     assert response.json()["customer"] == {"number": customer.number}
-    again = api.post(URL, body_for(customer, customer={"email": "nieuw@example.nl"}, external_reference="W-2"), format="json")
+    again = api.post(
+        URL, body_for(customer, customer={"email": "nieuw@example.nl"}, external_reference="W-2"), format="json"
+    )
     assert again.json()["customer"] == {"number": customer.number}
 
 
@@ -146,7 +150,13 @@ def test_post_for_a_customer_on_credit_hold_is_409_customer_blocked(api, custome
 
 
 def test_post_on_account_past_the_credit_limit_is_409_credit_limit_exceeded(api, b2b, mug):
-    OrderFactory(customer=b2b, payment_method="on_account", gross_amount=Decimal("4990.00"), net_amount=Decimal("4990.00"), vat_amount=0)
+    OrderFactory(
+        customer=b2b,
+        payment_method="on_account",
+        gross_amount=Decimal("4990.00"),
+        net_amount=Decimal("4990.00"),
+        vat_amount=0,
+    )
     response = api.post(URL, body_for(b2b, payment_method="on_account"), format="json")
     assert response.status_code == 409 and errors(response) == {("payment_method", "credit_limit_exceeded")}
     assert response.json()["errors"][0]["credit_limit"] == "5000.00"
@@ -207,17 +217,37 @@ def test_post_with_an_unknown_customer_number_is_400(api, mug):
         ({"lines": [{"sku": "", "quantity": 1}]}, {("lines.0.sku", "blank")}),
         ({"lines": [{"sku": {"x": 1}, "quantity": 1}]}, {("lines.0.sku", "invalid")}),
         ({"lines": [{"sku": "MUG-RED", "quantity": 1, "unit_price": "abc"}]}, {("lines.0.unit_price", "invalid")}),
-        ({"lines": [{"sku": "MUG-RED", "quantity": 1, "unit_price": "1.999"}]}, {("lines.0.unit_price", "max_decimal_places")}),
+        (
+            {"lines": [{"sku": "MUG-RED", "quantity": 1, "unit_price": "1.999"}]},
+            {("lines.0.unit_price", "max_decimal_places")},
+        ),
         ({"lines": [{"sku": "MUG-RED", "quantity": 1, "unit_price": "-1"}]}, {("lines.0.unit_price", "min_value")}),
         ({"lines": [{"sku": "MUG-RED", "quantity": 1, "unit_price": "1e400"}]}, {("lines.0.unit_price", "max_digits")}),
-        ({"lines": [{"sku": "MUG-RED", "quantity": 1, "discount_percent": "150"}]}, {("lines.0.discount_percent", "max_value")}),
+        (
+            {"lines": [{"sku": "MUG-RED", "quantity": 1, "discount_percent": "150"}]},
+            {("lines.0.discount_percent", "max_value")},
+        ),
         ({"shipping_address": "Utrecht"}, {("shipping_address", "invalid")}),
         (
             {"shipping_address": {"street": "X", "postal_code": "35", "city": "U"}},
-            {("shipping_address.postal_code", "invalid_postal_code"), ("shipping_address.house_number", "invalid_house_number")},
+            {
+                ("shipping_address.postal_code", "invalid_postal_code"),
+                ("shipping_address.house_number", "invalid_house_number"),
+            },
         ),
         ({"shipping_address": {"street": "X", "postal_code": "3511 AB"}}, {("shipping_address.city", "required")}),
-        ({"billing_address": {"street": "X", "house_number": "1", "postal_code": "3511 AB", "city": "U", "country": "XX"}}, {("billing_address.country", "invalid_country")}),
+        (
+            {
+                "billing_address": {
+                    "street": "X",
+                    "house_number": "1",
+                    "postal_code": "3511 AB",
+                    "city": "U",
+                    "country": "XX",
+                }
+            },
+            {("billing_address.country", "invalid_country")},
+        ),
     ],
 )
 def test_post_bad_input_is_400_with_the_field_path(api, customer, mug, change, expected):
@@ -265,7 +295,9 @@ def test_post_idempotent_replay_of_a_refusal_is_the_same_refusal(api, customer, 
 def test_post_publishes_placed_and_the_status_event(api, customer, mug):
     number = api.post(URL, body_for(customer), format="json").json()["number"]
     order = Order.objects.get(number=number)
-    names = list(OutboxEvent.objects.filter(payload={"order_id": order.pk}).order_by("id").values_list("name", flat=True))
+    names = list(
+        OutboxEvent.objects.filter(payload={"order_id": order.pk}).order_by("id").values_list("name", flat=True)
+    )
     assert names == ["order.placed", "order.allocated"]
     assert order.entered_by.username.startswith("api_client")
 
@@ -289,7 +321,10 @@ def test_get_unknown_number_is_404(api):
 
 
 def fake_shipments(orders):
-    return {order.pk: [{"carrier": "postnl", "tracking_number": f"3S{order.pk}", "status": "handed_off"}] for order in orders}
+    return {
+        order.pk: [{"carrier": "postnl", "tracking_number": f"3S{order.pk}", "status": "handed_off"}]
+        for order in orders
+    }
 
 
 @override_settings(OMS_ORDER_API_EXTRAS={"shipments": "tests.orders.test_api.fake_shipments", "invoices": None})

@@ -10,8 +10,14 @@ from inventory.services import stock_receive
 from oms import events, invariants
 from oms.models import HandlerRun, OutboxEvent
 from orders.models import Order, OrderEvent
-from orders.services import allocation, order_allocate_backorders, order_draft_create, order_draft_place, order_hold
-from orders.services import order_draft_set_lines
+from orders.services import (
+    allocation,
+    order_allocate_backorders,
+    order_draft_create,
+    order_draft_place,
+    order_draft_set_lines,
+    order_hold,
+)
 from tests.factories.inventory import ProductFactory, WarehouseFactory, level, stock
 from tests.factories.orders import place
 
@@ -61,7 +67,9 @@ def test_stock_received_fills_backorders_oldest_placed_first_and_partly(
     assert invariants.violations() == {}
 
 
-def test_a_redelivered_stock_received_event_allocates_nothing_twice(customer, lamp, ams, django_capture_on_commit_callbacks):
+def test_a_redelivered_stock_received_event_allocates_nothing_twice(
+    customer, lamp, ams, django_capture_on_commit_callbacks
+):
     order = place(customer, ("LAMP", 2))
     receive(lamp, ams, 5, django_capture_on_commit_callbacks)
     event = OutboxEvent.objects.get(name="stock.received")
@@ -104,7 +112,9 @@ def test_cancelled_and_draft_orders_get_nothing(customer, lamp, ams, agent):
     assert level(lamp, ams).reserved == 0
 
 
-def test_a_full_batch_continues_in_a_new_transaction(customer, lamp, ams, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_full_batch_continues_in_a_new_transaction(
+    customer, lamp, ams, monkeypatch, django_capture_on_commit_callbacks
+):
     # given three waiting orders and a batch of two
     monkeypatch.setattr(allocation, "BACKORDER_BATCH", 2)
     orders = [place(customer, ("LAMP", 1)) for _ in range(3)]

@@ -98,7 +98,9 @@ def test_order_draft_place_needs_lines_and_a_credit_check(draft, mug, customer, 
 
 
 def test_order_draft_address_changes_the_vat_regime(mug, agent):
-    belgian = CustomerFactory(b2b=True, vat_id="BE0403019261", company_name="Brussel BV", preferred_payment_method="bank_transfer")
+    belgian = CustomerFactory(
+        b2b=True, vat_id="BE0403019261", company_name="Brussel BV", preferred_payment_method="bank_transfer"
+    )
     draft = order_draft_create(channel="b2b", customer=belgian, user=agent)
     order_draft_add_line(order=draft, sku="MUG-RED", quantity=1, user=agent)
     draft = order_draft_set_address(order=draft, kind="shipping", address=BRUSSELS, user=agent)
@@ -117,7 +119,9 @@ def test_order_draft_payment_customer_and_details(draft, mug, agent, b2b):
     assert order_draft_set_payment_method(order=draft, payment_method="klarna", user=agent).payment_method == "klarna"
     moved = order_draft_set_customer(order=draft, customer=b2b, user=agent)
     assert (moved.customer, moved.payment_method) == (b2b, "on_account")
-    updated = order_draft_update(order=draft, notes="Bel aan", ship_complete=True, external_reference="TEL-1", user=agent)
+    updated = order_draft_update(
+        order=draft, notes="Bel aan", ship_complete=True, external_reference="TEL-1", user=agent
+    )
     assert (updated.notes, updated.ship_complete, updated.external_reference) == ("Bel aan", True, "TEL-1")
 
 
@@ -138,5 +142,7 @@ def test_order_draft_bad_lines_are_field_errors(draft, mug, agent):
     with pytest.raises(NotFound):
         order_draft_update_line(order=draft, line_id=999999, quantity=2, user=agent)
     with pytest.raises(ValidationFailed) as caught:
-        order_draft_set_lines(order=draft, lines=[{"sku": "MUG-RED", "quantity": 1}, {"sku": "X", "quantity": 1}], user=agent)
+        order_draft_set_lines(
+            order=draft, lines=[{"sku": "MUG-RED", "quantity": 1}, {"sku": "X", "quantity": 1}], user=agent
+        )
     assert caught.value.field == "lines.1.sku"

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.django_db
 
 def state(order):
     order = Order.objects.get(pk=order.pk)
-    return order.status, [(l.quantity_allocated, l.quantity_backordered, l.quantity_shipped) for l in order.lines.order_by("line_no")]
+    return order.status, [
+        (ln.quantity_allocated, ln.quantity_backordered, ln.quantity_shipped) for ln in order.lines.order_by("line_no")
+    ]
 
 
 def last_event(order):

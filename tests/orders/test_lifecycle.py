@@ -23,8 +23,8 @@ def last_events(order, n=1):
 
 def line_state(order):
     return [
-        (l.sku, l.quantity, l.quantity_allocated, l.quantity_backordered, l.is_cancelled)
-        for l in OrderLine.objects.filter(order=order).order_by("line_no")
+        (ln.sku, ln.quantity, ln.quantity_allocated, ln.quantity_backordered, ln.is_cancelled)
+        for ln in OrderLine.objects.filter(order=order).order_by("line_no")
     ]
 
 
@@ -172,7 +172,13 @@ def test_order_lines_change_is_refused_once_picking_started(customer, mug):
 
 def test_order_lines_change_checks_the_credit_limit_on_a_dearer_order(b2b, mug, ams):
     order = place(b2b, ("MUG-RED", 2))
-    OrderFactory(customer=b2b, payment_method="on_account", gross_amount=Decimal("4960.00"), net_amount=Decimal("4960.00"), vat_amount=0)
+    OrderFactory(
+        customer=b2b,
+        payment_method="on_account",
+        gross_amount=Decimal("4960.00"),
+        net_amount=Decimal("4960.00"),
+        vat_amount=0,
+    )
     with pytest.raises(Conflict) as caught:
         order_lines_change(order=order, changes=[{"line_id": order.lines.get().pk, "quantity": 5}], user=None)
     assert caught.value.code == "credit_limit_exceeded"

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Customer
@@ -16,7 +16,7 @@ from oms.errors import Conflict, InsufficientStock, ValidationFailed
 from oms.models import OutboxEvent
 from orders.models import Allocation, Order, OrderEvent, OrderLine
 from orders.services import order_place
-from tests.factories.customers import AddressFactory, CustomerFactory
+from tests.factories.customers import CustomerFactory
 from tests.factories.inventory import ProductFactory, level, stock
 from tests.factories.orders import ADDRESS, OrderFactory, place
 
@@ -53,7 +53,9 @@ def test_order_place_matches_the_api_example(customer, mug, agent):
     )
     assert (line.quantity_allocated, line.quantity_backordered, line.quantity_shipped) == (2, 0, 0)
     # the promise: ships Tuesday before the 15:00 cut-off, arrives Wednesday
-    assert str(order.promised_delivery_date) == "2026-11-25" and order.first_delivery_date == order.promised_delivery_date
+    assert (
+        str(order.promised_delivery_date) == "2026-11-25" and order.first_delivery_date == order.promised_delivery_date
+    )
     assert (order.supply_date.isoformat(), order.placed_at, order.entered_by) == ("2026-11-24", TUESDAY_MORNING, agent)
 
 
@@ -89,14 +91,19 @@ def test_order_place_backorders_what_is_short_with_allow(customer, mug, ams):
 def test_order_place_backorders_a_line_with_no_stock_at_all(customer, mug, ams):
     ProductFactory(sku="NONE")
     order = place(customer, ("MUG-RED", 1), ("NONE", 4))
-    assert [(l.quantity_allocated, l.quantity_backordered) for l in order.lines.order_by("line_no")] == [(1, 0), (0, 4)]
+    assert [(ln.quantity_allocated, ln.quantity_backordered) for ln in order.lines.order_by("line_no")] == [
+        (1, 0),
+        (0, 4),
+    ]
     assert order.status == "backordered"
 
 
 def test_order_place_with_reject_places_nothing_when_a_line_is_short(customer, mug, book, ams):
     with pytest.raises(InsufficientStock) as caught:
         place(customer, ("BOOK-1", 1), ("MUG-RED", 11), backorder_policy="reject")
-    assert [(e.field, e.code, e.extra["available"]) for e in caught.value.errors] == [("lines.1", "insufficient_stock", 10)]
+    assert [(e.field, e.code, e.extra["available"]) for e in caught.value.errors] == [
+        ("lines.1", "insufficient_stock", 10)
+    ]
     assert not Order.objects.exists() and not OutboxEvent.objects.filter(name__startswith="order.").exists()
     assert level(mug, ams).reserved == 0 and level(book, ams).reserved == 0
 
@@ -139,7 +146,11 @@ def test_order_place_takes_unit_price_and_discount_from_the_request(customer, mu
     )
     line = order.lines.get()
     # 3 x 7.00 less 12.5% = 18.375 -> 18.38 (half up)
-    assert (line.unit_price, line.discount_percent, line.line_total) == (Decimal("7.00"), Decimal("12.50"), Decimal("18.38"))
+    assert (line.unit_price, line.discount_percent, line.line_total) == (
+        Decimal("7.00"),
+        Decimal("12.50"),
+        Decimal("18.38"),
+    )
 
 
 def test_order_place_reverse_charges_an_eu_business_shipping_abroad(mug):
@@ -186,16 +197,38 @@ def test_order_place_refuses_on_account_for_a_consumer(customer, mug):
 
 
 def test_order_place_on_account_within_the_credit_limit(b2b, mug):
-    OrderFactory(customer=b2b, payment_method="on_account", gross_amount=Decimal("4950.00"), net_amount=Decimal("4950.00"), vat_amount=0)
+    OrderFactory(
+        customer=b2b,
+        payment_method="on_account",
+        gross_amount=Decimal("4950.00"),
+        net_amount=Decimal("4950.00"),
+        vat_amount=0,
+    )
     order = place(b2b, ("MUG-RED", 2))  # 16.52 + 4.95 + 4.51 = 25.98: 4975.98 <= 5000
     assert order.payment_method == "on_account" and order.gross_amount == Decimal("25.98")
 
 
 def test_order_place_on_account_past_the_credit_limit_is_refused(b2b, mug, ams):
     # given 4980 open on account (paid orders and other methods do not count)
-    OrderFactory(customer=b2b, payment_method="on_account", gross_amount=Decimal("4990.00"), net_amount=Decimal("4990.00"), vat_amount=0, amount_paid=Decimal("10.00"))
-    OrderFactory(customer=b2b, payment_method="ideal", gross_amount=Decimal("900.00"), net_amount=Decimal("900.00"), vat_amount=0)
-    OrderFactory(customer=b2b, payment_method="on_account", status="completed", gross_amount=Decimal("900.00"), net_amount=Decimal("900.00"), vat_amount=0)
+    OrderFactory(
+        customer=b2b,
+        payment_method="on_account",
+        gross_amount=Decimal("4990.00"),
+        net_amount=Decimal("4990.00"),
+        vat_amount=0,
+        amount_paid=Decimal("10.00"),
+    )
+    OrderFactory(
+        customer=b2b, payment_method="ideal", gross_amount=Decimal("900.00"), net_amount=Decimal("900.00"), vat_amount=0
+    )
+    OrderFactory(
+        customer=b2b,
+        payment_method="on_account",
+        status="completed",
+        gross_amount=Decimal("900.00"),
+        net_amount=Decimal("900.00"),
+        vat_amount=0,
+    )
     # when an order of 25.98 on account comes in
     with pytest.raises(Conflict) as caught:
         place(b2b, ("MUG-RED", 2))
@@ -212,7 +245,10 @@ def test_order_place_refuses_a_duplicate_external_reference_on_the_same_channel(
         place(customer, ("MUG-RED", 1), external_reference="WEB-10023")
     assert (caught.value.code, caught.value.extra["number"]) == ("duplicate_external_reference", first.number)
     assert level(mug, ams).reserved == 1  # the refused order's reservation was rolled back
-    assert place(customer, ("MUG-RED", 1), external_reference="WEB-10023", channel="phone").external_reference == "WEB-10023"
+    assert (
+        place(customer, ("MUG-RED", 1), external_reference="WEB-10023", channel="phone").external_reference
+        == "WEB-10023"
+    )
 
 
 def test_order_place_reports_every_bad_line_with_its_field(customer, mug):
@@ -243,13 +279,27 @@ def test_order_place_reports_every_bad_line_with_its_field(customer, mug):
         ({"lines": [{"sku": "MUG-RED", "quantity": 1}] * 501}, "lines", "too_many_lines"),
         ({"lines": [{"sku": "MUG-RED", "quantity": 1, "unit_price": 1.5}]}, "lines.0.unit_price", "invalid_price"),
         ({"lines": [{"sku": "MUG-RED", "quantity": 1, "unit_price": "1.555"}]}, "lines.0.unit_price", "invalid_price"),
-        ({"lines": [{"sku": "MUG-RED", "quantity": 1, "discount_percent": "101"}]}, "lines.0.discount_percent", "invalid_discount"),
+        (
+            {"lines": [{"sku": "MUG-RED", "quantity": 1, "discount_percent": "101"}]},
+            "lines.0.discount_percent",
+            "invalid_discount",
+        ),
         ({"lines": [{"sku": "MUG-RED", "quantity": True}]}, "lines.0.quantity", "invalid_quantity"),
-        ({"shipping_address": {"street": "X", "house_number": "1", "postal_code": "12", "city": "U"}}, "shipping_address.postal_code", "invalid_postal_code"),
+        (
+            {"shipping_address": {"street": "X", "house_number": "1", "postal_code": "12", "city": "U"}},
+            "shipping_address.postal_code",
+            "invalid_postal_code",
+        ),
     ],
 )
 def test_order_place_refuses_bad_input_before_touching_anything(customer, mug, kwargs, field, code):
-    values = {"channel": "web", "customer": customer, "shipping_address": ADDRESS, "lines": [{"sku": "MUG-RED", "quantity": 1}], "user": None}
+    values = {
+        "channel": "web",
+        "customer": customer,
+        "shipping_address": ADDRESS,
+        "lines": [{"sku": "MUG-RED", "quantity": 1}],
+        "user": None,
+    }
     with pytest.raises(ValidationFailed) as caught:
         order_place(**(values | kwargs))
     assert (caught.value.field, caught.value.code) == (field, code)
@@ -257,11 +307,21 @@ def test_order_place_refuses_bad_input_before_touching_anything(customer, mug, k
 
 
 def test_order_place_finds_the_customer_by_number_or_email_or_creates_one(customer, mug):
-    by_number = order_place(channel="web", customer_ref={"number": customer.number.lower()}, lines=[{"sku": "MUG-RED", "quantity": 1}], user=None)
+    by_number = order_place(
+        channel="web",
+        customer_ref={"number": customer.number.lower()},
+        lines=[{"sku": "MUG-RED", "quantity": 1}],
+        user=None,
+    )
     assert by_number.customer == customer
     assert by_number.shipping_address["house_number"] == "7"  # the default shipping address
     assert by_number.billing_address["street"] == "Damrak"  # the default billing address
-    by_email = order_place(channel="web", customer_ref={"email": customer.email.upper(), "name": "X"}, lines=[{"sku": "MUG-RED", "quantity": 1}], user=None)
+    by_email = order_place(
+        channel="web",
+        customer_ref={"email": customer.email.upper(), "name": "X"},
+        lines=[{"sku": "MUG-RED", "quantity": 1}],
+        user=None,
+    )
     assert by_email.customer == customer
     new = order_place(
         channel="web",
@@ -270,21 +330,39 @@ def test_order_place_finds_the_customer_by_number_or_email_or_creates_one(custom
         lines=[{"sku": "MUG-RED", "quantity": 1}],
         user=None,
     )
-    assert (new.customer.email, new.customer.kind, new.billing_address) == ("nieuw@example.nl", "b2c", new.shipping_address)
+    assert (new.customer.email, new.customer.kind, new.billing_address) == (
+        "nieuw@example.nl",
+        "b2c",
+        new.shipping_address,
+    )
 
 
 def test_order_place_unknown_customer_number_is_a_field_error(mug):
     with pytest.raises(ValidationFailed) as caught:
-        order_place(channel="web", customer_ref={"number": "C-999999"}, lines=[{"sku": "MUG-RED", "quantity": 1}], user=None)
+        order_place(
+            channel="web", customer_ref={"number": "C-999999"}, lines=[{"sku": "MUG-RED", "quantity": 1}], user=None
+        )
     assert (caught.value.field, caught.value.code) == ("customer.number", "unknown_customer")
 
 
 def test_order_place_new_customer_needs_a_name_and_nothing_stays_behind(mug):
     with pytest.raises(ValidationFailed) as caught:
-        order_place(channel="web", customer_ref={"email": "x@example.nl"}, shipping_address=ADDRESS, lines=[{"sku": "NOPE", "quantity": 1}], user=None)
+        order_place(
+            channel="web",
+            customer_ref={"email": "x@example.nl"},
+            shipping_address=ADDRESS,
+            lines=[{"sku": "NOPE", "quantity": 1}],
+            user=None,
+        )
     assert caught.value.field == "lines.0.sku"
     with pytest.raises(ValidationFailed) as caught:
-        order_place(channel="web", customer_ref={"email": "x@example.nl"}, shipping_address=ADDRESS, lines=[{"sku": "MUG-RED", "quantity": 1}], user=None)
+        order_place(
+            channel="web",
+            customer_ref={"email": "x@example.nl"},
+            shipping_address=ADDRESS,
+            lines=[{"sku": "MUG-RED", "quantity": 1}],
+            user=None,
+        )
     assert (caught.value.field, caught.value.code) == ("customer.name", "required")
     assert not Customer.objects.filter(email="x@example.nl").exists()
 
