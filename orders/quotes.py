@@ -11,13 +11,15 @@ shipping app provides it (the module cannot be imported), orders use ``quote_del
 - delivery is one working day after shipping; the charge is the flat
   ``settings.OMS_FLAT_SHIPPING_AMOUNT`` (excluding VAT).
 
-Reads only (one query for the warehouses, one more when something must wait for a receipt or
-the allocations are not known yet); locks nothing, publishes nothing.
+Reads only: the active warehouses (cached for a minute per process), the next expected
+receipts when something must wait, current stock when the allocations are not known yet (a
+preview). Locks nothing, publishes nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -52,9 +54,27 @@ def _backend(path: str):
 # --- the default backend --------------------------------------------------------------------------
 
 
+# Active warehouses change a few times a year; reading them once a minute per process saves a
+# query on every order (as oms.money does for VAT rates).
+_WAREHOUSES_SECONDS = 60
+_warehouses_cache: dict = {"at": 0.0, "rows": None}
+
+
+def active_warehouses() -> dict:
+    now = time.monotonic()
+    if _warehouses_cache["rows"] is None or now - _warehouses_cache["at"] > _WAREHOUSES_SECONDS:
+        _warehouses_cache["rows"] = {w.pk: w for w in inventory_selectors.warehouses_active()}
+        _warehouses_cache["at"] = now
+    return _warehouses_cache["rows"]
+
+
+def clear_warehouse_cache() -> None:
+    _warehouses_cache["rows"] = None
+
+
 def quote_delivery(request: QuoteRequest) -> DeliveryQuote:
     now = timezone.localtime(request.now) if request.now else timezone.localtime()
-    warehouses = {w.pk: w for w in inventory_selectors.warehouses_active()}
+    warehouses = active_warehouses()
     plans = _plans(request.lines, warehouses)
     short = [line.product_id for line, (_, waiting) in zip(request.lines, plans, strict=True) if waiting]
     receipts = inventory_selectors.next_expected_receipts(short, after=now.date()) if short else {}

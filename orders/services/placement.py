@@ -41,11 +41,13 @@ from orders.models import (
     BackorderPolicy,
     Channel,
     Order,
+    OrderEvent,
     OrderEventKind,
     OrderLine,
     OrderStatus,
 )
 from orders.quotes import delivery_quote
+from orders.services._writer import insert_new_order
 from orders.services._common import (
     MAX_LINES,
     Collector,
@@ -401,21 +403,7 @@ def place(order: Order, lines: list[OrderLine], products, *, policy: str, user, 
     target = stock_status(lines)
     require(order, target)
     order.status, order.placed_at, order.updated_at = target, now, now
-    allocations = [
-        Allocation(
-            order_line=lines[r.line_index],
-            stock_level_id=r.stock_level_id,
-            warehouse_id=r.warehouse_id,
-            quantity=r.quantity,
-            created_at=now,
-            updated_at=now,
-        )
-        for r in reservations
-    ]
-    _write(order, lines, allocations, is_new)
-    timeline(
-        order, OrderEventKind.PLACED, placed_message(order, lines), user=user, now=now, data=placed_data(order, lines)
-    )
+    _write(order, lines, reservations, is_new, user, now)
     publish(ORDER_PLACED, order)
     publish(STATUS_EVENTS[target], order)
     return order
@@ -546,20 +534,34 @@ TOTAL_FIELDS = (
 )
 
 
-def _write(order: Order, lines: list[OrderLine], allocations: list[Allocation], is_new: bool) -> None:
+def _write(order: Order, lines: list[OrderLine], reservations, is_new: bool, user, now: datetime) -> None:
+    per_line: dict[int, list[Allocation]] = defaultdict(list)
+    for r in reservations:
+        per_line[r.line_index].append(
+            Allocation(
+                order_line=lines[r.line_index],
+                stock_level_id=r.stock_level_id,
+                warehouse_id=r.warehouse_id,
+                quantity=r.quantity,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    allocations = [a for parts in per_line.values() for a in parts]
+    message, data = placed_message(order, lines), placed_data(order, lines)
     if is_new:
-        order.save(force_insert=True)
-        OrderLine.objects.bulk_create(lines)
+        event = OrderEvent(
+            kind=OrderEventKind.PLACED, message=message[:500], data=data, user=acting_user(user), created_at=now
+        )
+        insert_new_order(order, lines, allocations, event)
     else:
         order.save(update_fields=["status", "placed_at", "updated_at", *TOTAL_FIELDS])
         OrderLine.objects.bulk_update(lines, ["vat_rate", "line_total", "quantity_allocated", "quantity_backordered"])
-    Allocation.objects.bulk_create(allocations)
+        Allocation.objects.bulk_create(allocations)
+        timeline(order, OrderEventKind.PLACED, message, user=user, now=now, data=data)
     # The caller gets the order as written: its lines and their allocations need no query.
-    per_line = defaultdict(list)
-    for allocation in allocations:
-        per_line[id(allocation.order_line)].append(allocation)
-    for line in lines:
-        cache_related(line, "allocations", per_line.get(id(line), []))
+    for index, line in enumerate(lines):
+        cache_related(line, "allocations", per_line.get(index, []))
     cache_related(order, "lines", lines)
 
 

@@ -10,9 +10,14 @@ from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 
 @pytest.fixture(autouse=True)
 def default_quotes():
-    """The orders' own delivery-quote backend (flat 4.95), whatever shipping provides."""
+    """The orders' own delivery-quote backend (flat 4.95), whatever shipping provides; its
+    warehouse cache emptied, because every test makes its own warehouses."""
+    from orders.quotes import clear_warehouse_cache
+
+    clear_warehouse_cache()
     with override_settings(OMS_DELIVERY_QUOTE_BACKEND="orders.quotes.quote_delivery", OMS_FLAT_SHIPPING_AMOUNT="4.95"):
         yield
+    clear_warehouse_cache()
 
 
 @pytest.fixture
