@@ -47,7 +47,6 @@ from orders.models import (
     OrderStatus,
 )
 from orders.quotes import delivery_quote
-from orders.services._writer import insert_new_order
 from orders.services._common import (
     MAX_LINES,
     Collector,
@@ -63,6 +62,7 @@ from orders.services._common import (
     require,
     timeline,
 )
+from orders.services._writer import insert_new_order
 
 EXTERNAL_REFERENCE_CONSTRAINT = "order_external_reference_once_per_channel"
 ADDRESS_KEYS = ("street", "house_number", "house_number_addition", "postal_code", "city", "country")

@@ -62,3 +62,16 @@ def test_line_totals_and_order_totals_round_half_up_per_rate():
     )
     # per rate over the order: 21% of 0.10 = 0.021 -> 0.02 (per line it would be 2 x 0.01)
     assert (totals.net, totals.vat, totals.gross) == (Decimal("1.10"), Decimal("0.11"), Decimal("1.21"))
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_orders_read_only(client, django_user_model, customer, mug):
+    from tests.factories.orders import place
+
+    order = place(customer, ("MUG-RED", 1))
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.nl", "pw-for-tests-only"))
+    assert client.get("/admin/orders/order/").status_code == 200
+    page = client.get(f"/admin/orders/order/{order.pk}/change/")
+    assert page.status_code == 200 and b"MUG-RED" in page.content
+    assert client.get("/admin/orders/allocation/").status_code == 200
+    assert client.get("/admin/orders/order/add/").status_code == 403
