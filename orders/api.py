@@ -45,7 +45,7 @@ class WholeNumberField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class LineInSerializer(serializers.Serializer):
+class OrderLineInSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = WholeNumberField(min_value=1, max_value=MAX_QUANTITY)
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
@@ -54,7 +54,7 @@ class LineInSerializer(serializers.Serializer):
     )
 
 
-class CustomerRefSerializer(serializers.Serializer):
+class OrderCustomerRefSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=20, required=False)
     email = serializers.CharField(max_length=254, required=False)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -68,7 +68,7 @@ class CustomerRefSerializer(serializers.Serializer):
         return attrs
 
 
-class AddressInSerializer(serializers.Serializer):
+class OrderAddressInSerializer(serializers.Serializer):
     street = serializers.CharField(max_length=200)
     house_number = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
     house_number_addition = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
@@ -82,10 +82,10 @@ class OrderInSerializer(serializers.Serializer):
     external_reference = serializers.CharField(
         max_length=100, required=False, allow_blank=True, allow_null=True, default=""
     )
-    customer = CustomerRefSerializer()
-    shipping_address = AddressInSerializer(required=False, allow_null=True, default=None)
-    billing_address = AddressInSerializer(required=False, allow_null=True, default=None)
-    lines = LineInSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    customer = OrderCustomerRefSerializer()
+    shipping_address = OrderAddressInSerializer(required=False, allow_null=True, default=None)
+    billing_address = OrderAddressInSerializer(required=False, allow_null=True, default=None)
+    lines = OrderLineInSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     payment_method = serializers.ChoiceField(
         choices=PaymentMethod.choices, required=False, allow_null=True, default=None
     )
@@ -94,11 +94,11 @@ class OrderInSerializer(serializers.Serializer):
     ship_complete = serializers.BooleanField(required=False, default=False)
 
 
-class CancelInSerializer(serializers.Serializer):
+class OrderCancelInSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class ListFilterSerializer(serializers.Serializer):
+class OrderListFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     customer = serializers.CharField(max_length=20, required=False)
@@ -167,6 +167,12 @@ ORDER_SCHEMA = inline_serializer(
         "shipments": serializers.ListField(child=serializers.DictField()),
         "invoices": serializers.ListField(child=serializers.DictField()),
     },
+)
+
+
+ORDER_LIST_SCHEMA = inline_serializer(
+    "OrderList",
+    {"results": serializers.ListField(child=ORDER_SCHEMA), "next": serializers.URLField(allow_null=True)},
 )
 
 
@@ -259,10 +265,11 @@ class OrderListCreate(APIView):
             OpenApiParameter("customer", str, description="customer number, e.g. C-000123"),
             OpenApiParameter("updated_since", str, description="ISO 8601 date-time"),
         ],
-        responses={200: ORDER_SCHEMA},
+        responses={200: ORDER_LIST_SCHEMA},
+        operation_id="v1_orders_list",
     )
     def get(self, request):
-        filters = ListFilterSerializer(data=request.query_params)
+        filters = OrderListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         values = filters.validated_data
         queryset = selectors.order_list(
@@ -326,10 +333,10 @@ class OrderCancel(APIView):
 
     permission_classes = [roles_allowed(*ROLES)]
 
-    @extend_schema(request=CancelInSerializer, responses={200: ORDER_SCHEMA})
+    @extend_schema(request=OrderCancelInSerializer, responses={200: ORDER_SCHEMA})
     @idempotent
     def post(self, request, number: str):
-        data = CancelInSerializer(data=request.data)
+        data = OrderCancelInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = _order_or_404(number)
         services.order_cancel(order=order, reason=data.validated_data["reason"], user=request.user)

@@ -251,6 +251,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several serializers use (payment methods: customers, orders).
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "customers.models.PaymentMethod",
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "OrderChannelEnum": "orders.models.Channel",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -48,6 +48,7 @@ from orders.services._common import (
 from orders.services.placement import (
     TOTAL_FIELDS,
     apply_totals,
+    check_amounts,
     check_credit_limit,
     clean_line,
     new_line,
@@ -433,6 +434,7 @@ def _retotal(order: Order, lines: list[OrderLine], now) -> None:
     active = [line for line in lines if not line.is_cancelled]
     for line in lines:
         line.line_total = pricing.line_total(line.quantity, line.unit_price, line.discount_percent)
+    check_amounts(active)
     OrderLine.objects.bulk_update(
         lines, ["quantity", "quantity_allocated", "quantity_backordered", "line_total", "is_cancelled"]
     )

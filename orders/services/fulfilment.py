@@ -182,23 +182,7 @@ def order_record_return(
         if locked.status not in RETURNABLE:
             raise_invalid(locked, "returned")
         by_id = _lines(locked, wanted, "lines")
-        for line_id, quantity in wanted.items():
-            line = by_id[line_id]
-            if quantity > line.quantity_shipped - line.quantity_returned:
-                raise Conflict(
-                    f"Only {line.quantity_shipped - line.quantity_returned} of {line.sku} can be returned.",
-                    code="more_than_shipped",
-                    field="lines",
-                )
-            line.quantity_returned += quantity
-            if warehouse_id:
-                inventory_services.stock_return(
-                    product_id=line.product_id,
-                    warehouse_id=warehouse_id,
-                    quantity=quantity,
-                    reference=locked.number,
-                    user=user,
-                )
+        _take_back(locked, by_id, wanted, warehouse_id, user)
         OrderLine.objects.bulk_update(list(by_id.values()), ["quantity_returned"])
         returned = ", ".join(f"{quantity} x {by_id[line_id].sku}" for line_id, quantity in wanted.items())
         message = (
@@ -211,6 +195,28 @@ def order_record_return(
 
 
 # --- helpers -------------------------------------------------------------------------------------------
+
+
+def _take_back(order: Order, by_id: dict[int, OrderLine], wanted: dict[int, int], warehouse_id, user) -> None:
+    """Count the returned units on the lines and put them back in stock (by product id, so two
+    returns lock their stock levels in the same order)."""
+    for line_id, quantity in sorted(wanted.items(), key=lambda item: by_id[item[0]].product_id):
+        line = by_id[line_id]
+        if quantity > line.quantity_shipped - line.quantity_returned:
+            raise Conflict(
+                f"Only {line.quantity_shipped - line.quantity_returned} of {line.sku} can be returned.",
+                code="more_than_shipped",
+                field="lines",
+            )
+        line.quantity_returned += quantity
+        if warehouse_id:
+            inventory_services.stock_return(
+                product_id=line.product_id,
+                warehouse_id=warehouse_id,
+                quantity=quantity,
+                reference=order.number,
+                user=user,
+            )
 
 
 def raise_invalid(order: Order, target: str):

@@ -65,6 +65,8 @@ from orders.services._common import (
 from orders.services._writer import insert_new_order
 
 EXTERNAL_REFERENCE_CONSTRAINT = "order_external_reference_once_per_channel"
+# Room left below the money columns' 10 integer digits for shipping and VAT on top.
+MAX_ORDER_AMOUNT = Decimal("999999999.99")
 ADDRESS_KEYS = ("street", "house_number", "house_number_addition", "postal_code", "city", "country")
 
 
@@ -420,7 +422,21 @@ def price_lines(order: Order, lines: list[OrderLine], now: datetime) -> dict[str
     for line in lines:
         line.vat_rate = pricing.rate_for(line.vat_category, rates, order.vat_regime)
         line.line_total = pricing.line_total(line.quantity, line.unit_price, line.discount_percent)
+    check_amounts(lines)
     return rates
+
+
+def check_amounts(lines: list[OrderLine]) -> None:
+    """Amounts the money columns can hold (12 digits): a bigger order is a typing error, and it
+    must be a 400, not a database error."""
+    errors = Collector()
+    for index, line in enumerate(lines):
+        if line.line_total > MAX_ORDER_AMOUNT:
+            message = "This line comes to more than an order can hold."
+            errors.fail(f"lines.{index}.quantity", message, "amount_too_large")
+    if not errors.errors and sum(line.line_total for line in lines) > MAX_ORDER_AMOUNT:
+        errors.fail("lines", "These lines come to more than an order can hold.", "amount_too_large")
+    errors.raise_if_any()
 
 
 def check_customer(order: Order) -> Decimal | None:

@@ -257,6 +257,20 @@ def test_post_bad_input_is_400_with_the_field_path(api, customer, mug, change, e
     assert not Order.objects.exists()
 
 
+def test_post_with_amounts_no_order_can_hold_is_400(api, customer, mug):
+    lines = [{"sku": "MUG-RED", "quantity": 1_000_000, "unit_price": "9999999.99"}]
+    response = api.post(URL, body_for(customer, lines=lines), format="json")
+    assert response.status_code == 400 and errors(response) == {("lines.0.quantity", "amount_too_large")}
+    lines = [{"sku": "MUG-RED", "quantity": 1_000_000, "unit_price": "600.00"}] * 2
+    response = api.post(URL, body_for(customer, lines=lines), format="json")
+    assert response.status_code == 400 and errors(response) == {("lines", "amount_too_large")}
+
+
+def test_post_with_a_nul_character_is_400(api, customer, mug):
+    response = api.post(URL, body_for(customer, notes="a\x00b"), format="json")
+    assert response.status_code == 400 and errors(response) == {("notes", "null_characters_not_allowed")}
+
+
 def test_post_malformed_json_is_400(api, customer):
     response = api.post(URL, data="{not json", content_type="application/json")
     assert response.status_code == 400 and errors(response) == {(None, "malformed_request")}
