@@ -19,7 +19,9 @@ Handled:
 - ``stock.received`` (inventory): allocate waiting backorders of that product, oldest first;
 - ``order.cancelled`` and ``order.changed`` (our own): stock given back by one order goes to
   the backorders waiting for it. This runs after the releasing transaction committed, so it
-  never locks another order while holding stock rows (lock order: orders, then stock).
+  never locks another order while holding stock rows (lock order: orders, then stock);
+- ``orders.backorders_pending`` {product_ids, warehouse_id} (our own, internal): the next batch
+  of waiting backorders after a batch that was served in full.
 """
 
 from __future__ import annotations
