@@ -117,7 +117,8 @@ def order_place(
     """Place an order from any channel; returns it in status ``allocated`` or ``backordered``
     with its lines and their allocations loaded (``order.lines.all()`` costs no query).
 
-    ``customer`` is a Customer, or ``customer_ref`` is ``{"number": ...}`` or
+    ``customer`` is a Customer (its credit hold is read from the instance given, unless the
+    order is on account, which re-reads it under a lock), or ``customer_ref`` is ``{"number": ...}`` or
     ``{"email", "name", "phone"}`` (found by e-mail or created as a B2C customer). ``lines`` are
     ``{"sku" or "product_id", "quantity", "unit_price"?, "discount_percent"?}``; addresses are
     dicts (None: the customer's defaults); ``payment_method`` None: the customer's preference.
