@@ -1,1 +1,153 @@
-"""shipping: selectors (built in the shipping issue)."""
+"""Reads of carriers, services, rates and holidays, for the screens, the promise and (later) the
+fulfilment screens. Each selector runs a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from oms.errors import NotFound
+from shipping.models import Carrier, CarrierKind, FreeShipping, Holiday, PostcodeRange, Rate, ServiceLevel
+from shipping.promise import Bracket, PostcodeArea, ServiceChoice, ServiceOption, choose_service
+from shipping.zones import Zone, zone_for
+
+# --- carriers and services -----------------------------------------------------------------------
+
+
+def carrier_list() -> list[Carrier]:
+    """All carriers with their services and postcode ranges (three queries)."""
+    return list(
+        Carrier.objects.prefetch_related(
+            Prefetch("services", queryset=ServiceLevel.objects.order_by("transit_days", "code")),
+            "postcode_ranges",
+        )
+    )
+
+
+def carrier_get(carrier_id: int) -> Carrier:
+    carrier = Carrier.objects.filter(pk=carrier_id).prefetch_related("postcode_ranges").first()
+    if carrier is None:
+        raise NotFound("No such carrier.")
+    return carrier
+
+
+def carrier_get_by_code(code: str) -> Carrier:
+    carrier = Carrier.objects.filter(code=code).first()
+    if carrier is None:
+        raise NotFound(f"No carrier {code!r}.")
+    return carrier
+
+
+def service_level_get(service_id: int) -> ServiceLevel:
+    service = ServiceLevel.objects.select_related("carrier").filter(pk=service_id).first()
+    if service is None:
+        raise NotFound("No such service level.")
+    return service
+
+
+def service_level_by_codes(*, carrier_code: str, service_code: str) -> ServiceLevel:
+    """The service a ``DeliveryQuote`` named (orders store the codes; shipments need the row)."""
+    service = (
+        ServiceLevel.objects.select_related("carrier").filter(carrier__code=carrier_code, code=service_code).first()
+    )
+    if service is None:
+        raise NotFound(f"No service {carrier_code}/{service_code}.")
+    return service
+
+
+# --- rates ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateRow:
+    service: ServiceLevel
+    zone: str
+    rates: list[Rate]
+
+
+def rate_table() -> dict[str, list[RateRow]]:
+    """Zone -> one row per service with its brackets, for the rate page (one query)."""
+    rates = Rate.objects.select_related("service__carrier").order_by(
+        "zone", "service__carrier__sort_order", "service__carrier__name", "service__transit_days", "service__code",
+        "max_weight_grams",
+    )  # fmt: skip
+    grouped: dict[str, dict[int, RateRow]] = {zone: {} for zone in Zone.values}
+    for rate in rates:
+        row = grouped[rate.zone].setdefault(rate.service_id, RateRow(rate.service, rate.zone, []))
+        row.rates.append(rate)
+    return {zone: list(rows.values()) for zone, rows in grouped.items()}
+
+
+def free_shipping_thresholds(*zones: str) -> dict[str, Decimal]:
+    """Zone -> goods net from which shipping is free; only ``zones`` when given (one query)."""
+    rows = FreeShipping.objects.all()
+    if zones:
+        rows = rows.filter(zone__in=zones)
+    return dict(rows.values_list("zone", "min_order_net"))
+
+
+def promise_services(zone: str) -> list[ServiceOption]:
+    """The active services with rates for ``zone``, as the planner's plain options (two queries)."""
+    by_service: dict[int, list[Rate]] = defaultdict(list)
+    rates = Rate.objects.filter(zone=zone, service__active=True, service__carrier__active=True).select_related(
+        "service__carrier"
+    )
+    for rate in rates:
+        by_service[rate.service_id].append(rate)
+    carrier_ids = {rates[0].service.carrier_id for rates in by_service.values()}
+    areas: dict[int, list[PostcodeArea]] = defaultdict(list)
+    for r in PostcodeRange.objects.filter(carrier_id__in=carrier_ids) if carrier_ids else ():
+        areas[r.carrier_id].append(PostcodeArea(r.country, r.first, r.last))
+    return [_service_option(group, zone, tuple(areas[group[0].service.carrier_id])) for group in by_service.values()]
+
+
+def _service_option(rates: list[Rate], zone: str, areas: tuple[PostcodeArea, ...]) -> ServiceOption:
+    service = rates[0].service
+    return ServiceOption(
+        carrier_code=service.carrier.code,
+        carrier_name=service.carrier.name,
+        service_code=service.code,
+        transit_days=service.transit_days,
+        rates={zone: tuple(Bracket(r.max_weight_grams, r.price) for r in rates)},
+        areas=areas,
+        local_only=service.carrier.kind == CarrierKind.OWN_FLEET,
+        service_id=service.pk,
+    )
+
+
+def service_choose(*, country: str, postal_code: str, weight_grams: int) -> ServiceChoice:
+    """The service the promise would pick for a parcel (for packing: the real weight is known).
+
+    Raises ``shipping.promise.ShippingUnavailable`` when none serves the address and weight.
+    """
+    services = promise_services(zone_for(country))
+    return choose_service(services, country=country, postal_code=postal_code, weight_grams=weight_grams)
+
+
+# --- holidays ------------------------------------------------------------------------------------
+
+
+def closed_days(countries: Iterable[str], *, since: date) -> dict[str, frozenset[date]]:
+    """Country -> its holidays from ``since`` on (one query); weekends are implied."""
+    days: dict[str, set[date]] = {c.upper(): set() for c in countries}
+    for country, day in Holiday.objects.filter(country__in=list(days), date__gte=since).values_list("country", "date"):
+        days[country].add(day)
+    return {country: frozenset(found) for country, found in days.items()}
+
+
+def holiday_list(*, country: str = "", year: int | None = None) -> list[Holiday]:
+    holidays = Holiday.objects.all()
+    if country:
+        holidays = holidays.filter(country=country.upper())
+    if year:
+        holidays = holidays.filter(date__year=year)
+    return list(holidays.order_by("date", "country")[:500])
+
+
+def holiday_countries() -> list[str]:
+    return list(Holiday.objects.order_by("country").values_list("country", flat=True).distinct())
