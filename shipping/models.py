@@ -8,6 +8,8 @@ instead.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pghistory
 from django.db import models
 from django.db.models import Q
@@ -108,6 +110,12 @@ class Rate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} {self.zone} ≤{self.max_weight_grams} g: {self.price}"
+
+    @property
+    def weight_kg(self) -> str:
+        """``2`` for 2000 g, ``31.5`` for 31500 g."""
+        text = f"{Decimal(self.max_weight_grams) / 1000:f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class PostcodeRange(models.Model):
