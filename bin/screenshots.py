@@ -17,6 +17,7 @@ OUT = ROOT / "docs" / "screenshots"
 # (file name, role to log in as, path, optional selector to wait for)
 SHOTS = [
     ("home", "manager", "/", None),
+    ("shipping-rates", "manager", "/shipping/rates/", "#zone-nl"),
 ]
 
 

@@ -62,7 +62,7 @@ def format_brackets(rates) -> str:
 
 class CarrierForm(forms.Form):
     code = forms.SlugField(max_length=30, help_text=_("Short name used in orders, e.g. postnl."))
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autofocus": True}))
     kind = forms.ChoiceField(choices=CarrierKind.choices, initial=CarrierKind.EXTERNAL)
     active = forms.BooleanField(required=False, initial=True)
     tracking_url_template = forms.CharField(
@@ -118,14 +118,24 @@ class RatesForm(forms.Form):
 
 
 class FreeShippingForm(forms.Form):
-    min_order_net = forms.DecimalField(
-        required=False,
-        min_value=0,
-        max_digits=12,
-        decimal_places=2,
-        label=_("Free from (goods excl. VAT)"),
-        help_text=_("Empty: never free."),
+    min_order_net = forms.CharField(
+        required=False, max_length=20, label=_("Free from (goods excl. VAT)"), help_text=_("Empty: never free.")
     )
+
+    def clean_min_order_net(self) -> Decimal | None:
+        """``50``, ``50,00`` or ``1.250,00``: a Dutch or a plain amount; empty means never free."""
+        text = self.cleaned_data["min_order_net"].replace("€", "").replace(" ", "").strip()
+        if not text:
+            return None
+        if "," in text:
+            text = text.replace(".", "").replace(",", ".")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation as exc:
+            raise forms.ValidationError(_("“%(text)s” is not an amount."), params={"text": text}) from exc
+        if not amount.is_finite() or amount < 0:
+            raise forms.ValidationError(_("The amount must not be negative."))
+        return amount
 
 
 class HolidayForm(forms.Form):

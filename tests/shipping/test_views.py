@@ -161,6 +161,13 @@ def test_free_shipping_edit_sets_and_clears_the_threshold(manager_client):
     manager_client.post(url, {"min_order_net": "75"})
     assert FreeShipping.objects.get(zone="be_lu").min_order_net == Decimal("75.00")
 
+    manager_client.post(url, {"min_order_net": "€ 1.250,50"})
+    assert FreeShipping.objects.get(zone="be_lu").min_order_net == Decimal("1250.50")
+
+    refused = manager_client.post(url, {"min_order_net": "lots"}, follow=True)
+    assert "is not an amount" in refused.content.decode()
+    assert FreeShipping.objects.get(zone="be_lu").min_order_net == Decimal("1250.50")
+
     manager_client.post(url, {"min_order_net": ""})
     assert not FreeShipping.objects.exists()
 
