@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date, timedelta
 
 from django.conf import settings
 
@@ -24,6 +25,8 @@ from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
 from shipping import selectors
 from shipping.promise import PromiseData, Receipt, WarehouseInfo, build_quote, local_now
 from shipping.zones import zone_for
+
+OVERDUE_RECEIPT_GRACE = timedelta(days=14)
 
 
 def quote_delivery(request: QuoteRequest) -> DeliveryQuote:
@@ -46,7 +49,7 @@ def promise_data_load(request: QuoteRequest) -> PromiseData:
         preference=preference,
         services=selectors.promise_services(zone),
         stock=stock,
-        receipts=_receipts(_short_products(lines, stock, preference)),
+        receipts=_receipts(_short_products(lines, stock, preference), today=today),
         holidays=selectors.closed_days(countries, since=today),
         free_shipping_above=selectors.free_shipping_thresholds(zone),
         weights=_weights([line.product_id for line in lines if not line.weight_grams]),
@@ -92,10 +95,12 @@ def _short_products(lines: Sequence[QuoteLine], stock: dict[int, dict[int, int]]
     return sorted(short)
 
 
-def _receipts(product_ids: list[int]) -> dict[int, Receipt]:
+def _receipts(product_ids: list[int], *, today: date) -> dict[int, Receipt]:
+    """The next receipt per product. One a few days overdue is still coming (the truck is late, or
+    the receipt not yet booked), so it counts, as arriving today; older ones are taken as stale."""
     if not product_ids:
         return {}
-    found = inventory_selectors.next_expected_receipts(product_ids)
+    found = inventory_selectors.next_expected_receipts(product_ids, after=today - OVERDUE_RECEIPT_GRACE)
     return {
         product: Receipt(info.expected_date, info.quantity, info.warehouse_id)
         for product, info in found.items()
