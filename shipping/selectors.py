@@ -85,38 +85,59 @@ def rate_table() -> dict[str, list[RateRow]]:
 
 def free_shipping_thresholds(*zones: str) -> dict[str, Decimal]:
     """Zone -> goods net from which shipping is free; only ``zones`` when given (one query)."""
-    rows = FreeShipping.objects.all()
+    rows = FreeShipping.objects.order_by()
     if zones:
         rows = rows.filter(zone__in=zones)
     return dict(rows.values_list("zone", "min_order_net"))
 
 
 def promise_services(zone: str) -> list[ServiceOption]:
-    """The active services with rates for ``zone``, as the planner's plain options (two queries)."""
-    by_service: dict[int, list[Rate]] = defaultdict(list)
-    rates = Rate.objects.filter(zone=zone, service__active=True, service__carrier__active=True).select_related(
-        "service__carrier"
-    )
-    for rate in rates:
-        by_service[rate.service_id].append(rate)
-    carrier_ids = {rates[0].service.carrier_id for rates in by_service.values()}
-    areas: dict[int, list[PostcodeArea]] = defaultdict(list)
-    for r in PostcodeRange.objects.filter(carrier_id__in=carrier_ids) if carrier_ids else ():
-        areas[r.carrier_id].append(PostcodeArea(r.country, r.first, r.last))
-    return [_service_option(group, zone, tuple(areas[group[0].service.carrier_id])) for group in by_service.values()]
+    """The active services with rates for ``zone``, as the planner's plain options (two queries).
+
+    Plain rows and no default ordering: a quote runs on every order-entry keystroke and every
+    availability call, and model instances with their ordering joins cost more than the SQL.
+    """
+    rows = (
+        Rate.objects.filter(zone=zone, service__active=True, service__carrier__active=True)
+        .order_by()
+        .values_list(
+            "service_id", "max_weight_grams", "price", "service__code", "service__transit_days",
+            "service__carrier_id", "service__carrier__code", "service__carrier__name", "service__carrier__kind",
+        )
+    )  # fmt: skip
+    services: dict[int, dict] = {}
+    for service_id, weight, price, code, transit, carrier_id, carrier_code, carrier_name, kind in rows:
+        entry = services.setdefault(
+            service_id,
+            {"service_id": service_id, "service_code": code, "transit_days": transit, "carrier_id": carrier_id,
+             "carrier_code": carrier_code, "carrier_name": carrier_name, "local_only": kind == CarrierKind.OWN_FLEET,
+             "brackets": []},
+        )  # fmt: skip
+        entry["brackets"].append(Bracket(weight, price))
+    areas = _areas({entry["carrier_id"] for entry in services.values()})
+    return [_service_option(entry, zone, areas.get(entry["carrier_id"], ())) for entry in services.values()]
 
 
-def _service_option(rates: list[Rate], zone: str, areas: tuple[PostcodeArea, ...]) -> ServiceOption:
-    service = rates[0].service
+def _areas(carrier_ids: set[int]) -> dict[int, tuple[PostcodeArea, ...]]:
+    if not carrier_ids:
+        return {}
+    found: dict[int, list[PostcodeArea]] = defaultdict(list)
+    rows = PostcodeRange.objects.filter(carrier_id__in=carrier_ids).order_by()
+    for carrier_id, country, first, last in rows.values_list("carrier_id", "country", "first", "last"):
+        found[carrier_id].append(PostcodeArea(country, first, last))
+    return {carrier_id: tuple(areas) for carrier_id, areas in found.items()}
+
+
+def _service_option(entry: dict, zone: str, areas: tuple[PostcodeArea, ...]) -> ServiceOption:
     return ServiceOption(
-        carrier_code=service.carrier.code,
-        carrier_name=service.carrier.name,
-        service_code=service.code,
-        transit_days=service.transit_days,
-        rates={zone: tuple(Bracket(r.max_weight_grams, r.price) for r in rates)},
+        carrier_code=entry["carrier_code"],
+        carrier_name=entry["carrier_name"],
+        service_code=entry["service_code"],
+        transit_days=entry["transit_days"],
+        rates={zone: tuple(entry["brackets"])},
         areas=areas,
-        local_only=service.carrier.kind == CarrierKind.OWN_FLEET,
-        service_id=service.pk,
+        local_only=entry["local_only"],
+        service_id=entry["service_id"],
     )
 
 
@@ -135,7 +156,8 @@ def service_choose(*, country: str, postal_code: str, weight_grams: int) -> Serv
 def closed_days(countries: Iterable[str], *, since: date) -> dict[str, frozenset[date]]:
     """Country -> its holidays from ``since`` on (one query); weekends are implied."""
     days: dict[str, set[date]] = {c.upper(): set() for c in countries}
-    for country, day in Holiday.objects.filter(country__in=list(days), date__gte=since).values_list("country", "date"):
+    rows = Holiday.objects.filter(country__in=list(days), date__gte=since).order_by()
+    for country, day in rows.values_list("country", "date"):
         days[country].add(day)
     return {country: frozenset(found) for country, found in days.items()}
 
