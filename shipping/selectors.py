@@ -171,5 +171,14 @@ def holiday_list(*, country: str = "", year: int | None = None) -> list[Holiday]
     return list(holidays.order_by("date", "country")[:500])
 
 
+def holiday_years_missing(years: Iterable[int]) -> list[tuple[str, int]]:
+    """(country, year) pairs without any holiday, for the countries that have holidays at all:
+    a calendar that runs out would quietly promise deliveries on Christmas Day. Two queries."""
+    years = sorted(set(years))
+    rows = Holiday.objects.filter(date__year__in=years).order_by().values_list("country", "date__year").distinct()
+    present = set(rows)
+    return [(country, year) for country in holiday_countries() for year in years if (country, year) not in present]
+
+
 def holiday_countries() -> list[str]:
     return list(Holiday.objects.order_by("country").values_list("country", flat=True).distinct())

@@ -202,6 +202,7 @@ def holiday_list(request):
         "load_form": HolidayLoadForm(initial={"country": "NL", "year": year}),
         "holidays": selectors.holiday_list(country=country, year=year),
         "countries": selectors.holiday_countries(),
+        "missing": selectors.holiday_years_missing([timezone.localdate().year, timezone.localdate().year + 1]),
         "country": country,
         "year": year,
         "years": range(year - 1, year + 3),

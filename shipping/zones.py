@@ -17,7 +17,7 @@ class Zone(models.TextChoices):
 # EU member states by ISO 3166-1 alpha-2 (Greece is GR here, not the VAT prefix EL).
 EU_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
 
-_LEADING_DIGITS = re.compile(r"\s*(\d+)")
+_FIRST_NUMBER = re.compile(r"\d+")
 
 
 def zone_for(country: str) -> Zone:
@@ -32,10 +32,10 @@ def zone_for(country: str) -> Zone:
 
 
 def postcode_number(postal_code: str) -> int | None:
-    """The leading number of a postcode (``3511`` of ``3511 AB``), or None when it has none.
+    """The area number of a postcode (``3511`` of ``3511 AB``, ``2000`` of ``B-2000``), or None.
 
-    Dutch, Belgian, German and most continental postcodes start with their area number, which is
-    what a delivery region is drawn on.
+    Dutch, Belgian, German and most continental postcodes are or start with their area number,
+    which is what a delivery region is drawn on.
     """
-    match = _LEADING_DIGITS.match(postal_code or "")
-    return int(match.group(1)) if match else None
+    match = _FIRST_NUMBER.search(postal_code or "")
+    return int(match.group()) if match else None

@@ -12,6 +12,7 @@ import pytest
 from oms.delivery import QuoteLine
 from oms.errors import ValidationFailed
 from shipping.promise import ShippingUnavailable, build_quote, choose_service, plan_sources
+from shipping.zones import postcode_number
 from tests.shipping.plain import (
     AMS_WH,
     ANT_WH,
@@ -313,6 +314,18 @@ def test_choose_service_own_fleet_only_inside_its_postcode_ranges():
 
     assert inside.service.carrier_code == "own-fleet"
     assert outside.service.carrier_code == no_postcode.service.carrier_code == "pakketpost"
+
+
+def test_postcode_number_reads_the_area_number():
+    assert [postcode_number(p) for p in ("3511 AB", "3511AB", "B-2000", "L-1234", "", "SW1A 1AA", "ABC")] == [
+        3511,
+        3511,
+        2000,
+        1234,
+        None,
+        1,
+        None,
+    ]
 
 
 def test_choose_service_heavy_order_goes_to_the_service_that_takes_its_weight():

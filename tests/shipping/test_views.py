@@ -214,3 +214,16 @@ def test_holidays_load_and_delete(role_client):
 def test_navigation_shows_carriers_to_the_warehouse_only(role_client):
     assert "Carriers &amp; rates" in role_client("warehouse").get("/").content.decode()
     assert "Carriers &amp; rates" not in role_client("accounting").get("/").content.decode()
+
+
+def test_holiday_list_warns_when_the_calendar_runs_out(role_client):
+    from django.utils import timezone
+
+    this_year = timezone.localdate().year
+    HolidayFactory(country="NL", date=date(this_year, 12, 25), name="Kerst")
+    HolidayFactory(country="BE", date=date(this_year + 1, 7, 21), name="Nationale feestdag")
+
+    html = role_client("warehouse").get(reverse("shipping:holidays")).content.decode()
+
+    assert 'data-testid="holidays-missing"' in html
+    assert f"BE {this_year}, NL {this_year + 1}." in html
