@@ -17,6 +17,8 @@ OUT = ROOT / "docs" / "screenshots"
 # (file name, role to log in as, path, optional selector to wait for)
 SHOTS = [
     ("home", "manager", "/", None),
+    ("customers", "customer_service", "/customers/?q=de%20vries", "[data-testid=customer-row]"),
+    ("customer", "customer_service", "/customers/C-000007/", "#customer-history"),
     ("shipping-rates", "manager", "/shipping/rates/", "#zone-nl"),
 ]
 

@@ -1,1 +1,42 @@
-"""customers: admin (built in the customers issue)."""
+"""Customers in the Django admin: read-only, because every change goes through the services
+(numbers, validation, audit context); the customer screens are where staff edit them."""
+
+from django.contrib import admin
+
+from customers.models import Address, Customer
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    extra = 0
+    fields = ["kind", "street", "house_number", "house_number_addition", "postal_code", "city", "country", "is_default"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ["number", "name", "company_name", "kind", "email", "credit_hold", "created_at"]
+    list_filter = ["kind", "credit_hold", "preferred_payment_method"]
+    search_fields = ["number", "email", "external_ref"]
+    show_full_result_count = False
+    inlines = [AddressInline]
+    exclude = ["search_document"]

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from customers import api
+
+urlpatterns = [
+    path("customers/", api.CustomerListCreate.as_view(), name="customer-list"),
+    path("customers/<str:number>/", api.CustomerDetail.as_view(), name="customer-detail"),
+]

@@ -1,1 +1,1 @@
-"""customers: tasks (built in the customers issue)."""
+"""customers has no background work."""

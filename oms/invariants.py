@@ -12,6 +12,7 @@ from django.utils.module_loading import import_string
 # name -> dotted path of a function () -> list[dict]
 CHECKS: dict[str, str] = {
     "outbox: no event is dead": "oms.invariants.no_dead_events",
+    "customers: each address kind has one default": "customers.invariants.address_kinds_have_one_default",
 }
 
 

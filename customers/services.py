@@ -1,1 +1,0 @@
-"""customers: services (built in the customers issue)."""
