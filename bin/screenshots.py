@@ -19,6 +19,8 @@ SHOTS = [
     ("home", "manager", "/", None),
     ("customers", "customer_service", "/customers/?q=de%20vries", "[data-testid=customer-row]"),
     ("customer", "customer_service", "/customers/C-000007/", "#customer-history"),
+    ("inventory-stock", "warehouse", "/inventory/?status=low", "#stock-table"),
+    ("inventory-product", "warehouse", "/inventory/products/85123A/", "#stock-panel"),
     ("shipping-rates", "manager", "/shipping/rates/", "#zone-nl"),
 ]
 

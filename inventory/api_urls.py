@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from inventory import api
+
+urlpatterns = [
+    path("products/", api.ProductListView.as_view(), name="product_list"),
+    path("products/<str:sku>/", api.ProductDetailView.as_view(), name="product_detail"),
+    path("products/<str:sku>/availability/", api.ProductAvailabilityView.as_view(), name="product_availability"),
+    path("stock/adjustments/", api.StockAdjustmentView.as_view(), name="stock_adjustment_create"),
+    path("warehouses/", api.WarehouseListView.as_view(), name="warehouse_list"),
+    path("warehouses/<str:code>/", api.WarehouseDetailView.as_view(), name="warehouse_detail"),
+]

@@ -13,6 +13,9 @@ from django.utils.module_loading import import_string
 CHECKS: dict[str, str] = {
     "outbox: no event is dead": "oms.invariants.no_dead_events",
     "customers: each address kind has one default": "customers.invariants.address_kinds_have_one_default",
+    "stock: on hand equals the sum of movements": "inventory.invariants.on_hand_matches_movements",
+    "stock: 0 <= reserved <= on hand": "inventory.invariants.reserved_within_on_hand",
+    "stock: a level for every product and warehouse": "inventory.invariants.every_pair_has_a_level",
 }
 
 

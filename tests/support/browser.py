@@ -38,4 +38,5 @@ def login(page, live_server, username: str, password: str = "pw-for-tests-only")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server.url}/**")
+    # wait until the login redirect has landed somewhere other than the login page
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

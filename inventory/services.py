@@ -1,1 +1,0 @@
-"""inventory: services (built in the inventory issue)."""

@@ -1,1 +1,0 @@
-"""inventory: views (built in the inventory issue)."""

@@ -1,0 +1,98 @@
+"""product_upsert, warehouse_upsert and stock_level_configure."""
+
+from datetime import time
+from decimal import Decimal
+
+import pytest
+
+from inventory.models import Product, StockLevel
+from inventory.services import product_upsert, stock_level_configure, warehouse_upsert
+from oms.errors import Conflict, NotFound, ValidationFailed
+from tests.factories.inventory import ProductFactory, WarehouseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_product_upsert_creates_then_updates_only_what_changed(make_user):
+    WarehouseFactory(code="AMS")
+    WarehouseFactory(code="RTM")
+    user = make_user("warehouse")
+    product, created = product_upsert(sku="MUG", name=" Mug ", list_price="4.5", vat_category="high", user=user)
+    assert created and (product.name, product.list_price) == ("Mug", Decimal("4.50"))
+    assert StockLevel.objects.filter(product=product).count() == 2
+    stamp = product.updated_at
+    same, created = product_upsert(sku="MUG", name="Mug", list_price=Decimal("4.50"), vat_category="high")
+    assert not created and same.pk == product.pk and same.updated_at == stamp
+    changed, _ = product_upsert(sku="MUG", name="Mug", list_price="5.00", vat_category="low", barcode="8712345678906")
+    changed.refresh_from_db()
+    assert (changed.list_price, changed.vat_category, changed.barcode) == (Decimal("5.00"), "low", "8712345678906")
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"sku": "a b"}, "sku"),
+        ({"sku": ""}, "sku"),
+        ({"name": ""}, "name"),
+        ({"list_price": "-1"}, "list_price"),
+        ({"list_price": "1.005"}, "list_price"),
+        ({"list_price": 1.5}, "list_price"),
+        ({"list_price": "NaN"}, "list_price"),
+        ({"vat_category": "super"}, "vat_category"),
+        ({"weight_grams": -1}, "weight_grams"),
+        ({"barcode": "123"}, "barcode"),
+        ({"barcode": "8712345678900"}, "barcode"),
+    ],
+)
+def test_product_upsert_refuses_bad_values(change, field):
+    values = {"sku": "MUG", "name": "Mug", "list_price": "1.00", "vat_category": "high"} | change
+    with pytest.raises(ValidationFailed) as caught:
+        product_upsert(**values)
+    assert caught.value.field == field
+    assert not Product.objects.exists()
+
+
+def test_product_upsert_refuses_a_barcode_of_another_product():
+    ProductFactory(sku="OTHER", barcode="8712345678906")
+    with pytest.raises(Conflict) as caught:
+        product_upsert(sku="MUG", name="Mug", list_price="1", vat_category="high", barcode="8712345678906")
+    assert caught.value.code == "duplicate_barcode"
+
+
+def test_warehouse_upsert_gives_every_product_a_level_and_goes_last():
+    WarehouseFactory(code="AMS", priority=10)
+    products = [ProductFactory() for _ in range(3)]
+    warehouse, created = warehouse_upsert(
+        code="rtm", name="Rotterdam", postal_code="3089jh", city="Rotterdam", cutoff_time="14:00"
+    )
+    assert created and (warehouse.code, warehouse.postal_code, warehouse.priority) == ("RTM", "3089 JH", 20)
+    assert warehouse.cutoff_time == time(14, 0)
+    assert StockLevel.objects.filter(warehouse=warehouse, product__in=products).count() == 3
+    same, created = warehouse_upsert(code="RTM", name="Rotterdam Zuid", active=False)
+    assert not created and (same.name, same.active, same.priority) == ("Rotterdam Zuid", False, 20)
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"code": "A"}, "code"),
+        ({"postal_code": "ABCD"}, "postal_code"),
+        ({"country": "NLD"}, "country"),
+        ({"cutoff_time": "3pm"}, "cutoff_time"),
+    ],
+)
+def test_warehouse_upsert_refuses_bad_values(change, field):
+    with pytest.raises(ValidationFailed) as caught:
+        warehouse_upsert(**({"code": "AMS", "name": "Amsterdam"} | change))
+    assert caught.value.field == field
+
+
+def test_stock_level_configure():
+    warehouse = WarehouseFactory()
+    level = StockLevel.objects.get(product=ProductFactory(), warehouse=warehouse)
+    updated = stock_level_configure(stock_level_id=level.pk, reorder_point=4, reorder_quantity=12)
+    assert (updated.reorder_point, updated.reorder_quantity) == (4, 12)
+    with pytest.raises(ValidationFailed):
+        stock_level_configure(stock_level_id=level.pk, reorder_point=-1, reorder_quantity=0)
+    with pytest.raises(NotFound):
+        stock_level_configure(stock_level_id=0, reorder_point=1, reorder_quantity=1)
