@@ -238,3 +238,16 @@ def test_quote_delivery_reads_a_fixed_number_of_queries(shop, django_assert_num_
         quote = quote_delivery(QuoteRequest(lines=many, postal_code="9711 AB", now=at("2026-11-26")))
 
     assert quote.delivery_date == d("2026-12-09")
+
+
+def test_availability_api_promises_the_date_of_this_backend(shop, api_client_for):
+    # The product is out of stock and expected next month: the promise follows the receipt.
+    shop.expect(shop.teapot, shop.ams, 10, "2026-12-15")
+    request = QuoteRequest(lines=(QuoteLine(shop.teapot.pk, 1, shop.teapot.weight_grams),))
+
+    before = quote_delivery(request).delivery_date
+    body = api_client_for("api_client").get("/api/v1/products/TEAPOT/availability/").json()
+    after = quote_delivery(request).delivery_date
+
+    assert body["available"] == 0
+    assert date.fromisoformat(body["promised_delivery_date"]) in {before, after}
