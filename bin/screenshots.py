@@ -21,6 +21,7 @@ SHOTS = [
     ("customer", "customer_service", "/customers/C-000007/", "#customer-history"),
     ("inventory-stock", "warehouse", "/inventory/?status=low", "#stock-table"),
     ("inventory-product", "warehouse", "/inventory/products/85123A/", "#stock-panel"),
+    ("shipping-rates", "manager", "/shipping/rates/", "#zone-nl"),
 ]
 
 
