@@ -13,6 +13,10 @@ from django.utils.module_loading import import_string
 CHECKS: dict[str, str] = {
     "outbox: no event is dead": "oms.invariants.no_dead_events",
     "customers: each address kind has one default": "customers.invariants.address_kinds_have_one_default",
+    "billing: every journal entry balances": "billing.invariants.entries_balance",
+    "billing: invoice numbers are gapless per series and year": "billing.invariants.invoice_numbers_gapless",
+    "billing: receivables account equals the open items": "billing.invariants.receivables_equal_open_items",
+    "billing: per customer, open balance = invoiced - paid - credited": "billing.invariants.customer_balances",
 }
 
 
