@@ -15,7 +15,7 @@ def invoice_context(invoice: Invoice) -> dict:
     notes = []
     if invoice.reverse_charge:
         notes.append(
-            f"Btw verlegd (VAT reverse charged, art. 196 Btw-richtlijn); intracommunautaire levering. "
+            f"Btw verlegd (VAT reverse charged): intracommunautaire levering, art. 138 Btw-richtlijn. "
             f"Btw-nummer afnemer: {invoice.buyer_vat_id}."
         )
     if invoice.export:
