@@ -33,7 +33,7 @@ OPEN_AMOUNT = ExpressionWrapper(F("gross_amount") - F("amount_paid") - F("amount
 
 def invoice_get_by_number(number: str) -> Invoice:
     """One invoice or credit note with its lines, VAT rows, credit notes, posting and the invoice
-    it credits (six queries)."""
+    it credits (five queries)."""
     invoice = (
         Invoice.objects.select_related("credit_of", "customer", "journal_entry")
         .prefetch_related(
