@@ -19,6 +19,9 @@ SHOTS = [
     ("home", "manager", "/", None),
     ("customers", "customer_service", "/customers/?q=de%20vries", "[data-testid=customer-row]"),
     ("customer", "customer_service", "/customers/C-000007/", "#customer-history"),
+    ("invoices", "accounting", "/billing/invoices/", "[data-testid=invoice-row]"),
+    ("receivables", "accounting", "/billing/receivables/", "[data-testid=ageing-row]"),
+    ("journal", "accounting", "/billing/journal/?date_from=2000-01-01", "[data-testid=journal-entry]"),
 ]
 
 

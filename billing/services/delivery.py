@@ -6,7 +6,10 @@ Nothing here runs inside a transaction that holds locks while rendering or talki
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 
@@ -32,11 +35,27 @@ SWEEP_WINDOW = timedelta(days=3)
 BATCH_LIMIT = 5000
 
 
+_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("billing_delivery_paused", default=False)
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Issue invoices without queueing their delivery (bulk loads such as the demo data): the
+    PDF is rendered when first downloaded, e-mail goes out with "send unsent invoices"."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
 def queue_delivery(invoice_id: int, *, send: bool = True, batch_id: int | None = None) -> bool:
     """Hand the render (+ e-mail) task to the broker; never raises, because the periodic sweep
     (``invoice_deliveries_sweep``) picks up whatever could not be queued."""
     from billing.tasks import invoice_pdf_render as invoice_pdf_render_task
 
+    if _paused.get():
+        return False
     try:
         invoice_pdf_render_task.apply_async(
             kwargs={"invoice_id": invoice_id, "send": send, "batch_id": batch_id}, retry=True
