@@ -229,20 +229,30 @@ def _bucket_filter(as_of: date, low: int, high: int | None) -> Q:
     return condition
 
 
-def receivables_ageing(*, as_of: date) -> QuerySet:
-    """Open invoice amounts per customer, aged by invoice date into 0-30, 31-60, 61-90 and 90+
-    days before ``as_of``; largest total first. Rows are dicts (``customer_id``, ``total``,
-    ``overdue``, ``b0_30`` ...). Open amounts are today's (payments are not yet dated history)."""
+def _ageing_sums(as_of: date) -> dict:
     buckets = {
         f"b{name.replace('-', '_').replace('+', '_plus')}": Sum("open", filter=_bucket_filter(as_of, low, high))
         for name, low, high in AGEING_BUCKETS
     }
+    return {"total": Sum("open"), "overdue": Sum("open", filter=Q(due_date__lt=as_of)), **buckets}
+
+
+def _open_invoices(as_of: date) -> QuerySet:
     return (
         Invoice.objects.filter(kind=InvoiceKind.INVOICE, issue_date__lte=as_of)
         .annotate(open=OPEN_AMOUNT)
         .exclude(open=0)
+    )
+
+
+def receivables_ageing(*, as_of: date) -> QuerySet:
+    """Open invoice amounts per customer, aged by invoice date into 0-30, 31-60, 61-90 and 90+
+    days before ``as_of``; largest total first. Rows are dicts (``customer_id``, ``total``,
+    ``overdue``, ``b0_30`` ...). Open amounts are today's (payments are not yet dated history)."""
+    return (
+        _open_invoices(as_of)
         .values("customer_id")
-        .annotate(total=Sum("open"), overdue=Sum("open", filter=Q(due_date__lt=as_of)), invoices=Count("id"), **buckets)
+        .annotate(invoices=Count("id"), **_ageing_sums(as_of))
         .order_by("-total", "customer_id")
     )
 
@@ -254,12 +264,8 @@ def with_customers(rows: list[dict]) -> list[dict]:
 
 
 def ageing_totals(as_of: date) -> dict[str, Decimal]:
-    keys = ["total", "overdue"] + [f"b{n.replace('-', '_').replace('+', '_plus')}" for n, *_ in AGEING_BUCKETS]
-    totals = dict.fromkeys(keys, ZERO)
-    for row in receivables_ageing(as_of=as_of):
-        for key in keys:
-            totals[key] += row[key] or ZERO
-    return totals
+    """The ageing columns summed over all customers (one query)."""
+    return {key: value or ZERO for key, value in _open_invoices(as_of).aggregate(**_ageing_sums(as_of)).items()}
 
 
 def receivables_balance() -> Decimal:

@@ -251,3 +251,13 @@ def test_exports_download_csv_for_the_period(acc):
     assert invoice.number in b"".join(journal.streaming_content).decode()
     invoices = acc.get("/billing/invoices/export.csv", {"date_from": "2026-03-01", "date_to": "2026-03-31"})
     assert invoice.number in b"".join(invoices.streaming_content).decode()
+
+
+def test_admin_shows_the_books_read_only(client, django_user_model):
+    invoice = issue()
+    client.force_login(django_user_model.objects.create_superuser("root", password="x-x-x-x-x-x"))
+    assert invoice.number in _html(client.get("/admin/billing/invoice/"))
+    page = _html(client.get(f"/admin/billing/invoice/{invoice.pk}/change/"))
+    assert "Mok rood" in page and 'name="_save"' not in page
+    assert client.get(f"/admin/billing/journalentry/{invoice.journal_entry_id}/change/").status_code == 200
+    assert client.get("/admin/billing/invoice/add/").status_code == 403
