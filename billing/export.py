@@ -53,6 +53,15 @@ INVOICE_HEADER = [
 ]
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP);
+# such cells get a leading apostrophe. Amounts are written by us and never pass through here.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    return f"'{value}" if value and value.startswith(_FORMULA_START) else value
+
+
 class _Echo:
     """A file-like object whose ``write`` returns the line, for streaming responses."""
 
@@ -73,14 +82,14 @@ def journal_rows(date_from: date, date_to: date) -> Iterator[list]:
         yield [
             entry.pk,
             entry.date.isoformat(),
-            entry.reference,
-            entry.description,
+            safe_text(entry.reference),
+            safe_text(entry.description),
             line.account.code,
             line.account.name,
             f"{line.debit:.2f}",
             f"{line.credit:.2f}",
             line.customer.number if line.customer else "",
-            line.memo,
+            safe_text(line.memo),
             entry.reversal_of_id or "",
             entry.posted_at.isoformat(),
         ]
@@ -119,8 +128,8 @@ def _invoice_chunk(invoices: list[Invoice], rates: list[Decimal]) -> Iterator[li
             invoice.supply_date.isoformat(),
             invoice.due_date.isoformat(),
             invoice.customer.number,
-            invoice.buyer_name,
-            invoice.buyer_company,
+            safe_text(invoice.buyer_name),
+            safe_text(invoice.buyer_company),
             invoice.buyer_vat_id,
             invoice.buyer_country,
             int(invoice.reverse_charge),
@@ -132,5 +141,5 @@ def _invoice_chunk(invoices: list[Invoice], rates: list[Decimal]) -> Iterator[li
             f"{invoice.amount_paid:.2f}",
             f"{invoice.amount_credited:.2f}",
             invoice.credit_of.number if invoice.credit_of else "",
-            invoice.reference,
+            safe_text(invoice.reference),
         ] + [f"{getattr(vat.get(rate), field, ZERO):.2f}" for rate in rates for field in ("net_amount", "vat_amount")]

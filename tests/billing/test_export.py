@@ -65,3 +65,13 @@ def test_billing_export_command_writes_a_file(tmp_path):
     assert invoice.number in out.getvalue()
     with pytest.raises(CommandError):
         call_command("billing_export", "journal", "--from", "2026-04-01", "--to", "2026-03-01")
+
+
+def test_exports_defuse_spreadsheet_formulas_in_text():
+    invoice = issue(issue_date=date(2026, 3, 2), reference='=HYPERLINK("http://x")')
+    (row,) = _rows(export.invoice_rows(date(2026, 3, 1), date(2026, 3, 31)))
+    assert row["reference"] == '\'=HYPERLINK("http://x")' and row["net"] == invoice_net(invoice)
+
+
+def invoice_net(invoice) -> str:
+    return f"{invoice.net_amount:.2f}"
