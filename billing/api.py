@@ -5,6 +5,8 @@ Read-only: invoices are issued by the services (from orders, in the order integr
 
 from __future__ import annotations
 
+import io
+
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -13,7 +15,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import selectors, services
+from billing import selectors
+from billing.services import delivery
 from oms.money import rate_label
 from oms.roles import Role, roles_allowed
 
@@ -131,7 +134,5 @@ class InvoicePdf(APIView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, number: str):
         invoice = selectors.invoice_get_by_number(number)
-        if not invoice.pdf:
-            services.invoice_pdf_render(invoice_id=invoice.pk)
-            invoice.refresh_from_db(fields=["pdf"])
-        return FileResponse(invoice.pdf.open("rb"), content_type="application/pdf", filename=f"{invoice.number}.pdf")
+        data = delivery.invoice_pdf_content(invoice_id=invoice.pk)
+        return FileResponse(io.BytesIO(data), content_type="application/pdf", filename=f"{invoice.number}.pdf")

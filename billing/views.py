@@ -4,6 +4,8 @@ the customer page. One view serves a page and its htmx fragment."""
 
 from __future__ import annotations
 
+import io
+
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from billing import export, selectors, services
 from billing.forms import AsOfForm, CreditForm, InvoiceFilterForm, JournalFilterForm, PeriodForm
 from billing.models import Invoice
+from billing.services import delivery
 from customers import selectors as customer_selectors
 from oms.errors import NotFound, OmsError, add_to_form
 from oms.htmx import HtmxHttpRequest, is_partial
@@ -64,10 +67,8 @@ def invoice_detail(request: HtmxHttpRequest, number: str) -> HttpResponse:
 def invoice_pdf(request: HtmxHttpRequest, number: str) -> HttpResponse:
     """The stored PDF; when the worker has not rendered it yet, render (and store) it now."""
     invoice = _invoice_or_404(number)
-    if not invoice.pdf:
-        services.invoice_pdf_render(invoice_id=invoice.pk)
-        invoice.refresh_from_db(fields=["pdf"])
-    return FileResponse(invoice.pdf.open("rb"), content_type="application/pdf", filename=f"{invoice.number}.pdf")
+    data = delivery.invoice_pdf_content(invoice_id=invoice.pk)
+    return FileResponse(io.BytesIO(data), content_type="application/pdf", filename=f"{invoice.number}.pdf")
 
 
 @require_http_methods(["GET", "POST"])

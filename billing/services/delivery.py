@@ -87,6 +87,27 @@ def invoice_pdf_render(*, invoice_id: int) -> bool:
     return True
 
 
+def invoice_pdf_content(*, invoice_id: int) -> bytes:
+    """The bytes of the invoice's stored PDF, rendering and storing it first when there is none.
+
+    When the stored file is missing from this process's storage (a worker on another host
+    without shared media storage rendered it), the PDF is rendered again into the same name:
+    the invoice cannot have changed since, so neither can its document. Locks nothing.
+    """
+    from billing import documents, selectors
+
+    invoice_pdf_render(invoice_id=invoice_id)
+    name = Invoice.objects.filter(pk=invoice_id).values_list("pdf", flat=True).get()
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    data = documents.invoice_pdf_bytes(selectors.invoice_document(invoice_id))
+    saved = default_storage.save(name, ContentFile(data))
+    if saved != name:  # another request restored it at the same moment
+        default_storage.delete(saved)
+    return data
+
+
 def invoice_email_send(*, invoice_id: int) -> str:
     """E-mail the invoice with its PDF attached to the buyer's address, once.
 
@@ -103,15 +124,13 @@ def invoice_email_send(*, invoice_id: int) -> str:
         return SendOutcome.SKIPPED
     if not invoice.buyer_email:
         return SendOutcome.FAILED
-    if not invoice.pdf:
-        invoice_pdf_render(invoice_id=invoice_id)
-        invoice.refresh_from_db(fields=["pdf"])
+    pdf = invoice_pdf_content(invoice_id=invoice_id)
     claimed_at = timezone.now()
     claimable = Q(send_claimed_at__isnull=True) | Q(send_claimed_at__lt=claimed_at - CLAIM_TIMEOUT)
     if not Invoice.objects.filter(claimable, pk=invoice_id, sent_at__isnull=True).update(send_claimed_at=claimed_at):
         return SendOutcome.SKIPPED
     try:
-        _message(invoice).send(fail_silently=False)
+        _message(invoice, pdf).send(fail_silently=False)
     except Exception:
         Invoice.objects.filter(pk=invoice_id, send_claimed_at=claimed_at).update(send_claimed_at=None)
         raise
@@ -119,7 +138,7 @@ def invoice_email_send(*, invoice_id: int) -> str:
     return SendOutcome.SENT
 
 
-def _message(invoice: Invoice) -> EmailMessage:
+def _message(invoice: Invoice, pdf: bytes) -> EmailMessage:
     seller = invoice.seller
     title = "Creditnota" if invoice.is_credit_note else "Factuur"
     body = (
@@ -140,8 +159,7 @@ def _message(invoice: Invoice) -> EmailMessage:
         to=[invoice.buyer_email],
         reply_to=[seller["email"]] if seller.get("email") else None,
     )
-    with invoice.pdf.open("rb") as handle:
-        message.attach(f"{invoice.number}.pdf", handle.read(), "application/pdf")
+    message.attach(f"{invoice.number}.pdf", pdf, "application/pdf")
     return message
 
 

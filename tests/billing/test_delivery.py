@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from billing import tasks
@@ -235,3 +236,20 @@ def test_invoice_email_is_in_dutch_with_payment_instructions():
     assert "factuur " + invoice.number in body and invoice.seller["iban"] in body
     assert invoice.due_date.strftime("%d-%m-%Y") in body
     assert Decimal("121.00") == invoice.gross_amount
+
+
+@pytest.mark.django_db
+def test_invoice_pdf_content_restores_a_file_missing_from_this_hosts_storage(role_client):
+    # given a PDF stored by a worker whose files this web process cannot see
+    invoice = issue()
+    invoice_pdf_render(invoice_id=invoice.pk)
+    invoice.refresh_from_db()
+    name = invoice.pdf.name
+    default_storage.delete(name)
+    # when it is downloaded
+    response = role_client("accounting").get(f"/billing/invoices/{invoice.number}/pdf/")
+    # then it is rendered again into the same name (the invoice cannot have changed)
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    assert default_storage.exists(name)
+    invoice.refresh_from_db()
+    assert invoice.pdf.name == name
