@@ -88,5 +88,5 @@ def test_invoice_issue_balances_and_rounds_vat_per_rate(lines, reverse_charge, c
         with transaction.get_connection().cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         assert not violations()
-        assert JournalEntry.objects.exists()
+        assert JournalEntry.objects.exists() or invoice.gross_amount == 0
         transaction.set_rollback(True)
