@@ -16,6 +16,10 @@ CHECKS: dict[str, str] = {
     "stock: on hand equals the sum of movements": "inventory.invariants.on_hand_matches_movements",
     "stock: 0 <= reserved <= on hand": "inventory.invariants.reserved_within_on_hand",
     "stock: a level for every product and warehouse": "inventory.invariants.every_pair_has_a_level",
+    "billing: every journal entry balances": "billing.invariants.entries_balance",
+    "billing: invoice numbers are gapless per series and year": "billing.invariants.invoice_numbers_gapless",
+    "billing: receivables account equals the open items": "billing.invariants.receivables_equal_open_items",
+    "billing: per customer, open balance = invoiced - paid - credited": "billing.invariants.customer_balances",
 }
 
 
