@@ -1,7 +1,7 @@
 """Benchmark: order intake at 100k products (issue 4 "Benchmark").
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms_ord .venv/bin/python bench/order_intake.py \
-        [--seconds 15] [--port 8104] [--reseed]
+        [--seconds 15] [--port 8104] [--reseed] [--quotes flat|shipping]
 
 It works in its own database, ``<name of DATABASE_URL's database>_bench`` (created, migrated and
 seeded once, then reused; ``--reseed`` starts over). Seeded: 100,000 products in two
@@ -12,7 +12,8 @@ records are emptied before each run.
 Every order has 10 lines (line i from the i-th tenth of the catalogue, quantity 1..3, so the
 stock rows are distinct and hot rows are rare, as in performance-anchors.md §2) and is placed
 with the real work: customer by number, prices and VAT, reservation, allocations, the
-delivery quote, timeline, two outbox events handed to Redis after commit (a queue of its own,
+delivery quote (orders' flat-rate stand-in by default; ``--quotes shipping`` asks shipping's
+backend, with its demo carriers), timeline, two outbox events handed to Redis after commit (a queue of its own,
 deleted at the end), and through the API the token, role check and Idempotency-Key.
 
 It measures, in one run, on the same machine:
@@ -59,7 +60,7 @@ SETTINGS = f"""
 from oms.settings.base import *  # noqa
 DEBUG = False
 CELERY_TASK_DEFAULT_QUEUE = "{QUEUE}"
-OMS_DELIVERY_QUOTE_BACKEND = "orders.quotes.quote_delivery"
+OMS_DELIVERY_QUOTE_BACKEND = "{{backend}}"
 LOGGING["root"]["level"] = "WARNING"  # noqa
 """
 
@@ -574,13 +575,25 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8104)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--skip", nargs="*", default=[], choices=["service", "api", "sql"])
+    parser.add_argument(
+        "--quotes",
+        choices=["flat", "shipping"],
+        default="flat",
+        help="the delivery quote: orders' flat-rate stand-in, or shipping's backend with its demo carriers",
+    )
     args = parser.parse_args()
     url = bench_database_url()
     ensure_database(url)
     settings_dir = tempfile.mkdtemp(prefix="bench-orders-")
-    Path(settings_dir, "bench_order_intake_settings.py").write_text(SETTINGS)
+    backend = "shipping.quotes.quote_delivery" if args.quotes == "shipping" else "orders.quotes.quote_delivery"
+    Path(settings_dir, "bench_order_intake_settings.py").write_text(SETTINGS.replace("{backend}", backend))
     setup_django(url, settings_dir)
     seed(args.reseed)
+    if args.quotes == "shipping":
+        from django.core.management import call_command
+
+        call_command("demo_shipping", verbosity=0)
+    print(f"delivery quotes: {backend}")
     reset()
     numbers, token = customer_numbers(), api_token()
     service_queries, api_queries = queries_per_order(numbers, token)

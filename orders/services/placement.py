@@ -32,7 +32,7 @@ from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.models import Product
 from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
-from oms.errors import Conflict, MultipleErrors, NotFound, ValidationFailed
+from oms.errors import Conflict, MultipleErrors, NotFound, OmsError, ValidationFailed
 from oms.money import ZERO, vat_rates_on
 from orders import pricing, selectors
 from orders.events import ORDER_PLACED, STATUS_EVENTS
@@ -511,7 +511,13 @@ def quote_for(order: Order, lines, products, by_line: dict | None, now: datetime
         ship_complete=order.ship_complete,
         now=now,
     )
-    return delivery_quote(request)
+    try:
+        return delivery_quote(request)
+    except OmsError as exc:
+        # The backend speaks of the destination; the caller's field is the shipping address.
+        if exc.field in ("country", "postal_code"):
+            exc.field = f"shipping_address.{exc.field}"
+        raise
 
 
 def apply_totals(order: Order, lines: list[OrderLine], quote: DeliveryQuote | None, rates) -> None:
