@@ -13,12 +13,14 @@ dispatch transaction, so they call non-durable services and queue I/O with ``on_
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -60,21 +62,64 @@ def handlers_for(name: str) -> list[str]:
 def publish(name: str, payload: dict) -> OutboxEvent:
     """Record an event in the current transaction; it is sent to Celery after commit.
 
-    Payloads carry ids and small scalars only (amounts as strings).
+    Payloads carry ids and small scalars only (amounts as strings). All events of one
+    transaction go to the broker in one message after commit (one round trip, not one each).
     """
-    event = OutboxEvent.objects.create(name=name, payload=payload)
-    transaction.on_commit(partial(send, event.pk))
-    return event
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO oms_outboxevent (name, payload, status, attempts, last_error, created_at) "
+            "VALUES (%s, %s::jsonb, %s, 0, '', now()) RETURNING id, created_at, txid_current()",
+            [name, json.dumps(payload), OutboxStatus.PENDING],
+        )
+        event_id, created_at, txid = cursor.fetchone()
+    if connection.in_atomic_block:
+        _batch_for(txid).append(event_id)
+    else:  # autocommit: the row is committed already
+        send([event_id])
+    return OutboxEvent(id=event_id, name=name, payload=payload, created_at=created_at)
 
 
-def send(event_id: int) -> bool:
-    """Hand an event to Celery; never raises, because the sweep will retry what fails here."""
+class _Batch(list):
+    def __init__(self, txid: int, path: tuple) -> None:
+        super().__init__()
+        self.txid, self.path = txid, path
+
+
+_local = threading.local()
+
+
+def _batch_for(txid: int) -> _Batch:
+    """The batch of event ids to hand off when the current transaction commits.
+
+    A batch is reused while we are in the same transaction and still inside the savepoint it
+    was opened in (its on-commit callback lives as long as that savepoint); otherwise a new
+    batch registers its own callback. A rolled-back savepoint drops its callback together with
+    its event rows, which is exactly right.
+    """
+    path = tuple(connection.savepoint_ids)
+    batch = getattr(_local, "batch", None)
+    if batch is not None and batch.txid == txid and path[: len(batch.path)] == batch.path:
+        return batch
+    batch = _local.batch = _Batch(txid, path)
+    transaction.on_commit(partial(_flush, batch))
+    return batch
+
+
+def _flush(batch: _Batch) -> None:
+    if getattr(_local, "batch", None) is batch:
+        _local.batch = None
+    if batch:
+        send(list(batch))
+
+
+def send(event_ids: int | list[int]) -> bool:
+    """Hand events to Celery; never raises, because the sweep will retry what fails here."""
     from oms.tasks import outbox_dispatch as outbox_dispatch_task
 
     try:
-        outbox_dispatch_task.apply_async(args=[event_id], retry=True)
-    except Exception as exc:  # broker down or frozen: the sweep picks the event up later
-        logger.warning("outbox: could not hand event %s to the broker: %s", event_id, exc)
+        outbox_dispatch_task.apply_async(args=[event_ids], retry=True)
+    except Exception as exc:  # broker down or frozen: the sweep picks the events up later
+        logger.warning("outbox: could not hand events %s to the broker: %s", event_ids, exc)
         return False
     return True
 
@@ -142,13 +187,15 @@ def due_event_ids(limit: int = 500) -> list[int]:
     )
 
 
-def sweep(*, inline: bool = False, limit: int = 500) -> int:
+def sweep(*, inline: bool = False, limit: int = 500, chunk: int = 50) -> int:
     """Re-send (or, with ``inline``, dispatch here) every due pending event. Returns the count."""
     ids = due_event_ids(limit)
-    for event_id in ids:
-        if inline:
+    if inline:
+        for event_id in ids:
             dispatch(event_id)
-        elif not send(event_id):
+        return len(ids)
+    for start in range(0, len(ids), chunk):
+        if not send(ids[start : start + chunk]):
             break  # the broker is down: stop trying until the next sweep
     return len(ids)
 
@@ -159,8 +206,7 @@ def retry_dead(event_ids: list[int]) -> int:
         count = OutboxEvent.objects.filter(pk__in=event_ids, status=OutboxStatus.DEAD).update(
             status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None
         )
-        for event_id in sorted(event_ids):
-            transaction.on_commit(partial(send, event_id))
+        transaction.on_commit(partial(send, sorted(event_ids)))
     return count
 
 

@@ -7,10 +7,11 @@ from django.utils import timezone
 
 
 @shared_task(name="oms.tasks.outbox_dispatch", acks_late=True, ignore_result=True)
-def outbox_dispatch(event_id: int) -> str:
+def outbox_dispatch(event_ids: int | list[int]) -> list[str]:
+    """Dispatch one event or the batch of one transaction (in publishing order)."""
     from oms import events
 
-    return events.dispatch(event_id)
+    return [events.dispatch(event_id) for event_id in ([event_ids] if isinstance(event_ids, int) else event_ids)]
 
 
 @shared_task(name="oms.tasks.outbox_sweep", ignore_result=True)
