@@ -29,12 +29,12 @@ logger = logging.getLogger(__name__)
 # Who handles what: the one table of subscriptions, by dotted path so that `oms` imports no app.
 # Each later app adds its rows here in the change that adds the handler.
 HANDLERS: dict[str, list[str]] = {
-    "order.placed": [],
+    "order.placed": ["purchasing.events.on_order_placed"],
     "order.allocated": [],
-    "order.backordered": [],
+    "order.backordered": ["purchasing.events.on_order_backordered"],
     "order.cancelled": [],
     "order.confirmed": [],
-    "stock.low": [],
+    "stock.low": ["purchasing.events.on_stock_low"],
     "stock.received": [],
     "shipment.handed_off": [],
     "shipment.delivered": [],

@@ -13,6 +13,7 @@ MENU = [
     ("Stock", "inventory:stock", "box-seam", (WH, PU, CS)),
     ("Pick & pack", "shipping:pick_queue", "truck", (WH,)),
     ("Purchasing", "purchasing:requests", "cart", (PU,)),
+    ("Goods receipt", "purchasing:receipts", "box-arrow-in-down", (WH,)),
     ("Counter sale", "billing:counter", "shop", (CS, AC)),
     ("Accounting", "billing:invoices", "journal-text", (AC,)),
     ("Exceptions", "oms:exceptions", "exclamation-triangle", (CS, WH, PU, AC)),

@@ -1,0 +1,266 @@
+"""Reorder requests: raised by workers on events and by the scheduled scan, edited and
+dismissed on the purchasing screen.
+
+"Never two open requests for one product and warehouse" is kept by the partial unique index
+``reorder_request_one_open``: every insert is ``INSERT ... ON CONFLICT DO NOTHING`` on it, so a
+repeated or concurrent trigger waits for the first transaction and then adds nothing. A level
+that already has supply on the way through purchasing (an open request, or a line on a draft
+purchase order not yet in inventory's expected receipts) is left alone too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from oms.errors import Conflict, ValidationFailed
+from purchasing import rules, selectors
+from purchasing.models import ReorderReason, ReorderRequest, RequestStatus, SupplierProduct
+from purchasing.selectors import Position
+from purchasing.services._common import user_or_none, whole_quantity
+
+STOCK_REASONS = (ReorderReason.LOW_STOCK, ReorderReason.SCAN)
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    product_id: int
+    warehouse_id: int
+    supplier_id: int | None
+    reason: str
+    quantity: int
+    unit_cost: Decimal | None
+    expected_date: date | None
+    source: str
+
+
+def _insert_open(rows: Sequence[NewRequest]) -> list[int]:
+    """Insert open requests, skipping every pair that has one already (also one committed by a
+    concurrent transaction a moment ago). One statement; returns the ids inserted."""
+    if not rows:
+        return []
+    columns = list(zip(*[(r.product_id, r.warehouse_id, r.supplier_id, r.reason, r.quantity, r.unit_cost,
+                          r.expected_date, r.source[:100]) for r in rows], strict=True))  # fmt: skip
+    sql = (
+        "INSERT INTO purchasing_reorderrequest (product_id, warehouse_id, supplier_id, reason, status, "
+        "suggested_quantity, quantity, unit_cost, expected_date, source, created_at, updated_at) "
+        "SELECT p, w, s, r, 'open', q, q, c, d, src, now(), now() FROM unnest("
+        "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::integer[], %s::numeric[], %s::date[], %s::text[]"
+        ") AS t(p, w, s, r, q, c, d, src) "
+        "ON CONFLICT (product_id, warehouse_id) WHERE status = 'open' DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(column) for column in columns])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _new_request(
+    *, position: Position, supplier_product: SupplierProduct | None, reason: str, demand: int, at_least: int,
+    source: str, today: date,
+) -> NewRequest | None:  # fmt: skip
+    quantity = rules.suggested_quantity(
+        reorder_point=position.reorder_point,
+        reorder_quantity=position.reorder_quantity,
+        available=position.available,
+        incoming=position.incoming,
+        demand=demand,
+        at_least=at_least,
+        min_order_quantity=supplier_product.min_order_quantity if supplier_product else 1,
+        pack_size=supplier_product.pack_size if supplier_product else 1,
+    )
+    if quantity <= 0:
+        return None
+    lead_time = supplier_product.effective_lead_time_days if supplier_product else None
+    return NewRequest(
+        product_id=position.product_id,
+        warehouse_id=position.warehouse_id,
+        supplier_id=supplier_product.supplier_id if supplier_product else None,
+        reason=reason,
+        quantity=quantity,
+        unit_cost=supplier_product.unit_cost if supplier_product else None,
+        expected_date=rules.expected_arrival(today, lead_time) if lead_time is not None else None,
+        source=source,
+    )
+
+
+def reorder_request_raise(
+    *,
+    product_id: int,
+    warehouse_id: int,
+    reason: str,
+    demand: int = 0,
+    at_least: int = 0,
+    source: str = "",
+    position: Position | None = None,
+    today: date | None = None,
+) -> ReorderRequest | None:
+    """Raise an open reorder request for a product in a warehouse; returns it, or None when
+    nothing was raised: one is pending already (an open request or a draft purchase order
+    line), the stock is not low (reasons ``low_stock``/``scan``), or nothing is needed.
+
+    The suggestion fills the level up to its reorder quantity, plus ``demand`` (backordered
+    units), at least ``at_least``, rounded to the preferred supplier's minimum order quantity
+    and pack size (``rules.suggested_quantity``); the expected date adds the lead time.
+
+    Runs in the caller's transaction (event handlers run inside the outbox dispatch). Takes no
+    lock: the insert skips a pair with an open request, also one committed concurrently.
+    Publishes nothing. Raises ``ValidationFailed`` (field ``reason``) for an unknown reason.
+    """
+    if reason not in ReorderReason.values:
+        raise ValidationFailed(f"Unknown reorder reason '{reason}'.", code="invalid_reason", field="reason")
+    if selectors.already_pending(product_id, warehouse_id):
+        return None
+    position = position or selectors.stock_positions(product_id).get(warehouse_id)
+    if position is None or (reason in STOCK_REASONS and not position.is_low):
+        return None
+    row = _new_request(
+        position=position,
+        supplier_product=selectors.supplier_products_for([product_id]).get(product_id),
+        reason=reason,
+        demand=demand,
+        at_least=at_least,
+        source=source,
+        today=today or timezone.localdate(),
+    )
+    with transaction.atomic():
+        ids = _insert_open([row] if row else [])
+    return ReorderRequest.objects.get(pk=ids[0]) if ids else None
+
+
+def reorder_requests_for_backorders(*, order_id: int, source: str = "") -> list[ReorderRequest]:
+    """Raise a request for every product an order backordered, bought for the home warehouse
+    (where orders take stock first), for the backordered quantity on top of the level's
+    reorder quantity. Called by the ``order.backordered`` handler, in its transaction."""
+    demand = selectors.order_demand(order_id)
+    backordered: dict[int, int] = {}
+    for line in demand.lines:
+        if line.backordered > 0:
+            backordered[line.product_id] = backordered.get(line.product_id, 0) + line.backordered
+    warehouse_id = selectors.home_warehouse_id()
+    if warehouse_id is None:
+        return []
+    raised = []
+    for product_id in sorted(backordered):
+        request = reorder_request_raise(
+            product_id=product_id,
+            warehouse_id=warehouse_id,
+            reason=ReorderReason.BACKORDER,
+            demand=backordered[product_id],
+            source=source or demand.reference,
+        )
+        if request:
+            raised.append(request)
+    return raised
+
+
+def reorder_requests_for_large_lines(*, order_id: int, source: str = "") -> list[ReorderRequest]:
+    """Raise a request for every order line that took more than the large-order share
+    (``rules.large_order_share``) of the product's available stock (all active warehouses,
+    counted as before the order: available now plus what the line holds). The request is for
+    the warehouse the line took most from, and replaces at least what the line took there.
+    A line that got nothing is the backorder trigger's. Called by the ``order.placed`` handler."""
+    share = rules.large_order_share()
+    demand = selectors.order_demand(order_id)
+    raised = []
+    for line in sorted(demand.lines, key=lambda dl: dl.product_id):
+        if line.allocated <= 0 or not line.warehouse_id:
+            continue
+        positions = selectors.stock_positions(line.product_id)
+        before = sum(p.available for p in positions.values()) + line.allocated
+        position = positions.get(line.warehouse_id)
+        if position is None or line.quantity <= share * before:
+            continue
+        request = reorder_request_raise(
+            product_id=line.product_id,
+            warehouse_id=line.warehouse_id,
+            reason=ReorderReason.LARGE_ORDER,
+            demand=line.backordered,
+            at_least=line.allocated_in_warehouse,
+            source=source or demand.reference,
+            position=position,
+        )
+        if request:
+            raised.append(request)
+    return raised
+
+
+def reorder_scan(*, batch_size: int = 5000, today: date | None = None) -> int:
+    """The scheduled scan: a request for every active level whose available plus incoming is
+    below its reorder point and that has nothing pending. Returns how many were raised; a
+    rerun raises none.
+
+    One query finds the levels (inventory's ``stock_levels_for_reorder_scan``, minus pending
+    pairs); then per batch one query for supplier products and one INSERT ... ON CONFLICT DO
+    NOTHING, each batch its own short transaction (concurrent event triggers are skipped by
+    the conflict clause). Publishes nothing.
+    """
+    today = today or timezone.localdate()
+    candidates = selectors.reorder_scan_candidates()
+    created = 0
+    for start in range(0, len(candidates), batch_size):
+        batch = candidates[start : start + batch_size]
+        suppliers = selectors.supplier_products_for({row[0] for row in batch})
+        rows = [row for row in (_scan_row(c, suppliers, today) for c in batch) if row]
+        with transaction.atomic():
+            created += len(_insert_open(rows))
+    return created
+
+
+def _scan_row(candidate: tuple, suppliers: dict[int, SupplierProduct], today: date) -> NewRequest | None:
+    product_id, warehouse_id, available, incoming, point, quantity = candidate
+    position = Position(0, product_id, warehouse_id, 0, available, incoming, point, quantity)
+    return _new_request(
+        position=position,
+        supplier_product=suppliers.get(product_id),
+        reason=ReorderReason.SCAN,
+        demand=0,
+        at_least=0,
+        source="reorder scan",
+        today=today,
+    )
+
+
+# --- the purchasing screen ------------------------------------------------------------------------
+
+
+def _lock_open(request_id: int) -> ReorderRequest:
+    request = ReorderRequest.objects.select_for_update().filter(pk=request_id).first()
+    if request is None:
+        raise ValidationFailed("No such reorder request.", code="unknown_request", field="request_id")
+    if request.status != RequestStatus.OPEN:
+        raise Conflict(
+            f"This request is {request.get_status_display().lower()} already.",
+            code="request_not_open",
+            field="quantity",
+        )
+    return request
+
+
+def reorder_request_set_quantity(*, request_id: int, quantity: int, user) -> ReorderRequest:
+    """Change what an open request will order (the suggestion is kept beside it).
+
+    Locks the request FOR UPDATE. Publishes nothing. Raises ``ValidationFailed`` (field
+    ``quantity``) and ``Conflict`` ``request_not_open`` when it was ordered or dismissed."""
+    quantity = whole_quantity(quantity, "quantity")
+    with transaction.atomic(durable=True):
+        request = _lock_open(request_id)
+        request.quantity = quantity
+        request.decided_by = user_or_none(user)
+        request.save(update_fields=["quantity", "decided_by", "updated_at"])
+        return request
+
+
+def reorder_request_dismiss(*, request_id: int, user) -> ReorderRequest:
+    """Drop an open request (not needed). The scan raises a new one later if the level is still
+    low. Locks the request FOR UPDATE; publishes nothing; raises ``Conflict`` ``request_not_open``."""
+    with transaction.atomic(durable=True):
+        request = _lock_open(request_id)
+        request.status = RequestStatus.DISMISSED
+        request.decided_by = user_or_none(user)
+        request.save(update_fields=["status", "decided_by", "updated_at"])
+        return request
