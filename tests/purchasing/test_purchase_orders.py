@@ -93,11 +93,11 @@ def test_purchase_orders_create_from_requests_makes_one_draft_per_supplier_and_w
         for po in orders
     ]
     assert summary == [
-        ("X", "AMS", "draft", [("CUP", 10, Decimal("0.99")), ("MUG", 12, Decimal("1.25"))]),
-        ("X", "RTM", "draft", [("MUG", 5, Decimal("1.25"))]),
-        ("Y", "AMS", "draft", [("PLATE", 12, Decimal("3.00"))]),
+        ("X", "AMS", [("CUP", 10, Decimal("0.99")), ("MUG", 12, Decimal("1.25"))]),
+        ("X", "RTM", [("MUG", 5, Decimal("1.25"))]),
+        ("Y", "AMS", [("PLATE", 12, Decimal("3.00"))]),
     ]
-    assert all(re.fullmatch(r"PO-\d{6}", po.number) for po in orders)
+    assert all(re.fullmatch(r"PO-\d{6}", po.number) and po.status == "draft" for po in orders)
     assert len({po.number for po in orders}) == 3
     assert orders[0].total_amount == Decimal("24.90")  # 10 x 0.99 + 12 x 1.25
     assert orders[0].expected_date == date(2026, 11, 27)  # the longest lead time: the mug's 4 days (cup: X's 3)
