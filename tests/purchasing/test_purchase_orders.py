@@ -87,7 +87,6 @@ def test_purchase_orders_create_from_requests_makes_one_draft_per_supplier_and_w
         (
             po.supplier.name,
             po.warehouse.code,
-            po.status,
             [(ln.sku, ln.quantity_ordered, ln.unit_cost) for ln in po.lines.all()],
         )
         for po in orders
