@@ -1,1 +1,62 @@
-"""billing: admin (built in the billing issue)."""
+"""Read-only admin views of the books: issued invoices and posted entries are never edited
+(the database refuses it); corrections are credit notes and reversing entries, made on the
+accounting screens."""
+
+from django.contrib import admin
+
+from billing.models import Account, Invoice, InvoiceLine, JournalEntry, JournalLine
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class JournalLineInline(admin.TabularInline):
+    model = JournalLine
+    fields = ["account", "debit", "credit", "customer", "memo"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    fields = ["position", "sku", "description", "quantity", "unit_price", "discount_amount", "vat_rate", "net_amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "kind", "subledger", "active"]
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "date", "description", "reference", "total_amount", "reversal_of"]
+    search_fields = ["reference", "description"]
+    date_hierarchy = "date"
+    inlines = [JournalLineInline]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ["number", "kind", "issue_date", "buyer_name", "gross_amount", "status", "sent_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["number", "buyer_name", "buyer_company", "reference"]
+    date_hierarchy = "issue_date"
+    inlines = [InvoiceLineInline]

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from billing import api
+
+urlpatterns = [
+    path("invoices/<str:number>/", api.InvoiceDetail.as_view(), name="invoice-detail"),
+    path("invoices/<str:number>/pdf/", api.InvoicePdf.as_view(), name="invoice-pdf"),
+]

@@ -1,1 +1,327 @@
-"""billing: selectors (built in the billing issue)."""
+"""Reads of invoices, the ledger and receivables for views, the API, workers and other apps
+(N+1-free: each function says how many queries it takes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from billing import accounts
+from billing.models import (
+    Account,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    JournalEntry,
+    JournalLine,
+    SendBatch,
+    SendBatchItem,
+    SendOutcome,
+)
+from customers import selectors as customer_selectors
+from oms.errors import NotFound
+from oms.money import ZERO
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+OPEN_AMOUNT = ExpressionWrapper(F("gross_amount") - F("amount_paid") - F("amount_credited"), output_field=MONEY)
+
+
+def invoice_get_by_number(number: str) -> Invoice:
+    """One invoice or credit note with its lines, VAT rows, credit notes, posting and the invoice
+    it credits (five queries)."""
+    invoice = (
+        Invoice.objects.select_related("credit_of", "customer", "journal_entry")
+        .prefetch_related(
+            "lines",
+            "vat_lines",
+            Prefetch("credit_notes", queryset=Invoice.objects.order_by("id")),
+            Prefetch("journal_entry__lines", queryset=JournalLine.objects.select_related("account").order_by("id")),
+        )
+        .filter(number=(number or "").strip().upper())
+        .first()
+    )
+    if invoice is None:
+        raise NotFound(f"No invoice with number '{number}'.", field="number")
+    return invoice
+
+
+def invoice_document(invoice_id: int) -> Invoice:
+    """What the PDF shows: the invoice with lines, VAT rows and the credited invoice (three queries)."""
+    invoice = (
+        Invoice.objects.select_related("credit_of", "customer")
+        .prefetch_related("lines", "vat_lines")
+        .filter(pk=invoice_id)
+        .first()
+    )
+    if invoice is None:
+        raise NotFound(f"No invoice with id {invoice_id}.", field="invoice")
+    return invoice
+
+
+def invoice_list(
+    *,
+    query: str = "",
+    status: str = "",
+    kind: str = "",
+    customer_id: int | None = None,
+    customer_number: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Invoice]:
+    """Invoices newest first, filtered; ``query`` matches the number, the buyer's name or company
+    or the reference. Callers slice it (no COUNT)."""
+    invoices = Invoice.objects.order_by("-issue_date", "-id")
+    query = (query or "").strip()
+    if query:
+        invoices = invoices.filter(
+            Q(number__istartswith=query)
+            | Q(buyer_name__icontains=query)
+            | Q(buyer_company__icontains=query)
+            | Q(reference__iexact=query)
+        )
+    if status:
+        invoices = invoices.filter(status=status)
+    if kind:
+        invoices = invoices.filter(kind=kind)
+    if customer_id:
+        invoices = invoices.filter(customer_id=customer_id)
+    if customer_number:
+        invoices = invoices.filter(customer__number=customer_number.strip().upper())
+    if date_from:
+        invoices = invoices.filter(issue_date__gte=date_from)
+    if date_to:
+        invoices = invoices.filter(issue_date__lte=date_to)
+    return invoices
+
+
+def invoice_lines_for_period(*, date_from: date, date_to: date) -> QuerySet[InvoiceLine]:
+    """Every line of the invoices and credit notes issued in the period, with its invoice (one query)."""
+    return (
+        InvoiceLine.objects.select_related("invoice")
+        .filter(invoice__issue_date__gte=date_from, invoice__issue_date__lte=date_to)
+        .order_by("invoice__issue_date", "invoice__kind", "invoice__sequence", "position")
+    )
+
+
+@dataclass
+class CustomerAccount:
+    """A customer's receivable: what was invoiced, credited and paid, and the open balance as
+    the receivables subledger has it (these agree: an invariant checks it)."""
+
+    invoiced: Decimal
+    credited: Decimal
+    paid: Decimal
+    open_balance: Decimal
+    overdue: Decimal
+    open_invoices: int
+    invoices: list[Invoice] = field(default_factory=list)
+
+
+def customer_account(customer_id: int, *, recent: int = 10) -> CustomerAccount:
+    """The customer's receivable and most recent invoices (three queries)."""
+    sums = Invoice.objects.filter(customer_id=customer_id).aggregate(
+        invoiced=Coalesce(Sum("gross_amount", filter=Q(kind=InvoiceKind.INVOICE)), ZERO, output_field=MONEY),
+        credited=Coalesce(Sum("gross_amount", filter=Q(kind=InvoiceKind.CREDIT_NOTE)), ZERO, output_field=MONEY),
+        paid=Coalesce(Sum("amount_paid"), ZERO, output_field=MONEY),
+        overdue=Coalesce(Sum(OPEN_AMOUNT, filter=Q(status=InvoiceStatus.OVERDUE)), ZERO, output_field=MONEY),
+        open_invoices=Count(
+            "id", filter=Q(kind=InvoiceKind.INVOICE) & ~Q(gross_amount=F("amount_paid") + F("amount_credited"))
+        ),
+    )
+    ledger = JournalLine.objects.filter(customer_id=customer_id, account__code=accounts.RECEIVABLES).aggregate(
+        balance=Coalesce(Sum("debit"), ZERO, output_field=MONEY) - Coalesce(Sum("credit"), ZERO, output_field=MONEY)
+    )
+    return CustomerAccount(
+        invoiced=sums["invoiced"],
+        credited=-sums["credited"],
+        paid=sums["paid"],
+        open_balance=ledger["balance"],
+        overdue=sums["overdue"],
+        open_invoices=sums["open_invoices"],
+        invoices=list(Invoice.objects.filter(customer_id=customer_id).order_by("-issue_date", "-id")[:recent]),
+    )
+
+
+def journal_entries(
+    *, date_from: date | None = None, date_to: date | None = None, account: str = "", query: str = ""
+) -> QuerySet[JournalEntry]:
+    """Entries newest first with their lines, accounts and customers prefetched (one query for
+    the entries a caller slices, one for their lines)."""
+    entries = JournalEntry.objects.order_by("-date", "-id").prefetch_related(
+        Prefetch("lines", queryset=JournalLine.objects.select_related("account", "customer").order_by("id"))
+    )
+    if date_from:
+        entries = entries.filter(date__gte=date_from)
+    if date_to:
+        entries = entries.filter(date__lte=date_to)
+    if account:
+        entries = entries.filter(lines__account__code=account).distinct()
+    query = (query or "").strip()
+    if query:
+        entries = entries.filter(Q(reference__icontains=query) | Q(description__icontains=query))
+    return entries
+
+
+def journal_lines_for_period(*, date_from: date, date_to: date) -> QuerySet[JournalLine]:
+    return (
+        JournalLine.objects.select_related("entry", "account", "customer")
+        .filter(entry__date__gte=date_from, entry__date__lte=date_to)
+        .order_by("entry__date", "entry_id", "id")
+    )
+
+
+@dataclass
+class BalanceRow:
+    account: Account
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        """Debit minus credit."""
+        return self.debit - self.credit
+
+    @property
+    def debit_balance(self) -> Decimal:
+        return max(self.balance, ZERO)
+
+    @property
+    def credit_balance(self) -> Decimal:
+        return max(-self.balance, ZERO)
+
+
+def trial_balance(*, as_of: date) -> tuple[list[BalanceRow], dict[str, Decimal]]:
+    """Per account the debits and credits posted up to and including ``as_of`` (two queries).
+    The totals of both columns are equal, because every entry balances."""
+    sums = {
+        row["account_id"]: row
+        for row in JournalLine.objects.filter(entry__date__lte=as_of)
+        .values("account_id")
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+    }
+    rows = [
+        BalanceRow(
+            account=a, debit=sums.get(a.pk, {}).get("debit") or ZERO, credit=sums.get(a.pk, {}).get("credit") or ZERO
+        )
+        for a in Account.objects.order_by("code")
+    ]
+    totals = {
+        "debit": sum((r.debit for r in rows), ZERO),
+        "credit": sum((r.credit for r in rows), ZERO),
+        "debit_balances": sum((r.debit_balance for r in rows), ZERO),
+        "credit_balances": sum((r.credit_balance for r in rows), ZERO),
+    }
+    return rows, totals
+
+
+AGEING_BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+
+
+def _bucket_filter(as_of: date, low: int, high: int | None) -> Q:
+    condition = Q(issue_date__lte=as_of - timedelta(days=low))
+    if high is not None:
+        condition &= Q(issue_date__gte=as_of - timedelta(days=high))
+    return condition
+
+
+def _ageing_sums(as_of: date) -> dict:
+    buckets = {
+        f"b{name.replace('-', '_').replace('+', '_plus')}": Sum("open", filter=_bucket_filter(as_of, low, high))
+        for name, low, high in AGEING_BUCKETS
+    }
+    return {"total": Sum("open"), "overdue": Sum("open", filter=Q(due_date__lt=as_of)), **buckets}
+
+
+def _open_invoices(as_of: date) -> QuerySet:
+    return (
+        Invoice.objects.filter(kind=InvoiceKind.INVOICE, issue_date__lte=as_of)
+        .annotate(open=OPEN_AMOUNT)
+        .exclude(open=0)
+    )
+
+
+def receivables_ageing(*, as_of: date) -> QuerySet:
+    """Open invoice amounts per customer, aged by invoice date into 0-30, 31-60, 61-90 and 90+
+    days before ``as_of``; largest total first. Rows are dicts (``customer_id``, ``total``,
+    ``overdue``, ``b0_30`` ...). Open amounts are today's (payments are not yet dated history)."""
+    return (
+        _open_invoices(as_of)
+        .values("customer_id")
+        .annotate(invoices=Count("id"), **_ageing_sums(as_of))
+        .order_by("-total", "customer_id")
+    )
+
+
+def with_customers(rows: list[dict]) -> list[dict]:
+    """Attach ``customer`` to rows that carry ``customer_id`` (one query)."""
+    customers = customer_selectors.customers_by_ids({row["customer_id"] for row in rows})
+    return [{**row, "customer": customers.get(row["customer_id"])} for row in rows]
+
+
+def ageing_totals(as_of: date) -> dict[str, Decimal]:
+    """The ageing columns summed over all customers (one query)."""
+    return {key: value or ZERO for key, value in _open_invoices(as_of).aggregate(**_ageing_sums(as_of)).items()}
+
+
+def receivables_balance() -> Decimal:
+    """Balance of the receivables control account (one query)."""
+    row = JournalLine.objects.filter(account__code=accounts.RECEIVABLES).aggregate(
+        d=Coalesce(Sum("debit"), ZERO, output_field=MONEY), c=Coalesce(Sum("credit"), ZERO, output_field=MONEY)
+    )
+    return row["d"] - row["c"]
+
+
+@dataclass
+class BatchProgress:
+    batch: SendBatch
+    total: int
+    sent: int
+    skipped: int
+    failed: int
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.skipped + self.failed
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= self.total
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.done / self.total)
+
+
+def send_batch_progress(batch_id: int) -> BatchProgress:
+    """How far a batch is (two queries)."""
+    batch = SendBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound(f"No send batch {batch_id}.", field="batch")
+    counts = SendBatchItem.objects.filter(batch_id=batch_id).aggregate(
+        total=Count("id"),
+        sent=Count("id", filter=Q(outcome=SendOutcome.SENT)),
+        skipped=Count("id", filter=Q(outcome=SendOutcome.SKIPPED)),
+        failed=Count("id", filter=Q(outcome=SendOutcome.FAILED)),
+    )
+    return BatchProgress(batch=batch, **counts)
+
+
+def unsent_invoice_count(limit: int = 5000) -> int:
+    """How many invoices with an e-mail address wait to be sent (bounded, uses a partial index)."""
+    return Invoice.objects.filter(sent_at__isnull=True).exclude(buyer_email="").values("id")[:limit].count()
+
+
+def invoice_creditable_quantities(invoice: Invoice) -> dict[int, int]:
+    """Per line position of an invoice: the units not yet credited (one query)."""
+    credited = {
+        row["credits_line"]: -row["quantity"]
+        for row in InvoiceLine.objects.filter(credits_line__invoice=invoice)
+        .values("credits_line")
+        .annotate(quantity=Sum("quantity"))
+    }
+    return {line.position: line.quantity - credited.get(line.pk, 0) for line in invoice.lines.all()}

@@ -1,1 +1,51 @@
-"""billing: tasks (built in the billing issue)."""
+"""Celery entry points of billing: thin, idempotent, ids in, one service step each.
+
+``invoice_pdf_render`` is queued after an invoice commits (and by the batch and the sweep):
+it renders and stores the PDF once, then e-mails it once. Running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+MAX_RETRIES = 5
+
+
+@shared_task(
+    name="billing.tasks.invoice_pdf_render", bind=True, acks_late=True, ignore_result=True, max_retries=MAX_RETRIES
+)
+def invoice_pdf_render(self, invoice_id: int, send: bool = True, batch_id: int | None = None) -> str:
+    from billing.models import SendOutcome
+    from billing.services import delivery
+
+    try:
+        delivery.invoice_pdf_render(invoice_id=invoice_id)
+        outcome = delivery.invoice_email_send(invoice_id=invoice_id) if send else SendOutcome.SKIPPED
+    except Exception as exc:
+        if self.request.retries < self.max_retries and not self.request.is_eager:
+            raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 600)) from exc
+        if batch_id:
+            delivery.send_batch_item_finish(
+                batch_id=batch_id,
+                invoice_id=invoice_id,
+                outcome=SendOutcome.FAILED,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        raise
+    if batch_id:
+        delivery.send_batch_item_finish(batch_id=batch_id, invoice_id=invoice_id, outcome=outcome)
+    return str(outcome)
+
+
+@shared_task(name="billing.tasks.invoice_deliveries_sweep", ignore_result=True)
+def invoice_deliveries_sweep() -> int:
+    from billing.services import delivery
+
+    return delivery.invoice_deliveries_sweep()
+
+
+@shared_task(name="billing.tasks.invoices_mark_overdue", ignore_result=True)
+def invoices_mark_overdue() -> int:
+    from billing.services import invoices
+
+    return invoices.invoices_mark_overdue()

@@ -1,1 +1,191 @@
-"""billing: views (built in the billing issue)."""
+"""Accounting screens: invoices (list, page, PDF, credit), sending unsent invoices with a
+progress bar, the journal, the trial balance, receivables ageing, CSV exports, and the panel on
+the customer page. One view serves a page and its htmx fragment."""
+
+from __future__ import annotations
+
+import io
+
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from billing import export, selectors, services
+from billing.forms import AsOfForm, CreditForm, InvoiceFilterForm, JournalFilterForm, PeriodForm
+from billing.models import Invoice
+from billing.services import delivery
+from customers import selectors as customer_selectors
+from oms.errors import NotFound, OmsError, add_to_form
+from oms.htmx import HtmxHttpRequest, is_partial
+from oms.pagination import paginate
+from oms.roles import Role, has_role, role_required
+
+ACC, CS = Role.ACCOUNTING, Role.CUSTOMER_SERVICE
+
+
+def _invoice_or_404(number: str) -> Invoice:
+    try:
+        return selectors.invoice_get_by_number(number)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _render(request: HtmxHttpRequest, template: str, partial: str, context: dict) -> HttpResponse:
+    return render(request, f"{template}#{partial}" if is_partial(request) else template, context)
+
+
+@require_GET
+@role_required(ACC, CS)
+@vary_on_headers("HX-Request")
+def invoice_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = InvoiceFilterForm(request.GET or None)
+    page = paginate(selectors.invoice_list(**form.filters()), request.GET, per_page=50, hx_target="#invoice-table")
+    context = {
+        "form": form,
+        "page": page,
+        "invoices": page.rows,
+        "can_account": has_role(request.user, ACC),
+        "unsent": selectors.unsent_invoice_count() if has_role(request.user, ACC) else 0,
+    }
+    return _render(request, "billing/invoice_list.html", "invoice-table", context)
+
+
+@require_GET
+@role_required(ACC, CS)
+def invoice_detail(request: HtmxHttpRequest, number: str) -> HttpResponse:
+    invoice = _invoice_or_404(number)
+    can_credit = has_role(request.user, ACC) and invoice.can_credit()
+    context = {"invoice": invoice, "can_credit": can_credit, "can_account": has_role(request.user, ACC)}
+    return render(request, "billing/invoice_detail.html", context)
+
+
+@require_GET
+@role_required(ACC, CS)
+def invoice_pdf(request: HtmxHttpRequest, number: str) -> HttpResponse:
+    """The stored PDF; when the worker has not rendered it yet, render (and store) it now."""
+    invoice = _invoice_or_404(number)
+    data = delivery.invoice_pdf_content(invoice_id=invoice.pk)
+    return FileResponse(io.BytesIO(data), content_type="application/pdf", filename=f"{invoice.number}.pdf")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ACC)
+@vary_on_headers("HX-Request")
+def invoice_credit(request: HtmxHttpRequest, number: str) -> HttpResponse:
+    invoice = _invoice_or_404(number)
+    remaining = selectors.invoice_creditable_quantities(invoice)
+    form = CreditForm(request.POST or None, lines=invoice.lines.all(), remaining=remaining)
+    if request.method == "POST" and form.is_valid():
+        try:
+            note = services.invoice_credit(
+                invoice=invoice, lines=form.credit_lines(), reason=form.cleaned_data["reason"], user=request.user
+            )
+        except OmsError as exc:
+            add_to_form(form, exc)
+        else:
+            url = reverse("billing:invoice_detail", kwargs={"number": note.number})
+            return HttpResponseClientRedirect(url) if is_partial(request) else redirect(url)
+    return _render(request, "billing/invoice_credit.html", "credit-form", {"invoice": invoice, "form": form})
+
+
+@require_POST
+@role_required(ACC)
+def invoice_send_unsent(request: HtmxHttpRequest) -> HttpResponse:
+    from django.contrib import messages
+
+    try:
+        batch = services.invoice_send_batch_start(user=request.user)
+    except OmsError as exc:
+        messages.info(request, exc.message)
+        url = reverse("billing:invoices")
+    else:
+        url = reverse("billing:send_batch", kwargs={"batch_id": batch.pk})
+    return HttpResponseClientRedirect(url) if is_partial(request) else redirect(url)
+
+
+@require_GET
+@role_required(ACC)
+@vary_on_headers("HX-Request")
+def send_batch(request: HtmxHttpRequest, batch_id: int) -> HttpResponse:
+    try:
+        progress = selectors.send_batch_progress(batch_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return _render(request, "billing/send_batch.html", "batch-progress", {"progress": progress})
+
+
+@require_GET
+@role_required(ACC)
+@vary_on_headers("HX-Request")
+def journal(request: HtmxHttpRequest) -> HttpResponse:
+    form = JournalFilterForm(request.GET or None)
+    date_from, date_to = form.period()
+    data = form.cleaned_data if form.is_valid() else {}
+    entries = selectors.journal_entries(
+        date_from=date_from, date_to=date_to, account=data.get("account", ""), query=data.get("q", "")
+    )
+    page = paginate(entries, request.GET, per_page=25, hx_target="#journal-entries")
+    context = {"form": form, "page": page, "entries": page.rows, "date_from": date_from, "date_to": date_to}
+    return _render(request, "billing/journal.html", "journal-entries", context)
+
+
+def _csv_response(rows, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(export.csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@role_required(ACC)
+def journal_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
+    date_from, date_to = PeriodForm(request.GET or None).period()
+    return _csv_response(export.journal_rows(date_from, date_to), f"journal-{date_from}-{date_to}.csv")
+
+
+@require_GET
+@role_required(ACC)
+def invoices_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
+    date_from, date_to = PeriodForm(request.GET or None).period()
+    return _csv_response(export.invoice_rows(date_from, date_to), f"invoices-{date_from}-{date_to}.csv")
+
+
+@require_GET
+@role_required(ACC)
+def trial_balance(request: HtmxHttpRequest) -> HttpResponse:
+    form = AsOfForm(request.GET or None)
+    as_of = form.as_of_date()
+    rows, totals = selectors.trial_balance(as_of=as_of)
+    return render(request, "billing/trial_balance.html", {"form": form, "as_of": as_of, "rows": rows, "totals": totals})
+
+
+@require_GET
+@role_required(ACC)
+@vary_on_headers("HX-Request")
+def receivables(request: HtmxHttpRequest) -> HttpResponse:
+    form = AsOfForm(request.GET or None)
+    as_of = form.as_of_date()
+    page = paginate(selectors.receivables_ageing(as_of=as_of), request.GET, per_page=50, hx_target="#receivables-table")
+    context = {
+        "form": form,
+        "as_of": as_of,
+        "page": page,
+        "rows": selectors.with_customers(page.rows),
+        "totals": selectors.ageing_totals(as_of),
+        "ledger_balance": selectors.receivables_balance(),
+    }
+    return _render(request, "billing/receivables.html", "receivables-table", context)
+
+
+@require_GET
+@role_required(ACC, CS)
+def customer_panel(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
+    """The invoices panel of the customer page (loaded there with htmx)."""
+    try:
+        customer = customer_selectors.customer_get(customer_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    context = {"customer": customer, "account": selectors.customer_account(customer.pk)}
+    return render(request, "billing/partials/_customer_panel.html", context)

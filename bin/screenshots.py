@@ -21,6 +21,10 @@ SHOTS = [
     ("customer", "customer_service", "/customers/C-000007/", "#customer-history"),
     ("inventory-stock", "warehouse", "/inventory/?status=low", "#stock-table"),
     ("inventory-product", "warehouse", "/inventory/products/85123A/", "#stock-panel"),
+    ("shipping-rates", "manager", "/shipping/rates/", "#zone-nl"),
+    ("invoices", "accounting", "/billing/invoices/", "[data-testid=invoice-row]"),
+    ("receivables", "accounting", "/billing/receivables/", "[data-testid=ageing-row]"),
+    ("journal", "accounting", "/billing/journal/?date_from=2000-01-01", "[data-testid=journal-entry]"),
 ]
 
 

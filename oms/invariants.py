@@ -22,6 +22,10 @@ CHECKS: dict[str, str] = {
     "purchasing: purchase order status matches what was received": "purchasing.invariants.status_matches_received",
     "purchasing: received quantities are the sum of goods receipts": "purchasing.invariants.received_matches_receipts",
     "purchasing: purchase order totals are the sum of their lines": "purchasing.invariants.totals_match_lines",
+    "billing: every journal entry balances": "billing.invariants.entries_balance",
+    "billing: invoice numbers are gapless per series and year": "billing.invariants.invoice_numbers_gapless",
+    "billing: receivables account equals the open items": "billing.invariants.receivables_equal_open_items",
+    "billing: per customer, open balance = invoiced - paid - credited": "billing.invariants.customer_balances",
 }
 
 

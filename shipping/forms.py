@@ -1,1 +1,156 @@
-"""shipping: forms (built in the shipping issue)."""
+"""Input shape for the carrier, service, rate and holiday screens; services apply the rules."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from shipping import workdays
+from shipping.models import CarrierKind
+
+_RANGE = re.compile(r"^(?:([A-Za-z]{2})\s+)?(\d{1,6})\s*-\s*(\d{1,6})$")
+# "2 4,10", "≤ 2 kg: € 4,10", "31.5 39.95": a weight in kg, then a price.
+_BRACKET = re.compile(
+    r"^(?:<=|≤|up to)?\s*(\d+(?:[.,]\d+)?)\s*(?:kg)?\s*[:=]?\s*(?:€|eur)?\s*(\d+(?:[.,]\d{1,2})?)$", re.I
+)
+
+
+def parse_postcode_ranges(text: str) -> list[tuple[str, int, int]]:
+    """``"1000-1299, NL 3500-3599"`` (commas or lines; the country defaults to NL)."""
+    ranges = []
+    for chunk in re.split(r"[,\n;]+", text or ""):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        match = _RANGE.match(chunk)
+        if not match:
+            raise forms.ValidationError(_("“%(chunk)s” is not a range like 3500-3599."), params={"chunk": chunk})
+        country, first, last = match.groups()
+        ranges.append(((country or "NL").upper(), int(first), int(last)))
+    return ranges
+
+
+def format_postcode_ranges(ranges) -> str:
+    return ", ".join(f"{r.country} {r.first}-{r.last}" if r.country != "NL" else f"{r.first}-{r.last}" for r in ranges)
+
+
+def parse_brackets(text: str) -> list[tuple[int, Decimal]]:
+    """One bracket a line: ``2 4,10`` = up to 2 kg for € 4,10 (comma or point as decimal mark)."""
+    brackets = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        match = _BRACKET.match(line)
+        if not match:
+            raise forms.ValidationError(_("“%(line)s” is not “kg price”, like 2 4,10."), params={"line": line})
+        weight, price = (value.replace(",", ".") for value in match.groups())
+        try:
+            grams = int((Decimal(weight) * 1000).to_integral_value())
+            brackets.append((grams, Decimal(price)))
+        except InvalidOperation as exc:
+            raise forms.ValidationError(_("“%(line)s” is not a number."), params={"line": line}) from exc
+    return brackets
+
+
+def format_brackets(rates) -> str:
+    return "\n".join(f"{r.weight_kg} {r.price}" for r in rates)
+
+
+class CarrierForm(forms.Form):
+    code = forms.SlugField(max_length=30, help_text=_("Short name used in orders, e.g. postnl."))
+    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autofocus": True}))
+    kind = forms.ChoiceField(choices=CarrierKind.choices, initial=CarrierKind.EXTERNAL)
+    active = forms.BooleanField(required=False, initial=True)
+    tracking_url_template = forms.CharField(
+        max_length=300,
+        required=False,
+        label=_("Tracking link"),
+        help_text=_("For example https://track.example/{tracking_number}?pc={postal_code}"),
+    )
+    api_endpoint = forms.URLField(required=False, assume_scheme="https", label=_("API endpoint"))
+    api_key = forms.CharField(
+        max_length=200,
+        required=False,
+        label=_("API key"),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the stored key."),
+    )
+    clear_api_key = forms.BooleanField(required=False, label=_("Remove the stored API key"))
+    sort_order = forms.IntegerField(min_value=0, max_value=1000, initial=0)
+    postcode_ranges = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Only for a carrier that drives a region, e.g. 1000-1299, 3500-3599 (NL unless prefixed)."),
+    )
+
+    def clean_postcode_ranges(self):
+        return parse_postcode_ranges(self.cleaned_data["postcode_ranges"])
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        clear = data.pop("clear_api_key")
+        data["api_key"] = "" if clear else (data["api_key"] or None)
+        return data
+
+
+class ServiceLevelForm(forms.Form):
+    code = forms.SlugField(max_length=30, help_text=_("e.g. standard, europe, freight."))
+    name = forms.CharField(max_length=100)
+    transit_days = forms.IntegerField(
+        min_value=0, max_value=60, initial=1, help_text=_("Working days from hand-over to delivery.")
+    )
+    active = forms.BooleanField(required=False, initial=True)
+
+
+class RatesForm(forms.Form):
+    brackets = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "autofocus": True}),
+        help_text=_("One line per bracket: the maximum weight in kg and the price excl. VAT, e.g. 2 4,10."),
+    )
+
+    def clean_brackets(self):
+        return parse_brackets(self.cleaned_data["brackets"])
+
+
+class FreeShippingForm(forms.Form):
+    min_order_net = forms.CharField(
+        required=False, max_length=20, label=_("Free from (goods excl. VAT)"), help_text=_("Empty: never free.")
+    )
+
+    def clean_min_order_net(self) -> Decimal | None:
+        """``50``, ``50,00`` or ``1.250,00``: a Dutch or a plain amount; empty means never free."""
+        text = self.cleaned_data["min_order_net"].replace("€", "").replace(" ", "").strip()
+        if not text:
+            return None
+        if "," in text:
+            text = text.replace(".", "").replace(",", ".")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation as exc:
+            raise forms.ValidationError(_("“%(text)s” is not an amount."), params={"text": text}) from exc
+        if not amount.is_finite() or amount < 0:
+            raise forms.ValidationError(_("The amount must not be negative."))
+        return amount
+
+
+class HolidayForm(forms.Form):
+    country = forms.CharField(min_length=2, max_length=2, initial="NL")
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    name = forms.CharField(max_length=100)
+
+
+class HolidayLoadForm(forms.Form):
+    country = forms.ChoiceField(
+        choices=[(c, c) for c in sorted(workdays.PUBLIC_HOLIDAYS)],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto", "aria-label": _("Country")}),
+    )
+    year = forms.IntegerField(
+        min_value=2000,
+        max_value=2100,
+        widget=forms.NumberInput(attrs={"class": "form-control form-control-sm", "aria-label": _("Year")}),
+    )

@@ -24,7 +24,7 @@ def pytest_runtest_setup(item):
 
 
 # Functions that restore reference rows after a transactional test flushed the database.
-REFERENCE_DATA = ["oms.reference.ensure_reference_data"]
+REFERENCE_DATA = ["oms.reference.ensure_reference_data", "billing.accounts.ensure_accounts"]
 DB_FIXTURES = {"db", "transactional_db", "live_server"}
 
 

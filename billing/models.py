@@ -1,1 +1,0 @@
-"""billing: models (built in the billing issue)."""

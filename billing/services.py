@@ -1,1 +1,0 @@
-"""billing: services (built in the billing issue)."""

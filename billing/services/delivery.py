@@ -1,0 +1,219 @@
+"""Getting invoices to customers: the PDF (rendered once, by a worker, after commit) and the
+e-mail with the PDF attached (sent once), one by one or as a batch with a progress record.
+
+Nothing here runs inside a transaction that holds locks while rendering or talking to SMTP.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.models import Invoice, SendBatch, SendBatchItem, SendOutcome
+from billing.models.invoices import invoice_pdf_path
+from oms.errors import Conflict
+
+logger = logging.getLogger(__name__)
+
+# A send that claimed an invoice and then died (worker killed mid-SMTP) is retried after this.
+CLAIM_TIMEOUT = timedelta(minutes=15)
+# The sweep leaves fresh invoices to their own after-commit task so that it does not race it.
+SWEEP_GRACE = timedelta(minutes=10)
+SWEEP_WINDOW = timedelta(days=3)
+BATCH_LIMIT = 5000
+
+
+_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("billing_delivery_paused", default=False)
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Issue invoices without queueing their delivery (bulk loads such as the demo data): the
+    PDF is rendered when first downloaded, e-mail goes out with "send unsent invoices"."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
+def queue_delivery(invoice_id: int, *, send: bool = True, batch_id: int | None = None) -> bool:
+    """Hand the render (+ e-mail) task to the broker; never raises, because the periodic sweep
+    (``invoice_deliveries_sweep``) picks up whatever could not be queued."""
+    from billing.tasks import invoice_pdf_render as invoice_pdf_render_task
+
+    if _paused.get():
+        return False
+    try:
+        invoice_pdf_render_task.apply_async(
+            kwargs={"invoice_id": invoice_id, "send": send, "batch_id": batch_id}, retry=True
+        )
+    except Exception as exc:  # broker down or frozen: the sweep tries again later
+        logger.warning("billing: could not queue delivery of invoice %s: %s", invoice_id, exc)
+        return False
+    return True
+
+
+def invoice_pdf_render(*, invoice_id: int) -> bool:
+    """Render the invoice's PDF with WeasyPrint and store it, once.
+
+    Returns True when this call stored the PDF, False when one was already stored (also when a
+    concurrent run stored it first: the loser deletes its own file). Takes no lock while
+    rendering; the store is a conditional UPDATE (``WHERE pdf = ''``), and the database refuses
+    to replace a stored PDF. Publishes no event.
+    """
+    from billing import documents, selectors
+
+    invoice = selectors.invoice_document(invoice_id)
+    if invoice.pdf:
+        return False
+    data = documents.invoice_pdf_bytes(invoice)
+    name = default_storage.save(invoice_pdf_path(invoice, f"{invoice.number}.pdf"), ContentFile(data))
+    if not Invoice.objects.filter(pk=invoice_id, pdf="").update(pdf=name):
+        default_storage.delete(name)
+        return False
+    return True
+
+
+def invoice_pdf_content(*, invoice_id: int) -> bytes:
+    """The bytes of the invoice's stored PDF, rendering and storing it first when there is none.
+
+    When the stored file is missing from this process's storage (a worker on another host
+    without shared media storage rendered it), the PDF is rendered again into the same name:
+    the invoice cannot have changed since, so neither can its document. Locks nothing.
+    """
+    from billing import documents, selectors
+
+    invoice_pdf_render(invoice_id=invoice_id)
+    name = Invoice.objects.filter(pk=invoice_id).values_list("pdf", flat=True).get()
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    data = documents.invoice_pdf_bytes(selectors.invoice_document(invoice_id))
+    saved = default_storage.save(name, ContentFile(data))
+    if saved != name:  # another request restored it at the same moment
+        default_storage.delete(saved)
+    return data
+
+
+def invoice_email_send(*, invoice_id: int) -> str:
+    """E-mail the invoice with its PDF attached to the buyer's address, once.
+
+    Claims the invoice first with a conditional UPDATE (``sent_at IS NULL`` and no live claim),
+    so a task delivered twice, or two workers, send one e-mail; ``sent_at`` is recorded after
+    the SMTP server accepted it. A worker that dies between the two leaves a claim that expires
+    after ``CLAIM_TIMEOUT``, and the next run sends again (at least once, not lost). Renders the
+    PDF first when missing. Returns a ``SendOutcome`` value: ``sent``, ``skipped`` (already
+    sent, or being sent) or ``failed`` (no e-mail address). Raises what the mail backend raises
+    (the task retries); the claim is released first.
+    """
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
+    if invoice is None or invoice.sent_at is not None:
+        return SendOutcome.SKIPPED
+    if not invoice.buyer_email:
+        return SendOutcome.FAILED
+    pdf = invoice_pdf_content(invoice_id=invoice_id)
+    claimed_at = timezone.now()
+    claimable = Q(send_claimed_at__isnull=True) | Q(send_claimed_at__lt=claimed_at - CLAIM_TIMEOUT)
+    if not Invoice.objects.filter(claimable, pk=invoice_id, sent_at__isnull=True).update(send_claimed_at=claimed_at):
+        return SendOutcome.SKIPPED
+    try:
+        _message(invoice, pdf).send(fail_silently=False)
+    except Exception:
+        Invoice.objects.filter(pk=invoice_id, send_claimed_at=claimed_at).update(send_claimed_at=None)
+        raise
+    Invoice.objects.filter(pk=invoice_id, sent_at__isnull=True).update(sent_at=timezone.now())
+    return SendOutcome.SENT
+
+
+def _message(invoice: Invoice, pdf: bytes) -> EmailMessage:
+    seller = invoice.seller
+    title = "Creditnota" if invoice.is_credit_note else "Factuur"
+    body = (
+        f"Beste {invoice.buyer_name},\n\n"
+        f"In de bijlage vindt u {title.lower()} {invoice.number} van {seller.get('name', '')}.\n"
+        + (
+            ""
+            if invoice.is_credit_note
+            else f"Wij verzoeken u het bedrag uiterlijk {invoice.due_date:%d-%m-%Y} over te maken op "
+            f"{seller.get('iban', '')} onder vermelding van {invoice.number}.\n"
+        )
+        + f"\nMet vriendelijke groet,\n{seller.get('name', '')}\n"
+    )
+    message = EmailMessage(
+        subject=f"{title} {invoice.number} - {seller.get('name', '')}",
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[invoice.buyer_email],
+        reply_to=[seller["email"]] if seller.get("email") else None,
+    )
+    message.attach(f"{invoice.number}.pdf", pdf, "application/pdf")
+    return message
+
+
+def invoice_send_batch_start(*, user) -> SendBatch:
+    """Start sending every unsent invoice that has an e-mail address (at most ``BATCH_LIMIT``).
+
+    Creates the batch and one item per invoice, and after commit queues one render-and-send
+    task per invoice; each task records its outcome on its item, which is the progress. Locks
+    nothing (an invoice in two batches is still e-mailed once). Publishes no event. Raises
+    ``Conflict`` ``nothing_to_send``.
+    """
+    with transaction.atomic(durable=True):
+        ids = list(
+            Invoice.objects.filter(sent_at__isnull=True)
+            .exclude(buyer_email="")
+            .order_by("id")
+            .values_list("id", flat=True)[:BATCH_LIMIT]
+        )
+        if not ids:
+            raise Conflict("Every invoice with an e-mail address has been sent.", code="nothing_to_send")
+        batch = SendBatch.objects.create(created_by=user)
+        SendBatchItem.objects.bulk_create([SendBatchItem(batch=batch, invoice_id=i) for i in ids])
+        for invoice_id in ids:
+            transaction.on_commit(partial(queue_delivery, invoice_id, send=True, batch_id=batch.pk))
+    return batch
+
+
+def send_batch_item_finish(*, batch_id: int, invoice_id: int, outcome: str, error: str = "") -> bool:
+    """Record the outcome of one invoice of a batch, once (a redelivered task changes nothing)."""
+    return bool(
+        SendBatchItem.objects.filter(batch_id=batch_id, invoice_id=invoice_id, outcome=SendOutcome.PENDING).update(
+            outcome=outcome, error=error[:300], done_at=timezone.now()
+        )
+    )
+
+
+def invoice_deliveries_sweep(*, limit: int = 200) -> int:
+    """Queue the render (and e-mail) of recent invoices whose after-commit task was lost
+    (broker down at commit, worker killed). Beat runs it every ten minutes. Returns the count."""
+    now = timezone.now()
+    send = getattr(settings, "OMS_INVOICE_AUTO_SEND", True)
+    unsent = (
+        Q(sent_at__isnull=True)
+        & ~Q(buyer_email="")
+        & (Q(send_claimed_at__isnull=True) | Q(send_claimed_at__lt=now - CLAIM_TIMEOUT))
+    )
+    undelivered = (Q(pdf="") | unsent) if send else Q(pdf="")
+    ids = list(
+        Invoice.objects.filter(created_at__lt=now - SWEEP_GRACE, created_at__gt=now - SWEEP_WINDOW)
+        .filter(undelivered)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for invoice_id in ids:
+        if not queue_delivery(invoice_id, send=send):
+            break
+    return len(ids)

@@ -1,0 +1,153 @@
+"""Posting to the general ledger: balanced entries in, reversing entries for corrections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from billing.models import Account, JournalEntry, JournalLine
+from oms.errors import Conflict, ValidationFailed
+from oms.money import ZERO, quantize, to_decimal
+
+REFERENCE_CONSTRAINT = "journal_reference_once"
+
+
+def journal_post(
+    *,
+    date: date,
+    description: str,
+    lines: Iterable[Mapping[str, Any]],
+    reference: str = "",
+    user=None,
+    reversal_of: JournalEntry | None = None,
+) -> JournalEntry:
+    """Post one balanced journal entry.
+
+    Each line is a mapping with ``account`` (a code such as ``"1300"`` or an ``Account``), one of
+    ``debit``/``credit`` (a positive amount), and ``customer`` (required on subledger accounts
+    such as receivables) and ``memo`` optionally. ``reference`` is the business key of what is
+    posted ("invoice 2026-000001"); a second posting with the same reference is refused.
+    Locks nothing. Publishes no event. The database checks again at COMMIT that the entry
+    balances. Raises ``ValidationFailed`` (``unbalanced``, ``unknown_account``,
+    ``customer_required``, ``invalid_amount``) and ``Conflict`` ``duplicate_reference``.
+    """
+    rows = _clean_lines(lines)
+    total = sum((row["debit"] for row in rows), ZERO)
+    if total != sum((row["credit"] for row in rows), ZERO):
+        raise ValidationFailed("Debits and credits must be equal.", code="unbalanced", field="lines")
+    description = (description or "").strip()[:200]
+    if not description:
+        raise ValidationFailed("A journal entry needs a description.", code="required", field="description")
+    try:
+        with transaction.atomic():
+            entry = JournalEntry.objects.create(
+                date=date,
+                description=description,
+                reference=reference,
+                total_amount=total,
+                posted_by=user if getattr(user, "pk", None) else None,
+                reversal_of=reversal_of,
+            )
+            JournalLine.objects.bulk_create([JournalLine(entry=entry, **row) for row in rows])
+    except IntegrityError as exc:
+        if REFERENCE_CONSTRAINT in str(exc):
+            raise Conflict(f"'{reference}' is already posted.", code="duplicate_reference") from exc
+        raise
+    return entry
+
+
+def _clean_lines(lines: Iterable[Mapping[str, Any]]) -> list[dict]:
+    rows = [dict(line) for line in lines]
+    if len(rows) < 2:
+        raise ValidationFailed("A journal entry needs at least two lines.", code="too_few_lines", field="lines")
+    accounts = _accounts({_code(row["account"]) for row in rows})
+    cleaned = []
+    for index, row in enumerate(rows):
+        account = accounts.get(_code(row["account"]))
+        if account is None or not account.active:
+            raise ValidationFailed(
+                f"No active account {_code(row['account'])}.", code="unknown_account", field=f"lines.{index}.account"
+            )
+        debit, credit = _amount(row, "debit", index), _amount(row, "credit", index)
+        if (debit > 0) == (credit > 0):
+            raise ValidationFailed(
+                "A line has either a debit or a credit amount.", code="invalid_amount", field=f"lines.{index}"
+            )
+        customer = row.get("customer")
+        if account.subledger and customer is None:
+            raise ValidationFailed(
+                f"Account {account.code} needs the customer on each line.",
+                code="customer_required",
+                field=f"lines.{index}.customer",
+            )
+        cleaned.append(
+            {
+                "account": account,
+                "debit": debit,
+                "credit": credit,
+                "customer_id": getattr(customer, "pk", customer),
+                "memo": (row.get("memo") or "")[:200],
+            }
+        )
+    return cleaned
+
+
+def _code(account) -> str:
+    return account.code if isinstance(account, Account) else str(account)
+
+
+def _accounts(codes: set[str]) -> dict[str, Account]:
+    return {a.code: a for a in Account.objects.filter(code__in=codes)}
+
+
+def _amount(row: Mapping, side: str, index: int) -> Decimal:
+    value = row.get(side) or ZERO
+    try:
+        amount = quantize(to_decimal(value))
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed("Not an amount.", code="invalid_amount", field=f"lines.{index}.{side}") from exc
+    if amount < 0:
+        raise ValidationFailed("Amounts are positive.", code="invalid_amount", field=f"lines.{index}.{side}")
+    return amount
+
+
+def journal_reverse(*, entry: JournalEntry, date: date, user=None, description: str = "") -> JournalEntry:
+    """Post the reversal of ``entry``: the same lines with debit and credit swapped, dated
+    ``date`` (the day of the correction, never back-dated into the original's period).
+
+    Locks the original entry's row (``SELECT ... FOR UPDATE``, which the immutability trigger
+    allows) so that two reversals cannot race; the unique ``reversal_of`` is the backstop.
+    Publishes no event. Raises ``Conflict`` ``already_reversed`` / ``is_reversal`` and
+    ``ValidationFailed`` ``date_before_entry``.
+    """
+    with transaction.atomic():
+        original = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+        if original.reversal_of_id is not None:
+            raise Conflict("A reversing entry is not reversed again; post a new entry.", code="is_reversal")
+        if JournalEntry.objects.filter(reversal_of=original).exists():
+            raise Conflict(f"Entry #{original.pk} is already reversed.", code="already_reversed")
+        if date < original.date:
+            raise ValidationFailed(
+                "A reversal is dated on or after the entry it reverses.", code="date_before_entry", field="date"
+            )
+        lines = [
+            {
+                "account": line.account,
+                "debit": line.credit,
+                "credit": line.debit,
+                "customer": line.customer_id,
+                "memo": line.memo,
+            }
+            for line in original.lines.select_related("account").order_by("id")
+        ]
+        return journal_post(
+            date=date,
+            description=(description or f"Reversal of #{original.pk}: {original.description}")[:200],
+            lines=lines,
+            user=user,
+            reversal_of=original,
+        )

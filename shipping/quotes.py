@@ -1,0 +1,116 @@
+"""The delivery-quote backend (``settings.OMS_DELIVERY_QUOTE_BACKEND``, see ``oms.delivery``).
+
+``quote_delivery`` loads a ``PromiseData`` snapshot in a fixed number of queries and hands it to
+the pure planner ``shipping.promise.build_quote``, which holds every rule:
+
+- warehouses (1 query), stock of the products that are not yet allocated (1, skipped when every
+  line carries its allocations), the next expected receipts (1, only when something is short),
+  product weights (1, only when a line comes without a weight);
+- this zone's services and rates (2), its free-shipping threshold (1), holidays (1).
+
+Reads only; it locks nothing and publishes nothing. Raises what ``build_quote`` raises.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from django.conf import settings
+
+from inventory import models as inventory_models
+from inventory import selectors as inventory_selectors
+from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
+from shipping import selectors
+from shipping.promise import PromiseData, Receipt, WarehouseInfo, build_quote, local_now
+from shipping.zones import zone_for
+
+OVERDUE_RECEIPT_GRACE = timedelta(days=14)
+
+
+def quote_delivery(request: QuoteRequest) -> DeliveryQuote:
+    return build_quote(request, promise_data_load(request))
+
+
+def promise_data_load(request: QuoteRequest) -> PromiseData:
+    """Everything ``build_quote`` needs for ``request``, read from inventory and shipping."""
+    today = local_now(request).date()
+    default_country = getattr(settings, "OMS_HOME_COUNTRY", "NL")
+    destination = (request.country or default_country).upper()
+    warehouses = _warehouses()
+    preference = tuple(request.warehouse_ids) if request.warehouse_ids is not None else tuple(warehouses)
+    lines = [line for line in request.lines if line.quantity > 0]
+    stock = _stock(lines)
+    zone = zone_for(destination)
+    countries = {destination, default_country} | {w.country for w in warehouses.values()}
+    return PromiseData(
+        warehouses=warehouses,
+        preference=preference,
+        services=selectors.promise_services(zone),
+        stock=stock,
+        receipts=_receipts(_short_products(lines, stock, preference), today=today),
+        holidays=selectors.closed_days(countries, since=today),
+        free_shipping_above=selectors.free_shipping_thresholds(zone),
+        weights=_weights([line.product_id for line in lines if not line.weight_grams]),
+        handling_days=getattr(settings, "OMS_RECEIPT_HANDLING_DAYS", 1),
+        unknown_lead_days=getattr(settings, "OMS_UNKNOWN_LEAD_DAYS", 10),
+        default_country=default_country,
+        default_cutoff=settings.OMS_DEFAULT_CUTOFF,
+    )
+
+
+def _warehouses() -> dict[int, WarehouseInfo]:
+    """Active warehouses in preference order (inventory orders them by priority)."""
+    return {
+        w.pk: WarehouseInfo(w.pk, w.code, w.country.upper(), w.cutoff_time or settings.OMS_DEFAULT_CUTOFF)
+        for w in inventory_selectors.warehouses_active()
+    }
+
+
+def _stock(lines: Sequence[QuoteLine]) -> dict[int, dict[int, int]]:
+    """Available units per product and warehouse, for the lines that still need planning."""
+    product_ids = sorted({line.product_id for line in lines if line.allocations is None})
+    if not product_ids:
+        return {}
+    found = inventory_selectors.stock_by_product(product_ids)
+    return {
+        product: {level.warehouse_id: max(level.available, 0) for level in levels} for product, levels in found.items()
+    }
+
+
+def _short_products(lines: Sequence[QuoteLine], stock: dict[int, dict[int, int]], preference: tuple) -> list[int]:
+    """Products of which some unit will be backordered: an allocated line that is not fully
+    allocated, or more wanted by the lines to plan than the chosen warehouses have."""
+    short: set[int] = set()
+    to_plan: dict[int, int] = defaultdict(int)
+    for line in lines:
+        if line.allocations is None:
+            to_plan[line.product_id] += line.quantity
+        elif line.quantity > sum(quantity for _, quantity in line.allocations):
+            short.add(line.product_id)
+    for product, quantity in to_plan.items():
+        if quantity > sum(stock.get(product, {}).get(warehouse, 0) for warehouse in preference):
+            short.add(product)
+    return sorted(short)
+
+
+def _receipts(product_ids: list[int], *, today: date) -> dict[int, Receipt]:
+    """The next receipt per product. One a few days overdue is still coming (the truck is late, or
+    the receipt not yet booked), so it counts, as arriving today; older ones are taken as stale."""
+    if not product_ids:
+        return {}
+    found = inventory_selectors.next_expected_receipts(product_ids, after=today - OVERDUE_RECEIPT_GRACE)
+    return {
+        product: Receipt(info.expected_date, info.quantity, info.warehouse_id)
+        for product, info in found.items()
+        if info is not None
+    }
+
+
+def _weights(product_ids: list[int]) -> dict[int, int]:
+    if not product_ids:
+        return {}
+    return dict(
+        inventory_models.Product.objects.filter(pk__in=sorted(set(product_ids))).values_list("pk", "weight_grams")
+    )

@@ -1,0 +1,49 @@
+"""Invoices API (API.md): the invoice with lines, VAT per rate and amount due; its PDF."""
+
+import pytest
+
+from billing.services import invoice_credit
+from oms.roles import Role
+from tests.factories.billing import issue
+
+pytestmark = pytest.mark.django_db
+
+
+def test_invoice_detail_api_returns_the_invoice(api_client_for):
+    invoice = issue(reference="SO-000123")
+    note = invoice_credit(invoice=invoice, lines=[{"line": 2, "quantity": 1}], reason="x", user=None)
+    response = api_client_for(Role.API_CLIENT).get(f"/api/v1/invoices/{invoice.number}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["number"] == invoice.number and body["kind"] == "invoice" and body["reference"] == "SO-000123"
+    assert body["customer"] == {"number": invoice.customer.number}
+    assert body["lines"][0] == {
+        "position": 1,
+        "kind": "goods",
+        "sku": "MUG-RED",
+        "description": "Mok rood",
+        "quantity": 2,
+        "unit_price": "8.26",
+        "discount": "0.00",
+        "vat_rate": "21",
+        "line_total": "16.52",
+    }
+    assert body["vat"] == [{"rate": "21", "net": "16.52", "vat": "3.47"}, {"rate": "9", "net": "14.50", "vat": "1.31"}]
+    assert body["totals"] == {"net": "31.02", "vat": "4.78", "gross": "35.80"}
+    assert body["amount_due"] == "19.99" and body["credit_notes"] == [note.number]
+    assert body["pdf_url"] == f"/api/v1/invoices/{invoice.number}/pdf/"
+    credit = api_client_for(Role.ACCOUNTING).get(f"/api/v1/invoices/{note.number}/").json()
+    assert credit["credit_of"] == invoice.number and credit["totals"]["gross"] == "-15.81"
+
+
+def test_invoice_pdf_api_returns_the_pdf(api_client_for):
+    invoice = issue()
+    response = api_client_for(Role.API_CLIENT).get(f"/api/v1/invoices/{invoice.number}/pdf/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_invoice_api_unknown_number_is_a_problem_404(api_client_for):
+    response = api_client_for(Role.API_CLIENT).get("/api/v1/invoices/2099-000001/")
+    assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"][0]["code"] == "not_found"

@@ -1,0 +1,94 @@
+"""Factories for shipping: carriers, service levels, rates, free-shipping thresholds, holidays."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import factory
+
+from shipping.models import Carrier, CarrierKind, FreeShipping, Holiday, PostcodeRange, Rate, ServiceLevel
+from shipping.zones import Zone
+
+
+class CarrierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Carrier
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"carrier-{n}")
+    name = factory.Sequence(lambda n: f"Carrier {n}")
+    kind = CarrierKind.EXTERNAL
+    tracking_url_template = "https://track.example/{tracking_number}?pc={postal_code}"
+
+
+class OwnFleetFactory(CarrierFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
+    code = "own-fleet"
+    name = "Own van"
+    kind = CarrierKind.OWN_FLEET
+    tracking_url_template = ""
+    postcode_range = factory.RelatedFactory(
+        "tests.factories.shipping.PostcodeRangeFactory", factory_related_name="carrier", first=3500, last=3599
+    )
+
+
+class PostcodeRangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PostcodeRange
+
+    carrier = factory.SubFactory(CarrierFactory)
+    country = "NL"
+    first = 1000
+    last = 1299
+
+
+class ServiceLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceLevel
+        django_get_or_create = ("carrier", "code")
+
+    carrier = factory.SubFactory(CarrierFactory)
+    code = "standard"
+    name = "Standard"
+    transit_days = 1
+
+
+class RateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rate
+
+    service = factory.SubFactory(ServiceLevelFactory)
+    zone = Zone.NL
+    max_weight_grams = 10_000
+    price = Decimal("6.95")
+
+
+class FreeShippingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FreeShipping
+        django_get_or_create = ("zone",)
+
+    zone = Zone.NL
+    min_order_net = Decimal("50.00")
+
+
+class HolidayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Holiday
+        django_get_or_create = ("country", "date")
+
+    country = "NL"
+    date = factory.Sequence(lambda n: date(2030, 1, 2) + timedelta(days=n))
+    name = "Closed"
+
+
+def parcel_service(code: str = "parcel", *, transit_days: int = 1, rates=None, **carrier) -> ServiceLevel:
+    """A carrier with one service and its brackets: ``rates={"nl": [(2000, "4.10"), ...]}``."""
+    service = ServiceLevelFactory(carrier=CarrierFactory(code=code, **carrier), transit_days=transit_days)
+    for zone, brackets in (rates if rates is not None else {Zone.NL: [(2000, "4.10"), (10000, "6.95")]}).items():
+        for grams, price in brackets:
+            RateFactory(service=service, zone=zone, max_weight_grams=grams, price=Decimal(price))
+    return service
