@@ -14,6 +14,15 @@ def reorder_scan() -> int:
     return reorder_scan()
 
 
+@shared_task(name="purchasing.tasks.quarter_hourly", ignore_result=True)
+def quarter_hourly() -> dict:
+    """Beat, every 15 minutes: the reorder scan, then re-queue purchase order documents whose
+    after-commit task was lost (broker down when the order was sent, worker killed)."""
+    from purchasing.services import purchase_order_documents_sweep, reorder_scan
+
+    return {"requests_raised": reorder_scan(), "documents_queued": purchase_order_documents_sweep()}
+
+
 @shared_task(
     name="purchasing.tasks.purchase_order_document_send",
     acks_late=True,

@@ -5,7 +5,11 @@ on the screen), ``purchase_orders`` (drafts from requests, send, cancel), ``docu
 PDF and its e-mail, run by a worker), ``receipts`` (goods receipts) and ``suppliers``.
 """
 
-from purchasing.services.documents import purchase_order_document_render, purchase_order_document_send
+from purchasing.services.documents import (
+    purchase_order_document_render,
+    purchase_order_document_send,
+    purchase_order_documents_sweep,
+)
 from purchasing.services.purchase_orders import (
     purchase_order_cancel,
     purchase_order_document_resend,
@@ -30,6 +34,7 @@ __all__ = [
     "purchase_order_document_render",
     "purchase_order_document_resend",
     "purchase_order_document_send",
+    "purchase_order_documents_sweep",
     "purchase_order_line_set_quantity",
     "purchase_order_send",
     "purchase_orders_create_from_requests",

@@ -85,6 +85,34 @@ def purchase_order_document_send(*, purchase_order_id: int) -> bool:
     return True
 
 
+SWEEP_GRACE = timedelta(minutes=2)
+SWEEP_WINDOW = timedelta(days=7)
+
+
+def purchase_order_documents_sweep(*, limit: int = 200) -> int:
+    """Queue the document job again for purchase orders sent in the last week (more than two
+    minutes ago) whose e-mail has not gone out and is not being sent. Returns the count."""
+    from purchasing.services.purchase_orders import queue_document
+
+    now = timezone.now()
+    stuck = (
+        Q(document__isnull=True)
+        | Q(document__emailed_at__isnull=True, document__email_claimed_at__isnull=True)
+        | Q(document__emailed_at__isnull=True, document__email_claimed_at__lt=now - CLAIM_TIMEOUT)
+    )
+    ids = list(
+        PurchaseOrder.objects.filter(sent_at__lt=now - SWEEP_GRACE, sent_at__gt=now - SWEEP_WINDOW)
+        .exclude(status=POStatus.CANCELLED)
+        .filter(stuck)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for purchase_order_id in ids:
+        if not queue_document(purchase_order_id):
+            break  # the broker is down: try again at the next sweep
+    return len(ids)
+
+
 def _email(po: PurchaseOrder, pdf: bytes) -> None:
     seller = settings.OMS_SELLER
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "oms.local"

@@ -68,7 +68,7 @@ def _vat_id(value, country: str) -> str:
     if not raw:
         return ""
     compact = eu_vat.compact(raw if raw[:2].isalpha() else country + raw)
-    if compact[:2] in eu_vat.MEMBER_STATES or compact[:2] in {"EL", "XI"}:
+    if compact[:2].lower() in eu_vat.MEMBER_STATES or compact[:2] in {"EL", "XI"}:
         try:
             return eu_vat.validate(compact)
         except stdnum_errors.ValidationError as exc:

@@ -240,3 +240,18 @@ def test_purchase_order_cancel_clears_expected_receipts_and_dismisses_its_reques
     with pytest.raises(InvalidTransition):
         purchase_order_cancel(purchase_order_id=po.pk, user=buyer)
     assert invariants.violations() == {}
+
+
+def test_purchase_order_documents_sweep_sends_what_a_lost_task_left_behind(ams, buyer):
+    # given: sent, but the after-commit task never ran (the broker was down); five minutes ago
+    po = sent_purchase_order([(ProductFactory(), 2, Decimal("1.00"))], warehouse=ams, user=buyer)
+    po.__class__.objects.filter(pk=po.pk).update(sent_at=timezone.now() - timezone.timedelta(minutes=5))
+    assert not PurchaseOrderDocument.objects.filter(purchase_order=po).exists()
+    # when: the quarter-hourly beat task runs (Celery inline in tests)
+    from purchasing.tasks import quarter_hourly
+
+    result = quarter_hourly.apply().get()
+    # then
+    assert result["documents_queued"] == 1
+    assert len(mail.outbox) == 1 and PurchaseOrderDocument.objects.get(purchase_order=po).emailed_at
+    assert quarter_hourly.apply().get()["documents_queued"] == 0
