@@ -112,7 +112,11 @@ class ReorderRequest(models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False)
-    supplier = models.ForeignKey(Supplier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # No plain index on supplier or decided_by: every index costs the scan's bulk insert, and
+    # the queue's partial index (supplier, id) serves the screen's supplier filter.
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     reason = models.CharField(max_length=20, choices=ReorderReason.choices)
     status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.OPEN)
     suggested_quantity = models.PositiveIntegerField()
@@ -124,7 +128,7 @@ class ReorderRequest(models.Model):
         "PurchaseOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="requests"
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

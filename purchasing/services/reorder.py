@@ -10,6 +10,7 @@ purchase order not yet in inventory's expected receipts) is left alone too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,8 +21,8 @@ from django.utils import timezone
 
 from oms.errors import Conflict, ValidationFailed
 from purchasing import rules, selectors
-from purchasing.models import ReorderReason, ReorderRequest, RequestStatus, SupplierProduct
-from purchasing.selectors import Position
+from purchasing.models import ReorderReason, ReorderRequest, RequestStatus
+from purchasing.selectors import Position, SupplierTerms
 from purchasing.services._common import user_or_none, whole_quantity
 
 STOCK_REASONS = (ReorderReason.LOW_STOCK, ReorderReason.SCAN)
@@ -60,9 +61,11 @@ def _insert_open(rows: Sequence[NewRequest]) -> list[int]:
 
 
 def _new_request(
-    *, position: Position, supplier_product: SupplierProduct | None, reason: str, demand: int, at_least: int,
-    source: str, today: date,
+    *, position: Position, terms: SupplierTerms | None, reason: str, demand: int, at_least: int,
+    source: str, arrival,
 ) -> NewRequest | None:  # fmt: skip
+    """The request to insert for a position, or None when nothing is needed. ``arrival(days)``
+    is the expected date after a lead time (cached by the scan: few distinct lead times)."""
     quantity = rules.suggested_quantity(
         reorder_point=position.reorder_point,
         reorder_quantity=position.reorder_quantity,
@@ -70,22 +73,26 @@ def _new_request(
         incoming=position.incoming,
         demand=demand,
         at_least=at_least,
-        min_order_quantity=supplier_product.min_order_quantity if supplier_product else 1,
-        pack_size=supplier_product.pack_size if supplier_product else 1,
+        min_order_quantity=terms.min_order_quantity if terms else 1,
+        pack_size=terms.pack_size if terms else 1,
     )
     if quantity <= 0:
         return None
-    lead_time = supplier_product.effective_lead_time_days if supplier_product else None
     return NewRequest(
         product_id=position.product_id,
         warehouse_id=position.warehouse_id,
-        supplier_id=supplier_product.supplier_id if supplier_product else None,
+        supplier_id=terms.supplier_id if terms else None,
         reason=reason,
         quantity=quantity,
-        unit_cost=supplier_product.unit_cost if supplier_product else None,
-        expected_date=rules.expected_arrival(today, lead_time) if lead_time is not None else None,
+        unit_cost=terms.unit_cost if terms else None,
+        expected_date=arrival(terms.lead_time_days) if terms else None,
         source=source,
     )
+
+
+def _arrivals(today: date):
+    """``expected_arrival`` from ``today``, remembered per lead time."""
+    return functools.cache(functools.partial(rules.expected_arrival, today))
 
 
 def reorder_request_raise(
@@ -120,12 +127,12 @@ def reorder_request_raise(
         return None
     row = _new_request(
         position=position,
-        supplier_product=selectors.supplier_products_for([product_id]).get(product_id),
+        terms=selectors.supplier_terms_for([product_id]).get(product_id),
         reason=reason,
         demand=demand,
         at_least=at_least,
         source=source,
-        today=today or timezone.localdate(),
+        arrival=_arrivals(today or timezone.localdate()),
     )
     with transaction.atomic():
         ids = _insert_open([row] if row else [])
@@ -194,35 +201,62 @@ def reorder_scan(*, batch_size: int = 5000, today: date | None = None) -> int:
     below its reorder point and that has nothing pending. Returns how many were raised; a
     rerun raises none.
 
-    One query finds the levels (inventory's ``stock_levels_for_reorder_scan``, minus pending
-    pairs); then per batch one query for supplier products and one INSERT ... ON CONFLICT DO
-    NOTHING, each batch its own short transaction (concurrent event triggers are skipped by
-    the conflict clause). Publishes nothing.
+    One query finds the levels; then per batch of levels ONE statement selects them again
+    (with the same conditions, so what changed meanwhile is respected), joins the supplier
+    terms, computes the suggestion and inserts with ON CONFLICT DO NOTHING (concurrent event
+    triggers are skipped). Each batch is its own short transaction. The arithmetic is
+    ``rules.suggested_quantity`` and ``rules.expected_arrival`` written in SQL: a test holds
+    the two to the same answers. Publishes nothing.
     """
     today = today or timezone.localdate()
-    candidates = selectors.reorder_scan_candidates()
+    level_ids = selectors.reorder_scan_level_ids()
     created = 0
-    for start in range(0, len(candidates), batch_size):
-        batch = candidates[start : start + batch_size]
-        suppliers = selectors.supplier_products_for({row[0] for row in batch})
-        rows = [row for row in (_scan_row(c, suppliers, today) for c in batch) if row]
+    for start in range(0, len(level_ids), batch_size):
         with transaction.atomic():
-            created += len(_insert_open(rows))
+            created += _scan_batch(level_ids[start : start + batch_size], today)
     return created
 
 
-def _scan_row(candidate: tuple, suppliers: dict[int, SupplierProduct], today: date) -> NewRequest | None:
-    product_id, warehouse_id, available, incoming, point, quantity = candidate
-    position = Position(0, product_id, warehouse_id, 0, available, incoming, point, quantity)
-    return _new_request(
-        position=position,
-        supplier_product=suppliers.get(product_id),
-        reason=ReorderReason.SCAN,
-        demand=0,
-        at_least=0,
-        source="reorder scan",
-        today=today,
-    )
+# The scan's insert. ``c`` are the low levels (reorder_scan_rows_sql), ``t`` the terms of the
+# supplier each product is bought from (preferred, else cheapest active), ``n`` the need:
+# fill up to max(reorder quantity, reorder point); the quantity is the need raised to the
+# minimum order quantity, then to whole packs; the date adds the lead time and moves a
+# Saturday or Sunday to the Monday.
+_SCAN_INSERT = """
+WITH c (product_id, warehouse_id, available, incoming, reorder_point, reorder_quantity) AS ({levels}),
+t AS (
+    SELECT DISTINCT ON (sp.product_id) sp.product_id, sp.supplier_id, sp.unit_cost,
+           sp.min_order_quantity AS moq, sp.pack_size AS pack, COALESCE(sp.lead_time_days, s.lead_time_days) AS lead
+    FROM purchasing_supplierproduct sp JOIN purchasing_supplier s ON s.id = sp.supplier_id
+    WHERE s.active AND sp.product_id IN (SELECT product_id FROM c)
+    ORDER BY sp.product_id, sp.preferred DESC, sp.unit_cost, sp.id
+),
+n AS (
+    SELECT c.product_id, c.warehouse_id, t.supplier_id, t.unit_cost, t.lead,
+           COALESCE(t.moq, 1) AS moq, COALESCE(t.pack, 1) AS pack,
+           GREATEST(c.reorder_quantity, c.reorder_point) - c.available - c.incoming AS need
+    FROM c LEFT JOIN t ON t.product_id = c.product_id
+),
+q AS (
+    SELECT n.*, (CEIL(GREATEST(n.need, n.moq, 1)::numeric / n.pack) * n.pack)::integer AS quantity,
+           %s::date + n.lead AS arrives
+    FROM n WHERE n.need > 0
+)
+INSERT INTO purchasing_reorderrequest (product_id, warehouse_id, supplier_id, reason, status, suggested_quantity,
+                                       quantity, unit_cost, expected_date, source, created_at, updated_at)
+SELECT product_id, warehouse_id, supplier_id, 'scan', 'open', quantity, quantity, unit_cost,
+       arrives + CASE EXTRACT(ISODOW FROM arrives) WHEN 6 THEN 2 WHEN 7 THEN 1 ELSE 0 END,
+       'reorder scan', now(), now()
+FROM q
+ON CONFLICT (product_id, warehouse_id) WHERE status = 'open' DO NOTHING
+"""
+
+
+def _scan_batch(level_ids: list[int], today: date) -> int:
+    levels_sql, params = selectors.reorder_scan_rows_sql(level_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(_SCAN_INSERT.format(levels=levels_sql), [*params, today])
+        return cursor.rowcount
 
 
 # --- the purchasing screen ------------------------------------------------------------------------
