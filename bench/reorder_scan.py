@@ -170,7 +170,9 @@ def run(runs: int) -> None:
         assert again == 0, f"a rerun raised {again}"
         print(f"  candidates {candidates:,}  raised {created:,}  rerun raised {again}")
     print(f"candidate query      median {statistics.median(queries):6.2f} s  (min {min(queries):.2f})")
-    print(f"full scan (raising)  median {statistics.median(scans):6.2f} s  (min {min(scans):.2f}, max {max(scans):.2f})")
+    print(
+        f"full scan (raising)  median {statistics.median(scans):6.2f} s  (min {min(scans):.2f}, max {max(scans):.2f})"
+    )
     print(f"rerun (raises none)  median {statistics.median(reruns):6.2f} s  (min {min(reruns):.2f})")
     print("target: under 10 s for 100k stock levels:", "OK" if max(scans) < 10 else "MISSED")
 
