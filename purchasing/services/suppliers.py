@@ -63,12 +63,18 @@ def _email(value) -> str:
     return email
 
 
+EU_VAT_PREFIXES = {code.upper() for code in eu_vat.MEMBER_STATES} | {"EL", "XI"}
+
+
 def _vat_id(value, country: str) -> str:
-    raw = (value or "").strip()
-    if not raw:
+    """EU VAT ids (by prefix, or a bare number of a supplier in the EU) are checked with their
+    check digits; other countries' tax numbers are kept as typed, without separators."""
+    compact = re.sub(r"[\s.\-/]", "", value or "").upper()
+    if not compact:
         return ""
-    compact = eu_vat.compact(raw if raw[:2].isalpha() else country + raw)
-    if compact[:2].lower() in eu_vat.MEMBER_STATES or compact[:2] in {"EL", "XI"}:
+    if not compact[:2].isalpha() and country in EU_VAT_PREFIXES:
+        compact = country + compact
+    if compact[:2] in EU_VAT_PREFIXES:
         try:
             return eu_vat.validate(compact)
         except stdnum_errors.ValidationError as exc:
