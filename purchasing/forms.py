@@ -124,9 +124,16 @@ class ReceiptForm(CompactForm):
                 required=False, min_value=0, max_value=1_000_000, label=f"{line.sku} {line.name}"
             )
             self.fields[f"line_{line.pk}"].widget.attrs.update(
-                {"class": "form-control form-control-sm num", "inputmode": "numeric", "data-line": line.pk}
+                {
+                    "class": "form-control form-control-sm num",
+                    "inputmode": "numeric",
+                    "data-line": line.pk,
+                    "aria-label": _("Received now of %(sku)s") % {"sku": line.sku},
+                }
             )
-        self.fields["scan"].widget.attrs.update({"autofocus": True, "autocomplete": "off", "data-search": True})
+        self.fields["scan"].widget.attrs.update(
+            {"autofocus": True, "autocomplete": "off", "data-search": True, "data-scan": True}
+        )
         if not self.is_bound:
             self.initial.setdefault("key", uuid.uuid4().hex)
 

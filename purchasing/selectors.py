@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, DecimalField, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from inventory import selectors as inventory_selectors
 from oms.errors import NotFound
+from oms.money import quantize
 from purchasing.models import (
     RECEIVABLE,
     GoodsReceipt,
@@ -195,8 +196,21 @@ def reorder_request_get(request_id: int) -> ReorderRequest:
     return request
 
 
-def open_request_count() -> int:
-    return ReorderRequest.objects.filter(status=RequestStatus.OPEN).count()
+def open_request_totals(supplier_ids) -> dict[int | None, tuple[int, Decimal]]:
+    """Per supplier (None: no supplier): how many open requests and what they would cost at
+    their unit costs. One query."""
+    ids = set(supplier_ids)
+    where = Q(supplier_id__in=[i for i in ids if i is not None])
+    if None in ids:
+        where |= Q(supplier__isnull=True)
+    rows = (
+        ReorderRequest.objects.filter(where, status=RequestStatus.OPEN)
+        .order_by()
+        .values("supplier_id")
+        .annotate(n=Count("id"), total=Sum(F("quantity") * F("unit_cost"), output_field=DecimalField()))
+        .values_list("supplier_id", "n", "total")
+    )
+    return {supplier_id: (n, quantize(total or 0)) for supplier_id, n, total in rows}
 
 
 def positions_for_requests(requests: Iterable[ReorderRequest]) -> dict[tuple[int, int], tuple[int, int]]:

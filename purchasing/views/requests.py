@@ -44,12 +44,16 @@ class RequestRow:
 
 @dataclass
 class SupplierGroup:
+    """A supplier's rows on this page, with the count and cost of all its open requests."""
+
     supplier: object
     rows: list[RequestRow] = field(default_factory=list)
+    count: int = 0
+    total: Decimal = ZERO
 
     @property
-    def total(self) -> Decimal:
-        return quantize(sum((row.amount or ZERO for row in self.rows), ZERO))
+    def key(self) -> str:
+        return str(self.supplier.pk) if self.supplier else "none"
 
 
 def _groups(rows: list[RequestRow]) -> list[SupplierGroup]:
@@ -58,6 +62,9 @@ def _groups(rows: list[RequestRow]) -> list[SupplierGroup]:
         if not groups or groups[-1].supplier != row.request.supplier:
             groups.append(SupplierGroup(row.request.supplier))
         groups[-1].rows.append(row)
+    totals = selectors.open_request_totals({g.supplier.pk if g.supplier else None for g in groups})
+    for group in groups:
+        group.count, group.total = totals.get(group.supplier.pk if group.supplier else None, (0, ZERO))
     return groups
 
 
@@ -110,7 +117,9 @@ def request_update(request, pk: int):
     positions = selectors.positions_for_requests([reorder_request])
     row = RequestRow(reorder_request, *positions.get((reorder_request.product_id, reorder_request.warehouse_id)))
     row.error, row.selected = error, True
-    return render(request, f"{TEMPLATE}#request-row", {"row": row})
+    (group,) = _groups([row])
+    # The row, and the supplier's total out of band (it changed with the quantity).
+    return render(request, f"{TEMPLATE}#request-row-and-total", {"row": row, "group": group, "oob": True})
 
 
 @require_POST

@@ -88,6 +88,8 @@ def test_request_update_saves_the_quantity_and_answers_with_the_row(buyer, ams):
     response = buyer.post(url, {f"qty_{request.pk}": "48"}, **HTMX)
     assert response.status_code == 200 and f'id="request-{request.pk}"' in response.content.decode()
     assert 'value="48"' in response.content.decode()
+    total = re.search(r'id="group-total-\d+"[^>]*hx-swap-oob="true">([^<]*)<strong>([^<]+)<', response.content.decode())
+    assert total and "1 open request" in total.group(1) and total.group(2) == "€\xa0216,00"  # 48 x 4.50
     request.refresh_from_db()
     assert request.quantity == 48
     response = buyer.post(url, {f"qty_{request.pk}": "0"}, **HTMX)
