@@ -336,3 +336,12 @@ def test_supplier_product_save_by_sku_moves_the_preferred_mark(buyer):
     assert "No product with SKU &#x27;NOPE&#x27;." in body
     buyer.post(reverse("purchasing:supplier_product_remove", args=[supplier.pk, offer.pk]), **HTMX)
     assert not SupplierProduct.objects.filter(pk=offer.pk).exists()
+
+
+def test_admin_shows_purchasing_read_only(admin_client, ams):
+    po = sent_purchase_order([(ProductFactory(sku="ADM"), 2, Decimal("1.00"))], warehouse=ams)
+    for name in ["supplier", "supplierproduct", "reorderrequest", "purchaseorder", "goodsreceipt"]:
+        assert admin_client.get(reverse(f"admin:purchasing_{name}_changelist")).status_code == 200
+    page = admin_client.get(reverse("admin:purchasing_purchaseorder_change", args=[po.pk]))
+    assert page.status_code == 200 and "ADM" in page.content.decode()
+    assert admin_client.get(reverse("admin:purchasing_purchaseorder_add")).status_code == 403
