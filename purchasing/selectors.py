@@ -73,6 +73,12 @@ def stock_positions(product_id: int) -> dict[int, Position]:
     }
 
 
+def available_by_product(product_ids: Iterable[int]) -> dict[int, int]:
+    """Available stock per product over the active warehouses. One query."""
+    stock = inventory_selectors.stock_by_product(product_ids)
+    return {product_id: sum(row.available for row in rows) for product_id, rows in stock.items()}
+
+
 def home_warehouse_id() -> int | None:
     """Where stock for unallocated demand is bought: the active warehouse orders take from
     first (lowest priority number)."""

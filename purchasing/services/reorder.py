@@ -173,14 +173,11 @@ def reorder_requests_for_large_lines(*, order_id: int, source: str = "") -> list
     A line that got nothing is the backorder trigger's. Called by the ``order.placed`` handler."""
     share = rules.large_order_share()
     demand = selectors.order_demand(order_id)
+    took = [line for line in demand.lines if line.allocated > 0 and line.warehouse_id]
+    available = selectors.available_by_product({line.product_id for line in took})
     raised = []
-    for line in sorted(demand.lines, key=lambda dl: dl.product_id):
-        if line.allocated <= 0 or not line.warehouse_id:
-            continue
-        positions = selectors.stock_positions(line.product_id)
-        before = sum(p.available for p in positions.values()) + line.allocated
-        position = positions.get(line.warehouse_id)
-        if position is None or line.quantity <= share * before:
+    for line in sorted(took, key=lambda dl: dl.product_id):
+        if line.quantity <= share * (available.get(line.product_id, 0) + line.allocated):
             continue
         request = reorder_request_raise(
             product_id=line.product_id,
@@ -189,7 +186,6 @@ def reorder_requests_for_large_lines(*, order_id: int, source: str = "") -> list
             demand=line.backordered,
             at_least=line.allocated_in_warehouse,
             source=source or demand.reference,
-            position=position,
         )
         if request:
             raised.append(request)
