@@ -255,6 +255,32 @@ def _scan_batch(level_ids: list[int], today: date) -> int:
         return cursor.rowcount
 
 
+def reorder_requests_assign_suppliers(*, product_ids=None, today: date | None = None) -> int:
+    """Give open requests raised while their product had no supplier the supplier it has now:
+    its terms, the quantity rounded to them, the arrival date. Returns how many changed.
+
+    Called when a supplier product is saved and by the demo loader. Locks the requests FOR
+    UPDATE (id order); runs in the caller's transaction or its own. Publishes nothing."""
+    arrival = _arrivals(today or timezone.localdate())
+    with transaction.atomic():
+        requests = ReorderRequest.objects.select_for_update().filter(status=RequestStatus.OPEN, supplier__isnull=True)
+        if product_ids is not None:
+            requests = requests.filter(product_id__in=list(product_ids))
+        requests = list(requests.order_by("id"))
+        terms = selectors.supplier_terms_for({r.product_id for r in requests})
+        changed = [r for r in requests if r.product_id in terms]
+        for request in changed:
+            found = terms[request.product_id]
+            request.supplier_id, request.unit_cost = found.supplier_id, found.unit_cost
+            request.expected_date = arrival(found.lead_time_days)
+            rounded = {"min_order_quantity": found.min_order_quantity, "pack_size": found.pack_size}
+            request.suggested_quantity = rules.round_to_supplier(request.suggested_quantity, **rounded)
+            request.quantity = rules.round_to_supplier(request.quantity, **rounded)
+        fields = ["supplier", "unit_cost", "expected_date", "suggested_quantity", "quantity", "updated_at"]
+        ReorderRequest.objects.bulk_update(changed, fields)
+        return len(changed)
+
+
 # --- the purchasing screen ------------------------------------------------------------------------
 
 

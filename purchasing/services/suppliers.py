@@ -18,6 +18,7 @@ from oms.errors import Conflict, MultipleErrors, OmsError, ValidationFailed
 from oms.money import quantize, to_decimal
 from purchasing.models import Supplier, SupplierProduct
 from purchasing.services._common import constraint_name
+from purchasing.services.reorder import reorder_requests_assign_suppliers
 
 PHONE_RE = re.compile(r"^[0-9+()./\- ]{4,40}$")
 MAX_COST = Decimal("9999999999.99")
@@ -186,7 +187,8 @@ def supplier_product_save(
     preferred: bool = False,
 ) -> SupplierProduct:
     """Set how a supplier sells a product (created or replaced). Marking it preferred takes
-    the mark from the product's other supplier in the same transaction.
+    the mark from the product's other supplier in the same transaction. Open reorder requests
+    for the product that had no supplier get this one (``reorder_requests_assign_suppliers``).
 
     Locks the product's supplier products FOR UPDATE (id order), so two people choosing a
     preferred supplier at once end with one. Publishes nothing. Raises ``ValidationFailed``
@@ -210,6 +212,7 @@ def supplier_product_save(
             offer, _ = SupplierProduct.objects.update_or_create(
                 supplier_id=supplier_id, product_id=product_id, defaults=values
             )
+            reorder_requests_assign_suppliers(product_ids=[product_id])
             return offer
     except IntegrityError as exc:
         if constraint_name(exc) == "supplier_product_one_preferred":

@@ -207,3 +207,22 @@ def test_reorder_request_dismiss_lets_the_scan_raise_a_new_one_later(ams, make_u
         reorder_request_set_quantity(request_id=request.pk, quantity=3, user=None)
     assert exc.value.code == "request_not_open"
     assert reorder_scan() == 1
+
+
+def test_reorder_requests_assign_suppliers_when_a_product_gets_its_first_supplier(ams, make_user):
+    # given: a request raised while the product had no supplier
+    product = ProductFactory()
+    configure(product, ams, on_hand=0, point=4, quantity=10)
+    request = reorder_request_raise(product_id=product.pk, warehouse_id=ams.pk, reason="low_stock")
+    assert (request.supplier, request.quantity) == (None, 10)
+    # when: a buyer adds the product to a supplier that packs 6, 7 days away
+    from purchasing.services import supplier_product_save
+
+    supplier = SupplierFactory(lead_time_days=7)
+    supplier_product_save(
+        supplier_id=supplier.pk, product_id=product.pk, unit_cost="2.00", pack_size=6, user=make_user("purchasing")
+    )
+    # then: the open request is that supplier's, rounded to its packs
+    request.refresh_from_db()
+    assert (request.supplier, request.quantity, request.suggested_quantity) == (supplier, 12, 12)
+    assert request.unit_cost == Decimal("2.00") and request.expected_date is not None

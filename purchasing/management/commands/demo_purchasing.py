@@ -26,6 +26,7 @@ from purchasing.services import (
     goods_receipt_post,
     purchase_order_send,
     purchase_orders_create_from_requests,
+    reorder_requests_assign_suppliers,
     reorder_scan,
     supplier_save,
 )
@@ -71,6 +72,7 @@ class Command(BaseCommand):
             return
         suppliers = {int(row["supplier_id"]): self._supplier(row) for row in rows}
         offers = self._offers(products, suppliers)
+        reorder_requests_assign_suppliers()  # requests raised by demo orders before suppliers existed
         raised = reorder_scan()
         orders = self._purchase_orders()
         self.stdout.write(
