@@ -1,1 +1,344 @@
-"""orders: api (built in the orders issue)."""
+"""Orders API (API.md "Orders"): place, get, list, cancel.
+
+Serializers check types and shapes (a wrong type, an unknown choice, a quantity that is not a
+whole number > 0: 400 with the field path); ``orders.services`` checks the business rules and
+its ``oms.errors`` become problem+json through the DRF exception handler. Writes take an
+``Idempotency-Key`` (``oms.idempotency``).
+
+Shipping and billing add the ``shipments`` and ``invoices`` arrays through
+``settings.OMS_ORDER_API_EXTRAS``: ``{"shipments": "<dotted path>", ...}``, each a function
+``(orders: list[Order]) -> {order_id: [dict, ...]}`` called once per response (so a list page
+costs one call, not one per order); ``None`` until the app provides it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.models import PaymentMethod
+from oms.api import CursorPagination
+from oms.idempotency import idempotent
+from oms.money import rate_label
+from oms.roles import Role, roles_allowed
+from orders import selectors, services
+from orders.models import BackorderPolicy, Channel, Order, OrderStatus
+from orders.services._common import MAX_LINES, MAX_QUANTITY
+
+ROLES = (Role.API_CLIENT, Role.CUSTOMER_SERVICE)
+
+
+class WholeNumberField(serializers.IntegerField):
+    """An integer in the JSON, not "2", 2.0 or true (API.md: quantities are integers > 0)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class OrderLineInSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = WholeNumberField(min_value=1, max_value=MAX_QUANTITY)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    discount_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
+    )
+
+
+class OrderCustomerRefSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=20, required=False)
+    email = serializers.CharField(max_length=254, required=False)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        if not attrs.get("number") and not attrs.get("email"):
+            raise serializers.ValidationError(
+                "Give the customer's number, or an e-mail address (and a name for a new customer).", code="required"
+            )
+        return attrs
+
+
+class OrderAddressInSerializer(serializers.Serializer):
+    street = serializers.CharField(max_length=200)
+    house_number = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    house_number_addition = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    postal_code = serializers.CharField(max_length=12)
+    city = serializers.CharField(max_length=100)
+    country = serializers.CharField(max_length=2, required=False, default="NL")
+
+
+class OrderInSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    external_reference = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, allow_null=True, default=""
+    )
+    customer = OrderCustomerRefSerializer()
+    shipping_address = OrderAddressInSerializer(required=False, allow_null=True, default=None)
+    billing_address = OrderAddressInSerializer(required=False, allow_null=True, default=None)
+    lines = OrderLineInSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    payment_method = serializers.ChoiceField(
+        choices=PaymentMethod.choices, required=False, allow_null=True, default=None
+    )
+    backorder_policy = serializers.ChoiceField(choices=BackorderPolicy.choices, required=False, default="allow")
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    ship_complete = serializers.BooleanField(required=False, default=False)
+
+
+class OrderCancelInSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class OrderListFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    customer = serializers.CharField(max_length=20, required=False)
+    updated_since = serializers.DateTimeField(required=False)
+
+
+# --- representation -----------------------------------------------------------------------------------
+
+_ADDRESS = inline_serializer(
+    "OrderAddress",
+    {
+        "street": serializers.CharField(),
+        "house_number": serializers.CharField(),
+        "house_number_addition": serializers.CharField(),
+        "postal_code": serializers.CharField(),
+        "city": serializers.CharField(),
+        "country": serializers.CharField(),
+    },
+)
+ORDER_SCHEMA = inline_serializer(
+    "Order",
+    {
+        "number": serializers.CharField(),
+        "status": serializers.ChoiceField(choices=OrderStatus.choices),
+        "channel": serializers.ChoiceField(choices=Channel.choices),
+        "customer": inline_serializer("OrderCustomer", {"number": serializers.CharField()}),
+        "external_reference": serializers.CharField(allow_null=True),
+        "payment_method": serializers.ChoiceField(choices=PaymentMethod.choices),
+        "ship_complete": serializers.BooleanField(),
+        "shipping_address": _ADDRESS,
+        "billing_address": _ADDRESS,
+        "notes": serializers.CharField(),
+        "lines": inline_serializer(
+            "OrderLine",
+            {
+                "line_no": serializers.IntegerField(),
+                "sku": serializers.CharField(),
+                "name": serializers.CharField(),
+                "quantity": serializers.IntegerField(),
+                "quantity_allocated": serializers.IntegerField(),
+                "quantity_backordered": serializers.IntegerField(),
+                "quantity_shipped": serializers.IntegerField(),
+                "unit_price": serializers.CharField(),
+                "discount_percent": serializers.CharField(),
+                "vat_rate": serializers.CharField(),
+                "line_total": serializers.CharField(),
+                "cancelled": serializers.BooleanField(),
+            },
+            many=True,
+        ),
+        "totals": inline_serializer(
+            "OrderTotals",
+            {
+                "net": serializers.CharField(),
+                "shipping": serializers.CharField(),
+                "vat": serializers.CharField(),
+                "gross": serializers.CharField(),
+            },
+        ),
+        "amount_paid": serializers.CharField(),
+        "currency": serializers.CharField(),
+        "promised_delivery_date": serializers.DateField(allow_null=True),
+        "first_delivery_date": serializers.DateField(allow_null=True),
+        "created_at": serializers.DateTimeField(),
+        "updated_at": serializers.DateTimeField(),
+        "shipments": serializers.ListField(child=serializers.DictField()),
+        "invoices": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+ORDER_LIST_SCHEMA = inline_serializer(
+    "OrderList",
+    {"results": serializers.ListField(child=ORDER_SCHEMA), "next": serializers.URLField(allow_null=True)},
+)
+
+
+def _time(value):
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+def _date(value):
+    return value.isoformat() if value else None
+
+
+def order_representation(order: Order, extras: dict[str, dict[int, list]] | None = None) -> dict:
+    """The order as API.md shows it (plain dicts: no serializer machinery on the hot path)."""
+    body = {
+        "number": order.number,
+        "status": order.status,
+        "channel": order.channel,
+        "customer": {"number": order.customer.number},
+        "external_reference": order.external_reference,
+        "payment_method": order.payment_method,
+        "ship_complete": order.ship_complete,
+        "shipping_address": order.shipping_address,
+        "billing_address": order.billing_address,
+        "notes": order.notes,
+        "lines": [
+            {
+                "line_no": line.line_no,
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "quantity_allocated": line.quantity_allocated,
+                "quantity_backordered": line.quantity_backordered,
+                "quantity_shipped": line.quantity_shipped,
+                "unit_price": f"{line.unit_price:.2f}",
+                "discount_percent": f"{line.discount_percent:.2f}",
+                "vat_rate": rate_label(line.vat_rate),
+                "line_total": f"{line.line_total:.2f}",
+                "cancelled": line.is_cancelled,
+            }
+            for line in order.lines.all()
+        ],
+        "totals": {
+            "net": f"{order.net_amount:.2f}",
+            "shipping": f"{order.shipping_amount:.2f}",
+            "vat": f"{order.vat_amount:.2f}",
+            "gross": f"{order.gross_amount:.2f}",
+        },
+        "amount_paid": f"{order.amount_paid:.2f}",
+        "currency": order.currency,
+        "promised_delivery_date": _date(order.promised_delivery_date),
+        "first_delivery_date": _date(order.first_delivery_date),
+        "created_at": _time(order.created_at),
+        "updated_at": _time(order.updated_at),
+    }
+    for name in settings.OMS_ORDER_API_EXTRAS:
+        body[name] = (extras or {}).get(name, {}).get(order.pk, [])
+    return body
+
+
+@lru_cache(maxsize=16)
+def _provider(path: str):
+    return import_string(path)
+
+
+def order_api_extras(orders: list[Order]) -> dict[str, dict[int, list]]:
+    """The arrays other apps add (``settings.OMS_ORDER_API_EXTRAS``), one call per app."""
+    result = {}
+    for name, path in settings.OMS_ORDER_API_EXTRAS.items():
+        result[name] = _provider(path)(orders) if path and orders else {}
+    return result
+
+
+def _order_or_404(number: str) -> Order:
+    return selectors.order_get_by_number(number)
+
+
+# --- views -------------------------------------------------------------------------------------------
+
+
+class OrderListCreate(APIView):
+    """``GET /api/v1/orders/?status=&channel=&customer=&updated_since=`` (cursor-paginated,
+    newest first) and ``POST /api/v1/orders/`` (place an order)."""
+
+    permission_classes = [roles_allowed(*ROLES)]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=OrderStatus.values),
+            OpenApiParameter("channel", str, enum=Channel.values),
+            OpenApiParameter("customer", str, description="customer number, e.g. C-000123"),
+            OpenApiParameter("updated_since", str, description="ISO 8601 date-time"),
+        ],
+        responses={200: ORDER_LIST_SCHEMA},
+        operation_id="v1_orders_list",
+    )
+    def get(self, request):
+        filters = OrderListFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = filters.validated_data
+        queryset = selectors.order_list(
+            status=values.get("status"),
+            channel=values.get("channel"),
+            customer_number=values.get("customer"),
+            updated_since=values.get("updated_since"),
+        )
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(selectors.orders_with_lines(queryset), request, view=self)
+        extras = order_api_extras(page)
+        return paginator.get_paginated_response([order_representation(order, extras) for order in page])
+
+    @extend_schema(request=OrderInSerializer, responses={201: ORDER_SCHEMA})
+    @idempotent
+    def post(self, request):
+        data = OrderInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        order = services.order_place(
+            channel=values["channel"],
+            customer_ref=values["customer"],
+            lines=[_line(line) for line in values["lines"]],
+            shipping_address=values["shipping_address"],
+            billing_address=values["billing_address"],
+            payment_method=values["payment_method"],
+            backorder_policy=values["backorder_policy"],
+            external_reference=values["external_reference"] or "",
+            notes=values["notes"],
+            ship_complete=values["ship_complete"],
+            user=request.user,
+        )
+        # A new order has no shipments or invoices yet: no need to ask shipping and billing.
+        body = order_representation(order)
+        location = reverse("api:order-detail", kwargs={"number": order.number})
+        return Response(body, status=201, headers={"Location": location})
+
+
+def _line(line: dict) -> dict:
+    result = {"sku": line["sku"], "quantity": line["quantity"]}
+    for key in ("unit_price", "discount_percent"):
+        if key in line:
+            result[key] = line[key]
+    return result
+
+
+class OrderDetail(APIView):
+    """``GET /api/v1/orders/{number}/``: the order with its shipments and invoices."""
+
+    permission_classes = [roles_allowed(*ROLES)]
+
+    @extend_schema(responses={200: ORDER_SCHEMA})
+    def get(self, request, number: str):
+        order = _order_or_404(number)
+        return Response(order_representation(order, order_api_extras([order])))
+
+
+class OrderCancel(APIView):
+    """``POST /api/v1/orders/{number}/cancel/`` ``{"reason": "..."}`` (optional): cancels an
+    order not yet shipped and releases its reservations; 409 ``invalid_transition`` otherwise."""
+
+    permission_classes = [roles_allowed(*ROLES)]
+
+    @extend_schema(request=OrderCancelInSerializer, responses={200: ORDER_SCHEMA})
+    @idempotent
+    def post(self, request, number: str):
+        data = OrderCancelInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = _order_or_404(number)
+        services.order_cancel(order=order, reason=data.validated_data["reason"], user=request.user)
+        order = _order_or_404(number)
+        return Response(order_representation(order, order_api_extras([order])))

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from orders import api
+
+urlpatterns = [
+    path("orders/", api.OrderListCreate.as_view(), name="order-list"),
+    path("orders/<str:number>/", api.OrderDetail.as_view(), name="order-detail"),
+    path("orders/<str:number>/cancel/", api.OrderCancel.as_view(), name="order-cancel"),
+]

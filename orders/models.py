@@ -1,1 +1,349 @@
-"""orders: models (built in the orders issue)."""
+"""Sales orders, their lines, the allocations that tie lines to stock, and the timeline (layer 2).
+
+The database keeps the order invariants (ARCHITECTURE "Invariants the database itself keeps"):
+
+- per line ``quantity_allocated + quantity_backordered = quantity`` and
+  ``quantity_shipped <= quantity_allocated`` (CHECKs). ``quantity_allocated`` counts every unit
+  that holds stock: reserved or already shipped. A line that is not reserved at all (a draft)
+  is wholly "backordered" in this sense. Cancelling an order or removing a line keeps the
+  quantities as they were (history) and sets ``is_cancelled``; what matters then is that no
+  allocation of it is still ``reserved`` (an invariant check, ``orders.invariants``);
+- an order's ``gross = net + shipping + vat`` (CHECK); external references are unique per
+  channel (a partial unique index), and the status is one of ``OrderStatus`` (CHECK);
+- order numbers ``SO-000001`` come from a PostgreSQL sequence through a SQL function that is
+  the column's database default (migration 0001), so the number costs no extra round trip.
+
+Only the transition services in ``orders.services`` change ``status`` (STYLE.md §6).
+"""
+
+from __future__ import annotations
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Func, Q
+from django.db.models.fields.json import KT
+from django.utils import timezone
+
+from customers.models import Customer, PaymentMethod
+from inventory.models import Product, StockLevel, Warehouse
+from oms import audit
+from oms.models import VatCategory
+from oms.money import money_field
+
+NUMBER_SEQUENCE = "orders_order_number"
+NUMBER_FUNCTION = "orders_next_number"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Webshop"
+    PHONE = "phone", "Phone"
+    STORE = "store", "Store"
+    B2B = "b2b", "B2B"
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ON_HOLD = "on_hold", "On hold"
+    ALLOCATED = "allocated", "Allocated"
+    BACKORDERED = "backordered", "Backordered"
+    PICKING = "picking", "Picking"
+    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+S = OrderStatus
+# The whole order life cycle in one place: from -> the statuses it may move to.
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.ALLOCATED, S.BACKORDERED, S.CANCELLED}),
+    S.ON_HOLD: frozenset({S.ALLOCATED, S.BACKORDERED, S.CANCELLED}),
+    S.ALLOCATED: frozenset({S.BACKORDERED, S.ON_HOLD, S.PICKING, S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED}),
+    S.BACKORDERED: frozenset({S.ALLOCATED, S.ON_HOLD, S.PICKING, S.PARTIALLY_SHIPPED, S.CANCELLED}),
+    S.PICKING: frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED}),
+    S.PARTIALLY_SHIPPED: frozenset({S.PICKING, S.SHIPPED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset({S.COMPLETED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+# Placed and still waiting for something: the statuses in which lines may hold or wait for stock.
+OPEN_STATUSES = frozenset({S.ON_HOLD, S.ALLOCATED, S.BACKORDERED, S.PICKING, S.PARTIALLY_SHIPPED})
+# Lines of orders in these statuses get stock when it arrives (oldest order first).
+WAITING_STATUSES = frozenset({S.ON_HOLD, S.BACKORDERED, S.PICKING, S.PARTIALLY_SHIPPED})
+# Lines may be changed (re-reserved) until the warehouse starts picking.
+CHANGEABLE_STATUSES = frozenset({S.ON_HOLD, S.ALLOCATED, S.BACKORDERED})
+# Not yet handed to a carrier: promised dates still matter ("late" orders).
+UNSHIPPED_STATUSES = frozenset({S.ON_HOLD, S.ALLOCATED, S.BACKORDERED, S.PICKING, S.PARTIALLY_SHIPPED})
+
+
+class BackorderPolicy(models.TextChoices):
+    ALLOW = "allow", "Reserve what is in stock, backorder the rest"
+    REJECT = "reject", "Place nothing unless every line is in stock"
+
+
+class VatRegime(models.TextChoices):
+    DOMESTIC = "domestic", "Dutch VAT"
+    REVERSE_CHARGE = "reverse_charge", "Reverse charge (btw verlegd)"
+    EXPORT = "export", "Export outside the EU (0%)"
+
+
+class NextOrderNumber(Func):
+    """``orders_next_number()``: ``SO-000001`` from the sequence (SQL function, migration 0001)."""
+
+    function = NUMBER_FUNCTION
+    template = "%(function)s()"
+    output_field = models.CharField()
+
+
+@audit.track(
+    pghistory.UpdateEvent(),
+    fields=[
+        "status",
+        "customer",
+        "payment_method",
+        "billing_address",
+        "shipping_address",
+        "ship_complete",
+        "gross_amount",
+        "amount_paid",
+        "notes",
+    ],
+    model_name="OrderChange",  # "OrderEvent" is the timeline
+)
+class Order(models.Model):
+    number = models.CharField(max_length=20, unique=True, db_default=NextOrderNumber(), editable=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", db_index=False)
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    billing_address = models.JSONField(default=dict, blank=True)
+    shipping_address = models.JSONField(default=dict, blank=True)
+    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    ship_complete = models.BooleanField(default=False, help_text="Ship only when every line is in stock")
+    vat_regime = models.CharField(max_length=20, choices=VatRegime.choices, default=VatRegime.DOMESTIC)
+    currency = models.CharField(max_length=3, default="EUR")
+    net_amount = money_field(default=0, help_text="Sum of the line totals, excluding VAT")
+    shipping_amount = money_field(default=0, help_text="Shipping charge excluding VAT")
+    shipping_vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    vat_amount = money_field(default=0)
+    gross_amount = money_field(default=0)
+    amount_paid = money_field(default=0, help_text="Kept up to date by billing")
+    supply_date = models.DateField(null=True, blank=True, help_text="Tax point: VAT rates of this date")
+    promised_delivery_date = models.DateField(null=True, blank=True, help_text="Everything has arrived")
+    first_delivery_date = models.DateField(null=True, blank=True, help_text="The first parcel arrives")
+    carrier_code = models.CharField(max_length=30, blank=True)
+    service_code = models.CharField(max_length=30, blank=True)
+    external_reference = models.CharField(max_length=100, null=True, blank=True)
+    notes = models.TextField(blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    placed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
+            models.CheckConstraint(condition=Q(channel__in=Channel.values), name="order_channel_valid"),
+            models.CheckConstraint(
+                condition=Q(payment_method__in=PaymentMethod.values), name="order_payment_method_valid"
+            ),
+            models.CheckConstraint(condition=Q(vat_regime__in=VatRegime.values), name="order_vat_regime_valid"),
+            models.CheckConstraint(condition=Q(currency="EUR"), name="order_currency_eur"),
+            models.CheckConstraint(
+                condition=Q(net_amount__gte=0, shipping_amount__gte=0, vat_amount__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(gross_amount=F("net_amount") + F("shipping_amount") + F("vat_amount")),
+                name="order_gross_adds_up",
+            ),
+            models.CheckConstraint(condition=~Q(external_reference=""), name="order_external_reference_not_empty"),
+            models.UniqueConstraint(
+                fields=["channel", "external_reference"],
+                condition=Q(external_reference__isnull=False),
+                name="order_external_reference_once_per_channel",
+            ),
+        ]
+        indexes = [
+            # The order list at 1M orders: every filter walks an index newest first (id desc),
+            # so a page is LIMIT 51 off an index, never a sort of the table.
+            models.Index(fields=["status", "-id"], name="order_status_idx"),
+            models.Index(fields=["channel", "-id"], name="order_channel_idx"),
+            models.Index(fields=["customer", "-id"], name="order_customer_idx"),
+            models.Index(fields=["created_at"], name="order_created_idx"),
+            models.Index(fields=["updated_at", "id"], name="order_updated_idx"),
+            models.Index(
+                fields=["external_reference"],
+                name="order_external_ref_idx",
+                condition=Q(external_reference__isnull=False),
+            ),
+            models.Index(KT("shipping_address__postal_code"), name="order_ship_postcode_idx"),
+            # "Late": promised date passed and not shipped; a small partial index.
+            models.Index(
+                fields=["promised_delivery_date"],
+                name="order_late_idx",
+                condition=Q(status__in=sorted(UNSHIPPED_STATUSES)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.status})"
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in ORDER_TRANSITIONS.get(self.status, frozenset())
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == OrderStatus.DRAFT
+
+    @property
+    def lines_changeable(self) -> bool:
+        return self.status in CHANGEABLE_STATUSES
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def amount_due(self):
+        return self.gross_amount - self.amount_paid
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
+    line_no = models.PositiveSmallIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    # Snapshots taken when the line is entered: the catalogue may change, the order does not.
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    vat_category = models.CharField(max_length=10, choices=VatCategory.choices)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    unit_price = money_field(help_text="EUR excluding VAT")
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    quantity = models.PositiveIntegerField()
+    quantity_allocated = models.PositiveIntegerField(default=0, help_text="Reserved or shipped")
+    quantity_backordered = models.PositiveIntegerField(default=0, help_text="Waiting for stock")
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    quantity_returned = models.PositiveIntegerField(default=0)
+    line_total = money_field(help_text="quantity x unit price less discount, excluding VAT, to cents")
+    is_cancelled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["order", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_no"], name="order_line_no_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity=F("quantity_allocated") + F("quantity_backordered")),
+                name="order_line_allocated_plus_backordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_shipped__lte=F("quantity_allocated")), name="order_line_shipped_within_allocated"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_returned__lte=F("quantity_shipped")), name="order_line_returned_within_shipped"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100), name="order_line_discount_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0, line_total__gte=0), name="order_line_amounts_not_negative"
+            ),
+        ]
+        indexes = [
+            # Backorders waiting for a product: a small partial index (most lines never wait).
+            models.Index(
+                fields=["product", "order"],
+                name="order_line_waiting_idx",
+                condition=Q(quantity_backordered__gt=0, is_cancelled=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.line_no} {self.quantity} x {self.sku}"
+
+    @property
+    def quantity_open(self) -> int:
+        """Still to ship (reserved now or waiting for stock)."""
+        return 0 if self.is_cancelled else self.quantity - self.quantity_shipped
+
+    @property
+    def quantity_reserved(self) -> int:
+        """Reserved in a warehouse and not yet shipped."""
+        return 0 if self.is_cancelled else self.quantity_allocated - self.quantity_shipped
+
+
+class AllocationStatus(models.TextChoices):
+    RESERVED = "reserved", "Reserved"
+    ISSUED = "issued", "Shipped"
+    RELEASED = "released", "Released"
+
+
+class Allocation(models.Model):
+    """Units of one order line held in one stock level. The sum of the ``reserved`` allocations
+    of a stock level equals its ``reserved`` counter (an invariant check). A partial shipment or
+    release splits an allocation, so each row has one status and its history stays readable."""
+
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="+", db_index=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False)
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=AllocationStatus.choices, default=AllocationStatus.RESERVED)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="allocation_quantity_positive"),
+            models.CheckConstraint(condition=Q(status__in=AllocationStatus.values), name="allocation_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["stock_level"], name="allocation_reserved_idx", condition=Q(status="reserved")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.order_line_id} at level {self.stock_level_id} ({self.status})"
+
+
+class OrderEventKind(models.TextChoices):
+    CREATED = "created", "Draft started"
+    PLACED = "placed", "Placed"
+    ALLOCATED = "allocated", "Allocated"
+    BACKORDERED = "backordered", "Backordered"
+    HELD = "held", "Put on hold"
+    HOLD_RELEASED = "hold_released", "Hold released"
+    LINES_CHANGED = "lines_changed", "Lines changed"
+    STOCK_ALLOCATED = "stock_allocated", "Backorder allocated"
+    PICKING = "picking", "Picking started"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    PAYMENT = "payment", "Payment"
+    COMPLETED = "completed", "Completed"
+    RETURNED = "returned", "Returned"
+    CANCELLED = "cancelled", "Cancelled"
+    NOTE = "note", "Note"
+
+
+class OrderEvent(models.Model):
+    """The order's timeline: who did what, when (append-only by convention; services write it)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", db_index=False)
+    kind = models.CharField(max_length=20, choices=OrderEventKind.choices)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["order", "id"]
+        indexes = [models.Index(fields=["order", "id"], name="order_event_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}: {self.message}"

@@ -224,6 +224,9 @@ OMS_DELIVERY_QUOTE_BACKEND = env.str("OMS_DELIVERY_QUOTE_BACKEND", default="ship
 OMS_DEFAULT_CUTOFF = time(15, 0)
 OMS_FLAT_SHIPPING_AMOUNT = env.str("OMS_FLAT_SHIPPING_AMOUNT", default="4.95")
 OMS_IDEMPOTENCY_KEEP_HOURS = 48
+# Arrays higher apps add to an order in the API (API.md "Orders"): field -> dotted path of a
+# function (orders: list) -> {order_id: [dict, ...]}; None until that app provides it.
+OMS_ORDER_API_EXTRAS = {"shipments": None, "invoices": None}
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -249,6 +252,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several serializers use (payment methods: customers, orders).
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "customers.models.PaymentMethod",
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "OrderChannelEnum": "orders.models.Channel",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

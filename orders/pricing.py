@@ -1,0 +1,87 @@
+"""Prices, VAT and totals of an order: pure functions, no database (API.md "Amounts").
+
+- ``line_total`` = quantity x unit price less the discount, excluding VAT, half-up to cents;
+- net = the sum of the line totals; shipping is a net charge taxed at the high rate;
+- VAT per rate over the whole order (lines and shipping together), each rate's VAT rounded
+  half-up to cents once (``oms.money.vat_by_rate``), then summed; gross = net + shipping + VAT.
+
+The VAT regime decides whether Dutch VAT applies at all: an intra-EU business customer with a
+VAT id of another member state, receiving the goods in another member state, is reverse-charged
+(0 %, "btw verlegd"); goods shipped outside the EU are an export (0 %).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from oms.money import HUNDRED, ZERO, quantize, to_decimal, vat_by_rate
+
+HOME_COUNTRY = "NL"
+EU_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
+# VAT ids use the ISO code except for Greece.
+_VAT_ID_COUNTRY = {"EL": "GR"}
+SHIPPING_VAT_CATEGORY = "high"
+
+REGIME_DOMESTIC = "domestic"
+REGIME_REVERSE_CHARGE = "reverse_charge"
+REGIME_EXPORT = "export"
+
+
+def vat_id_country(vat_id: str) -> str:
+    prefix = (vat_id or "")[:2].upper()
+    return _VAT_ID_COUNTRY.get(prefix, prefix)
+
+
+def vat_regime(*, is_b2b: bool, vat_id: str, ship_country: str) -> str:
+    """Which VAT applies to goods sent to ``ship_country`` for this customer."""
+    country = (ship_country or HOME_COUNTRY).upper()
+    if country not in EU_COUNTRIES:
+        return REGIME_EXPORT
+    buyer_country = vat_id_country(vat_id)
+    if (
+        is_b2b
+        and vat_id
+        and buyer_country in EU_COUNTRIES
+        and buyer_country != HOME_COUNTRY
+        and country != HOME_COUNTRY
+    ):
+        return REGIME_REVERSE_CHARGE
+    return REGIME_DOMESTIC
+
+
+def rate_for(category: str, rates: dict[str, Decimal], regime: str) -> Decimal:
+    """The VAT rate of a category on the supply date (``rates`` from ``vat_rates_on``), or 0
+    when the regime zero-rates the supply."""
+    if regime != REGIME_DOMESTIC:
+        return Decimal("0.00")
+    if category not in rates:
+        raise LookupError(f"no VAT rate for category {category!r}")
+    return rates[category]
+
+
+def line_total(quantity: int, unit_price, discount_percent=ZERO) -> Decimal:
+    discount = to_decimal(discount_percent)
+    return quantize(Decimal(quantity) * to_decimal(unit_price) * (HUNDRED - discount) / HUNDRED)
+
+
+@dataclass(frozen=True)
+class Totals:
+    net: Decimal
+    shipping: Decimal
+    vat: Decimal
+    gross: Decimal
+    # {rate: {"net": ..., "vat": ...}}, highest rate first, shipping included at its rate.
+    by_rate: dict[Decimal, dict[str, Decimal]] = field(default_factory=dict)
+
+
+def order_totals(lines: Iterable[tuple[Decimal, Decimal]], shipping_net, shipping_rate) -> Totals:
+    """Totals of an order from its (line_total, vat_rate) pairs and the shipping charge."""
+    lines = list(lines)
+    shipping = quantize(shipping_net or ZERO)
+    net = quantize(sum((quantize(total) for total, _ in lines), ZERO))
+    taxed = [*lines, (shipping, shipping_rate)] if shipping else lines
+    by_rate = vat_by_rate(taxed)
+    vat = quantize(sum((part["vat"] for part in by_rate.values()), ZERO))
+    return Totals(net=net, shipping=shipping, vat=vat, gross=net + shipping + vat, by_rate=by_rate)

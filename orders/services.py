@@ -1,1 +1,0 @@
-"""orders: services (built in the orders issue)."""

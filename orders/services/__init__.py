@@ -1,0 +1,57 @@
+"""Every state change of orders. Other apps call these (``from orders import services as
+order_services``); the modules group them by theme:
+
+- ``placement``: ``order_place`` (any channel, one call) and the shared placing core;
+- ``drafts``: the phone screen's draft flow, ending in ``order_draft_place``;
+- ``lifecycle``: ``order_cancel``, ``order_hold``, ``order_release_hold``;
+- ``allocation``: ``order_lines_change`` and ``order_allocate_backorders`` (stock arrived);
+- ``fulfilment``: for shipping and billing: ``order_start_picking``, ``order_record_shipment``,
+  ``order_mark_delivered``, ``order_record_payment_total``, ``order_record_return``.
+"""
+
+from orders.services.allocation import order_allocate_backorders, order_lines_change
+from orders.services.drafts import (
+    order_draft_add_line,
+    order_draft_create,
+    order_draft_place,
+    order_draft_remove_line,
+    order_draft_set_address,
+    order_draft_set_customer,
+    order_draft_set_lines,
+    order_draft_set_payment_method,
+    order_draft_update,
+    order_draft_update_line,
+)
+from orders.services.fulfilment import (
+    order_mark_delivered,
+    order_record_payment_total,
+    order_record_return,
+    order_record_shipment,
+    order_start_picking,
+)
+from orders.services.lifecycle import order_cancel, order_hold, order_release_hold
+from orders.services.placement import order_place
+
+__all__ = [
+    "order_allocate_backorders",
+    "order_cancel",
+    "order_draft_add_line",
+    "order_draft_create",
+    "order_draft_place",
+    "order_draft_remove_line",
+    "order_draft_set_address",
+    "order_draft_set_customer",
+    "order_draft_set_lines",
+    "order_draft_set_payment_method",
+    "order_draft_update",
+    "order_draft_update_line",
+    "order_hold",
+    "order_lines_change",
+    "order_mark_delivered",
+    "order_place",
+    "order_record_payment_total",
+    "order_record_return",
+    "order_record_shipment",
+    "order_release_hold",
+    "order_start_picking",
+]

@@ -1,0 +1,314 @@
+"""The draft flow of the phone-order screen: a draft order exists in the database while customer
+service enters it, with live totals (VAT, shipping and the promised date from a preview quote
+that plans from current stock), and no reservation until it is placed.
+
+Every service here is durable, locks the draft's order row (``SELECT ... FOR UPDATE``) so two
+browser tabs cannot interleave their edits, refuses an order that is no longer a draft
+(``Conflict`` ``not_a_draft``), recomputes the totals and publishes nothing. Placing the
+draft (``order_draft_place``) runs the same core as ``order_place``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.models import AddressKind, Customer, PaymentMethod
+from inventory import selectors as inventory_selectors
+from oms.errors import Conflict, NotFound, ValidationFailed
+from orders.models import BackorderPolicy, Channel, Order, OrderEventKind, OrderLine, OrderStatus
+from orders.services._common import (
+    Collector,
+    acting_user,
+    cache_related,
+    clean_amount,
+    clean_choice,
+    clean_discount,
+    clean_quantity,
+    clean_text,
+    lock_order,
+    save,
+    timeline,
+)
+from orders.services.placement import (
+    TOTAL_FIELDS,
+    LineInput,
+    apply_totals,
+    clean_address,
+    clean_line,
+    clean_lines,
+    duplicate_reference_error,
+    new_line,
+    order_addresses,
+    place,
+    price_lines,
+    quote_for,
+    resolve_products,
+)
+
+UNCHANGED = object()
+
+
+def order_draft_create(*, channel: str, customer: Customer, user, now: datetime | None = None) -> Order:
+    """Start a draft for ``customer``: their default addresses and preferred payment method,
+    no lines. Durable; locks nothing; appends a timeline row. Raises ``ValidationFailed``."""
+    channel = clean_choice(channel, Channel, "channel", "Channel")
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        order = Order(
+            channel=channel,
+            customer=customer,
+            status=OrderStatus.DRAFT,
+            payment_method=customer.preferred_payment_method,
+            entered_by=acting_user(user),
+            created_at=now,
+            updated_at=now,
+        )
+        _use_customer_defaults(order, customer)
+        order.save(force_insert=True)
+        timeline(order, OrderEventKind.CREATED, f"Draft started for {customer.number}.", user=user, now=now)
+    return order
+
+
+@contextmanager
+def _editing(order: Order) -> Iterator[Order]:
+    with transaction.atomic(durable=True):
+        locked = lock_order(order.pk)
+        if locked.status != OrderStatus.DRAFT:
+            raise Conflict(f"Order {locked.number} is no longer a draft.", code="not_a_draft", field="order")
+        yield locked
+        refresh_draft(locked)
+
+
+def refresh_draft(order: Order, now: datetime | None = None) -> list[OrderLine]:
+    """Recompute VAT, line totals, the preview quote and the order totals of a locked draft."""
+    now = now or timezone.now()
+    lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
+    products = inventory_selectors.products_by_ids(line.product_id for line in lines) if lines else {}
+    rates = price_lines(order, lines, now)
+    apply_totals(order, lines, quote_for(order, lines, products, None, now), rates)
+    if lines:
+        OrderLine.objects.bulk_update(lines, ["vat_rate", "line_total"])
+    save(order, *TOTAL_FIELDS, now=now)
+    cache_related(order, "lines", lines)
+    return lines
+
+
+def order_draft_set_lines(*, order: Order, lines: Sequence[Mapping], user) -> Order:
+    """Replace every line of the draft (``order_place``'s line format). Raises
+    ``ValidationFailed`` (``lines.N.sku`` ``unknown_sku`` ...), ``Conflict`` ``not_a_draft``."""
+    errors = Collector()
+    items = clean_lines(lines, errors)
+    errors.raise_if_any()
+    with _editing(order) as locked:
+        products = _products_or_raise(items)
+        OrderLine.objects.filter(order=locked).delete()
+        OrderLine.objects.bulk_create(
+            [new_line(locked, number, item, products[item.product.pk]) for number, item in enumerate(items, start=1)]
+        )
+    return locked
+
+
+def order_draft_add_line(
+    *,
+    order: Order,
+    quantity: int,
+    user,
+    sku: str | None = None,
+    product_id: int | None = None,
+    unit_price=None,
+    discount_percent=None,
+) -> OrderLine:
+    """Add a line (by SKU or product id) at the end of the draft; returns the line. Raises
+    ``ValidationFailed`` (``sku`` ``unknown_sku``, ``quantity`` ...), ``Conflict``."""
+    item = _one_line(
+        sku=sku, product_id=product_id, quantity=quantity, unit_price=unit_price, discount=discount_percent
+    )
+    with _editing(order) as locked:
+        products = _products_or_raise([item])
+        last = OrderLine.objects.filter(order=locked).order_by("-line_no").values_list("line_no", flat=True).first()
+        line = new_line(locked, (last or 0) + 1, item, products[item.product.pk])
+        line.save(force_insert=True)
+    return OrderLine.objects.get(pk=line.pk)
+
+
+def order_draft_update_line(
+    *, order: Order, line_id: int, user, quantity=UNCHANGED, unit_price=UNCHANGED, discount_percent=UNCHANGED
+) -> OrderLine:
+    """Change a draft line's quantity, unit price (None: back to the list price) or discount.
+    Raises ``ValidationFailed`` (``quantity``, ``unit_price``, ``discount_percent``), ``NotFound``
+    (``line_id``), ``Conflict`` ``not_a_draft``."""
+    errors = Collector()
+    changes = {}
+    for name, value, cleaner in (
+        ("quantity", quantity, clean_quantity),
+        ("unit_price", unit_price, clean_amount),
+        ("discount_percent", discount_percent, clean_discount),
+    ):
+        if value is UNCHANGED or (name == "unit_price" and value is None):
+            continue
+        try:
+            changes[name] = cleaner(value, name)
+        except ValidationFailed as exc:
+            errors.add(exc)
+    errors.raise_if_any()
+    with _editing(order) as locked:
+        line = _draft_line(locked, line_id)
+        if unit_price is None:
+            changes["unit_price"] = inventory_selectors.products_by_ids([line.product_id])[line.product_id].list_price
+        for name, value in changes.items():
+            setattr(line, name, value)
+        line.quantity_allocated, line.quantity_backordered = 0, line.quantity
+        line.save(update_fields=[*changes, "quantity_allocated", "quantity_backordered"])
+    return OrderLine.objects.get(pk=line.pk)
+
+
+def order_draft_remove_line(*, order: Order, line_id: int, user) -> Order:
+    """Delete a line of the draft (drafts reserve nothing, so nothing is released)."""
+    with _editing(order) as locked:
+        _draft_line(locked, line_id).delete()
+    return locked
+
+
+def order_draft_set_address(*, order: Order, kind: str, address: Mapping, user) -> Order:
+    """Set the shipping or billing address snapshot (checked and normalized like customers'
+    addresses; ``Address.as_snapshot()`` gives one). The shipping country may change the VAT
+    regime. Raises ``ValidationFailed`` (``kind``, ``<kind>_address.postal_code`` ...)."""
+    kind = clean_choice(kind, AddressKind, "kind", "Address kind")
+    errors = Collector()
+    snapshot = clean_address(address, f"{kind}_address", errors)
+    errors.raise_if_any()
+    with _editing(order) as locked:
+        setattr(locked, f"{kind}_address", snapshot)
+        save(locked, f"{kind}_address")
+    return locked
+
+
+def order_draft_set_payment_method(*, order: Order, payment_method: str, user) -> Order:
+    """Choose how the customer pays. Raises ``ValidationFailed`` (``payment_method``) and
+    ``Conflict`` ``on_account_not_allowed`` (on account is for business customers with credit)."""
+    payment_method = clean_choice(payment_method, PaymentMethod, "payment_method", "Payment method")
+    with _editing(order) as locked:
+        customer = locked.customer
+        if payment_method == PaymentMethod.ON_ACCOUNT and not (customer.is_b2b and customer.credit_limit > 0):
+            raise Conflict(
+                "Paying on account is for business customers with credit terms.",
+                code="on_account_not_allowed",
+                field="payment_method",
+            )
+        locked.payment_method = payment_method
+        save(locked, "payment_method")
+    return locked
+
+
+def order_draft_set_customer(*, order: Order, customer: Customer, user) -> Order:
+    """Give the draft to another customer: their default addresses and payment method."""
+    with _editing(order) as locked:
+        locked.customer = customer
+        locked.payment_method = customer.preferred_payment_method
+        _use_customer_defaults(locked, customer)
+        save(locked, "customer", "payment_method", "shipping_address", "billing_address")
+    return locked
+
+
+def order_draft_update(
+    *, order: Order, user, notes=UNCHANGED, ship_complete=UNCHANGED, external_reference=UNCHANGED
+) -> Order:
+    """Change the draft's notes, ship-complete choice or external reference. Raises
+    ``ValidationFailed`` and ``Conflict`` ``duplicate_external_reference``."""
+    values = {}
+    if notes is not UNCHANGED:
+        values["notes"] = clean_text(notes, "notes", max_length=5000, label="Notes")
+    if ship_complete is not UNCHANGED:
+        if not isinstance(ship_complete, bool):
+            raise ValidationFailed("ship_complete must be true or false.", field="ship_complete")
+        values["ship_complete"] = ship_complete
+    if external_reference is not UNCHANGED:
+        reference = clean_text(external_reference, "external_reference", max_length=100, label="External reference")
+        values["external_reference"] = reference or None
+    try:
+        with _editing(order) as locked:
+            for name, value in values.items():
+                setattr(locked, name, value)
+            save(locked, *values)
+    except IntegrityError as exc:
+        conflict = duplicate_reference_error(exc, order.channel, values.get("external_reference"))
+        if conflict is None:
+            raise
+        raise conflict from exc
+    return locked
+
+
+def order_draft_place(
+    *, order: Order, user, backorder_policy: str = BackorderPolicy.ALLOW, now: datetime | None = None
+) -> Order:
+    """Place the draft: the same checks, reservation, quote and events as ``order_place``
+    (its docstring lists them); the draft row becomes the order. Durable. Locks the order row,
+    then (on account) the customer row, then the stock levels. Raises as ``order_place``, and
+    ``Conflict`` ``not_a_draft``, ``ValidationFailed`` ``lines`` ``required``."""
+    policy = clean_choice(backorder_policy, BackorderPolicy, "backorder_policy", "Backorder policy")
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        locked = lock_order(order.pk)
+        if locked.status != OrderStatus.DRAFT:
+            raise Conflict(f"Order {locked.number} is no longer a draft.", code="not_a_draft", field="order")
+        lines = list(OrderLine.objects.filter(order=locked).order_by("line_no"))
+        if not lines:
+            raise ValidationFailed("Add at least one line before placing the order.", code="required", field="lines")
+        products = _checked_products(locked, lines)
+        return place(locked, lines, products, policy=policy, user=user, now=now, is_new=False)
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _use_customer_defaults(order: Order, customer: Customer) -> None:
+    ship, bill = order_addresses(customer, None, None, Channel.STORE, Collector())
+    order.shipping_address, order.billing_address = ship, bill
+
+
+def _one_line(*, sku, product_id, quantity, unit_price, discount) -> LineInput:
+    errors = Collector()
+    raw = {"sku": sku, "product_id": product_id, "quantity": quantity}
+    if unit_price is not None:
+        raw["unit_price"] = unit_price
+    if discount is not None:
+        raw["discount_percent"] = discount
+    item = clean_line(raw, 0, errors)
+    for error in errors.errors:
+        error.field = error.field.removeprefix("lines.0.")
+    errors.raise_if_any()
+    return item
+
+
+def _products_or_raise(items: list[LineInput]):
+    errors = Collector()
+    products = resolve_products(items, errors)
+    if len(items) == 1:
+        for error in errors.errors:
+            error.field = error.field.removeprefix("lines.0.")
+    errors.raise_if_any()
+    return products
+
+
+def _checked_products(order: Order, lines: list[OrderLine]):
+    products = inventory_selectors.products_by_ids(line.product_id for line in lines)
+    errors = Collector()
+    for index, line in enumerate(lines):
+        if not products[line.product_id].active:
+            errors.fail(f"lines.{index}.sku", f"{line.sku} is no longer sold.", "inactive_product")
+    if not order.shipping_address and order.channel != Channel.STORE:
+        errors.fail("shipping_address", "Choose where the order goes.", "address_required")
+    errors.raise_if_any()
+    return products
+
+
+def _draft_line(order: Order, line_id) -> OrderLine:
+    line = OrderLine.objects.filter(order=order, pk=line_id).first() if isinstance(line_id, int) else None
+    if line is None:
+        raise NotFound(f"Order {order.number} has no line {line_id}.", field="line_id")
+    return line

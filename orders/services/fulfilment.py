@@ -1,0 +1,276 @@
+"""What happens to an order after it is placed, driven by shipping and billing (layer 3):
+picking, shipments (stock issued), delivery, the amount paid, returns.
+
+These services are NOT durable: shipping and billing call them inside their own use case's
+transaction (a shipment and the order's progress commit together). Each locks the order row
+first, then stock levels where it touches stock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from inventory import services as inventory_services
+from oms.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from orders.events import ORDER_RETURNED, STATUS_EVENTS
+from orders.models import Allocation, AllocationStatus, Order, OrderEventKind, OrderLine, OrderStatus
+from orders.services._common import (
+    clean_amount,
+    clean_quantity,
+    clean_text,
+    lock_order,
+    money,
+    publish,
+    require,
+    save,
+    timeline,
+    transition,
+)
+from orders.services.allocation import split_off
+
+SHIPPABLE = (OrderStatus.ALLOCATED, OrderStatus.BACKORDERED, OrderStatus.PICKING, OrderStatus.PARTIALLY_SHIPPED)
+RETURNABLE = (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+
+
+def order_start_picking(*, order: Order, user, now: datetime | None = None) -> Order:
+    """The warehouse starts picking what is reserved. Refused while nothing is reserved, and
+    for a ship-complete order while anything is backordered. Locks the order row. Publishes
+    ``order.picking_started``. Raises ``InvalidTransition``, ``Conflict`` ``nothing_to_pick`` /
+    ``ship_complete_waiting``."""
+    with transaction.atomic():
+        locked = lock_order(order.pk)
+        require(locked, OrderStatus.PICKING)
+        lines = [line for line in OrderLine.objects.filter(order=locked) if not line.is_cancelled]
+        if locked.ship_complete and any(line.quantity_backordered for line in lines):
+            raise Conflict(
+                f"Order {locked.number} ships complete and still waits for stock.", code="ship_complete_waiting"
+            )
+        if not any(line.quantity_reserved for line in lines):
+            raise Conflict(f"Nothing of order {locked.number} is in stock to pick.", code="nothing_to_pick")
+        transition(
+            locked, OrderStatus.PICKING, user=user, kind=OrderEventKind.PICKING, message="Picking started.", now=now
+        )
+    return locked
+
+
+def order_record_shipment(
+    *,
+    order: Order,
+    lines: Sequence[tuple[int, int]],
+    user,
+    warehouse_id: int | None = None,
+    reference: str = "",
+    now: datetime | None = None,
+) -> Order:
+    """Goods left the warehouse: ``lines`` are ``(order_line_id, quantity)``. Takes the line's
+    reserved allocations (in ``warehouse_id`` when given; oldest first), issues that stock in
+    inventory (``stock_issue``: on-hand and reserved go down, issue movements with
+    ``reference``, default the order number), marks the allocations issued (splitting one that
+    is shipped in part) and the lines shipped, and moves the order to ``partially_shipped`` or
+    ``shipped``.
+
+    Not durable (shipping calls it in its own transaction). Locks the order row, then the stock
+    levels. Publishes ``order.partially_shipped`` or ``order.shipped``. Raises
+    ``InvalidTransition``, ``ValidationFailed`` (``lines.N``), ``NotFound`` (a line of another
+    order), ``Conflict`` ``not_reserved`` (more than is reserved for the line there).
+    """
+    now = now or timezone.now()
+    wanted = _pairs(lines, "lines")
+    with transaction.atomic():
+        locked = lock_order(order.pk)
+        if locked.status not in SHIPPABLE:
+            raise_invalid(locked, OrderStatus.SHIPPED)
+        by_id = _lines(locked, wanted, "lines")
+        allocations = _allocations_to_ship(by_id, wanted, warehouse_id)
+        take = _take_oldest(allocations, wanted)
+        items = [(a.stock_level_id, take[a.pk]) for a in allocations if take.get(a.pk)]
+        inventory_services.stock_issue(items=items, reference=reference or locked.number, user=user)
+        whole = [a.pk for a in allocations if take.get(a.pk, 0) >= a.quantity]
+        Allocation.objects.filter(pk__in=whole).update(status=AllocationStatus.ISSUED, updated_at=now)
+        split_off([a for a in allocations if a.pk in take], take, AllocationStatus.ISSUED, now=now)
+        for line_id, quantity in wanted.items():
+            by_id[line_id].quantity_shipped += quantity
+        OrderLine.objects.bulk_update(list(by_id.values()), ["quantity_shipped"])
+        _after_shipment(locked, wanted, by_id, user, now)
+    return locked
+
+
+def _after_shipment(order: Order, wanted: dict[int, int], by_id: dict[int, OrderLine], user, now) -> None:
+    open_left = (
+        OrderLine.objects.filter(order=order, is_cancelled=False).exclude(quantity_shipped=F("quantity")).exists()
+    )
+    target = OrderStatus.PARTIALLY_SHIPPED if open_left else OrderStatus.SHIPPED
+    units = sum(wanted.values())
+    shipped = ", ".join(f"{quantity} x {by_id[line_id].sku}" for line_id, quantity in wanted.items())
+    message = f"Shipped {shipped}" + (" (more to follow)." if open_left else "; everything has shipped.")
+    data = {"lines": {str(k): v for k, v in wanted.items()}, "units": units}
+    if order.status == target:
+        save(order, now=now)
+        timeline(order, OrderEventKind.SHIPPED, message, user=user, data=data, now=now)
+        publish(STATUS_EVENTS[target], order)
+    else:
+        transition(order, target, user=user, kind=OrderEventKind.SHIPPED, message=message, data=data, now=now)
+
+
+def order_mark_delivered(*, order: Order, user, now: datetime | None = None) -> Order:
+    """The carrier delivered everything: ``shipped`` -> ``delivered``, and on to ``completed``
+    when it is paid in full. Not durable (shipping's tracking handler calls it). Locks the order
+    row. Publishes ``order.delivered`` (and ``order.completed``). Raises ``InvalidTransition``."""
+    with transaction.atomic():
+        locked = lock_order(order.pk)
+        transition(
+            locked, OrderStatus.DELIVERED, user=user, kind=OrderEventKind.DELIVERED, message="Delivered.", now=now
+        )
+        _complete_if_paid(locked, user, now)
+    return locked
+
+
+def order_record_payment_total(*, order: Order, amount_paid, user, now: datetime | None = None) -> Order:
+    """Billing keeps the amount paid on the order (the sum of its payments less refunds), for
+    the credit check and for completion: a delivered order paid in full becomes ``completed``.
+    Not durable (billing calls it when it records a payment). Locks the order row. Publishes
+    ``order.completed`` when it completes. Raises ``ValidationFailed`` (``amount_paid``)."""
+    amount = clean_amount(amount_paid, "amount_paid", code="invalid_amount")
+    with transaction.atomic():
+        locked = lock_order(order.pk)
+        if amount != locked.amount_paid:
+            locked.amount_paid = amount
+            save(locked, "amount_paid", now=now)
+            message = f"Paid {money(amount)} of {money(locked.gross_amount)}."
+            timeline(locked, OrderEventKind.PAYMENT, message, user=user, data={"amount_paid": str(amount)}, now=now)
+            _complete_if_paid(locked, user, now)
+    return locked
+
+
+def _complete_if_paid(order: Order, user, now) -> None:
+    if order.status == OrderStatus.DELIVERED and order.amount_paid >= order.gross_amount:
+        transition(
+            order,
+            OrderStatus.COMPLETED,
+            user=user,
+            kind=OrderEventKind.COMPLETED,
+            message="Delivered and paid.",
+            now=now,
+        )
+
+
+def order_record_return(
+    *,
+    order: Order,
+    lines: Sequence[tuple[int, int]],
+    user,
+    warehouse_id: int | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Order:
+    """Goods came back: ``lines`` are ``(order_line_id, quantity)``, at most what was shipped
+    and not yet returned. With ``warehouse_id`` the goods go back into that warehouse's stock
+    (``inventory.stock_return``, which publishes ``stock.received``, so waiting backorders get
+    them); without, they are only recorded (damaged, not restocked). The status stays; money
+    back is billing's credit note. Not durable. Locks the order row, then the stock levels.
+    Publishes ``order.returned``. Raises ``InvalidTransition``, ``ValidationFailed``,
+    ``NotFound``, ``Conflict`` ``more_than_shipped``."""
+    reason = clean_text(reason, "reason", max_length=300, label="Reason")
+    wanted = _pairs(lines, "lines")
+    with transaction.atomic():
+        locked = lock_order(order.pk)
+        if locked.status not in RETURNABLE:
+            raise_invalid(locked, "returned")
+        by_id = _lines(locked, wanted, "lines")
+        _take_back(locked, by_id, wanted, warehouse_id, user)
+        OrderLine.objects.bulk_update(list(by_id.values()), ["quantity_returned"])
+        returned = ", ".join(f"{quantity} x {by_id[line_id].sku}" for line_id, quantity in wanted.items())
+        message = (
+            f"Returned {returned}" + (f": {reason}" if reason else "") + ("" if warehouse_id else " (not restocked).")
+        )
+        timeline(locked, OrderEventKind.RETURNED, message, user=user, data={"reason": reason}, now=now)
+        save(locked, now=now)
+        publish(ORDER_RETURNED, locked)
+    return locked
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _take_back(order: Order, by_id: dict[int, OrderLine], wanted: dict[int, int], warehouse_id, user) -> None:
+    """Count the returned units on the lines and put them back in stock (by product id, so two
+    returns lock their stock levels in the same order)."""
+    for line_id, quantity in sorted(wanted.items(), key=lambda item: by_id[item[0]].product_id):
+        line = by_id[line_id]
+        if quantity > line.quantity_shipped - line.quantity_returned:
+            raise Conflict(
+                f"Only {line.quantity_shipped - line.quantity_returned} of {line.sku} can be returned.",
+                code="more_than_shipped",
+                field="lines",
+            )
+        line.quantity_returned += quantity
+        if warehouse_id:
+            inventory_services.stock_return(
+                product_id=line.product_id,
+                warehouse_id=warehouse_id,
+                quantity=quantity,
+                reference=order.number,
+                user=user,
+            )
+
+
+def raise_invalid(order: Order, target: str):
+    raise InvalidTransition(order.status, target, order=order.number)
+
+
+def _pairs(pairs, field: str) -> dict[int, int]:
+    """``[(order_line_id, quantity), ...]`` checked: ints, quantities > 0, summed per line."""
+    if not isinstance(pairs, (list, tuple)) or not pairs:
+        raise ValidationFailed("Give at least one line and quantity.", code="required", field=field)
+    totals: dict[int, int] = {}
+    for index, pair in enumerate(pairs):
+        if (
+            not isinstance(pair, (list, tuple))
+            or len(pair) != 2
+            or isinstance(pair[0], bool)
+            or not isinstance(pair[0], int)
+        ):
+            raise ValidationFailed("Each item is (order_line_id, quantity).", field=f"{field}.{index}")
+        totals[pair[0]] = totals.get(pair[0], 0) + clean_quantity(pair[1], f"{field}.{index}.quantity")
+    return totals
+
+
+def _lines(order: Order, wanted: dict[int, int], field: str) -> dict[int, OrderLine]:
+    lines = {line.pk: line for line in OrderLine.objects.filter(order=order, pk__in=list(wanted), is_cancelled=False)}
+    missing = [line_id for line_id in wanted if line_id not in lines]
+    if missing:
+        raise NotFound(f"Order {order.number} has no open line {missing[0]}.", field=field)
+    return lines
+
+
+def _allocations_to_ship(by_id: dict[int, OrderLine], wanted: dict[int, int], warehouse_id) -> list[Allocation]:
+    allocations = Allocation.objects.filter(order_line_id__in=list(wanted), status=AllocationStatus.RESERVED)
+    if warehouse_id:
+        allocations = allocations.filter(warehouse_id=warehouse_id)
+    found = list(allocations.order_by("id"))
+    for line_id, quantity in wanted.items():
+        reserved = sum(a.quantity for a in found if a.order_line_id == line_id)
+        if reserved < quantity:
+            where = " in that warehouse" if warehouse_id else ""
+            raise Conflict(
+                f"Only {reserved} of {by_id[line_id].sku} is reserved{where}; {quantity} cannot ship.",
+                code="not_reserved",
+                field="lines",
+            )
+    return found
+
+
+def _take_oldest(allocations: list[Allocation], wanted: dict[int, int]) -> dict[int, int]:
+    left = dict(wanted)
+    take: dict[int, int] = {}
+    for allocation in allocations:
+        part = min(left[allocation.order_line_id], allocation.quantity)
+        if part:
+            take[allocation.pk] = part
+            left[allocation.order_line_id] -= part
+    return take
