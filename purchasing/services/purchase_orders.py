@@ -11,9 +11,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-# From the services' modules, not the package: the package also loads inventory's import
-# service, which queues inventory's tasks, and import-linter forbids that chain to us.
-from inventory.services.expected import expected_receipt_set, expected_receipts_clear
+from inventory.services import expected_receipt_set, expected_receipts_clear
 from oms import audit
 from oms.errors import Conflict, InvalidTransition, MultipleErrors, ValidationFailed
 from oms.money import ZERO, quantize

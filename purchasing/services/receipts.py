@@ -9,10 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory import selectors as inventory_selectors
-
-# From the services' modules, not the package (see purchase_orders.py).
-from inventory.services.expected import expected_receipt_set, expected_receipts_clear
-from inventory.services.stock import stock_receive
+from inventory.services import expected_receipt_set, expected_receipts_clear, stock_receive
 from oms import audit
 from oms.errors import Conflict, InvalidTransition, MultipleErrors, OmsError, ValidationFailed
 from purchasing import rules

@@ -1,5 +1,5 @@
-"""A real Celery worker on Redis raises a reorder request from an event and sends a purchase
-order's PDF: the request that changed stock, and the one that sent the order, answered at once."""
+"""A real Celery worker on Redis raises reorder requests from events (stock.low, and
+order.backordered from a real order) and sends a purchase order's PDF."""
 
 from decimal import Decimal
 
@@ -10,7 +10,9 @@ from inventory.services import ReserveLine, stock_level_configure, stock_receive
 from oms.models import HandlerRun, OutboxEvent
 from purchasing.models import PurchaseOrderDocument, ReorderRequest
 from purchasing.services import purchase_order_send
+from tests.factories.customers import CustomerFactory
 from tests.factories.inventory import ProductFactory, WarehouseFactory, level
+from tests.factories.orders import place
 from tests.factories.purchasing import SupplierProductFactory, draft_purchase_order
 from tests.support.celery_worker import Worker, new_queue, use_broker, wait_until
 from tests.support.services import redis_url
@@ -44,6 +46,23 @@ def test_reorder_request_raised_by_a_worker_from_a_stock_low_event(worker):
     assert (request.reason, request.warehouse, request.quantity) == ("low_stock", ams, 24)  # 24 - 5 = 19 -> 24
     event = OutboxEvent.objects.get(name="stock.low")
     assert HandlerRun.objects.filter(event=event, handler="purchasing.events.on_stock_low").count() == 1
+
+
+def test_reorder_request_raised_by_a_worker_from_a_backorder_event(worker, settings):
+    # given: no lamps in stock; Amsterdam fills up to 10, bought in packs of 6
+    settings.OMS_DELIVERY_QUOTE_BACKEND = "orders.quotes.quote_delivery"
+    ams = WarehouseFactory(code="AMS")
+    lamp = ProductFactory(sku="LAMP")
+    stock_level_configure(stock_level_id=level(lamp, ams).pk, reorder_point=0, reorder_quantity=10)
+    SupplierProductFactory(product=lamp, pack_size=6)
+    # when: an order for 7 is placed and backordered; order.backordered goes to the worker
+    order = place(CustomerFactory(), ("LAMP", 7))
+    # then: the worker raised a request for the backordered lamps: 10 + 7 = 17 -> 18
+    request = wait_until(lambda: ReorderRequest.objects.filter(product=lamp).first(), timeout=30)
+    assert request, "".join(worker.log[-30:])
+    assert (request.reason, request.warehouse, request.quantity, request.source) == ("backorder", ams, 18, order.number)
+    event = OutboxEvent.objects.get(name="order.backordered")
+    assert HandlerRun.objects.filter(event=event, handler="purchasing.events.on_order_backordered").count() == 1
 
 
 def test_purchase_order_pdf_rendered_and_emailed_by_a_worker(worker):
