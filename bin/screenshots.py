@@ -25,6 +25,9 @@ SHOTS = [
     ("invoices", "accounting", "/billing/invoices/", "[data-testid=invoice-row]"),
     ("receivables", "accounting", "/billing/receivables/", "[data-testid=ageing-row]"),
     ("journal", "accounting", "/billing/journal/?date_from=2000-01-01", "[data-testid=journal-entry]"),
+    ("purchasing-queue", "purchasing", "/purchasing/", "[data-testid=request-row]"),
+    ("purchasing-order", "purchasing", "/purchasing/orders/PO-000003/", "#po-lines"),
+    ("purchasing-receipt", "warehouse", "/purchasing/receive/PO-000003/", "#receipt-form"),
 ]
 
 

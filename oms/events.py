@@ -31,9 +31,9 @@ logger = logging.getLogger(__name__)
 # Who handles what: the one table of subscriptions, by dotted path so that `oms` imports no app.
 # Each later app adds its rows here in the change that adds the handler.
 HANDLERS: dict[str, list[str]] = {
-    "order.placed": [],
+    "order.placed": ["purchasing.events.on_order_placed"],
     "order.allocated": [],
-    "order.backordered": [],
+    "order.backordered": ["purchasing.events.on_order_backordered"],
     "order.cancelled": ["orders.events.stock_released"],
     "order.confirmed": [],
     "order.held": [],
@@ -45,7 +45,7 @@ HANDLERS: dict[str, list[str]] = {
     "order.changed": ["orders.events.stock_released"],
     "order.returned": [],
     "orders.backorders_pending": ["orders.events.backorders_pending"],
-    "stock.low": [],
+    "stock.low": ["purchasing.events.on_stock_low"],
     "stock.received": ["orders.events.stock_received"],
     "shipment.handed_off": [],
     "shipment.delivered": [],

@@ -16,6 +16,12 @@ CHECKS: dict[str, str] = {
     "stock: on hand equals the sum of movements": "inventory.invariants.on_hand_matches_movements",
     "stock: 0 <= reserved <= on hand": "inventory.invariants.reserved_within_on_hand",
     "stock: a level for every product and warehouse": "inventory.invariants.every_pair_has_a_level",
+    "purchasing: expected receipts match open purchase order lines": (
+        "purchasing.invariants.expected_receipts_match_open_lines"
+    ),
+    "purchasing: purchase order status matches what was received": "purchasing.invariants.status_matches_received",
+    "purchasing: received quantities are the sum of goods receipts": "purchasing.invariants.received_matches_receipts",
+    "purchasing: purchase order totals are the sum of their lines": "purchasing.invariants.totals_match_lines",
     "orders: line quantities match their allocations": "orders.invariants.line_quantities_match_allocations",
     "orders: reserved stock equals reserved allocations": "orders.invariants.reserved_stock_matches_allocations",
     "orders: nothing reserved for closed lines": "orders.invariants.nothing_reserved_for_closed_lines",

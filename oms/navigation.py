@@ -14,6 +14,7 @@ MENU = [
     ("Pick & pack", "shipping:pick_queue", "truck", (WH,)),
     ("Carriers & rates", "shipping:carriers", "signpost-split", (WH,)),
     ("Purchasing", "purchasing:requests", "cart", (PU,)),
+    ("Goods receipt", "purchasing:receipts", "box-arrow-in-down", (WH,)),
     ("Counter sale", "billing:counter", "shop", (CS, AC)),
     ("Accounting", "billing:invoices", "journal-text", (AC,)),
     ("Exceptions", "oms:exceptions", "exclamation-triangle", (CS, WH, PU, AC)),

@@ -197,6 +197,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "oms.tasks.outbox_sweep", "schedule": 30.0},
     "worker-heartbeat": {"task": "oms.tasks.worker_heartbeat", "schedule": 30.0},
     "outbox-prune": {"task": "oms.tasks.outbox_prune", "schedule": crontab(hour=3, minute=15)},
+    "purchasing-reorder-scan": {"task": "purchasing.tasks.quarter_hourly", "schedule": crontab(minute="*/15")},
 }
 
 # --- Outbox -----------------------------------------------------------------------------------

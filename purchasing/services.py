@@ -1,1 +1,0 @@
-"""purchasing: services (built in the purchasing issue)."""

@@ -1,1 +1,0 @@
-"""purchasing: views (built in the purchasing issue)."""
