@@ -3,22 +3,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from billing import accounts
 from billing.models import (
     Account,
     Invoice,
+    InvoicedOrderLine,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
     JournalEntry,
     JournalLine,
+    Payment,
+    PaymentAllocation,
     SendBatch,
     SendBatchItem,
     SendOutcome,
@@ -26,6 +31,8 @@ from billing.models import (
 from customers import selectors as customer_selectors
 from oms.errors import NotFound
 from oms.money import ZERO
+from orders import selectors as order_selectors
+from orders.models import Order
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 OPEN_AMOUNT = ExpressionWrapper(F("gross_amount") - F("amount_paid") - F("amount_credited"), output_field=MONEY)
@@ -111,7 +118,8 @@ def invoice_lines_for_period(*, date_from: date, date_to: date) -> QuerySet[Invo
 @dataclass
 class CustomerAccount:
     """A customer's receivable: what was invoiced, credited and paid, and the open balance as
-    the receivables subledger has it (these agree: an invariant checks it)."""
+    the receivables subledger has it (these agree: an invariant checks it); the customer's
+    credit (paid and not used: overpayments, prepayments) and the latest payments."""
 
     invoiced: Decimal
     credited: Decimal
@@ -120,10 +128,23 @@ class CustomerAccount:
     overdue: Decimal
     open_invoices: int
     invoices: list[Invoice] = field(default_factory=list)
+    credit: Decimal = ZERO
+    payments: list[Payment] = field(default_factory=list)
+
+
+def customer_credit(customer_id: int) -> Decimal:
+    """The customer's unused credit: payments less what they paid on invoices and refunds (one
+    query on a small partial index)."""
+    row = Payment.objects.filter(
+        customer_id=customer_id, amount__gt=F("amount_allocated") + F("amount_refunded")
+    ).aggregate(
+        credit=Coalesce(Sum(F("amount") - F("amount_allocated") - F("amount_refunded")), ZERO, output_field=MONEY)
+    )
+    return row["credit"]
 
 
 def customer_account(customer_id: int, *, recent: int = 10) -> CustomerAccount:
-    """The customer's receivable and most recent invoices (three queries)."""
+    """The customer's receivable, credit, most recent invoices and payments (five queries)."""
     sums = Invoice.objects.filter(customer_id=customer_id).aggregate(
         invoiced=Coalesce(Sum("gross_amount", filter=Q(kind=InvoiceKind.INVOICE)), ZERO, output_field=MONEY),
         credited=Coalesce(Sum("gross_amount", filter=Q(kind=InvoiceKind.CREDIT_NOTE)), ZERO, output_field=MONEY),
@@ -144,6 +165,12 @@ def customer_account(customer_id: int, *, recent: int = 10) -> CustomerAccount:
         overdue=sums["overdue"],
         open_invoices=sums["open_invoices"],
         invoices=list(Invoice.objects.filter(customer_id=customer_id).order_by("-issue_date", "-id")[:recent]),
+        credit=customer_credit(customer_id),
+        payments=list(
+            Payment.objects.filter(customer_id=customer_id)
+            .select_related("order", "refund_of")
+            .order_by("-paid_at", "-id")[:recent]
+        ),
     )
 
 
@@ -325,3 +352,116 @@ def invoice_creditable_quantities(invoice: Invoice) -> dict[int, int]:
         .annotate(quantity=Sum("quantity"))
     }
     return {line.position: line.quantity - credited.get(line.pk, 0) for line in invoice.lines.all()}
+
+
+# --- orders and payments --------------------------------------------------------------------------
+
+
+def invoices_for_orders(orders) -> dict[int, list[dict]]:
+    """The order API's ``invoices`` array (``settings.OMS_ORDER_API_EXTRAS``): per order its
+    invoices and credit notes, oldest first, with number, kind, status and amount due (one
+    query)."""
+    ids = [order.pk for order in orders]
+    result: dict[int, list[dict]] = {order_id: [] for order_id in ids}
+    rows = Invoice.objects.filter(order_id__in=ids).order_by("id")
+    for invoice in rows:
+        result[invoice.order_id].append(
+            {
+                "number": invoice.number,
+                "kind": invoice.kind,
+                "status": invoice.status,
+                "issue_date": invoice.issue_date.isoformat(),
+                "due_date": invoice.due_date.isoformat(),
+                "total": f"{invoice.gross_amount:.2f}",
+                "amount_due": f"{invoice.open_amount:.2f}",
+                "url": reverse("api:invoice-detail", kwargs={"number": invoice.number}),
+            }
+        )
+    return result
+
+
+@dataclass
+class OrderBilling:
+    """What billing knows of one order: its invoices, payments and what is still to invoice."""
+
+    order: Order
+    invoices: list[Invoice]
+    payments: list[Payment]
+    paid: Decimal
+    credit: Decimal
+    to_invoice_shipped: int
+    to_invoice_ordered: int
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.order.gross_amount - self.paid
+
+    @property
+    def open_on_invoices(self) -> Decimal:
+        return sum((invoice.open_amount for invoice in self.invoices if not invoice.is_credit_note), ZERO)
+
+
+def order_billing(order_id: int) -> OrderBilling:
+    """The order panel's data (eight queries). Raises ``NotFound``."""
+    order = order_selectors.order_get(order_id)
+    invoices = list(Invoice.objects.filter(order_id=order_id).order_by("id"))
+    payments = list(Payment.objects.filter(order_id=order_id).select_related("refund_of").order_by("paid_at", "id"))
+    invoiced = dict(InvoicedOrderLine.objects.filter(order_id=order_id).values_list("order_line_id", "quantity"))
+    lines = [line for line in order.lines.all() if not line.is_cancelled]
+    return OrderBilling(
+        order=order,
+        invoices=invoices,
+        payments=payments,
+        paid=order_paid_totals([order_id])[order_id],
+        credit=sum((p.credit for p in payments), ZERO),
+        to_invoice_shipped=sum(max(line.quantity_shipped - invoiced.get(line.pk, 0), 0) for line in lines),
+        to_invoice_ordered=sum(max(line.quantity - invoiced.get(line.pk, 0), 0) for line in lines),
+    )
+
+
+def order_paid_totals(order_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Per order: its own payments less refunds, plus what the customer's unearmarked payments
+    paid on its invoices (two queries)."""
+    ids = [i for i in set(order_ids) if i]
+    totals = {i: ZERO for i in ids}
+    own = (
+        Payment.objects.filter(order_id__in=ids)
+        .values("order_id")
+        .annotate(total=Coalesce(Sum("amount"), ZERO, output_field=MONEY))
+    )
+    for row in own:
+        totals[row["order_id"]] += row["total"]
+    settled = (
+        PaymentAllocation.objects.filter(invoice__order_id__in=ids, payment__order__isnull=True)
+        .values("invoice__order_id")
+        .annotate(total=Coalesce(Sum("amount"), ZERO, output_field=MONEY))
+    )
+    for row in settled:
+        totals[row["invoice__order_id"]] += row["total"]
+    return totals
+
+
+def payment_get(pk: int) -> Payment:
+    payment = Payment.objects.select_related("customer", "order").filter(pk=pk).first()
+    if payment is None:
+        raise NotFound(f"No payment {pk}.", field="payment")
+    return payment
+
+
+def invoice_payments(invoice: Invoice) -> list[dict]:
+    """What paid an invoice: per payment the net amount it paid on it (one query)."""
+    rows = (
+        invoice.allocations.values("payment_id", "payment__method", "payment__reference", "payment__paid_at")
+        .annotate(amount=Sum("amount"))
+        .order_by("payment__paid_at", "payment_id")
+    )
+    return [
+        {
+            "method": r["payment__method"],
+            "reference": r["payment__reference"],
+            "paid_at": r["payment__paid_at"],
+            "amount": r["amount"],
+        }
+        for r in rows
+        if r["amount"]
+    ]
