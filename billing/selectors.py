@@ -11,8 +11,9 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 
-from billing import accounts
+from billing import accounts, calc
 from billing.models import (
     Account,
     Invoice,
@@ -29,6 +30,9 @@ from billing.models import (
     SendOutcome,
 )
 from customers import selectors as customer_selectors
+from customers.models import PaymentMethod
+from inventory import selectors as inventory_selectors
+from inventory.models import Product
 from oms.errors import NotFound
 from oms.money import ZERO
 from orders import selectors as order_selectors
@@ -42,7 +46,7 @@ def invoice_get_by_number(number: str) -> Invoice:
     """One invoice or credit note with its lines, VAT rows, credit notes, posting and the invoice
     it credits (five queries)."""
     invoice = (
-        Invoice.objects.select_related("credit_of", "customer", "journal_entry")
+        Invoice.objects.select_related("credit_of", "customer", "journal_entry", "order")
         .prefetch_related(
             "lines",
             "vat_lines",
@@ -405,7 +409,7 @@ def order_billing(order_id: int) -> OrderBilling:
     """The order panel's data (eight queries). Raises ``NotFound``."""
     order = order_selectors.order_get(order_id)
     invoices = list(Invoice.objects.filter(order_id=order_id).order_by("id"))
-    payments = list(Payment.objects.filter(order_id=order_id).select_related("refund_of").order_by("paid_at", "id"))
+    payments = order_payments(order_id)
     invoiced = dict(InvoicedOrderLine.objects.filter(order_id=order_id).values_list("order_line_id", "quantity"))
     lines = [line for line in order.lines.all() if not line.is_cancelled]
     return OrderBilling(
@@ -441,6 +445,11 @@ def order_paid_totals(order_ids: Iterable[int]) -> dict[int, Decimal]:
     return totals
 
 
+def order_payments(order_id: int) -> list[Payment]:
+    """The order's payments and refunds, oldest first (one query)."""
+    return list(Payment.objects.filter(order_id=order_id).select_related("refund_of").order_by("paid_at", "id"))
+
+
 def payment_get(pk: int) -> Payment:
     payment = Payment.objects.select_related("customer", "order").filter(pk=pk).first()
     if payment is None:
@@ -449,7 +458,8 @@ def payment_get(pk: int) -> Payment:
 
 
 def invoice_payments(invoice: Invoice) -> list[dict]:
-    """What paid an invoice: per payment the net amount it paid on it (one query)."""
+    """What paid an invoice: per payment (``method`` label, ``reference``, ``paid_at``) the net
+    amount it paid on it (one query)."""
     rows = (
         invoice.allocations.values("payment_id", "payment__method", "payment__reference", "payment__paid_at")
         .annotate(amount=Sum("amount"))
@@ -457,11 +467,69 @@ def invoice_payments(invoice: Invoice) -> list[dict]:
     )
     return [
         {
-            "method": r["payment__method"],
-            "reference": r["payment__reference"],
-            "paid_at": r["payment__paid_at"],
-            "amount": r["amount"],
+            "method": PaymentMethod(row["payment__method"]).label,
+            "method_code": row["payment__method"],
+            "reference": row["payment__reference"],
+            "paid_at": row["payment__paid_at"],
+            "amount": row["amount"],
         }
-        for r in rows
-        if r["amount"]
+        for row in rows
+        if row["amount"]
     ]
+
+
+# --- counter ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class CounterLine:
+    product: Product
+    quantity: int
+    net_amount: Decimal
+
+
+@dataclass
+class CounterPreview:
+    """The counter's cart as the invoice will have it: per line the net amount, VAT per rate over
+    the sale, the total to pay (``billing.calc``, the same rules as orders and invoices)."""
+
+    lines: list[CounterLine]
+    net: Decimal = ZERO
+    vat: Decimal = ZERO
+    total: Decimal = ZERO
+    vat_rows: list[tuple[Decimal, Decimal, Decimal]] = field(default_factory=list)  # (rate, net, vat)
+    unknown: list[str] = field(default_factory=list)
+
+
+def product_for_scan(code: str) -> Product | None:
+    """The product a scanned barcode or typed SKU names (exact match, any letter case), active
+    products only (two queries at most)."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    exact = inventory_selectors.products_by_skus([code]).get(code)
+    if exact is not None:
+        return exact if exact.active else None
+    for product in inventory_selectors.product_search(code, limit=3, active_only=True):
+        if product.sku.upper() == code.upper() or product.barcode == code:
+            return product
+    return None
+
+
+def counter_preview(cart: list[tuple[str, int]]) -> CounterPreview:
+    """Price a cart of ``(sku, quantity)`` at today's list prices and VAT rates (one query)."""
+    products = inventory_selectors.products_by_skus([sku for sku, _ in cart])
+    known = [(products[sku], quantity) for sku, quantity in cart if sku in products]
+    preview = CounterPreview(lines=[], unknown=[sku for sku, _ in cart if sku not in products])
+    if not known:
+        return preview
+    raw = [
+        {"description": p.name, "sku": p.sku, "quantity": q, "unit_price": p.list_price, "vat_category": p.vat_category}
+        for p, q in known
+    ]
+    computed = calc.compute_lines(raw, supply_date=timezone.localdate(), zero_rated=False)
+    totals = calc.totals_for(computed)
+    preview.lines = [CounterLine(p, q, line.net_amount) for (p, q), line in zip(known, computed, strict=True)]
+    preview.net, preview.vat, preview.total = totals.net, totals.vat, totals.gross
+    preview.vat_rows = [(rate, row["net"], row["vat"]) for rate, row in sorted(totals.breakdown.items(), reverse=True)]
+    return preview
