@@ -10,6 +10,7 @@ import io
 
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -118,7 +119,7 @@ class InvoiceOutSerializer(serializers.Serializer):
             {
                 "method": row["method_code"],
                 "reference": row["reference"],
-                "paid_at": row["paid_at"].isoformat() if row["paid_at"] else None,
+                "paid_at": timezone.localtime(row["paid_at"]).isoformat() if row["paid_at"] else None,
                 "amount": _money(row["amount"]),
             }
             for row in selectors.invoice_payments(invoice)
@@ -178,7 +179,7 @@ def payment_representation(payment, order) -> dict:
         "method": payment.method,
         "amount": _money(payment.amount),
         "reference": payment.reference,
-        "paid_at": payment.paid_at.isoformat(),
+        "paid_at": timezone.localtime(payment.paid_at).isoformat(),
         "refund_of": payment.refund_of.reference if payment.refund_of_id else None,
         "order": order.number,
         "customer": {"number": order.customer.number},

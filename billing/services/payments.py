@@ -227,7 +227,8 @@ def receive(
     if order is not None:
         from billing.services.orders import order_invoice_when_paid
 
-        order_invoice_when_paid(order_id=order.pk, user=user)
+        if order_invoice_when_paid(order_id=order.pk, user=user):
+            payment.refresh_from_db(fields=["amount_allocated"])  # the new invoice took the credit
     return payment
 
 

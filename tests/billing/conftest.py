@@ -55,3 +55,14 @@ def shop(db):
             business=b2b_customer(company_name="Bakkerij Brood B.V."),
         )
     clear_warehouse_cache()
+
+
+@pytest.fixture
+def fake_psp(settings):
+    """A fake payment provider on 127.0.0.1, configured as the provider "mollie"."""
+    from tests.billing.fake_psp import FakePsp
+
+    psp = FakePsp().start()
+    settings.OMS_PAYMENT_PROVIDERS = {"mollie": {"url": psp.url, "api_key": "test_key", "timeout": 2}}
+    yield psp
+    psp.stop()
