@@ -72,6 +72,13 @@ def order_invoice(
         lines = invoice_lines(order, basis)
         if not lines:
             raise Conflict(f"Everything {basis} of order {order.number} is invoiced.", code="nothing_to_invoice")
+        return _issue(order, lines, user=user, settled_by=settled_by, supply_date=supply_date)
+
+
+def _issue(order: Order, lines: list[dict], *, user, settled_by: str | None, supply_date: date | None) -> Invoice:
+    """Issue the invoice of ``lines`` for ``order``, count them invoiced, pay it from credit
+    (the caller holds the billing lock, in its transaction)."""
+    with transaction.atomic(savepoint=False):
         invoice = invoice_issue(
             customer=order.customer,
             lines=lines,
@@ -171,9 +178,10 @@ def order_invoice_when_paid(*, order_id: int, user=None) -> Invoice | None:
         return None
     with transaction.atomic():
         lock_customer_billing(order.customer_id)
-        if not order_is_paid(order) or not invoice_lines(order, "ordered"):
+        lines = invoice_lines(order, "ordered") if order_is_paid(order) else []
+        if not lines:
             return None
-        return order_invoice(order_id=order_id, basis="ordered", user=user, supply_date=order.supply_date)
+        return _issue(order, lines, user=user, settled_by=None, supply_date=order.supply_date)
 
 
 def order_invoice_shipped(*, order_id: int, user=None) -> Invoice | None:
