@@ -25,6 +25,12 @@ SHOTS = [
     ("invoices", "accounting", "/billing/invoices/", "[data-testid=invoice-row]"),
     ("receivables", "accounting", "/billing/receivables/", "[data-testid=ageing-row]"),
     ("journal", "accounting", "/billing/journal/?date_from=2000-01-01", "[data-testid=journal-entry]"),
+    (
+        "counter",
+        "customer_service",
+        "/billing/counter/?sku=85123A&qty=2&sku=22423&qty=1&sku=47566&qty=1&method=cash&tendered=150.00",
+        "[data-testid=counter-change]",
+    ),
 ]
 
 

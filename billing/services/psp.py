@@ -25,6 +25,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from django.conf import settings
+from django.utils import timezone
 
 from billing.services.payments import payment_record
 from customers.models import PaymentMethod
@@ -142,7 +143,8 @@ def _record(provider: str, found: ProviderPayment, order) -> str:
             method=METHODS.get(found.method, PaymentMethod.CARD),
             amount=found.amount,
             reference=found.id,
-            paid_at=found.paid_at,
+            # The provider's clock may run ahead of ours; its payment is never "in the future".
+            paid_at=min(found.paid_at, timezone.now()) if found.paid_at else None,
             provider=provider,
             user=None,
         )

@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 continue
             amount = invoice.gross_amount if index % 9 else (invoice.gross_amount / 2).quantize(Decimal("0.01"))
             day = invoice.issue_date + timedelta(days=5 + index % 12)
-            paid_at = timezone.make_aware(datetime.combine(min(day, timezone.localdate()), dt_time(10, 0)))
+            paid_at = min(timezone.make_aware(datetime.combine(day, dt_time(10, 0))), timezone.now())
             result = payment_record(
                 customer=invoice.customer,
                 method="bank_transfer",
