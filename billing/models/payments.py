@@ -54,10 +54,10 @@ COUNTER_METHODS = (PaymentMethod.PIN, PaymentMethod.CASH)
 
 
 class Payment(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", db_index=False)
     # The order it was paid for (None: a settlement of the customer's account, e.g. a bank
     # transfer naming invoices). An order's payments pay that order's invoices only.
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
     method = models.CharField(max_length=20, choices=PaymentMethod.choices)
     # Positive: money in. Negative: a refund (of ``refund_of``).
     amount = money_field()
@@ -131,7 +131,7 @@ class PaymentAllocation(models.Model):
     """Part of a payment that settles an invoice (negative: taken back again)."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations", db_index=False)
     amount = money_field()
     # The refund that took this amount back, when that is why it is negative.
     refund = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
