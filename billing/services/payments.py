@@ -136,6 +136,8 @@ def payment_record(
     customer = order.customer if order is not None else customer
     if customer is None:
         raise ValidationFailed("Say who paid.", code="required", field="customer")
+    if refund_of is not None and amount > 0:
+        raise ValidationFailed("A refund is a negative amount.", code="not_a_refund", field="refund_of")
     try:
         with transaction.atomic(durable=True):
             lock_customer_billing(customer.pk)

@@ -91,15 +91,27 @@ def test_order_payments_api_refunds_never_above_what_was_paid(shop, api, no_deli
             None,
         ),
         ({"method": "ideal", "amount": "-1.00", "reference": "x", "refund_of": "nope"}, 404, "refund_of", "not_found"),
+        (
+            {"method": "ideal", "amount": "1.00", "reference": "x", "refund_of": "tr_0"},
+            400,
+            "refund_of",
+            "not_a_refund",
+        ),
     ],
 )
 def test_order_payments_api_bad_input_is_a_problem_never_a_500(shop, api, body, status, field, code):
     order = place(shop.consumer, ("MUG-RED", 1))
+    if body.get("refund_of") == "tr_0":
+        api.post(
+            f"/api/v1/orders/{order.number}/payments/",
+            {"method": "ideal", "amount": "1.00", "reference": "tr_0"},
+            format="json",
+        )
     response = api.post(f"/api/v1/orders/{order.number}/payments/", body, format="json")
     assert response.status_code == status, response.content
     error = response.json()["errors"][0]
     assert error["field"] == field and (code is None or error["code"] == code)
-    assert not Payment.objects.exists()
+    assert not Payment.objects.exclude(reference="tr_0").exists()
 
 
 def test_order_payments_api_unknown_order_and_roles(shop, api, api_client_for):
