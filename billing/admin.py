@@ -4,7 +4,7 @@ accounting screens."""
 
 from django.contrib import admin
 
-from billing.models import Account, Invoice, InvoiceLine, JournalEntry, JournalLine
+from billing.models import Account, Invoice, InvoiceLine, JournalEntry, JournalLine, Payment, PaymentAllocation
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -60,3 +60,37 @@ class InvoiceAdmin(ReadOnlyAdmin):
     search_fields = ["number", "buyer_name", "buyer_company", "reference"]
     date_hierarchy = "issue_date"
     inlines = [InvoiceLineInline]
+
+
+class PaymentAllocationInline(admin.TabularInline):
+    model = PaymentAllocation
+    fk_name = "payment"
+    fields = ["invoice", "amount", "refund", "journal_entry", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    """Payments are recorded through the order panel, the customer panel, the API and the
+    payment provider's webhook; the database refuses edits here too."""
+
+    list_display = [
+        "paid_at",
+        "method",
+        "reference",
+        "amount",
+        "customer",
+        "order",
+        "amount_allocated",
+        "amount_refunded",
+    ]
+    list_filter = ["method"]
+    search_fields = ["reference", "customer__number", "order__number"]
+    list_select_related = ["customer", "order"]
+    date_hierarchy = "paid_at"
+    inlines = [PaymentAllocationInline]

@@ -1,6 +1,7 @@
-"""Invoices API (API.md "Payments": ``GET /api/v1/invoices/{number}/`` and ``.../pdf/``).
+"""Payments and invoices API (API.md "Payments"): ``POST /api/v1/orders/{number}/payments/``
+(and ``GET`` the order's payments), ``GET /api/v1/invoices/{number}/`` and ``.../pdf/``.
 
-Read-only: invoices are issued by the services (from orders, in the order integration).
+Invoices are read-only here: the services issue them from orders.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import io
 
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -16,11 +18,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors
-from billing.services import delivery
+from billing.services import delivery, payments
+from customers.models import PaymentMethod
+from oms.errors import NotFound
+from oms.idempotency import idempotent
 from oms.money import rate_label
 from oms.roles import Role, roles_allowed
+from orders import selectors as order_selectors
 
 READ_ROLES = (Role.CUSTOMER_SERVICE, Role.ACCOUNTING, Role.API_CLIENT)
+PAYMENT_ROLES = (Role.ACCOUNTING, Role.API_CLIENT)
 
 
 def _money(value) -> str:
@@ -67,6 +74,8 @@ class InvoiceOutSerializer(serializers.Serializer):
     credit_notes = serializers.SerializerMethodField()
     sent_at = serializers.DateTimeField(allow_null=True)
     pdf_url = serializers.SerializerMethodField()
+    order = serializers.SerializerMethodField()
+    payments = serializers.SerializerMethodField()
 
     def get_customer(self, invoice) -> dict:
         return {"number": invoice.customer.number}
@@ -102,6 +111,20 @@ class InvoiceOutSerializer(serializers.Serializer):
     def get_pdf_url(self, invoice) -> str:
         return reverse("api:invoice-pdf", kwargs={"number": invoice.number})
 
+    def get_order(self, invoice) -> str | None:
+        return invoice.order.number if invoice.order_id else None
+
+    def get_payments(self, invoice) -> list[dict]:
+        return [
+            {
+                "method": row["method_code"],
+                "reference": row["reference"],
+                "paid_at": timezone.localtime(row["paid_at"]).isoformat() if row["paid_at"] else None,
+                "amount": _money(row["amount"]),
+            }
+            for row in selectors.invoice_payments(invoice)
+        ]
+
 
 BUYER_FIELDS = (
     "buyer_name",
@@ -136,3 +159,93 @@ class InvoicePdf(APIView):
         invoice = selectors.invoice_get_by_number(number)
         data = delivery.invoice_pdf_content(invoice_id=invoice.pk)
         return FileResponse(io.BytesIO(data), content_type="application/pdf", filename=f"{invoice.number}.pdf")
+
+
+# --- payments ------------------------------------------------------------------------------------
+
+
+class PaymentInSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=PaymentMethod.values)
+    amount = serializers.CharField(max_length=20, help_text='EUR, e.g. "24.94"; negative: a refund')
+    reference = serializers.CharField(max_length=100, help_text="Unique per method (the PSP's payment id)")
+    paid_at = serializers.DateTimeField(required=False, allow_null=True)
+    refund_of = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="A refund: the reference of the payment refunded"
+    )
+
+
+def payment_representation(payment, order) -> dict:
+    return {
+        "method": payment.method,
+        "amount": _money(payment.amount),
+        "reference": payment.reference,
+        "paid_at": timezone.localtime(payment.paid_at).isoformat(),
+        "refund_of": payment.refund_of.reference if payment.refund_of_id else None,
+        "order": order.number,
+        "customer": {"number": order.customer.number},
+        "allocated": _money(payment.amount_allocated),
+        "refunded": _money(payment.amount_refunded),
+        "credit": _money(payment.credit),
+        "amount_due": _money(order.amount_due),
+    }
+
+
+PAYMENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "payment": {"type": "object"},
+        "order": {"type": "object"},
+        "amount_due": {"type": "string"},
+    },
+}
+
+
+def _refund_of(order, method: str, reference: str):
+    if not reference:
+        return None
+    found = next(
+        (p for p in selectors.order_payments(order.pk) if p.method == method and p.reference == reference), None
+    )
+    if found is None:
+        raise NotFound(f"No {method} payment '{reference}' on order {order.number}.", field="refund_of")
+    return found
+
+
+class OrderPayments(APIView):
+    """``POST /api/v1/orders/{number}/payments/`` records a payment (or, negative, a refund)
+    taken elsewhere; a repeat of a method + reference answers the recorded payment (200) and
+    changes nothing. ``GET`` lists the order's payments and refunds."""
+
+    permission_classes = [roles_allowed(*PAYMENT_ROLES)]
+
+    @extend_schema(responses={200: PAYMENT_SCHEMA}, operation_id="v1_order_payments_list")
+    def get(self, request, number: str):
+        order = order_selectors.order_get_by_number(number)
+        rows = [payment_representation(p, order) for p in selectors.order_payments(order.pk)]
+        return Response(
+            {"results": rows, "amount_paid": _money(order.amount_paid), "amount_due": _money(order.amount_due)}
+        )
+
+    @extend_schema(request=PaymentInSerializer, responses={201: PAYMENT_SCHEMA, 200: PAYMENT_SCHEMA})
+    @idempotent
+    def post(self, request, number: str):
+        data = PaymentInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        order = order_selectors.order_get_by_number(number)
+        result = payments.payment_record(
+            order=order,
+            method=values["method"],
+            amount=values["amount"],
+            reference=values["reference"],
+            paid_at=values.get("paid_at"),
+            refund_of=_refund_of(order, values["method"], values.get("refund_of") or ""),
+            user=request.user,
+        )
+        order = order_selectors.order_get(order.pk)
+        body = {
+            "payment": payment_representation(result.payment, order),
+            "order": {"number": order.number, "amount_paid": _money(order.amount_paid)},
+            "amount_due": _money(order.amount_due),
+        }
+        return Response(body, status=201 if result.created else 200)

@@ -37,6 +37,7 @@ class Line:
     vat_rate: Decimal
     net_amount: Decimal
     credits_line_id: int | None = None
+    order_line_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def compute_line(raw: Mapping[str, Any], *, position: int, rates: dict[str, Deci
     for a voucher line), optional ``sku``, ``discount`` (an amount off the line, excl. VAT),
     ``vat_category`` (high/low/zero; its rate on the supply date applies), ``vat_rate`` (an
     explicit rate, for the rare supply whose rate is not the category's, e.g. an advance payment),
-    ``kind`` (goods/shipping). ``zero_rated`` (reverse charge, export) makes every rate 0.
+    ``kind`` (goods/shipping), ``order_line_id`` (the order line invoiced). ``zero_rated``
+    (reverse charge, export) makes every rate 0.
     """
     field = f"lines.{position - 1}"
     quantity = _quantity(raw.get("quantity"), f"{field}.quantity")
@@ -120,6 +122,7 @@ def compute_line(raw: Mapping[str, Any], *, position: int, rates: dict[str, Deci
         vat_category=category,
         vat_rate=ZERO if zero_rated else rate,
         net_amount=gross_line - discount,
+        order_line_id=raw.get("order_line_id"),
     )
 
 
@@ -171,11 +174,21 @@ def vat_account(lines: Iterable[Line], rate: Decimal) -> str | None:
 
 
 def posting_legs(
-    lines: list[Line], totals: Totals, *, customer_id: int, reverse_charge: bool, export: bool, memo: str
+    lines: list[Line],
+    totals: Totals,
+    *,
+    customer_id: int,
+    reverse_charge: bool,
+    export: bool,
+    memo: str,
+    settled_to: str | None = None,
 ) -> list[dict]:
     """The journal lines of an invoice (or, with negative amounts, a credit note): debit the
-    receivable, credit revenue per account and VAT payable per rate. Signs pick the side."""
-    signed: dict[tuple[str, int | None], Decimal] = {(accounts.RECEIVABLES, customer_id): totals.gross}
+    receivable, credit revenue per account and VAT payable per rate. Signs pick the side.
+    ``settled_to`` (an account code) books a cash sale: the gross goes straight to that money
+    account instead of the customer's receivable."""
+    debit_key = (settled_to, None) if settled_to else (accounts.RECEIVABLES, customer_id)
+    signed: dict[tuple[str, int | None], Decimal] = {debit_key: totals.gross}
     for line in lines:
         key = (revenue_account(line, reverse_charge=reverse_charge, export=export), None)
         signed[key] = signed.get(key, ZERO) - line.net_amount

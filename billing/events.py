@@ -1,11 +1,39 @@
 """Events billing publishes, and the handlers it subscribes (registered in oms/events.py).
 
 Published:
-* ``invoice.issued`` {invoice_id, number, kind ("invoice" | "credit_note"), customer_id,
-  credit_of_id, gross_amount}: by ``invoice_issue`` and ``invoice_credit``, in their transaction.
 
-Subscribed: none yet. The order integration adds ``order.*`` / ``shipment.handed_off`` handlers
-here that call ``billing.services.invoice_issue`` (which is not durable for that reason).
+* ``invoice.issued`` {invoice_id, number, kind ("invoice" | "credit_note"), customer_id,
+  credit_of_id, gross_amount}: by ``invoice_issue`` and ``invoice_credit``, in their transaction;
+* ``payment.received`` {payment_id, order_id, customer_id, amount}: money in, recorded
+  (``payment_record``, the counter sale). Refunds publish nothing.
+
+Handled (thin: one service call each; they run inside the outbox dispatch transaction, at most
+once per event, and the services are idempotent on their own too):
+
+* ``order.placed``: a prepaid order already paid in full gets its invoice
+  (``order_invoice_when_paid``; otherwise the payment invoices it when it comes);
+* ``shipment.handed_off`` {shipment_id, order_id}: invoice what shipped and is not yet
+  invoiced (``order_invoice_shipped``);
+* ``order.cancelled``: credit the cancelled order's invoices (``order_credit_cancelled``).
 """
 
 INVOICE_ISSUED = "invoice.issued"
+PAYMENT_RECEIVED = "payment.received"
+
+
+def order_placed(event) -> None:
+    from billing.services import orders
+
+    orders.order_invoice_when_paid(order_id=event.payload["order_id"])
+
+
+def shipment_handed_off(event) -> None:
+    from billing.services import orders
+
+    orders.order_invoice_shipped(order_id=event.payload["order_id"])
+
+
+def order_cancelled(event) -> None:
+    from billing.services import orders
+
+    orders.order_credit_cancelled(order_id=event.payload["order_id"])

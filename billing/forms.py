@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
-from billing.models import InvoiceKind, InvoiceStatus
+from billing.models import COUNTER_METHODS, InvoiceKind, InvoiceStatus
+from customers.models import PaymentMethod
 
 DATE = forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"})
 
@@ -92,3 +94,101 @@ class CreditForm(forms.Form):
         if all(wanted[p] == self.remaining[p] for p in wanted):
             return None
         return [{"line": position, "quantity": qty} for position, qty in wanted.items() if qty]
+
+
+# --- payments ------------------------------------------------------------------------------------
+
+SM = {"class": "form-control form-control-sm"}
+
+
+class PaymentForm(forms.Form):
+    """A payment taken elsewhere (a bank statement line, a PSP payment), or a refund (negative)."""
+
+    method = forms.ChoiceField(
+        choices=PaymentMethod.choices, widget=forms.Select(attrs={"class": "form-select form-select-sm"})
+    )
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, widget=forms.NumberInput(attrs={**SM, "step": "0.01"}))
+    reference = forms.CharField(max_length=100, widget=forms.TextInput(attrs={**SM, "autocomplete": "off"}))
+    paid_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={**SM, "type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "method": data["method"],
+            "amount": data["amount"],
+            "reference": data["reference"],
+            "paid_at": data.get("paid_at"),
+        }
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        widget=forms.NumberInput(attrs={**SM, "step": "0.01"}),
+    )
+    reference = forms.CharField(max_length=100, widget=forms.TextInput(attrs={**SM, "autocomplete": "off"}))
+
+
+class OrderInvoiceForm(forms.Form):
+    basis = forms.ChoiceField(choices=[("shipped", "Shipped quantities"), ("ordered", "Ordered quantities")])
+
+
+# --- counter ---------------------------------------------------------------------------------------
+
+MAX_COUNTER_LINES = 200
+MAX_COUNTER_QUANTITY = 9999
+
+
+class CounterForm(forms.Form):
+    """The counter's sale, kept in the form itself (repeated ``sku``/``qty``), so a reload, the
+    back button or a second till never loses or mixes up a cart: no server-side cart state."""
+
+    scan = forms.CharField(required=False, max_length=80)
+    customer = forms.CharField(required=False, max_length=254)
+    method = forms.ChoiceField(choices=[(m.value, m.label) for m in COUNTER_METHODS], required=False)
+    tendered = forms.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    reference = forms.CharField(required=False, max_length=100)
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.cart = _cart(data) if data is not None else []
+
+    def method_value(self) -> str:
+        value = self.data.get("method") if self.data else None
+        return value if value in COUNTER_METHODS else PaymentMethod.PIN
+
+    def remove_index(self) -> int | None:
+        try:
+            return int(self.data.get("remove", ""))
+        except (TypeError, ValueError, AttributeError):
+            return None
+
+
+def _cart(data) -> list[tuple[str, int]]:
+    """``[(sku, quantity), ...]`` from the repeated fields; rubbish quantities count as 1, and the
+    same SKU twice is one line."""
+    skus, quantities = data.getlist("sku"), data.getlist("qty")
+    merged: dict[str, int] = {}
+    for index, sku in enumerate(skus[:MAX_COUNTER_LINES]):
+        sku = (sku or "").strip()[:64]
+        if not sku:
+            continue
+        try:
+            quantity = int(quantities[index]) if index < len(quantities) else 1
+        except ValueError:
+            quantity = 1
+        merged[sku] = min(merged.get(sku, 0) + quantity, MAX_COUNTER_QUANTITY)
+    return [(sku, quantity) for sku, quantity in merged.items() if quantity > 0]
+
+
+def parse_scan(text: str) -> tuple[str, int]:
+    """``"3*MUG-RED"`` or ``"3*8712345678906"`` -> (code, 3); a plain code counts once."""
+    text = (text or "").strip()
+    head, found, tail = text.partition("*")
+    if found and head.strip().isdigit() and tail.strip():
+        return tail.strip(), max(1, min(int(head), MAX_COUNTER_QUANTITY))
+    return text, 1

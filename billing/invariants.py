@@ -1,5 +1,6 @@
 """billing's checks for ``python manage.py check_invariants`` (registered in oms/invariants.py).
-Each returns the violating rows; an empty list means the invariant holds (research §4, C4/C7/C9/C10)."""
+Each returns the violating rows; an empty list means the invariant holds (research §4,
+C4/C7/C9/C10/C11/C12)."""
 
 from __future__ import annotations
 
@@ -102,3 +103,99 @@ def customer_balances() -> list[dict]:
         """
     )
     return per_customer + per_invoice
+
+
+def payments_add_up() -> list[dict]:
+    """C11: per payment, its allocations add up to ``amount_allocated`` and its refunds to
+    ``amount_refunded``, together never more than was paid (a refund chain never returns more
+    than its payment brought in); per invoice, ``amount_paid`` is the sum of its allocations."""
+    payments = _rows(
+        """
+        SELECT p.id AS payment, p.reference, p.amount, p.amount_allocated, p.amount_refunded,
+               coalesce(a.total, 0) AS allocations, coalesce(-r.total, 0) AS refunds
+          FROM billing_payment p
+          LEFT JOIN (SELECT payment_id, sum(amount) AS total FROM billing_paymentallocation GROUP BY payment_id) a
+                 ON a.payment_id = p.id
+          LEFT JOIN (SELECT refund_of_id, sum(amount) AS total FROM billing_payment
+                      WHERE refund_of_id IS NOT NULL GROUP BY refund_of_id) r ON r.refund_of_id = p.id
+         WHERE p.refund_of_id IS NULL
+           AND (coalesce(a.total, 0) <> p.amount_allocated OR coalesce(-r.total, 0) <> p.amount_refunded
+                OR p.amount_allocated + p.amount_refunded > p.amount)
+         ORDER BY p.id LIMIT 100
+        """
+    )
+    invoices = _rows(
+        """
+        SELECT i.number, i.amount_paid, coalesce(sum(a.amount), 0) AS allocations
+          FROM billing_invoice i LEFT JOIN billing_paymentallocation a ON a.invoice_id = i.id
+         GROUP BY i.id
+        HAVING i.amount_paid <> coalesce(sum(a.amount), 0)
+         ORDER BY i.id LIMIT 100
+        """
+    )
+    return payments + invoices
+
+
+def customer_credit_equals_unused_payments() -> list[dict]:
+    """Per customer, the customer-credit account (a liability: credit balance) equals what their
+    payments left unused: paid - allocated to invoices - refunded."""
+    return _rows(
+        """
+        WITH unused AS (
+          SELECT customer_id, sum(amount - amount_allocated - amount_refunded) AS credit
+            FROM billing_payment WHERE refund_of_id IS NULL GROUP BY customer_id
+        ), ledger AS (
+          SELECT l.customer_id, sum(l.credit - l.debit) AS credit
+            FROM billing_journalline l JOIN billing_account a ON a.id = l.account_id
+           WHERE a.code = %s GROUP BY l.customer_id
+        )
+        SELECT coalesce(u.customer_id, g.customer_id) AS customer, coalesce(u.credit, 0) AS unused,
+               coalesce(g.credit, 0) AS ledger
+          FROM unused u FULL JOIN ledger g ON g.customer_id = u.customer_id
+         WHERE coalesce(u.credit, 0) <> coalesce(g.credit, 0)
+         ORDER BY 1 LIMIT 100
+        """,
+        [accounts.CUSTOMER_CREDIT],
+    )
+
+
+def money_accounts_equal_payments() -> list[dict]:
+    """Each money account (cash, bank, payment providers, PIN in transit) holds exactly the
+    payments less refunds of the methods booked to it."""
+    per_method = {}
+    for method, code in accounts.PAYMENT_METHOD_ACCOUNTS.items():
+        per_method.setdefault(code, []).append(method)
+    rows = _rows(
+        """
+        SELECT a.code, coalesce(sum(l.debit - l.credit), 0) AS ledger
+          FROM billing_account a LEFT JOIN billing_journalline l ON l.account_id = a.id
+         WHERE a.code = ANY(%s) GROUP BY a.code
+        """,
+        [list(per_method)],
+    )
+    paid = {
+        row["method"]: row["total"]
+        for row in _rows("SELECT method, coalesce(sum(amount), 0) AS total FROM billing_payment GROUP BY method")
+    }
+    return [
+        {"account": row["code"], "ledger": row["ledger"], "payments": expected}
+        for row in rows
+        if row["ledger"] != (expected := sum((paid.get(m, 0) for m in per_method[row["code"]]), 0))
+    ]
+
+
+def order_invoicing_adds_up() -> list[dict]:
+    """C12: the invoiced quantity and net amount kept per order line equal what its invoice
+    lines say (only invoice lines name an order line; credit notes do not), so nothing of an
+    order is invoiced twice unnoticed."""
+    return _rows(
+        """
+        SELECT r.order_line_id, r.quantity, r.net_amount, coalesce(sum(l.quantity), 0) AS invoiced,
+               coalesce(sum(l.net_amount), 0) AS invoiced_net
+          FROM billing_invoicedorderline r
+          LEFT JOIN billing_invoiceline l ON l.order_line_id = r.order_line_id
+         GROUP BY r.id
+        HAVING r.quantity <> coalesce(sum(l.quantity), 0) OR r.net_amount <> coalesce(sum(l.net_amount), 0)
+         ORDER BY r.order_line_id LIMIT 100
+        """
+    )

@@ -3,29 +3,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
 
-from billing import accounts
+from billing import accounts, calc
 from billing.models import (
     Account,
     Invoice,
+    InvoicedOrderLine,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
     JournalEntry,
     JournalLine,
+    Payment,
+    PaymentAllocation,
     SendBatch,
     SendBatchItem,
     SendOutcome,
 )
 from customers import selectors as customer_selectors
+from customers.models import PaymentMethod
+from inventory import selectors as inventory_selectors
+from inventory.models import Product
 from oms.errors import NotFound
 from oms.money import ZERO
+from orders import selectors as order_selectors
+from orders.models import Order
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 OPEN_AMOUNT = ExpressionWrapper(F("gross_amount") - F("amount_paid") - F("amount_credited"), output_field=MONEY)
@@ -35,7 +46,7 @@ def invoice_get_by_number(number: str) -> Invoice:
     """One invoice or credit note with its lines, VAT rows, credit notes, posting and the invoice
     it credits (five queries)."""
     invoice = (
-        Invoice.objects.select_related("credit_of", "customer", "journal_entry")
+        Invoice.objects.select_related("credit_of", "customer", "journal_entry", "order")
         .prefetch_related(
             "lines",
             "vat_lines",
@@ -111,7 +122,8 @@ def invoice_lines_for_period(*, date_from: date, date_to: date) -> QuerySet[Invo
 @dataclass
 class CustomerAccount:
     """A customer's receivable: what was invoiced, credited and paid, and the open balance as
-    the receivables subledger has it (these agree: an invariant checks it)."""
+    the receivables subledger has it (these agree: an invariant checks it); the customer's
+    credit (paid and not used: overpayments, prepayments) and the latest payments."""
 
     invoiced: Decimal
     credited: Decimal
@@ -120,10 +132,23 @@ class CustomerAccount:
     overdue: Decimal
     open_invoices: int
     invoices: list[Invoice] = field(default_factory=list)
+    credit: Decimal = ZERO
+    payments: list[Payment] = field(default_factory=list)
+
+
+def customer_credit(customer_id: int) -> Decimal:
+    """The customer's unused credit: payments less what they paid on invoices and refunds (one
+    query on a small partial index)."""
+    row = Payment.objects.filter(
+        customer_id=customer_id, amount__gt=F("amount_allocated") + F("amount_refunded")
+    ).aggregate(
+        credit=Coalesce(Sum(F("amount") - F("amount_allocated") - F("amount_refunded")), ZERO, output_field=MONEY)
+    )
+    return row["credit"]
 
 
 def customer_account(customer_id: int, *, recent: int = 10) -> CustomerAccount:
-    """The customer's receivable and most recent invoices (three queries)."""
+    """The customer's receivable, credit, most recent invoices and payments (five queries)."""
     sums = Invoice.objects.filter(customer_id=customer_id).aggregate(
         invoiced=Coalesce(Sum("gross_amount", filter=Q(kind=InvoiceKind.INVOICE)), ZERO, output_field=MONEY),
         credited=Coalesce(Sum("gross_amount", filter=Q(kind=InvoiceKind.CREDIT_NOTE)), ZERO, output_field=MONEY),
@@ -144,6 +169,12 @@ def customer_account(customer_id: int, *, recent: int = 10) -> CustomerAccount:
         overdue=sums["overdue"],
         open_invoices=sums["open_invoices"],
         invoices=list(Invoice.objects.filter(customer_id=customer_id).order_by("-issue_date", "-id")[:recent]),
+        credit=customer_credit(customer_id),
+        payments=list(
+            Payment.objects.filter(customer_id=customer_id)
+            .select_related("order", "refund_of")
+            .order_by("-paid_at", "-id")[:recent]
+        ),
     )
 
 
@@ -325,3 +356,180 @@ def invoice_creditable_quantities(invoice: Invoice) -> dict[int, int]:
         .annotate(quantity=Sum("quantity"))
     }
     return {line.position: line.quantity - credited.get(line.pk, 0) for line in invoice.lines.all()}
+
+
+# --- orders and payments --------------------------------------------------------------------------
+
+
+def invoices_for_orders(orders) -> dict[int, list[dict]]:
+    """The order API's ``invoices`` array (``settings.OMS_ORDER_API_EXTRAS``): per order its
+    invoices and credit notes, oldest first, with number, kind, status and amount due (one
+    query)."""
+    ids = [order.pk for order in orders]
+    result: dict[int, list[dict]] = {order_id: [] for order_id in ids}
+    rows = Invoice.objects.filter(order_id__in=ids).order_by("id")
+    for invoice in rows:
+        result[invoice.order_id].append(
+            {
+                "number": invoice.number,
+                "kind": invoice.kind,
+                "status": invoice.status,
+                "issue_date": invoice.issue_date.isoformat(),
+                "due_date": invoice.due_date.isoformat(),
+                "total": f"{invoice.gross_amount:.2f}",
+                "amount_due": f"{invoice.open_amount:.2f}",
+                "url": reverse("api:invoice-detail", kwargs={"number": invoice.number}),
+            }
+        )
+    return result
+
+
+@dataclass
+class OrderBilling:
+    """What billing knows of one order: its invoices, payments and what is still to invoice."""
+
+    order: Order
+    invoices: list[Invoice]
+    payments: list[Payment]
+    paid: Decimal
+    credit: Decimal
+    to_invoice_shipped: int
+    to_invoice_ordered: int
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.order.gross_amount - self.paid
+
+    @property
+    def open_on_invoices(self) -> Decimal:
+        return sum((invoice.open_amount for invoice in self.invoices if not invoice.is_credit_note), ZERO)
+
+
+def order_billing(order_id: int) -> OrderBilling:
+    """The order panel's data (eight queries). Raises ``NotFound``."""
+    order = order_selectors.order_get(order_id)
+    invoices = list(Invoice.objects.filter(order_id=order_id).order_by("id"))
+    payments = order_payments(order_id)
+    invoiced = dict(InvoicedOrderLine.objects.filter(order_id=order_id).values_list("order_line_id", "quantity"))
+    lines = [line for line in order.lines.all() if not line.is_cancelled]
+    return OrderBilling(
+        order=order,
+        invoices=invoices,
+        payments=payments,
+        paid=order_paid_totals([order_id])[order_id],
+        credit=sum((p.credit for p in payments), ZERO),
+        to_invoice_shipped=sum(max(line.quantity_shipped - invoiced.get(line.pk, 0), 0) for line in lines),
+        to_invoice_ordered=sum(max(line.quantity - invoiced.get(line.pk, 0), 0) for line in lines),
+    )
+
+
+def order_paid_totals(order_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Per order: its own payments less refunds, plus what the customer's unearmarked payments
+    paid on its invoices (two queries)."""
+    ids = [i for i in set(order_ids) if i]
+    totals = {i: ZERO for i in ids}
+    own = (
+        Payment.objects.filter(order_id__in=ids)
+        .values("order_id")
+        .annotate(total=Coalesce(Sum("amount"), ZERO, output_field=MONEY))
+    )
+    for row in own:
+        totals[row["order_id"]] += row["total"]
+    settled = (
+        PaymentAllocation.objects.filter(invoice__order_id__in=ids, payment__order__isnull=True)
+        .values("invoice__order_id")
+        .annotate(total=Coalesce(Sum("amount"), ZERO, output_field=MONEY))
+    )
+    for row in settled:
+        totals[row["invoice__order_id"]] += row["total"]
+    return totals
+
+
+def order_payments(order_id: int) -> list[Payment]:
+    """The order's payments and refunds, oldest first (one query)."""
+    return list(Payment.objects.filter(order_id=order_id).select_related("refund_of").order_by("paid_at", "id"))
+
+
+def payment_get(pk: int) -> Payment:
+    payment = Payment.objects.select_related("customer", "order").filter(pk=pk).first()
+    if payment is None:
+        raise NotFound(f"No payment {pk}.", field="payment")
+    return payment
+
+
+def invoice_payments(invoice: Invoice) -> list[dict]:
+    """What paid an invoice: per payment (``method`` label, ``reference``, ``paid_at``) the net
+    amount it paid on it (one query)."""
+    rows = (
+        invoice.allocations.values("payment_id", "payment__method", "payment__reference", "payment__paid_at")
+        .annotate(amount=Sum("amount"))
+        .order_by("payment__paid_at", "payment_id")
+    )
+    return [
+        {
+            "method": PaymentMethod(row["payment__method"]).label,
+            "method_code": row["payment__method"],
+            "reference": row["payment__reference"],
+            "paid_at": row["payment__paid_at"],
+            "amount": row["amount"],
+        }
+        for row in rows
+        if row["amount"]
+    ]
+
+
+# --- counter ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class CounterLine:
+    product: Product
+    quantity: int
+    net_amount: Decimal
+
+
+@dataclass
+class CounterPreview:
+    """The counter's cart as the invoice will have it: per line the net amount, VAT per rate over
+    the sale, the total to pay (``billing.calc``, the same rules as orders and invoices)."""
+
+    lines: list[CounterLine]
+    net: Decimal = ZERO
+    vat: Decimal = ZERO
+    total: Decimal = ZERO
+    vat_rows: list[tuple[Decimal, Decimal, Decimal]] = field(default_factory=list)  # (rate, net, vat)
+    unknown: list[str] = field(default_factory=list)
+
+
+def product_for_scan(code: str) -> Product | None:
+    """The product a scanned barcode or typed SKU names (exact match, any letter case), active
+    products only (two queries at most)."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    exact = inventory_selectors.products_by_skus([code]).get(code)
+    if exact is not None:
+        return exact if exact.active else None
+    for product in inventory_selectors.product_search(code, limit=3, active_only=True):
+        if product.sku.upper() == code.upper() or product.barcode == code:
+            return product
+    return None
+
+
+def counter_preview(cart: list[tuple[str, int]]) -> CounterPreview:
+    """Price a cart of ``(sku, quantity)`` at today's list prices and VAT rates (one query)."""
+    products = inventory_selectors.products_by_skus([sku for sku, _ in cart])
+    known = [(products[sku], quantity) for sku, quantity in cart if sku in products]
+    preview = CounterPreview(lines=[], unknown=[sku for sku, _ in cart if sku not in products])
+    if not known:
+        return preview
+    raw = [
+        {"description": p.name, "sku": p.sku, "quantity": q, "unit_price": p.list_price, "vat_category": p.vat_category}
+        for p, q in known
+    ]
+    computed = calc.compute_lines(raw, supply_date=timezone.localdate(), zero_rated=False)
+    totals = calc.totals_for(computed)
+    preview.lines = [CounterLine(p, q, line.net_amount) for (p, q), line in zip(known, computed, strict=True)]
+    preview.net, preview.vat, preview.total = totals.net, totals.vat, totals.gross
+    preview.vat_rows = [(rate, row["net"], row["vat"]) for rate, row in sorted(totals.breakdown.items(), reverse=True)]
+    return preview

@@ -49,3 +49,11 @@ def invoices_mark_overdue() -> int:
     from billing.services import invoices
 
     return invoices.invoices_mark_overdue()
+
+
+@shared_task(name="billing.tasks.invoice_reminders_send", ignore_result=True, acks_late=True)
+def invoice_reminders_send() -> dict:
+    """Nightly: mark overdue invoices and e-mail the reminders due (once per stage)."""
+    from billing.services import reminders
+
+    return reminders.invoice_reminders_send()

@@ -1,20 +1,28 @@
 from django.urls import path
 
-from billing import views
+from billing.views import accounting, counter, payments
 
 app_name = "billing"
 
 urlpatterns = [
-    path("invoices/", views.invoice_list, name="invoices"),
-    path("invoices/export.csv", views.invoices_export, name="invoices_export"),
-    path("invoices/send/", views.invoice_send_unsent, name="send_unsent"),
-    path("invoices/send/<int:batch_id>/", views.send_batch, name="send_batch"),
-    path("invoices/<str:number>/", views.invoice_detail, name="invoice_detail"),
-    path("invoices/<str:number>/pdf/", views.invoice_pdf, name="invoice_pdf"),
-    path("invoices/<str:number>/credit/", views.invoice_credit, name="invoice_credit"),
-    path("journal/", views.journal, name="journal"),
-    path("journal/export.csv", views.journal_export, name="journal_export"),
-    path("trial-balance/", views.trial_balance, name="trial_balance"),
-    path("receivables/", views.receivables, name="receivables"),
-    path("customers/<int:customer_id>/panel/", views.customer_panel, name="customer_panel"),
+    path("invoices/", accounting.invoice_list, name="invoices"),
+    path("invoices/export.csv", accounting.invoices_export, name="invoices_export"),
+    path("invoices/send/", accounting.invoice_send_unsent, name="send_unsent"),
+    path("invoices/send/<int:batch_id>/", accounting.send_batch, name="send_batch"),
+    path("invoices/<str:number>/", accounting.invoice_detail, name="invoice_detail"),
+    path("invoices/<str:number>/pdf/", accounting.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<str:number>/credit/", accounting.invoice_credit, name="invoice_credit"),
+    path("journal/", accounting.journal, name="journal"),
+    path("journal/export.csv", accounting.journal_export, name="journal_export"),
+    path("trial-balance/", accounting.trial_balance, name="trial_balance"),
+    path("receivables/", accounting.receivables, name="receivables"),
+    path("customers/<int:customer_id>/panel/", payments.customer_panel, name="customer_panel"),
+    path("customers/<int:customer_id>/payments/", payments.customer_payment, name="customer_payment"),
+    path("orders/<int:order_id>/panel/", payments.order_panel, name="order_panel"),
+    path("orders/<int:order_id>/invoice/", payments.order_invoice, name="order_invoice"),
+    path("orders/<int:order_id>/payments/", payments.order_payment, name="order_payment"),
+    path("payments/<int:payment_id>/refund/", payments.payment_refund, name="payment_refund"),
+    path("counter/", counter.counter, name="counter"),
+    path("counter/checkout/", counter.counter_checkout, name="counter_checkout"),
+    path("counter/receipt/<str:number>/", counter.counter_receipt, name="counter_receipt"),
 ]

@@ -28,6 +28,12 @@ SHOTS = [
     ("purchasing-queue", "purchasing", "/purchasing/", "[data-testid=request-row]"),
     ("purchasing-order", "purchasing", "/purchasing/orders/PO-000003/", "#po-lines"),
     ("purchasing-receipt", "warehouse", "/purchasing/receive/PO-000003/", "#receipt-form"),
+    (
+        "counter",
+        "customer_service",
+        "/billing/counter/?sku=85123A&qty=2&sku=22423&qty=1&sku=47566&qty=1&method=cash&tendered=150.00",
+        "[data-testid=counter-change]",
+    ),
 ]
 
 

@@ -31,10 +31,10 @@ logger = logging.getLogger(__name__)
 # Who handles what: the one table of subscriptions, by dotted path so that `oms` imports no app.
 # Each later app adds its rows here in the change that adds the handler.
 HANDLERS: dict[str, list[str]] = {
-    "order.placed": ["purchasing.events.on_order_placed"],
+    "order.placed": ["purchasing.events.on_order_placed", "billing.events.order_placed"],
     "order.allocated": [],
     "order.backordered": ["purchasing.events.on_order_backordered"],
-    "order.cancelled": ["orders.events.stock_released"],
+    "order.cancelled": ["orders.events.stock_released", "billing.events.order_cancelled"],
     "order.confirmed": [],
     "order.held": [],
     "order.picking_started": [],
@@ -47,7 +47,7 @@ HANDLERS: dict[str, list[str]] = {
     "orders.backorders_pending": ["orders.events.backorders_pending"],
     "stock.low": ["purchasing.events.on_stock_low"],
     "stock.received": ["orders.events.stock_received"],
-    "shipment.handed_off": [],
+    "shipment.handed_off": ["billing.events.shipment_handed_off"],
     "shipment.delivered": [],
     "invoice.issued": [],
     "payment.received": [],

@@ -30,6 +30,10 @@ CHECKS: dict[str, str] = {
     "billing: invoice numbers are gapless per series and year": "billing.invariants.invoice_numbers_gapless",
     "billing: receivables account equals the open items": "billing.invariants.receivables_equal_open_items",
     "billing: per customer, open balance = invoiced - paid - credited": "billing.invariants.customer_balances",
+    "billing: payments add up; refunds and allocations within what was paid": "billing.invariants.payments_add_up",
+    "billing: customer credit equals unused payments": "billing.invariants.customer_credit_equals_unused_payments",
+    "billing: money accounts equal payments less refunds": "billing.invariants.money_accounts_equal_payments",
+    "billing: invoiced quantities of order lines match their invoices": "billing.invariants.order_invoicing_adds_up",
 }
 
 

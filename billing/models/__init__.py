@@ -1,6 +1,7 @@
 """billing tables: the ledger (accounts, journal entries and lines), invoices and credit notes
-(with their lines, VAT breakdown and yearly number counters) and invoice delivery (PDF + e-mail
-batches).
+(with their lines, VAT breakdown and yearly number counters), invoice delivery (PDF + e-mail
+batches), payments with their allocations to invoices, the invoiced quantities of order lines
+and payment reminders.
 
 What the database itself enforces (triggers in ``billing/migrations/0002_ledger_and_invoice_integrity.py``):
 
@@ -11,7 +12,9 @@ What the database itself enforces (triggers in ``billing/migrations/0002_ledger_
   ``INVOICE_MUTABLE_COLUMNS`` (payment status, amounts paid and credited, the PDF once, the
   e-mail claim and ``sent_at`` once); their lines and VAT rows refuse UPDATE and DELETE; at COMMIT
   the lines and the VAT rows must add up to the invoice totals, and on invoices VAT per rate is
-  the half-up rounding of rate x net at that rate.
+  the half-up rounding of rate x net at that rate;
+* payments and their allocations are append-only (a payment's running totals excepted), and a
+  payment's allocations plus refunds never exceed its amount (a CHECK), see ``payments``.
 """
 
 from billing.models.delivery import SendBatch, SendBatchItem, SendOutcome
@@ -27,20 +30,36 @@ from billing.models.invoices import (
     derive_status,
 )
 from billing.models.ledger import Account, AccountKind, JournalEntry, JournalLine
+from billing.models.payments import (
+    COUNTER_METHODS,
+    PAYMENT_MUTABLE_COLUMNS,
+    PREPAID_METHODS,
+    InvoicedOrderLine,
+    InvoiceReminder,
+    Payment,
+    PaymentAllocation,
+)
 
 __all__ = [
+    "COUNTER_METHODS",
     "INVOICE_MUTABLE_COLUMNS",
+    "PAYMENT_MUTABLE_COLUMNS",
+    "PREPAID_METHODS",
     "Account",
     "AccountKind",
     "Invoice",
     "InvoiceCounter",
     "InvoiceKind",
     "InvoiceLine",
+    "InvoiceReminder",
     "InvoiceStatus",
     "InvoiceVat",
+    "InvoicedOrderLine",
     "JournalEntry",
     "JournalLine",
     "LineKind",
+    "Payment",
+    "PaymentAllocation",
     "SendBatch",
     "SendBatchItem",
     "SendOutcome",

@@ -14,6 +14,7 @@ from billing.models.ledger import JournalEntry
 from customers.models import Customer
 from oms.models import VatCategory
 from oms.money import ZERO, money_field
+from orders.models import Order, OrderLine
 
 # The only columns of an issued invoice that may change; the database trigger refuses the rest
 # (``pdf`` and ``sent_at`` only from empty to a value). Payments later change amount_paid/status.
@@ -99,6 +100,9 @@ class Invoice(models.Model):
     credit_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes")
     credit_reason = models.CharField(max_length=300, blank=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    # The order invoiced (credit notes: the order of the invoice they credit); None for an
+    # invoice issued on its own. Set at issue, immutable like every other column.
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
     reference = models.CharField(max_length=100, blank=True)
     issue_date = models.DateField()
     supply_date = models.DateField()
@@ -164,6 +168,7 @@ class Invoice(models.Model):
             models.Index(fields=["-issue_date", "-id"], name="invoice_issue_date_idx"),
             models.Index(fields=["status", "due_date"], name="invoice_open_idx", condition=Q(status__in=OPEN_STATUSES)),
             models.Index(fields=["id"], name="invoice_unsent_idx", condition=Q(sent_at__isnull=True)),
+            models.Index(fields=["order", "id"], name="invoice_order_idx", condition=Q(order__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -209,6 +214,10 @@ class InvoiceLine(models.Model):
     net_amount = money_field()
     # On a credit note: the invoice line it credits.
     credits_line = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The order line invoiced (invoices of orders only).
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
 
     class Meta:
         ordering = ["invoice_id", "position"]
@@ -221,7 +230,12 @@ class InvoiceLine(models.Model):
             ),
             models.CheckConstraint(condition=Q(kind__in=LineKind.values), name="invoice_line_kind_valid"),
         ]
-        indexes = [models.Index(fields=["credits_line"], name="invoice_line_credits_idx")]
+        indexes = [
+            models.Index(fields=["credits_line"], name="invoice_line_credits_idx"),
+            models.Index(
+                fields=["order_line"], name="invoice_line_order_line_idx", condition=Q(order_line__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.description}"

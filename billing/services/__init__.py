@@ -1,25 +1,25 @@
-"""billing services: every change to the ledger, invoices and their delivery.
+"""billing services: every change to the ledger, invoices, payments and their delivery.
 
-Other apps (and the order integration) call these; the submodules hold the details:
-``ledger`` (journal_post, journal_reverse), ``invoices`` (invoice_issue, the buyer snapshot and
-tax treatment, invoices_mark_overdue), ``credits`` (invoice_credit), ``numbering`` (the gapless
-counter), ``delivery`` (PDF, e-mail, batches, sweep).
+Other apps (and billing's views, API, handlers and tasks) call these; the submodules hold the
+details (callers may import them directly):
 
-Seams for the order integration and payments (not built in this pass):
-
-* Invoicing an order: an outbox handler in ``billing/events.py`` (``order.*`` /
-  ``shipment.handed_off``) calls ``invoice_issue`` (not durable, so it runs inside the dispatch
-  transaction) with the order's line snapshots and ``reference=order.number``; a migration adds a
-  nullable ``Invoice.order`` FK (plus a unique constraint per order or per shipment) and puts the
-  column in the immutability trigger's scope (new columns are immutable unless listed).
-* Payments: a ``Payment`` model (method, amount, reference unique per method, paid_at, customer,
-  invoice nullable) whose service posts ``debit PAYMENT_METHOD_ACCOUNTS[method]`` / ``credit
-  RECEIVABLES`` (customer on the line; an overpayment to ``CUSTOMER_CREDIT``), adds to
-  ``Invoice.amount_paid`` under ``select_for_update`` of the invoice, and sets ``status`` with
-  ``derive_status``: both columns are in ``INVOICE_MUTABLE_COLUMNS``, and the receivables
-  invariants already count ``amount_paid``.
+* ``ledger``: ``journal_post``, ``journal_reverse``;
+* ``invoices``: ``invoice_issue`` (also cash sales, ``settled_by``), ``invoices_mark_overdue``;
+* ``credits``: ``invoice_credit`` (an overpaid part goes back to the payments as credit);
+* ``numbering``: the gapless yearly counter;
+* ``delivery``: PDF, e-mail, batches, sweep;
+* ``payments``: ``payment_record`` (payments and refunds, idempotent per method + reference),
+  ``payment_refund``, ``credit_apply``, ``order_paid_totals``;
+* ``orders``: ``order_invoice`` (shipped or ordered quantities, never twice),
+  ``order_invoice_when_paid`` (prepaid orders), ``order_invoice_shipped`` (per shipment),
+  ``order_credit_cancelled``;
+* ``counter``: ``counter_sale`` (the store's one-step sale, booked as a cash sale);
+* ``reminders``: ``invoice_reminders_send`` (overdue reminders, once per stage);
+* ``psp``: ``payment_webhook_process`` (a provider's webhook as a hint: fetch, then record);
+* ``locks``: the customer's billing lock every money-moving use case takes first.
 """
 
+from billing.services.counter import counter_sale
 from billing.services.credits import invoice_credit
 from billing.services.delivery import (
     invoice_deliveries_sweep,
@@ -29,15 +29,31 @@ from billing.services.delivery import (
 )
 from billing.services.invoices import invoice_issue, invoices_mark_overdue
 from billing.services.ledger import journal_post, journal_reverse
+from billing.services.orders import (
+    order_credit_cancelled,
+    order_invoice,
+    order_invoice_shipped,
+    order_invoice_when_paid,
+)
+from billing.services.payments import payment_record, payment_refund
+from billing.services.reminders import invoice_reminders_send
 
 __all__ = [
+    "counter_sale",
     "invoice_credit",
     "invoice_deliveries_sweep",
     "invoice_email_send",
     "invoice_issue",
     "invoice_pdf_render",
+    "invoice_reminders_send",
     "invoice_send_batch_start",
     "invoices_mark_overdue",
     "journal_post",
     "journal_reverse",
+    "order_credit_cancelled",
+    "order_invoice",
+    "order_invoice_shipped",
+    "order_invoice_when_paid",
+    "payment_record",
+    "payment_refund",
 ]

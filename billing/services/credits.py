@@ -16,7 +16,9 @@ from django.utils import timezone
 from billing import calc
 from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, InvoiceVat, derive_status
 from billing.services.invoices import amount_fields, issued, post_document, seller_snapshot, write_lines
+from billing.services.locks import lock_customer_billing
 from billing.services.numbering import invoice_number_draw
+from billing.services.payments import invoice_release_overpayment
 from oms.errors import Conflict, ValidationFailed
 from oms.money import ZERO, quantize, vat_amount
 
@@ -34,16 +36,19 @@ def invoice_credit(
 
     Copies the invoice's prices, discounts (pro rata) and VAT rates; VAT per rate is rounded
     over the credit note, except that the note completing the credit takes exactly what was
-    left, so invoice and credit notes cancel to the cent. Not durable (handlers may call it).
-    Locks the invoice row, then the credit-note counter. Publishes ``invoice.issued`` (kind
-    ``credit_note``). Raises ``ValidationFailed`` (``reason``, ``lines.N.*``) and ``Conflict``
-    (``not_an_invoice``, ``nothing_to_credit``).
+    left, so invoice and credit notes cancel to the cent. What the invoice was then paid beyond
+    its total goes back to its payments as customer credit (to refund or to pay other invoices).
+    Not durable (handlers may call it). Takes the customer's billing lock, locks the invoice
+    row, then the credit-note counter. Publishes ``invoice.issued`` (kind ``credit_note``).
+    Raises ``ValidationFailed`` (``reason``, ``lines.N.*``) and ``Conflict`` (``not_an_invoice``,
+    ``nothing_to_credit``).
     """
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why the invoice is credited.", code="required", field="reason")
     issue_date = issue_date or timezone.localdate()
     with transaction.atomic():
+        lock_customer_billing(invoice.customer_id)
         original = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if original.kind != InvoiceKind.INVOICE:
             raise Conflict("Only invoices are credited, not credit notes.", code="not_an_invoice")
@@ -65,6 +70,7 @@ def invoice_credit(
             today=timezone.localdate(),
         )
         original.save(update_fields=["amount_credited", "status"])
+        invoice_release_overpayment(invoice=original, user=user)
         issued(note)
     return note
 
@@ -182,6 +188,7 @@ def _create_note(original: Invoice, computed, totals, reason: str, issue_date: d
         credit_of=original,
         credit_reason=reason[:300],
         customer_id=original.customer_id,
+        order_id=original.order_id,
         reference=original.reference,
         issue_date=issue_date,
         supply_date=original.supply_date,

@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from stdnum.eu import vat as eu_vat
 
-from billing import calc
+from billing import accounts, calc
 from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, InvoiceVat
 from billing.models.invoices import OPEN_STATUSES
 from billing.services import delivery
@@ -25,7 +25,8 @@ from customers import selectors as customer_selectors
 from customers.models import AddressKind, Customer
 from oms import events
 from oms.errors import ValidationFailed
-from oms.money import quantize
+from oms.money import ZERO, quantize
+from orders.models import Order
 
 EU_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
 HOME_COUNTRY = "NL"
@@ -126,6 +127,8 @@ def invoice_issue(
     export: bool | None = None,
     reference: str = "",
     issue_date: date | None = None,
+    order: Order | None = None,
+    settled_by: str | None = None,
     user,
 ) -> Invoice:
     """Issue an invoice to ``customer`` and post its receivable, in one transaction.
@@ -134,7 +137,10 @@ def invoice_issue(
     tax point). ``payment_terms_days`` defaults to the customer's terms. ``reverse_charge``
     and ``export`` are derived when None (see ``tax_treatment``). ``issue_date`` defaults to
     today and may not precede the series' last invoice. ``reference`` is free text printed on
-    the invoice (an order number, the customer's PO).
+    the invoice (an order number, the customer's PO). ``order`` links the invoice to the
+    order it invoices. ``settled_by`` (a payment method) books a cash sale: the gross is
+    debited to that method's money account instead of receivables and the invoice is issued
+    paid; the caller records the payment that settled it (``billing.services.counter``).
 
     Not durable: event handlers call it inside the outbox dispatch transaction. Locks the
     yearly counter row of the series (last; held until commit). Publishes ``invoice.issued``.
@@ -151,10 +157,20 @@ def invoice_issue(
     totals = calc.totals_for(computed)
     if totals.gross < 0:
         raise ValidationFailed("An invoice total cannot be negative; issue a credit note.", code="negative_total")
+    settled_to = accounts.PAYMENT_METHOD_ACCOUNTS[settled_by] if settled_by else None
     with transaction.atomic():
         year, sequence, number = invoice_number_draw(kind=InvoiceKind.INVOICE, issue_date=issue_date)
         entry = post_document(
-            number, issue_date, computed, totals, customer.pk, reverse_charge, export, user, credit=False
+            number,
+            issue_date,
+            computed,
+            totals,
+            customer.pk,
+            reverse_charge,
+            export,
+            user,
+            credit=False,
+            settled_to=settled_to,
         )
         invoice = Invoice.objects.create(
             number=number,
@@ -162,6 +178,7 @@ def invoice_issue(
             year=year,
             sequence=sequence,
             customer=customer,
+            order=order,
             reference=(reference or "")[:100],
             issue_date=issue_date,
             supply_date=supply_date,
@@ -172,7 +189,8 @@ def invoice_issue(
             reverse_charge=reverse_charge,
             export=export,
             **amount_fields(computed, totals),
-            status=InvoiceStatus.PAID if totals.gross == 0 else InvoiceStatus.ISSUED,
+            status=InvoiceStatus.PAID if totals.gross == 0 or settled_by else InvoiceStatus.ISSUED,
+            amount_paid=totals.gross if settled_by else ZERO,
             journal_entry=entry,
             created_by=user if getattr(user, "pk", None) else None,
         )
@@ -190,9 +208,17 @@ def amount_fields(computed: list[calc.Line], totals: calc.Totals) -> dict:
     }
 
 
-def post_document(number, issue_date, computed, totals, customer_id, reverse_charge, export, user, *, credit: bool):
+def post_document(
+    number, issue_date, computed, totals, customer_id, reverse_charge, export, user, *, credit: bool, settled_to=None
+):
     legs = calc.posting_legs(
-        computed, totals, customer_id=customer_id, reverse_charge=reverse_charge, export=export, memo=number
+        computed,
+        totals,
+        customer_id=customer_id,
+        reverse_charge=reverse_charge,
+        export=export,
+        memo=number,
+        settled_to=settled_to,
     )
     if not legs:
         return None  # nothing to post: a free delivery
@@ -218,6 +244,7 @@ def write_lines(invoice: Invoice, computed: list[calc.Line], totals: calc.Totals
                 vat_rate=line.vat_rate,
                 net_amount=line.net_amount,
                 credits_line_id=line.credits_line_id,
+                order_line_id=line.order_line_id,
             )
             for line in computed
         ]

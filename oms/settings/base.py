@@ -198,6 +198,10 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "oms.tasks.worker_heartbeat", "schedule": 30.0},
     "outbox-prune": {"task": "oms.tasks.outbox_prune", "schedule": crontab(hour=3, minute=15)},
     "purchasing-reorder-scan": {"task": "purchasing.tasks.quarter_hourly", "schedule": crontab(minute="*/15")},
+    "billing-invoice-reminders": {
+        "task": "billing.tasks.invoice_reminders_send",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 
 # --- Outbox -----------------------------------------------------------------------------------
@@ -226,7 +230,15 @@ OMS_FLAT_SHIPPING_AMOUNT = env.str("OMS_FLAT_SHIPPING_AMOUNT", default="4.95")
 OMS_IDEMPOTENCY_KEEP_HOURS = 48
 # Arrays higher apps add to an order in the API (API.md "Orders"): field -> dotted path of a
 # function (orders: list) -> {order_id: [dict, ...]}; None until that app provides it.
-OMS_ORDER_API_EXTRAS = {"shipments": None, "invoices": None}
+OMS_ORDER_API_EXTRAS = {"shipments": None, "invoices": "billing.selectors.invoices_for_orders"}
+# Payment providers whose webhooks billing accepts (/webhooks/payments/<name>/): the payment is
+# fetched from ``url`` + /payments/<id> with the key (billing.services.psp).
+OMS_PAYMENT_PROVIDERS = {
+    "mollie": {
+        "url": env.str("OMS_MOLLIE_API_URL", default="https://api.mollie.com/v2"),
+        "api_key": env.str("OMS_MOLLIE_API_KEY", default=""),
+    },
+}
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -2,7 +2,7 @@
 
 from oms.roles import Role
 from tests.factories.billing import issue
-from tests.routes import Route
+from tests.routes import PUBLIC, Route
 
 CS, ACC, API = Role.CUSTOMER_SERVICE, Role.ACCOUNTING, Role.API_CLIENT
 
@@ -24,6 +24,30 @@ def _batch() -> dict:
     return {"batch_id": SendBatch.objects.create(created_by=user).pk}
 
 
+def _order() -> dict:
+    from tests.factories.orders import OrderFactory
+
+    return {"order_id": OrderFactory().pk}
+
+
+def _order_number() -> dict:
+    from tests.factories.orders import OrderFactory
+
+    return {"number": OrderFactory().number}
+
+
+def _payment() -> dict:
+    from billing.services import payment_record
+    from tests.factories.orders import OrderFactory
+
+    order = OrderFactory()
+    return {
+        "payment_id": payment_record(order=order, method="ideal", amount="5.00", reference="tr_m", user=None).payment.pk
+    }
+
+
+PAYMENT = {"payment-method": "bank_transfer", "payment-amount": "1.00", "payment-reference": "matrix"}
+
 ROUTES = [
     Route("billing:invoices", (ACC, CS)),
     Route("billing:invoice_detail", (ACC, CS), kwargs=_number),
@@ -38,6 +62,24 @@ ROUTES = [
     Route("billing:trial_balance", (ACC,)),
     Route("billing:receivables", (ACC,)),
     Route("billing:customer_panel", (ACC, CS), kwargs=_customer),
+    Route("billing:customer_payment", (ACC,), kwargs=_customer, method="post", data=PAYMENT),
+    Route("billing:order_panel", (ACC, CS), kwargs=_order),
+    Route("billing:order_invoice", (ACC,), kwargs=_order, method="post", data={"basis": "ordered"}),
+    Route("billing:order_payment", (ACC,), kwargs=_order, method="post", data=PAYMENT),
+    Route("billing:payment_refund", (ACC,), kwargs=_payment, method="post", data={"amount": "1.00", "reference": "r"}),
+    Route("billing:counter", (CS, ACC)),
+    Route("billing:counter_checkout", (CS, ACC), method="post", data={"method": "pin"}),
+    Route("billing:counter_receipt", (CS, ACC), kwargs=_number),
+    Route("billing_webhooks:payment", PUBLIC, kwargs=lambda: {"provider": "mollie"}, method="post", data={"id": "!"}),
+    Route("api:order-payments", (ACC, API), kwargs=_order_number, api=True),
+    Route(
+        "api:order-payments",
+        (ACC, API),
+        kwargs=_order_number,
+        method="post",
+        data={"method": "ideal", "amount": "1.00", "reference": "tr_matrix"},
+        api=True,
+    ),
     Route("api:invoice-detail", (CS, ACC, API), kwargs=_number, api=True),
     Route("api:invoice-pdf", (CS, ACC, API), kwargs=_number, api=True),
 ]

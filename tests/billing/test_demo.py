@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from billing import demo
-from billing.models import Invoice, InvoiceKind
+from billing.models import Invoice, InvoiceKind, Payment
 from oms.invariants import violations
 from tests.factories.billing import issue
 
@@ -24,8 +24,12 @@ def test_demo_billing_issues_invoices_once_and_keeps_the_books_straight():
     dates = list(invoices.order_by("sequence").values_list("issue_date", flat=True))
     assert dates == sorted(dates) and dates[0] < dates[-1]
     assert not mail.outbox and not Invoice.objects.exclude(pdf="").exists()  # delivery paused
+    payments = Payment.objects.count()
+    assert payments > 10 and f"{payments} payments recorded" in out.getvalue()
+    assert invoices.filter(status="paid").exists() and invoices.exclude(status="paid").exists()
     call_command("demo_billing", small=True, stdout=out)
-    assert invoices.count() == 40 and "0 invoices issued, 40 already there" in out.getvalue()
+    assert invoices.count() == 40 and "0 invoices issued, 40 already there, 0 payments" in out.getvalue()
+    assert Payment.objects.count() == payments
     assert violations() == {}
 
 

@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from billing import accounts
-from billing.models import Account, Invoice, JournalEntry, JournalLine
+from billing.models import Account, Invoice, JournalEntry, JournalLine, Payment
 from billing.services import invoice_credit, journal_post
+from billing.services.payments import receive
 from oms.invariants import violations
 from tests.factories.billing import issue
 
@@ -82,3 +84,39 @@ def test_chart_of_accounts_is_seeded():
     assert {row.code for row in accounts.CHART} <= codes
     assert set(accounts.PAYMENT_METHOD_ACCOUNTS.values()) <= codes
     assert JournalEntry.objects.count() == 0
+
+
+def test_payment_totals_out_of_step_are_reported():
+    invoice = issue()
+    # payment_record is durable; inside this test's savepoint its core does the same work
+    payment = receive(
+        customer=invoice.customer,
+        order=None,
+        method="bank_transfer",
+        amount=Decimal("40.00"),
+        reference="STMT",
+        paid_at=timezone.now(),
+        user=None,
+    )
+    assert violations() == {}
+    Payment.objects.filter(pk=payment.pk).update(amount_allocated=Decimal("30.00"))  # the trigger allows this column
+    found = violations()
+    (row,) = found["billing: payments add up; refunds and allocations within what was paid"]
+    assert (row["reference"], row["allocations"]) == ("STMT", Decimal("35.80"))
+    assert found["billing: customer credit equals unused payments"][0]["ledger"] == Decimal("4.20")
+
+
+def test_money_booked_to_customer_credit_without_a_payment_is_reported():
+    invoice = issue()
+    journal_post(
+        date=date(2026, 3, 2),
+        description="cash in the till, no payment recorded",
+        lines=[
+            {"account": accounts.CASH, "debit": "5.00"},
+            {"account": accounts.CUSTOMER_CREDIT, "credit": "5.00", "customer": invoice.customer_id},
+        ],
+    )
+    found = violations()
+    assert found["billing: customer credit equals unused payments"][0]["ledger"] == Decimal("5.00")
+    (row,) = found["billing: money accounts equal payments less refunds"]
+    assert (row["account"], row["ledger"], row["payments"]) == (accounts.CASH, Decimal("5.00"), 0)

@@ -8,7 +8,7 @@ import pytest
 
 from billing import selectors
 from billing.models import InvoiceStatus, derive_status
-from billing.services import invoice_credit, invoices_mark_overdue
+from billing.services import invoice_credit, invoices_mark_overdue, payment_record
 from tests.factories.billing import b2c_customer, issue, line
 
 pytestmark = pytest.mark.django_db
@@ -25,16 +25,21 @@ def test_invoice_get_by_number_reads_everything_in_five_queries(django_assert_nu
         assert found.customer.number
 
 
-def test_customer_account_in_three_queries_agrees_with_the_ledger(django_assert_num_queries):
+def test_customer_account_in_five_queries_agrees_with_the_ledger(django_assert_num_queries):
     customer = b2c_customer()
     first = issue(customer)
-    issue(customer)
+    second = issue(customer)
     invoice_credit(invoice=first, reason="x", user=None)
-    with django_assert_num_queries(3):
+    payment_record(customer=customer, method="bank_transfer", amount="40.00", reference="STMT-1", user=None)
+    with django_assert_num_queries(5):
         account = selectors.customer_account(customer.pk)
-    assert (account.invoiced, account.credited, account.paid) == (Decimal("71.60"), Decimal("35.80"), Decimal("0.00"))
-    assert account.open_balance == account.invoiced - account.paid - account.credited == Decimal("35.80")
-    assert account.open_invoices == 1 and len(account.invoices) == 3
+    assert (account.invoiced, account.credited, account.paid) == (Decimal("71.60"), Decimal("35.80"), Decimal("35.80"))
+    assert account.open_balance == account.invoiced - account.paid - account.credited == Decimal("0.00")
+    assert account.open_invoices == 0 and len(account.invoices) == 3
+    # the payment paid the one open invoice; the rest is the customer's credit
+    assert account.credit == Decimal("4.20") and [p.reference for p in account.payments] == ["STMT-1"]
+    second.refresh_from_db()
+    assert second.status == "paid"
 
 
 def test_trial_balance_columns_balance_in_two_queries(django_assert_num_queries):

@@ -261,3 +261,16 @@ def test_admin_shows_the_books_read_only(client, django_user_model):
     assert "Mok rood" in page and 'name="_save"' not in page
     assert client.get(f"/admin/billing/journalentry/{invoice.journal_entry_id}/change/").status_code == 200
     assert client.get("/admin/billing/invoice/add/").status_code == 403
+
+
+def test_admin_shows_payments_read_only(client, django_user_model):
+    from billing.services import payment_record
+
+    invoice = issue()
+    payment = payment_record(
+        customer=invoice.customer, method="bank_transfer", amount="10.00", reference="STMT-ADMIN", user=None
+    ).payment
+    client.force_login(django_user_model.objects.create_superuser("root", password="x-x-x-x-x-x"))
+    assert "STMT-ADMIN" in _html(client.get("/admin/billing/payment/"))
+    page = _html(client.get(f"/admin/billing/payment/{payment.pk}/change/"))
+    assert invoice.number in page and 'name="_save"' not in page

@@ -1,6 +1,6 @@
 """Accounting screens: invoices (list, page, PDF, credit), sending unsent invoices with a
-progress bar, the journal, the trial balance, receivables ageing, CSV exports, and the panel on
-the customer page. One view serves a page and its htmx fragment."""
+progress bar, the journal, the trial balance, receivables ageing and CSV exports. One view
+serves a page and its htmx fragment."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from billing import export, selectors, services
 from billing.forms import AsOfForm, CreditForm, InvoiceFilterForm, JournalFilterForm, PeriodForm
 from billing.models import Invoice
 from billing.services import delivery
-from customers import selectors as customer_selectors
 from oms.errors import NotFound, OmsError, add_to_form
 from oms.htmx import HtmxHttpRequest, is_partial
 from oms.pagination import paginate
@@ -58,7 +57,12 @@ def invoice_list(request: HtmxHttpRequest) -> HttpResponse:
 def invoice_detail(request: HtmxHttpRequest, number: str) -> HttpResponse:
     invoice = _invoice_or_404(number)
     can_credit = has_role(request.user, ACC) and invoice.can_credit()
-    context = {"invoice": invoice, "can_credit": can_credit, "can_account": has_role(request.user, ACC)}
+    context = {
+        "invoice": invoice,
+        "can_credit": can_credit,
+        "can_account": has_role(request.user, ACC),
+        "payments": selectors.invoice_payments(invoice),
+    }
     return render(request, "billing/invoice_detail.html", context)
 
 
@@ -177,15 +181,3 @@ def receivables(request: HtmxHttpRequest) -> HttpResponse:
         "ledger_balance": selectors.receivables_balance(),
     }
     return _render(request, "billing/receivables.html", "receivables-table", context)
-
-
-@require_GET
-@role_required(ACC, CS)
-def customer_panel(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
-    """The invoices panel of the customer page (loaded there with htmx)."""
-    try:
-        customer = customer_selectors.customer_get(customer_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    context = {"customer": customer, "account": selectors.customer_account(customer.pk)}
-    return render(request, "billing/partials/_customer_panel.html", context)

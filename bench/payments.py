@@ -1,0 +1,134 @@
+"""Payments recorded per second (each one invoicing its prepaid web order), repeats of a
+recorded payment per second, and counter sales per second.
+
+    DATABASE_URL=postgres://... .venv/bin/python bench/payments.py [--orders 300] [--threads 4] [--sales 100]
+
+Works in a scratch database (``<your database>_bench``, as ``bench/invoices.py``), dropped at the
+end unless ``--keep``. Orders are placed beforehand (not timed) on orders' own flat-rate quote
+backend. ``payment_record`` is timed for a paid-in-full iDEAL payment per order: the payment and
+its posting, the order's invoice issued (delivery paused), the credit applied to it, the order
+told (one committed transaction each), on one thread and on ``--threads`` threads (customers
+differ; the invoices queue on the yearly counter row). Repeats answer from the unique
+reference. A counter sale is two transactions: placing the store order, then issuing its stock,
+the cash-sale invoice, the payment and completing the order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("OMS_DELIVERY_QUOTE_BACKEND", "orders.quotes.quote_delivery")
+
+from bench.invoices import _admin, _customers, scratch_database, setup  # noqa: E402
+
+ADDRESS = {"street": "Kerkstraat", "house_number": "1", "postal_code": "1017 GC", "city": "Amsterdam", "country": "NL"}
+
+
+def _catalogue(units: int) -> None:
+    from inventory.services import product_upsert, stock_receive, warehouse_upsert
+
+    warehouse, _ = warehouse_upsert(code="AMS", name="Amsterdam", postal_code="1012 AB", city="Amsterdam", priority=1)
+    for sku, price, category in (("MUG-RED", "8.26", "high"), ("BOOK-1", "20.00", "low")):
+        product, _ = product_upsert(sku=sku, name=sku.title(), list_price=price, vat_category=category)
+        stock_receive(product_id=product.pk, warehouse_id=warehouse.pk, quantity=units, reference="bench")
+
+
+def _orders(count: int, customers) -> list:
+    from orders.services import order_place
+
+    return [
+        order_place(
+            channel="web",
+            customer=customers[i % len(customers)],
+            lines=[{"sku": "MUG-RED", "quantity": 2}, {"sku": "BOOK-1", "quantity": 1}],
+            shipping_address=ADDRESS,
+            payment_method="ideal",
+            user=None,
+        )
+        for i in range(count)
+    ]
+
+
+def _run(threads: int, items: list, work) -> float:
+    from django.db import connection
+
+    def run(part: list) -> None:
+        for item in part:
+            work(item)
+        connection.close()
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=run, args=(items[t::threads],)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return len(items) / (time.perf_counter() - started)
+
+
+def payment_rate(orders: list, threads: int, prefix: str) -> float:
+    from billing.services import delivery, payment_record
+
+    def pay(order) -> None:
+        with delivery.paused():
+            payment_record(
+                order=order, method="ideal", amount=order.gross_amount, reference=f"{prefix}{order.pk}", user=None
+            )
+
+    return _run(threads, orders, pay)
+
+
+def counter_rate(count: int) -> float:
+    from billing.services import counter_sale, delivery
+
+    def sell(_) -> None:
+        with delivery.paused():
+            counter_sale(lines=[{"sku": "MUG-RED", "quantity": 1}], method="cash", tendered="20.00", user=None)
+
+    return _run(1, list(range(count)), sell)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--sales", type=int, default=100)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit("set DATABASE_URL (a PostgreSQL server where a scratch database may be created)")
+    setup(url, tempfile.mkdtemp(prefix="oms-bench-media-"))
+    try:
+        from oms.invariants import violations
+
+        customers = _customers(40)
+        _catalogue(units=10 * (args.orders * 2 + args.sales))
+        first, second = _orders(args.orders, customers), _orders(args.orders, customers)
+        print(f"cores: {os.cpu_count()}")
+        print(f"payment + invoice, 1 thread:  {payment_rate(first, 1, 'tr_a'):7.1f} payments/s")
+        print(
+            f"payment + invoice, {args.threads} threads: {payment_rate(second, args.threads, 'tr_b'):7.1f} payments/s"
+        )
+        print(f"repeated payment (answered):  {payment_rate(first, 1, 'tr_a'):7.1f} repeats/s")
+        print(f"counter sale, 1 thread:       {counter_rate(args.sales):7.1f} sales/s")
+        found = violations()
+        print("invariants:", "all hold" if not found else found)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            _admin(url, f'DROP DATABASE IF EXISTS "{scratch_database(url)[0]}"')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""Invoicing orders: what is invoiced when, and never twice.
+
+* Prepaid orders (iDEAL, card, Klarna, Riverty, PIN, cash) are invoiced in full once they are
+  placed *and* paid in full, whichever comes last: the ``order.placed`` handler and
+  ``payment_record`` both call ``order_invoice_when_paid``. Invoicing at payment rather than at
+  placement means an abandoned or cancelled unpaid order never gets an invoice to credit, and a
+  payment that arrives before the order event waits as the order's credit for the invoice.
+* Every other order (on account, bank transfer) is invoiced per shipment: on
+  ``shipment.handed_off`` the quantities shipped and not yet invoiced, per order line
+  (``order_invoice(basis="shipped")``); the order panel can invoice shipped or ordered
+  quantities by hand. The shipping charge goes on the order's first invoice.
+* ``InvoicedOrderLine`` keeps per order line the units and net amount invoiced, changed in the
+  transaction that issues the invoice and under the customer's billing lock, so a repeated
+  event, a second shipment or a double click never invoices the same units twice.
+* A cancelled order's invoices are credited in full (``order.cancelled``).
+
+Invoice lines copy the order's snapshots (price, discount, VAT category and rate); the last
+invoice of a line takes exactly what is left of the line's total, so the invoices of an order
+add up to the order to the cent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from billing import selectors
+from billing.models import PREPAID_METHODS, Invoice, InvoicedOrderLine, InvoiceKind, LineKind
+from billing.services import payments
+from billing.services.credits import invoice_credit
+from billing.services.invoices import invoice_issue
+from billing.services.locks import lock_customer_billing
+from oms.errors import Conflict, ValidationFailed
+from oms.money import HUNDRED, ZERO, quantize
+from orders import selectors as order_selectors
+from orders.models import Order, OrderLine, OrderStatus, VatRegime
+
+BASES = ("shipped", "ordered")
+SHIPPING_DESCRIPTION = "Verzendkosten"
+NOT_INVOICEABLE = (OrderStatus.DRAFT, OrderStatus.CANCELLED)
+
+
+def order_invoice(
+    *,
+    order_id: int,
+    basis: str,
+    user,
+    settled_by: str | None = None,
+    supply_date: date | None = None,
+) -> Invoice:
+    """Invoice what of order ``order_id`` is not yet invoiced: per line the shipped quantity
+    (``basis="shipped"``) or the ordered quantity (``"ordered"``), less what was invoiced, plus
+    the shipping charge on the first invoice. Pays it from the order's credit (and the
+    customer's unearmarked credit) at once. ``settled_by`` books a cash sale (the counter).
+
+    Not durable (event handlers call it). Takes the customer's billing lock, then (issuing) the
+    yearly invoice counter, then payments and orders as ``credit_apply`` does. Publishes
+    ``invoice.issued``. Raises ``ValidationFailed`` ``basis``, ``Conflict`` ``not_invoiceable``
+    (a draft or cancelled order) / ``nothing_to_invoice``, and what ``invoice_issue`` raises.
+    """
+    if basis not in BASES:
+        raise ValidationFailed("Invoice the shipped or the ordered quantities.", code="invalid_choice", field="basis")
+    order = order_selectors.order_get(order_id)
+    if order.status in NOT_INVOICEABLE:
+        raise Conflict(f"Order {order.number} is {order.get_status_display().lower()}.", code="not_invoiceable")
+    with transaction.atomic():
+        lock_customer_billing(order.customer_id)
+        lines = invoice_lines(order, basis)
+        if not lines:
+            raise Conflict(f"Everything {basis} of order {order.number} is invoiced.", code="nothing_to_invoice")
+        return _issue(order, lines, user=user, settled_by=settled_by, supply_date=supply_date)
+
+
+def _issue(order: Order, lines: list[dict], *, user, settled_by: str | None, supply_date: date | None) -> Invoice:
+    """Issue the invoice of ``lines`` for ``order``, count them invoiced, pay it from credit
+    (the caller holds the billing lock, in its transaction)."""
+    with transaction.atomic(savepoint=False):
+        invoice = invoice_issue(
+            customer=order.customer,
+            lines=lines,
+            supply_date=supply_date or timezone.localdate(),
+            payment_terms_days=0 if order.payment_method in PREPAID_METHODS else None,
+            reverse_charge=order.vat_regime == VatRegime.REVERSE_CHARGE,
+            export=order.vat_regime == VatRegime.EXPORT,
+            reference=order.number,
+            order=order,
+            settled_by=settled_by,
+            user=user,
+        )
+        _count_invoiced(order, invoice)
+        if not settled_by:
+            payments.credit_apply(invoices=[invoice], customer_id=order.customer_id, user=user)
+    return invoice
+
+
+def invoice_lines(order: Order, basis: str) -> list[dict]:
+    """The invoice lines of what is still to invoice (an order from ``order_get``; one query)."""
+    done = {row.order_line_id: row for row in InvoicedOrderLine.objects.filter(order_id=order.pk)}
+    lines = []
+    for line in order.lines.all():
+        if line.is_cancelled:
+            continue
+        target = line.quantity_shipped if basis == "shipped" else line.quantity
+        invoiced = done.get(line.pk)
+        quantity = target - (invoiced.quantity if invoiced else 0)
+        if quantity > 0:
+            lines.append(_goods_line(line, quantity, invoiced))
+    if lines and order.shipping_amount > 0 and not _shipping_invoiced(order.pk):
+        lines.append(
+            {
+                "kind": LineKind.SHIPPING,
+                "description": SHIPPING_DESCRIPTION,
+                "quantity": 1,
+                "unit_price": order.shipping_amount,
+                "vat_category": "high",
+                "vat_rate": order.shipping_vat_rate,
+            }
+        )
+    return lines
+
+
+def _goods_line(line: OrderLine, quantity: int, invoiced: InvoicedOrderLine | None) -> dict:
+    done_quantity, done_net = (invoiced.quantity, invoiced.net_amount) if invoiced else (0, ZERO)
+    if done_quantity + quantity == line.quantity:
+        net = line.line_total - done_net  # the last units take what is left: no cent lost
+    else:
+        net = quantize(Decimal(quantity) * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED)
+    return {
+        "description": line.name,
+        "sku": line.sku,
+        "quantity": quantity,
+        "unit_price": line.unit_price,
+        "discount": quantity * line.unit_price - net,
+        "vat_category": line.vat_category,
+        "vat_rate": line.vat_rate,
+        "order_line_id": line.pk,
+    }
+
+
+def _shipping_invoiced(order_id: int) -> bool:
+    return Invoice.objects.filter(order_id=order_id, kind=InvoiceKind.INVOICE, lines__kind=LineKind.SHIPPING).exists()
+
+
+def _count_invoiced(order: Order, invoice: Invoice) -> None:
+    existing = {row.order_line_id: row for row in InvoicedOrderLine.objects.filter(order_id=order.pk)}
+    new, changed = [], []
+    for line in invoice.lines.filter(order_line__isnull=False):
+        row = existing.get(line.order_line_id)
+        if row is None:
+            new.append(
+                InvoicedOrderLine(
+                    order_line_id=line.order_line_id, order=order, quantity=line.quantity, net_amount=line.net_amount
+                )
+            )
+        else:
+            row.quantity += line.quantity
+            row.net_amount += line.net_amount
+            changed.append(row)
+    InvoicedOrderLine.objects.bulk_create(new)
+    InvoicedOrderLine.objects.bulk_update(changed, ["quantity", "net_amount"])
+
+
+def order_is_paid(order: Order) -> bool:
+    """Paid in full by billing's own books (the order's payments and what paid its invoices)."""
+    return order.gross_amount > 0 and selectors.order_paid_totals([order.pk])[order.pk] >= order.gross_amount
+
+
+def order_invoice_when_paid(*, order_id: int, user=None) -> Invoice | None:
+    """A prepaid order placed and paid in full gets its invoice for everything not yet invoiced;
+    anything else is left alone (returns None). Not durable (the ``order.placed`` handler and
+    ``payment_record`` call it). Locks as ``order_invoice``."""
+    order = order_selectors.order_get(order_id)
+    if order.payment_method not in PREPAID_METHODS or order.status in NOT_INVOICEABLE:
+        return None
+    with transaction.atomic():
+        lock_customer_billing(order.customer_id)
+        lines = invoice_lines(order, "ordered") if order_is_paid(order) else []
+        if not lines:
+            return None
+        return _issue(order, lines, user=user, settled_by=None, supply_date=order.supply_date)
+
+
+def order_invoice_shipped(*, order_id: int, user=None) -> Invoice | None:
+    """Invoice what shipped and is not yet invoiced (the ``shipment.handed_off`` handler); None
+    when there is nothing (a repeated event, a prepaid order invoiced in full). Not durable."""
+    try:
+        return order_invoice(order_id=order_id, basis="shipped", user=user)
+    except Conflict as exc:
+        if exc.code in ("nothing_to_invoice", "not_invoiceable"):
+            return None
+        raise
+
+
+def order_credit_cancelled(*, order_id: int, user=None) -> list[Invoice]:
+    """Credit in full every invoice of a cancelled order that is not yet credited (the
+    ``order.cancelled`` handler); what was paid becomes customer credit, to be refunded. Not
+    durable. Locks the customer's billing lock, each invoice, the credit-note counter."""
+    order = order_selectors.order_get(order_id)
+    notes = []
+    with transaction.atomic():
+        lock_customer_billing(order.customer_id)
+        invoices = Invoice.objects.filter(
+            order_id=order_id, kind=InvoiceKind.INVOICE, amount_credited__lt=F("gross_amount")
+        )
+        for invoice in invoices.order_by("id"):
+            notes.append(invoice_credit(invoice=invoice, reason=f"Order {order.number} cancelled", user=user))
+    return notes

@@ -1,0 +1,154 @@
+"""Payment-provider webhooks: each call is only a hint that something changed.
+
+The provider calls ``/webhooks/payments/<provider>/`` with nothing but its payment id (Mollie
+style). We never trust the call: we fetch the payment from the provider's API over HTTPS (the
+URL and key are in ``settings.OMS_PAYMENT_PROVIDERS``), and only a payment the provider itself
+reports as ``paid`` is recorded, through ``payment_record`` with the provider's id as the
+reference, so a repeated or concurrent call records it once. An unknown or forged id changes
+nothing (and is logged on the ``billing.security`` logger).
+
+The provider's answer (Mollie's payments API shape):
+``{"id": "tr_WDqYK6vllg", "status": "paid", "amount": {"value": "24.94", "currency": "EUR"},
+"method": "ideal", "paidAt": "2026-11-26T21:53:10+00:00", "metadata": {"order_number":
+"SO-000123"}}``; the webshop puts the order number in ``metadata`` when it creates the payment.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from django.conf import settings
+from django.utils import timezone
+
+from billing.services.payments import payment_record
+from customers.models import PaymentMethod
+from oms.errors import NotFound, OmsError
+from orders import selectors as order_selectors
+
+logger = logging.getLogger(__name__)
+security_log = logging.getLogger("billing.security")
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+TIMEOUT_SECONDS = 5
+# The provider's method names -> ours (anything else paid through the provider: card).
+METHODS = {
+    "ideal": PaymentMethod.IDEAL,
+    "creditcard": PaymentMethod.CARD,
+    "klarna": PaymentMethod.KLARNA,
+    "klarnapaylater": PaymentMethod.KLARNA,
+    "klarnasliceit": PaymentMethod.KLARNA,
+    "riverty": PaymentMethod.RIVERTY,
+    "banktransfer": PaymentMethod.BANK_TRANSFER,
+}
+
+
+class ProviderUnavailable(Exception):
+    """The provider could not be asked (network, 5xx, nonsense): the webhook answers 503 so that
+    the provider calls again later."""
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    id: str
+    status: str
+    amount: str
+    currency: str
+    method: str
+    order_number: str
+    paid_at: datetime | None
+
+
+def _config(provider: str) -> dict:
+    config = getattr(settings, "OMS_PAYMENT_PROVIDERS", {}).get(provider)
+    if not config:
+        raise NotFound(f"No payment provider '{provider}'.", field="provider")
+    return config
+
+
+def provider_payment_fetch(*, provider: str, payment_id: str) -> ProviderPayment | None:
+    """Ask the provider for one payment; None when it does not know the id. Raises
+    ``ProviderUnavailable``. Never call this inside a transaction (it waits on the network)."""
+    config = _config(provider)
+    request = urllib.request.Request(
+        f"{config['url'].rstrip('/')}/payments/{quote(payment_id, safe='')}",
+        headers={"Authorization": f"Bearer {config.get('api_key', '')}", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=config.get("timeout", TIMEOUT_SECONDS)) as response:
+            body = json.loads(response.read().decode())
+    except urllib.error.HTTPError as exc:
+        if exc.code in (404, 410):
+            return None
+        raise ProviderUnavailable(f"{provider} answered {exc.code}") from exc
+    except (OSError, ValueError) as exc:
+        raise ProviderUnavailable(f"{provider}: {exc}") from exc
+    return _parse(body, payment_id)
+
+
+def _parse(body, payment_id: str) -> ProviderPayment:
+    try:
+        amount = body["amount"]
+        paid_at = body.get("paidAt")
+        return ProviderPayment(
+            id=str(body["id"]),
+            status=str(body["status"]),
+            amount=str(amount["value"]),
+            currency=str(amount["currency"]),
+            method=str(body.get("method") or ""),
+            order_number=str((body.get("metadata") or {}).get("order_number") or ""),
+            paid_at=datetime.fromisoformat(paid_at) if paid_at else None,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProviderUnavailable(f"unreadable answer for payment {payment_id}") from exc
+
+
+def payment_webhook_process(*, provider: str, payment_id: str) -> str:
+    """Handle one webhook call: fetch the payment and record it when it is paid. Returns what
+    happened: ``recorded``, ``repeat``, the provider's status when not paid (``open``,
+    ``failed`` ...), ``unknown`` (forged or unknown id, or an order we do not know), ``ignored``
+    (not EUR, or an id that cannot be one). Durable through ``payment_record``. Raises
+    ``ProviderUnavailable`` and ``NotFound`` (no such provider)."""
+    _config(provider)
+    if not ID_PATTERN.match(payment_id or ""):
+        security_log.warning("payment webhook %s: malformed id %r", provider, (payment_id or "")[:80])
+        return "ignored"
+    found = provider_payment_fetch(provider=provider, payment_id=payment_id)
+    if found is None or found.id != payment_id:
+        security_log.warning("payment webhook %s: the provider does not know payment %s", provider, payment_id)
+        return "unknown"
+    if found.status != "paid":
+        return found.status
+    if found.currency != "EUR":
+        logger.warning("payment webhook %s: payment %s is in %s, not recorded", provider, payment_id, found.currency)
+        return "ignored"
+    try:
+        order = order_selectors.order_get_by_number(found.order_number)
+    except NotFound:
+        security_log.warning("payment webhook %s: payment %s names no known order", provider, payment_id)
+        return "unknown"
+    return _record(provider, found, order)
+
+
+def _record(provider: str, found: ProviderPayment, order) -> str:
+    try:
+        result = payment_record(
+            order=order,
+            method=METHODS.get(found.method, PaymentMethod.CARD),
+            amount=found.amount,
+            reference=found.id,
+            # The provider's clock may run ahead of ours; its payment is never "in the future".
+            paid_at=min(found.paid_at, timezone.now()) if found.paid_at else None,
+            provider=provider,
+            user=None,
+        )
+    except OmsError as exc:
+        logger.error("payment webhook %s: payment %s not recorded: %s", provider, found.id, exc.message)
+        return "ignored"
+    return "recorded" if result.created else "repeat"

@@ -1,0 +1,169 @@
+"""The billing panels other apps' pages load with htmx: the order panel (invoices, payments,
+amount due; for accounting: invoice shipped or ordered quantities, record a payment, refund)
+and the customer panel (open balance, credit, invoices, payments; record a payment on the
+account). Each action answers with the panel re-rendered (errors inside it, status 200)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from billing import selectors, services
+from billing.forms import OrderInvoiceForm, PaymentForm, RefundForm
+from customers import selectors as customer_selectors
+from oms.errors import NotFound, OmsError, add_to_form
+from oms.htmx import HtmxHttpRequest, is_partial
+from oms.roles import Role, has_role, role_required
+
+ACC, CS = Role.ACCOUNTING, Role.CUSTOMER_SERVICE
+ORDER_PANEL = "billing/partials/_order_panel.html"
+CUSTOMER_PANEL = "billing/partials/_customer_panel.html"
+
+
+def _order_billing_or_404(order_id: int) -> selectors.OrderBilling:
+    try:
+        return selectors.order_billing(order_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _order_panel(request, order_id: int, **forms) -> HttpResponse:
+    billing = _order_billing_or_404(order_id)
+    can_account = has_role(request.user, ACC)
+    due = billing.amount_due if billing.amount_due > 0 else None
+    context = {
+        "billing": billing,
+        "order": billing.order,
+        "can_account": can_account,
+        "payment_form": forms.get("payment_form")
+        or PaymentForm(prefix="payment", initial={"method": billing.order.payment_method, "amount": due}),
+        "refund_form": forms.get("refund_form") or RefundForm(),
+        "refund_payment_id": forms.get("refund_payment_id"),
+    }
+    return render(request, ORDER_PANEL, context)
+
+
+def _after_action(request, order_id: int, **forms) -> HttpResponse:
+    if is_partial(request):
+        return _order_panel(request, order_id, **forms)
+    return redirect(reverse("billing:order_panel", kwargs={"order_id": order_id}))
+
+
+@require_GET
+@role_required(ACC, CS)
+@vary_on_headers("HX-Request")
+def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """The invoices-and-payments panel of the order page (loaded there by URL name)."""
+    return _order_panel(request, order_id)
+
+
+@require_POST
+@role_required(ACC)
+def order_invoice(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    form = OrderInvoiceForm(request.POST)
+    if form.is_valid():
+        try:
+            invoice = services.order_invoice(order_id=order_id, basis=form.cleaned_data["basis"], user=request.user)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except OmsError as exc:
+            messages.warning(request, exc.message)
+        else:
+            messages.success(request, f"Invoice {invoice.number} issued: {invoice.gross_amount:.2f}.")
+    return _after_action(request, order_id)
+
+
+@require_POST
+@role_required(ACC)
+def order_payment(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    billing = _order_billing_or_404(order_id)
+    form = PaymentForm(request.POST, prefix="payment")
+    if form.is_valid():
+        try:
+            result = services.payment_record(order=billing.order, user=request.user, **form.values())
+        except OmsError as exc:
+            add_to_form(form, exc)
+        else:
+            verb = "Recorded" if result.created else "Already recorded:"
+            messages.success(request, f"{verb} {result.payment.get_method_display()} {result.payment.amount:.2f}.")
+            return _after_action(request, order_id)
+    return _after_action(request, order_id, payment_form=form)
+
+
+@require_POST
+@role_required(ACC)
+def payment_refund(request: HtmxHttpRequest, payment_id: int) -> HttpResponse:
+    try:
+        payment = selectors.payment_get(payment_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    form = RefundForm(request.POST)
+    if form.is_valid():
+        try:
+            services.payment_refund(payment=payment, user=request.user, **form.cleaned_data)
+        except OmsError as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, f"Refunded {form.cleaned_data['amount']:.2f} of {payment.reference}.")
+            form = None
+    if payment.order_id is None:
+        return _after_customer_action(request, payment.customer_id)
+    if form is None:
+        return _after_action(request, payment.order_id)
+    return _after_action(request, payment.order_id, refund_form=form, refund_payment_id=payment.pk)
+
+
+# --- customer panel --------------------------------------------------------------------------------
+
+
+def _customer_panel(request, customer_id: int, payment_form: PaymentForm | None = None) -> HttpResponse:
+    try:
+        customer = customer_selectors.customer_get(customer_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    context = {
+        "customer": customer,
+        "account": selectors.customer_account(customer.pk),
+        "can_account": has_role(request.user, ACC),
+        "payment_form": payment_form or PaymentForm(prefix="payment", initial={"method": "bank_transfer"}),
+    }
+    return render(request, CUSTOMER_PANEL, context)
+
+
+def _after_customer_action(request, customer_id: int, **kwargs) -> HttpResponse:
+    if is_partial(request):
+        return _customer_panel(request, customer_id, **kwargs)
+    return redirect(reverse("billing:customer_panel", kwargs={"customer_id": customer_id}))
+
+
+@require_GET
+@role_required(ACC, CS)
+@vary_on_headers("HX-Request")
+def customer_panel(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
+    """The invoices-and-payments panel of the customer page (loaded there with htmx)."""
+    return _customer_panel(request, customer_id)
+
+
+@require_POST
+@role_required(ACC)
+def customer_payment(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
+    """A payment on the customer's account (a bank transfer for invoices): pays the oldest open
+    invoices first; what is left is credit."""
+    try:
+        customer = customer_selectors.customer_get(customer_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    form = PaymentForm(request.POST, prefix="payment")
+    if form.is_valid():
+        try:
+            result = services.payment_record(customer=customer, user=request.user, **form.values())
+        except OmsError as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, f"Recorded {result.payment.amount:.2f} ({result.payment.reference}).")
+            return _after_customer_action(request, customer_id)
+    return _after_customer_action(request, customer_id, payment_form=form)
