@@ -24,6 +24,9 @@ CHECKS: dict[str, str] = {
     "billing: invoice numbers are gapless per series and year": "billing.invariants.invoice_numbers_gapless",
     "billing: receivables account equals the open items": "billing.invariants.receivables_equal_open_items",
     "billing: per customer, open balance = invoiced - paid - credited": "billing.invariants.customer_balances",
+    "shipping: shipped lines = units in handed-off shipments": "shipping.invariants.shipments_match_shipped_lines",
+    "shipping: returned lines = units in processed returns": "shipping.invariants.returns_match_returned_lines",
+    "shipping: a handed-off shipment has its label": "shipping.invariants.handed_off_shipments_have_labels",
 }
 
 

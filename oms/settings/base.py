@@ -226,6 +226,15 @@ OMS_IDEMPOTENCY_KEEP_HOURS = 48
 # Arrays higher apps add to an order in the API (API.md "Orders"): field -> dotted path of a
 # function (orders: list) -> {order_id: [dict, ...]}; None until that app provides it.
 OMS_ORDER_API_EXTRAS = {"shipments": None, "invoices": None}
+OMS_ORDER_API_EXTRAS["shipments"] = "shipping.selectors.fulfilment.order_api_shipments"
+# Carrier hand-off (shipping): the HTTP timeout of one try, how many tries before a shipment goes
+# to the exception list, and the first back-off (doubled after every failed try, at most an hour).
+OMS_CARRIER_TIMEOUT_SECONDS = env.float("OMS_CARRIER_TIMEOUT_SECONDS", default=10.0)
+OMS_CARRIER_HANDOFF_ATTEMPTS = env.int("OMS_CARRIER_HANDOFF_ATTEMPTS", default=5)
+OMS_CARRIER_RETRY_SECONDS = env.float("OMS_CARRIER_RETRY_SECONDS", default=30.0)
+# An API endpoint on a reserved test domain never resolves: such a carrier answers from a built-in
+# sandbox (demo data, a fresh install), making a made-up tracking number and a label of our own.
+OMS_CARRIER_SANDBOX_DOMAINS = (".example", ".test", ".invalid")
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
