@@ -78,6 +78,10 @@ class DeliveryTrip(models.Model):
         return f"{self.number} {self.date:%d-%m-%Y}"
 
     @property
+    def weight_kg(self) -> str:
+        return f"{self.weight_grams / 1000:.1f}".replace(".", ",")
+
+    @property
     def load_percent(self) -> int:
         return round(100 * self.weight_grams / self.capacity_grams) if self.capacity_grams else 0
 

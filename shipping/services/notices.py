@@ -9,7 +9,10 @@ crash, exactly once. The sweep queues notices whose task was lost.
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 
@@ -30,6 +33,18 @@ SWEEP_GRACE = timedelta(minutes=5)
 SWEEP_WINDOW = timedelta(days=3)
 MAX_ATTEMPTS = 8
 
+_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("shipping_notices_paused", default=False)
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Write notices without queueing their e-mail (bulk loads such as the demo data)."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
 
 def notice_create(shipment: Shipment, kind: str) -> ShipmentNotice | None:
     """Write the notice in the caller's transaction and queue its e-mail after commit (once per
@@ -37,7 +52,7 @@ def notice_create(shipment: Shipment, kind: str) -> ShipmentNotice | None:
     notice, created = ShipmentNotice.objects.get_or_create(
         shipment=shipment, kind=kind, defaults={"to_email": shipment.customer.email}
     )
-    if created and notice.to_email:
+    if created and notice.to_email and not _paused.get():
         transaction.on_commit(partial(queue_notice, notice.pk))
     return notice if created else None
 
