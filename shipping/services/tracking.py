@@ -66,41 +66,40 @@ def tracking_event_record(
     event_id = clean_text(event_id, "event_id", max_length=100, label="Event id")
     if not event_id:
         raise ValidationFailed("Every report needs its event id.", code="required", field="event_id")
-    status = _clean_status(status)
-    occurred_at = _aware(occurred_at)
-    details = {
+    values = {
+        "carrier_id": carrier_id,
+        "event_id": event_id,
+        "status": _clean_status(status),
+        "occurred_at": _aware(occurred_at),
         "description": clean_text(description, "description", max_length=300, label="Description"),
         "location": clean_text(location, "location", max_length=100, label="Location"),
     }
     with transaction.atomic(durable=True):
-        order_id = (
-            Shipment.objects.filter(carrier_id=carrier_id, tracking_number=tracking_number.strip())
-            .values_list("order_id", flat=True)
-            .first()
-        )
-        if not tracking_number.strip() or order_id is None:
-            raise NotFound(f"No shipment with tracking number {tracking_number!r}.", field="tracking_number")
-        siblings = lock_order_shipments(order_id)
-        shipment = next(s for s in siblings.values() if s.tracking_number == tracking_number.strip())
+        siblings, shipment = _lock(carrier_id, (tracking_number or "").strip())
         if TrackingEvent.objects.filter(carrier_id=carrier_id, event_id=event_id).exists():
             return TrackingResult(shipment, None, applied=False, duplicate=True)
         try:
             with transaction.atomic():
-                event = TrackingEvent.objects.create(
-                    shipment=shipment,
-                    carrier_id=carrier_id,
-                    event_id=event_id,
-                    status=status,
-                    occurred_at=occurred_at,
-                    **details,
-                )
+                event = TrackingEvent.objects.create(shipment=shipment, **values)
         except IntegrityError:  # the same event under a different tracking number: still a repeat
             return TrackingResult(shipment, None, applied=False, duplicate=True)
-        applied = apply_status(shipment, siblings, status, occurred_at, user=user)
-        if applied:
+        if apply_status(shipment, siblings, values["status"], values["occurred_at"], user=user):
             event.applied = True
             event.save(update_fields=["applied"])
-    return TrackingResult(shipment, event, applied)
+    return TrackingResult(shipment, event, event.applied)
+
+
+def _lock(carrier_id: int, tracking_number: str) -> tuple[dict[int, Shipment], Shipment]:
+    """The shipments of the order of the shipment with this tracking number, locked; and it."""
+    order_id = (
+        Shipment.objects.filter(carrier_id=carrier_id, tracking_number=tracking_number)
+        .values_list("order_id", flat=True)
+        .first()
+    )
+    if not tracking_number or order_id is None:
+        raise NotFound(f"No shipment with tracking number {tracking_number!r}.", field="tracking_number")
+    siblings = lock_order_shipments(order_id)
+    return siblings, next(s for s in siblings.values() if s.tracking_number == tracking_number)
 
 
 def _clean_status(status) -> str:

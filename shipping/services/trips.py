@@ -53,19 +53,8 @@ def vehicle_save(
 
     Durable. Locks the vehicle when updating. Raises ``ValidationFailed`` (capacity, a carrier
     that is not an own fleet), ``Conflict`` ``duplicate_code``, ``NotFound``."""
-    capacity_grams = clean_count(capacity_grams, "capacity_grams", label="Capacity (g)", minimum=1,
-                                 maximum=MAX_CAPACITY_GRAMS)  # fmt: skip
-    values = {
-        "code": clean_text(code, "code", max_length=30, label="Code").lower(),
-        "name": clean_text(name, "name", max_length=100, label="Name"),
-        "registration": clean_text(registration, "registration", max_length=20, label="Registration").upper(),
-        "carrier_id": carrier_id,
-        "warehouse_id": warehouse_id,
-        "capacity_grams": capacity_grams,
-        "active": bool(active),
-    }
-    if not values["code"] or not values["name"]:
-        raise ValidationFailed("Give the vehicle a code and a name.", code="required", field="code")
+    values = _vehicle_values(code, name, registration, capacity_grams)
+    values.update(carrier_id=carrier_id, warehouse_id=warehouse_id, active=bool(active))
     carrier = Carrier.objects.filter(pk=carrier_id).first()
     if carrier is None or not carrier.is_own_fleet:
         raise ValidationFailed("A vehicle belongs to an own-fleet carrier.", code="not_own_fleet", field="carrier")
@@ -82,6 +71,20 @@ def vehicle_save(
             return vehicle
     except IntegrityError as exc:
         raise Conflict(f"Vehicle code {values['code']!r} is taken.", code="duplicate_code", field="code") from exc
+
+
+def _vehicle_values(code, name, registration, capacity_grams) -> dict:
+    values = {
+        "code": clean_text(code, "code", max_length=30, label="Code").lower(),
+        "name": clean_text(name, "name", max_length=100, label="Name"),
+        "registration": clean_text(registration, "registration", max_length=20, label="Registration").upper(),
+        "capacity_grams": clean_count(
+            capacity_grams, "capacity_grams", label="Capacity (g)", minimum=1, maximum=MAX_CAPACITY_GRAMS
+        ),
+    }
+    if not values["code"] or not values["name"]:
+        raise ValidationFailed("Give the vehicle a code and a name.", code="required", field="code")
+    return values
 
 
 def trip_plan(*, vehicle_id: int, day: date, user, shipment_ids: Iterable[int] | None = None, now=None) -> DeliveryTrip:

@@ -168,7 +168,9 @@ def test_return_screens_register_and_receive(role_client, customer, mug, ams, pa
                        {f"line_{line.pk}": "1", "reason": "damaged", "note": "cracked"})  # fmt: skip
     ret = Return.objects.get()
     assert response["Location"] == reverse("shipping:return_detail", args=[ret.pk])
-    # customer service may not receive goods; the warehouse does
+    # customer service may not receive goods (and is not offered to); the warehouse does
+    assert b'data-testid="receive"' not in cs.get(response["Location"]).content
+    assert b'data-testid="pick' not in cs.get(reverse("shipping:returns")).content  # no warehouse tabs
     assert cs.post(reverse("shipping:return_receive", args=[ret.pk]), {"warehouse": ams.pk}).status_code == 403
     role_client(Role.WAREHOUSE).post(reverse("shipping:return_receive", args=[ret.pk]), {"warehouse": ams.pk})
     assert Return.objects.get().status == "received"

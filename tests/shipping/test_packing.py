@@ -2,6 +2,7 @@
 rest later; ship-complete orders; the carrier service chosen at packing."""
 
 import pytest
+from django.utils import timezone
 
 from inventory.services import stock_receive
 from oms import invariants
@@ -175,3 +176,11 @@ def test_order_cancelled_unpacks_its_open_shipments(customer, mug, ams, packer, 
     events.order_cancelled(Event())
     assert Shipment.objects.get(pk=shipment.pk).status == "cancelled"
     assert ShipmentLine.objects.filter(shipment=shipment).count() == 1
+
+
+def test_shipment_cancel_during_a_running_hand_off_is_refused(customer, mug, ams, packer, parcel_carrier):
+    shipment = pack(place(customer, ("MUG-RED", 1)), ams, packer)
+    Shipment.objects.filter(pk=shipment.pk).update(handoff_claimed_at=timezone.now())
+    with pytest.raises(Conflict) as caught:
+        packing.shipment_cancel(shipment_id=shipment.pk, user=packer)
+    assert caught.value.code == "handoff_running"

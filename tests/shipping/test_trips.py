@@ -118,3 +118,18 @@ def test_vehicle_save_wants_an_own_fleet_and_a_capacity(ams, parcel_carrier, own
     with pytest.raises(ValidationFailed):
         trips.vehicle_save(user=None, code="x", name="X", carrier_id=own_fleet.carrier_id, warehouse_id=ams.pk,
                            capacity_grams=0)  # fmt: skip
+
+
+def test_vehicle_save_updates_a_vehicle(van, ams, own_fleet):
+    saved = trips.vehicle_save(
+        user=None, vehicle_id=van.pk, code="VAN-1", name="Van one", carrier_id=own_fleet.carrier_id,
+        warehouse_id=ams.pk, capacity_grams=750_000, active=False,
+    )  # fmt: skip
+    van.refresh_from_db()
+    assert (saved.pk, van.name, van.code, van.capacity_grams, van.active) == (
+        van.pk,
+        "Van one",
+        "van-1",
+        750_000,
+        False,
+    )
