@@ -181,3 +181,15 @@ def test_pack_cancel_leaves_the_goods_reserved(wh, customer, mug, ams, packer, p
     shipment = packing.shipment_start(order_id=order.pk, warehouse_id=ams.pk, user=packer)
     response = wh.post(reverse("shipping:pack_cancel", args=[shipment.pk]))
     assert response.status_code == 302 and Shipment.objects.get(pk=shipment.pk).status == "cancelled"
+
+
+def test_admin_shows_shipments_read_only(client, django_user_model, customer, mug, ams, packer, parcel_carrier):
+    shipment = ship(place(customer, ("MUG-RED", 1)), ams, packer)
+    admin = django_user_model.objects.create_superuser("root", "root@example.nl", "pw-for-tests-only")
+    client.force_login(admin)
+    for url in ("/admin/shipping/shipment/", f"/admin/shipping/shipment/{shipment.pk}/change/",
+                "/admin/shipping/deliverytrip/", "/admin/shipping/return/", "/admin/shipping/picklist/"):  # fmt: skip
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert shipment.tracking_number.encode() in client.get(f"/admin/shipping/shipment/{shipment.pk}/change/").content
+    assert client.get("/admin/shipping/shipment/add/").status_code == 403

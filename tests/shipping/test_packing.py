@@ -5,10 +5,11 @@ import pytest
 from django.utils import timezone
 
 from inventory.services import stock_receive
-from oms import invariants
+from oms import events, invariants
 from oms.errors import Conflict, InvalidTransition, ValidationFailed
 from orders.models import Order
-from orders.services import order_allocate_backorders
+from oms.models import OutboxEvent
+from orders.services import order_allocate_backorders, order_cancel
 from shipping.models import Shipment, ShipmentLine
 from shipping.promise import ShippingUnavailable
 from shipping.selectors import fulfilment as selectors
@@ -163,19 +164,17 @@ def test_shipment_cancel_unpacks_and_the_order_can_be_packed_again(customer, mug
 
 
 def test_order_cancelled_unpacks_its_open_shipments(customer, mug, ams, packer, parcel_carrier):
-    from orders.services import order_cancel
-    from shipping import events
-
+    # given a packed shipment whose order customer service cancels
     order = place(customer, ("MUG-RED", 2))
     shipment = pack(order, ams, packer)
     order_cancel(order=order, user=packer)
-
-    class Event:
-        payload = {"order_id": order.pk}
-
-    events.order_cancelled(Event())
+    # when the outbox delivers order.cancelled to its handlers
+    event = OutboxEvent.objects.get(name="order.cancelled", payload__order_id=order.pk)
+    assert events.dispatch(event.pk) == "done"
+    # then the box is unpacked and its hand-off will not run
     assert Shipment.objects.get(pk=shipment.pk).status == "cancelled"
     assert ShipmentLine.objects.filter(shipment=shipment).count() == 1
+    assert hand_off(shipment).outcome == "skipped"
 
 
 def test_shipment_cancel_during_a_running_hand_off_is_refused(customer, mug, ams, packer, parcel_carrier):
