@@ -7,8 +7,8 @@ from django.utils import timezone
 from inventory.services import stock_receive
 from oms import events, invariants
 from oms.errors import Conflict, InvalidTransition, ValidationFailed
-from orders.models import Order
 from oms.models import OutboxEvent
+from orders.models import Order
 from orders.services import order_allocate_backorders, order_cancel
 from shipping.models import Shipment, ShipmentLine
 from shipping.promise import ShippingUnavailable
