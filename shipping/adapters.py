@@ -58,6 +58,10 @@ class ParcelRequest:
     weight_grams: int
     lines: list[dict] = field(default_factory=list)
 
+    @property
+    def weight_kg(self) -> str:
+        return f"{self.weight_grams / 1000:.2f}".replace(".", ",")
+
     def as_json(self) -> dict:
         return {
             "reference": self.reference,
