@@ -34,6 +34,9 @@ CHECKS: dict[str, str] = {
     "billing: customer credit equals unused payments": "billing.invariants.customer_credit_equals_unused_payments",
     "billing: money accounts equal payments less refunds": "billing.invariants.money_accounts_equal_payments",
     "billing: invoiced quantities of order lines match their invoices": "billing.invariants.order_invoicing_adds_up",
+    "shipping: shipped lines = units in handed-off shipments": "shipping.invariants.shipments_match_shipped_lines",
+    "shipping: returned lines = units in processed returns": "shipping.invariants.returns_match_returned_lines",
+    "shipping: a handed-off shipment has its label": "shipping.invariants.handed_off_shipments_have_labels",
 }
 
 

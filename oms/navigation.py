@@ -12,6 +12,7 @@ MENU = [
     ("Customers", "customers:list", "people", (CS, AC)),
     ("Stock", "inventory:stock", "box-seam", (WH, PU, CS)),
     ("Pick & pack", "shipping:pick_queue", "truck", (WH,)),
+    ("Shipments & returns", "shipping:shipments", "send", (CS,)),
     ("Carriers & rates", "shipping:carriers", "signpost-split", (WH,)),
     ("Purchasing", "purchasing:requests", "cart", (PU,)),
     ("Goods receipt", "purchasing:receipts", "box-arrow-in-down", (WH,)),

@@ -26,6 +26,7 @@ urlpatterns = [
     path("purchasing/", include("purchasing.urls")),
     path("billing/", include("billing.urls")),
     path("shipping/", include("shipping.urls")),
+    path("webhooks/carriers/", include("shipping.webhook_urls")),
     path("webhooks/", include("billing.webhook_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -236,3 +236,38 @@ def order_vat_breakdown(order: Order) -> dict[Decimal, dict[str, Decimal]]:
         ((line.line_total, line.vat_rate) for line in lines), order.shipping_amount, order.shipping_vat_rate
     )
     return totals.by_rate
+
+
+# --- for shipping: the warehouse's pick queue and pack screen ----------------------------------
+
+
+def orders_with_stock_reserved(
+    *, warehouse_id: int, statuses: Iterable[str], exclude_ids: Iterable[int] | QuerySet | None = None
+) -> QuerySet[Order]:
+    """Orders in ``statuses`` with units reserved (not yet shipped) in ``warehouse_id``, oldest
+    first, with their customer. A ship-complete order only once none of its lines waits for
+    stock (``order_start_picking`` refuses it before). ``exclude_ids`` may be a subquery. The
+    caller pages; one query per page."""
+    reserved_here = Allocation.objects.filter(
+        order_line__order_id=OuterRef("pk"), warehouse_id=warehouse_id, status=AllocationStatus.RESERVED
+    )
+    waiting = OrderLine.objects.filter(order_id=OuterRef("pk"), quantity_backordered__gt=0, is_cancelled=False)
+    qs = (
+        Order.objects.select_related("customer")
+        .filter(Exists(reserved_here), status__in=list(statuses))
+        .exclude(Q(ship_complete=True) & Exists(waiting))
+    )
+    if exclude_ids is not None:
+        qs = qs.exclude(pk__in=exclude_ids)
+    return qs.order_by("id")
+
+
+def reserved_allocations(*, order_ids: Iterable[int], warehouse_id: int | None = None) -> list[Allocation]:
+    """The reserved allocations of these orders (in one warehouse when given) with their line,
+    ordered by line number: what a pick list or a parcel takes. One query."""
+    qs = Allocation.objects.filter(
+        order_line__order_id__in=list(set(order_ids)), status=AllocationStatus.RESERVED, order_line__is_cancelled=False
+    ).select_related("order_line")
+    if warehouse_id is not None:
+        qs = qs.filter(warehouse_id=warehouse_id)
+    return list(qs.order_by("order_line__order_id", "order_line__line_no", "id"))

@@ -80,6 +80,16 @@ class CarrierForm(forms.Form):
         help_text=_("Leave empty to keep the stored key."),
     )
     clear_api_key = forms.BooleanField(required=False, label=_("Remove the stored API key"))
+    webhook_secret = forms.CharField(
+        max_length=200,
+        required=False,
+        label=_("Webhook secret"),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "The carrier signs its tracking updates to /webhooks/carriers/<code>/ with it. Leave empty to keep it."
+        ),
+    )
+    clear_webhook_secret = forms.BooleanField(required=False, label=_("Remove the stored webhook secret"))
     sort_order = forms.IntegerField(min_value=0, max_value=1000, initial=0)
     postcode_ranges = forms.CharField(
         required=False,
@@ -94,6 +104,8 @@ class CarrierForm(forms.Form):
         data = dict(self.cleaned_data)
         clear = data.pop("clear_api_key")
         data["api_key"] = "" if clear else (data["api_key"] or None)
+        clear = data.pop("clear_webhook_secret")
+        data["webhook_secret"] = "" if clear else (data["webhook_secret"] or None)
         return data
 
 
@@ -154,3 +166,157 @@ class HolidayLoadForm(forms.Form):
         max_value=2100,
         widget=forms.NumberInput(attrs={"class": "form-control form-control-sm", "aria-label": _("Year")}),
     )
+
+
+# --- fulfilment ----------------------------------------------------------------------------------
+
+
+def parse_kg(text: str) -> int:
+    """``1,25`` or ``1.25`` kg -> 1250 g."""
+    text = (text or "").replace(" ", "").replace("kg", "").replace(",", ".")
+    try:
+        grams = (Decimal(text) * 1000).to_integral_value()
+    except InvalidOperation as exc:
+        raise forms.ValidationError(_("“%(text)s” is not a weight in kg."), params={"text": text}) from exc
+    if not grams.is_finite() or grams <= 0:
+        raise forms.ValidationError(_("Give the weight in kg, more than 0."))
+    return int(grams)
+
+
+def format_kg(grams: int) -> str:
+    return f"{Decimal(grams) / 1000:.2f}".replace(".", ",")
+
+
+class OrderNumberForm(forms.Form):
+    order = forms.CharField(
+        max_length=30,
+        label=_("Order number"),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "placeholder": "SO-000123"}),
+    )
+
+
+class ScanForm(forms.Form):
+    """A scanner types the barcode and Enter; ``3*MUG-RED`` counts three at once."""
+
+    code = forms.CharField(max_length=80, strip=True)
+
+    def clean(self):
+        data = super().clean()
+        code = data.get("code", "")
+        quantity = 1
+        if "*" in code:
+            count, _sep, rest = code.partition("*")
+            if count.strip().isdigit() and rest.strip():
+                quantity, code = int(count), rest.strip()
+        data["code"], data["quantity"] = code, quantity
+        return data
+
+
+class PackCloseForm(forms.Form):
+    weight = forms.CharField(max_length=12, label=_("Weight (kg)"))
+    parcels = forms.IntegerField(min_value=1, max_value=99, initial=1, label=_("Parcels"))
+    service = forms.ChoiceField(required=False, label=_("Carrier service"))
+
+    def __init__(self, *args, services=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [("", _("Automatic: as quoted, else the cheapest"))] + [
+            (str(s.pk), f"{s.carrier.name} · {s.name}") for s in services
+        ]
+
+    def clean_weight(self) -> int:
+        return parse_kg(self.cleaned_data["weight"])
+
+    def clean_service(self) -> int | None:
+        value = self.cleaned_data.get("service")
+        return int(value) if value else None
+
+
+class PickListForm(forms.Form):
+    orders = forms.TypedMultipleChoiceField(coerce=int, choices=(), error_messages={"required": _("Select orders.")})
+
+    def __init__(self, *args, order_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["orders"].choices = [(i, i) for i in order_ids]
+
+
+class VehicleForm(forms.Form):
+    code = forms.SlugField(max_length=30, widget=forms.TextInput(attrs={"autofocus": True}))
+    name = forms.CharField(max_length=100)
+    registration = forms.CharField(max_length=20, required=False, help_text=_("Licence plate, e.g. VX-123-B"))
+    carrier = forms.ChoiceField(label=_("Own fleet"))
+    warehouse = forms.ChoiceField(label=_("Based at"))
+    capacity = forms.CharField(max_length=12, label=_("Capacity (kg)"))
+    active = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args, carriers=(), warehouses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["carrier"].choices = [(str(c.pk), c.name) for c in carriers]
+        self.fields["warehouse"].choices = [(str(w.pk), f"{w.code} {w.name}") for w in warehouses]
+
+    def clean_capacity(self) -> int:
+        return parse_kg(self.cleaned_data["capacity"])
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "code": data["code"],
+            "name": data["name"],
+            "registration": data["registration"],
+            "carrier_id": int(data["carrier"]),
+            "warehouse_id": int(data["warehouse"]),
+            "capacity_grams": data["capacity"],
+            "active": data["active"],
+        }
+
+
+class TripPlanForm(forms.Form):
+    vehicle = forms.ChoiceField()
+    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    shipments = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+
+    def __init__(self, *args, vehicles=(), shipment_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vehicle"].choices = [(str(v.pk), f"{v} · {v.capacity_kg} kg") for v in vehicles]
+        self.fields["shipments"].choices = [(i, i) for i in shipment_ids]
+
+
+class StopForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[("delivered", _("Delivered")), ("failed", _("Not delivered"))])
+    note = forms.CharField(max_length=300, required=False)
+
+
+class ReturnForm(forms.Form):
+    """One quantity field per returnable order line (``line_<id>``), a reason and a note."""
+
+    reason = forms.ChoiceField(label=_("Reason"))
+    note = forms.CharField(max_length=300, required=False, label=_("Note"))
+    shipment = forms.ChoiceField(required=False, label=_("Shipment"))
+
+    def __init__(self, *args, lines=(), reasons=(), shipments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = list(reasons)
+        self.fields["shipment"].choices = [("", "—")] + [(str(s.pk), s.number) for s in shipments]
+        self.line_fields = []
+        for line, returnable in lines:
+            name = f"line_{line.pk}"
+            self.fields[name] = forms.IntegerField(min_value=0, max_value=max(returnable, 0), initial=0, required=False)
+            self.line_fields.append((line, returnable, name))
+
+    def clean(self):
+        data = super().clean()
+        data["lines"] = [(line.pk, data.get(name) or 0) for line, _r, name in self.line_fields if data.get(name)]
+        if not data["lines"] and not self.errors:
+            raise forms.ValidationError(_("Say how many of which line come back."))
+        data["shipment"] = int(data["shipment"]) if data.get("shipment") else None
+        return data
+
+    def bound_lines(self):
+        return [(line, returnable, self[name]) for line, returnable, name in self.line_fields]
+
+
+class ReturnReceiveForm(forms.Form):
+    warehouse = forms.ChoiceField(label=_("Into the stock of"))
+
+    def __init__(self, *args, warehouses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].choices = [(str(w.pk), f"{w.code} {w.name}") for w in warehouses]

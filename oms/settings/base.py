@@ -173,6 +173,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
+# Where tasks go unless routed: a worker started for tests on its own queue sets this, so that
+# the tasks it queues itself (retries, events, e-mails) come back to it.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -230,7 +233,10 @@ OMS_FLAT_SHIPPING_AMOUNT = env.str("OMS_FLAT_SHIPPING_AMOUNT", default="4.95")
 OMS_IDEMPOTENCY_KEEP_HOURS = 48
 # Arrays higher apps add to an order in the API (API.md "Orders"): field -> dotted path of a
 # function (orders: list) -> {order_id: [dict, ...]}; None until that app provides it.
-OMS_ORDER_API_EXTRAS = {"shipments": None, "invoices": "billing.selectors.invoices_for_orders"}
+OMS_ORDER_API_EXTRAS = {
+    "shipments": "shipping.selectors.fulfilment.order_api_shipments",
+    "invoices": "billing.selectors.invoices_for_orders",
+}
 # Payment providers whose webhooks billing accepts (/webhooks/payments/<name>/): the payment is
 # fetched from ``url`` + /payments/<id> with the key (billing.services.psp).
 OMS_PAYMENT_PROVIDERS = {
@@ -239,6 +245,14 @@ OMS_PAYMENT_PROVIDERS = {
         "api_key": env.str("OMS_MOLLIE_API_KEY", default=""),
     },
 }
+# Carrier hand-off (shipping): the HTTP timeout of one try, how many tries before a shipment goes
+# to the exception list, and the first back-off (doubled after every failed try, at most an hour).
+OMS_CARRIER_TIMEOUT_SECONDS = env.float("OMS_CARRIER_TIMEOUT_SECONDS", default=10.0)
+OMS_CARRIER_HANDOFF_ATTEMPTS = env.int("OMS_CARRIER_HANDOFF_ATTEMPTS", default=5)
+OMS_CARRIER_RETRY_SECONDS = env.float("OMS_CARRIER_RETRY_SECONDS", default=30.0)
+# An API endpoint on a reserved test domain never resolves: such a carrier answers from a built-in
+# sandbox (demo data, a fresh install), making a made-up tracking number and a label of our own.
+OMS_CARRIER_SANDBOX_DOMAINS = (".example", ".test", ".invalid")
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,4 +1,6 @@
-"""Factories for shipping: carriers, service levels, rates, free-shipping thresholds, holidays."""
+"""Factories for shipping: carriers, service levels, rates, free-shipping thresholds, holidays; and
+shipments, vehicles, trips, pick lists and returns written straight to their tables (for lists and
+the permission matrix; the flow itself goes through the services, see ``tests/shipping/flow.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,23 @@ from decimal import Decimal
 
 import factory
 
-from shipping.models import Carrier, CarrierKind, FreeShipping, Holiday, PostcodeRange, Rate, ServiceLevel
+from shipping.models import (
+    Carrier,
+    CarrierKind,
+    DeliveryTrip,
+    FreeShipping,
+    Holiday,
+    PickList,
+    PostcodeRange,
+    Rate,
+    Return,
+    ReturnReason,
+    ServiceLevel,
+    Shipment,
+    ShipmentStatus,
+    TripStop,
+    Vehicle,
+)
 from shipping.zones import Zone
 
 
@@ -92,3 +110,84 @@ def parcel_service(code: str = "parcel", *, transit_days: int = 1, rates=None, *
         for grams, price in brackets:
             RateFactory(service=service, zone=zone, max_weight_grams=grams, price=Decimal(price))
     return service
+
+
+# --- fulfilment ----------------------------------------------------------------------------------
+
+
+class ShipmentFactory(factory.django.DjangoModelFactory):
+    """A packed shipment of an order (no lines; for lists and permission tests)."""
+
+    class Meta:
+        model = Shipment
+
+    number = factory.Sequence(lambda n: f"SH-9{n:05d}")
+    order = factory.SubFactory("tests.factories.orders.OrderFactory")
+    customer = factory.SelfAttribute("order.customer")
+    warehouse = factory.SubFactory("tests.factories.inventory.WarehouseFactory")
+    service = factory.SubFactory(ServiceLevelFactory)
+    carrier = factory.SelfAttribute("service.carrier")
+    status = ShipmentStatus.PACKED
+    weight_grams = 1000
+    address = factory.LazyFunction(
+        lambda: {
+            "name": "Jan",
+            "street": "Oudegracht",
+            "house_number": "12",
+            "postal_code": "3511 AB",
+            "city": "Utrecht",
+            "country": "NL",
+        }  # fmt: skip
+    )
+
+
+class VehicleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Vehicle
+        django_get_or_create = ("code",)
+
+    carrier = factory.SubFactory(OwnFleetFactory)
+    warehouse = factory.SubFactory("tests.factories.inventory.WarehouseFactory")
+    code = factory.Sequence(lambda n: f"van-{n}")
+    name = factory.Sequence(lambda n: f"Van {n}")
+    capacity_grams = 500_000
+
+
+class TripFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DeliveryTrip
+
+    number = factory.Sequence(lambda n: f"TR-9{n:05d}")
+    vehicle = factory.SubFactory(VehicleFactory)
+    warehouse = factory.SelfAttribute("vehicle.warehouse")
+    date = factory.LazyFunction(date.today)
+    capacity_grams = factory.SelfAttribute("vehicle.capacity_grams")
+
+
+class TripStopFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TripStop
+
+    trip = factory.SubFactory(TripFactory)
+    shipment = factory.SubFactory(ShipmentFactory)
+    sequence = 1
+
+
+class PickListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PickList
+
+    number = factory.Sequence(lambda n: f"PL-9{n:05d}")
+    warehouse = factory.SubFactory("tests.factories.inventory.WarehouseFactory")
+
+
+class ReturnFactory(factory.django.DjangoModelFactory):
+    """A registered return of an order (no lines)."""
+
+    class Meta:
+        model = Return
+
+    number = factory.Sequence(lambda n: f"RT-9{n:05d}")
+    order = factory.SubFactory("tests.factories.orders.OrderFactory")
+    customer = factory.SelfAttribute("order.customer")
+    reason = ReturnReason.DAMAGED

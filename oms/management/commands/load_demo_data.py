@@ -11,6 +11,7 @@ ORDER = [
     "demo_purchasing",
     "demo_billing",
     "demo_shipping",
+    "demo_fulfilment",
 ]
 
 

@@ -1,7 +1,7 @@
 """Carriers, their service levels and rates, delivery areas, free-shipping thresholds and the
 holiday calendar: the data the delivery promise is computed from (``shipping.promise``).
 
-Shipments, parcels, trips and returns (the fulfilment part of the shipping issue) will point at
+Shipments and vehicles (``shipping.models.fulfilment``, ``shipping.models.trips``) point at
 ``Carrier`` and ``ServiceLevel``; both are protected from deletion once used, and deactivated
 instead.
 """
@@ -39,6 +39,9 @@ class Carrier(models.Model):
     )
     api_endpoint = models.URLField(blank=True, help_text="Base URL of the carrier's shipment API.")
     api_key = models.CharField(max_length=200, blank=True, help_text="Credential sent to the carrier's API.")
+    webhook_secret = models.CharField(
+        max_length=200, blank=True, help_text="Signs the carrier's tracking webhooks (HMAC-SHA256 of the body)."
+    )
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

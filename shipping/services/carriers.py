@@ -41,14 +41,16 @@ def carrier_save(
     tracking_url_template: str = "",
     api_endpoint: str = "",
     api_key: str | None = None,
+    webhook_secret: str | None = None,
     sort_order: int = 0,
     postcode_ranges: Iterable[tuple[str, int, int]] = (),
 ) -> Carrier:
     """Create a carrier, or update the one with ``carrier_id``; replaces its postcode ranges.
 
-    ``api_key=None`` keeps the stored key (forms never show it). Locks the carrier row when
-    updating. Raises ``ValidationFailed`` (bad template, kind or ranges, an own fleet without a
-    region), ``Conflict`` (code taken) and ``NotFound``. Publishes nothing.
+    ``api_key=None`` and ``webhook_secret=None`` keep the stored value (forms never show them).
+    Locks the carrier row when updating. Raises ``ValidationFailed`` (bad template, kind or
+    ranges, an own fleet without a region), ``Conflict`` (code taken) and ``NotFound``.
+    Publishes nothing.
     """
     ranges = _clean_ranges(postcode_ranges)
     _check_template(tracking_url_template)
@@ -67,6 +69,8 @@ def carrier_save(
     }
     if api_key is not None:
         values["api_key"] = api_key.strip()
+    if webhook_secret is not None:
+        values["webhook_secret"] = webhook_secret.strip()
     with audit.context(**_acting(user)), transaction.atomic(durable=True):
         carrier = _carrier_write(carrier_id, values)
         carrier.postcode_ranges.all().delete()

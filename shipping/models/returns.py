@@ -1,0 +1,97 @@
+"""Returns: goods a customer sends back, registered against shipped order lines with a reason,
+then received into stock or scrapped (which is when orders records them and billing is told)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.models import Customer
+from inventory.models import Product, Warehouse
+from oms import audit
+from orders.models import Order, OrderLine
+from shipping.models.fulfilment import Shipment
+
+RETURN_NUMBER_SEQUENCE = "shipping_return_number"
+
+
+class ReturnReason(models.TextChoices):
+    DAMAGED = "damaged", "Arrived damaged"
+    DEFECTIVE = "defective", "Defective"
+    WRONG_ITEM = "wrong_item", "Wrong item sent"
+    NOT_WANTED = "not_wanted", "No longer wanted"
+    TOO_LATE = "too_late", "Arrived too late"
+    UNDELIVERABLE = "undeliverable", "Returned by the carrier"
+    OTHER = "other", "Other"
+
+
+class ReturnStatus(models.TextChoices):
+    REGISTERED = "registered", "Expected"
+    RECEIVED = "received", "Received into stock"
+    SCRAPPED = "scrapped", "Scrapped"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+@audit.track()
+class Return(models.Model):
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", db_index=False)
+    shipment = models.ForeignKey(Shipment, null=True, blank=True, on_delete=models.PROTECT, related_name="returns")
+    status = models.CharField(max_length=20, choices=ReturnStatus.choices, default=ReturnStatus.REGISTERED)
+    reason = models.CharField(max_length=20, choices=ReturnReason.choices)
+    note = models.CharField(max_length=300, blank=True)
+    warehouse = models.ForeignKey(
+        Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    processed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ReturnStatus.values), name="return_status_valid"),
+            models.CheckConstraint(condition=Q(reason__in=ReturnReason.values), name="return_reason_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=ReturnStatus.RECEIVED) | Q(warehouse__isnull=False),
+                name="return_received_has_warehouse",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-id"], name="return_status_idx"),
+            models.Index(fields=["customer", "-id"], name="return_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ReturnStatus.REGISTERED
+
+
+class ReturnLine(models.Model):
+    ret = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", db_index=False)
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["ret", "sku", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ret", "order_line"], name="return_line_once"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="return_line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ret_id}: {self.quantity} x {self.sku}"
