@@ -210,6 +210,15 @@ class Order(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def is_late(self) -> bool:
+        """Past its promised delivery date and not yet with a carrier."""
+        return (
+            self.status in UNSHIPPED_STATUSES
+            and self.promised_delivery_date is not None
+            and self.promised_delivery_date < timezone.localdate()
+        )
+
+    @property
     def amount_due(self):
         return self.gross_amount - self.amount_paid
 
