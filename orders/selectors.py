@@ -254,10 +254,10 @@ def order_vat_breakdown(order: Order) -> dict[Decimal, dict[str, Decimal]]:
 
 # --- the order screens ------------------------------------------------------------------------------
 
-# Sorts of the order list: (column, label). Each is served by an index walked from one end with
-# the id as tie-breaker, so a page is a keyset condition plus LIMIT (no OFFSET, no COUNT).
-# Orders get their ids (and numbers) as they are created, so "date" is the id order.
-LIST_SORTS = {"date": "id", "number": "number", "total": "gross_amount"}
+# Sorts of the order list and their columns. Each is served by an index walked from one end with
+# the id as tie-breaker ((created_at, id), (gross_amount, id); numbers are unique), so a page
+# is a keyset condition plus LIMIT: no OFFSET, no COUNT.
+LIST_SORTS = {"date": "created_at", "number": "number", "total": "gross_amount"}
 
 
 @dataclass
@@ -278,7 +278,7 @@ def order_list_page(
     ``total``; ``-`` for descending) after or before the order with that id. One query:
     the cursor's sort value is read by a scalar subquery inside it, so a cursor is just an id."""
     descending = sort.startswith("-")
-    column = LIST_SORTS.get(sort.lstrip("-"), "id")
+    column = LIST_SORTS.get(sort.lstrip("-"), "created_at")
     backwards = before is not None and after is None
     cursor = before if backwards else after
     qs = queryset

@@ -143,11 +143,16 @@ def _foreign_keys_checked_at_the_end(cursor, tables: list[str]):
         [tables],
     )
     keys = cursor.fetchall()
+    # Checks still deferred from earlier in the transaction must run first: a table with pending
+    # trigger events cannot be altered. (Every constraint here is DEFERRABLE INITIALLY DEFERRED,
+    # as Django makes them, so DEFERRED afterwards restores the default.)
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     for table, name, _ in keys:
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     yield
     for table, name, definition in keys:
         cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _ids(cursor, table: str, count: int) -> list[int]:
