@@ -25,6 +25,10 @@ SHOTS = [
     ("invoices", "accounting", "/billing/invoices/", "[data-testid=invoice-row]"),
     ("receivables", "accounting", "/billing/receivables/", "[data-testid=ageing-row]"),
     ("journal", "accounting", "/billing/journal/?date_from=2000-01-01", "[data-testid=journal-entry]"),
+    # The demo's numbers on a fresh database: 21,772 replayed orders, then the open ones and a draft.
+    ("orders", "customer_service", "/orders/", "[data-testid=order-row]"),
+    ("order", "customer_service", "/orders/SO-021774/", "#order-timeline"),
+    ("phone-order", "customer_service", "/orders/enter/21787/", "#entry-lines"),
 ]
 
 

@@ -19,7 +19,7 @@ from oms.htmx import HtmxHttpRequest, is_partial
 from oms.roles import Role, has_role, role_required
 from orders import selectors, services
 from orders.forms import OrderFilterForm, ReasonForm
-from orders.models import Order, OrderStatus
+from orders.models import AllocationStatus, Order, OrderStatus
 from orders.views._common import error_messages
 
 CS, WH, ACC = Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.ACCOUNTING
@@ -135,6 +135,8 @@ def _main_context(
 ) -> dict:
     user = request.user
     lines = list(order.lines.all())
+    for line in lines:
+        line.sources = _sources(line)
     if extra.get("editing"):
         extra["add_line"] = _edit_values(lines, posted or {}, line_errors or {})
     return {
@@ -164,6 +166,17 @@ def order_detail(request: HtmxHttpRequest, number: str) -> HttpResponse:
     if is_partial(request):
         return render(request, f"{DETAIL}#order-main", context)
     return render(request, DETAIL, {**context, "panels": order_panels(order)})
+
+
+def _sources(line) -> list[tuple[str, int, bool]]:
+    """Where a line's units are: (warehouse code, units, shipped), one entry per warehouse and
+    state however many allocations (a change, a partial shipment) made them."""
+    totals: dict[tuple[str, bool], int] = {}
+    for allocation in line.allocations.all():
+        if allocation.status != AllocationStatus.RELEASED:
+            key = (allocation.warehouse.code, allocation.status == AllocationStatus.ISSUED)
+            totals[key] = totals.get(key, 0) + allocation.quantity
+    return [(code, quantity, shipped) for (code, shipped), quantity in totals.items()]
 
 
 def _edit_values(lines, posted, errors: dict) -> dict:

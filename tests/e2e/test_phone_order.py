@@ -81,7 +81,9 @@ def test_phone_order_is_entered_with_the_keyboard_only(live_server, browser_page
         ("BOOK-1", 1, 0),
         ("LAMP-9", 3, 2),
     ]
-    expected = pricing.order_totals(((line.line_total, line.vat_rate) for line in lines), Decimal("4.95"), Decimal("21"))
+    expected = pricing.order_totals(
+        ((line.line_total, line.vat_rate) for line in lines), Decimal("4.95"), Decimal("21")
+    )
     assert (order.net_amount, order.vat_amount, order.gross_amount) == (expected.net, expected.vat, expected.gross)
     assert order.status == "backordered" and order.channel == "phone" and order.entered_by.username == "carla"
     expect(page.get_by_test_id("order-title")).to_contain_text(order.number)

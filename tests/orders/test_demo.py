@@ -34,9 +34,7 @@ def test_demo_orders_replays_history_and_places_open_orders_once(demo_world):
     history = Order.objects.filter(external_reference__startswith="UCI-")
     assert history.count() > 100 and "historical orders" in out.getvalue()
     assert set(history.values_list("status", flat=True)) <= {"completed", "delivered", "cancelled"}
-    assert set(history.filter(external_reference__startswith="UCI-C").values_list("status", flat=True)) == {
-        "cancelled"
-    }
+    assert set(history.filter(external_reference__startswith="UCI-C").values_list("status", flat=True)) == {"cancelled"}
     dated = list(history.order_by("number").values_list("created_at", flat=True))
     assert dated == sorted(dated) and dated[-1].date() <= timezone.localdate() - timedelta(days=7)
     assert dated[0].date() >= timezone.localdate() - timedelta(days=7 + 3 * 31 + 1)  # --small: 3 months
@@ -49,6 +47,7 @@ def test_demo_orders_replays_history_and_places_open_orders_once(demo_world):
     reserved_now = sum(StockLevel.objects.values_list("reserved", flat=True))
     held = sum(line.quantity_allocated for line in OrderLine.objects.filter(order__in=live))
     assert reserved_now - reserved_before == held > 0
+    assert Order.objects.filter(status="draft", channel="phone").count() == 1  # a call in progress
     assert violations() == {}
     # and a replayed order has the data's lines, prices (pounds at the catalogue's rate), postage
     # and time (shifted to end a week before today)

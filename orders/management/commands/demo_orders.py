@@ -35,7 +35,7 @@ from oms.errors import OmsError
 from orders import demo
 from orders.models import Channel, Order
 from orders.quotes import DEFAULT_BACKEND, delivery_quote
-from orders.services import order_hold, order_place
+from orders.services import order_draft_create, order_draft_set_lines, order_hold, order_place
 
 END_DAYS_AGO = 8  # the history ends a week before today; the open orders fill the last days
 OPEN_ORDERS = 14
@@ -110,25 +110,32 @@ class Command(BaseCommand):
         backend = {} if _quotes_work() else {"OMS_DELIVERY_QUOTE_BACKEND": DEFAULT_BACKEND}
         if backend:
             self.stdout.write("orders: the delivery-quote backend has no carriers yet; open orders use the flat rate")
-        placed = 0
         with override_settings(**backend):
-            for index, (customer, lines, when, channel) in enumerate(plan):
-                try:
-                    order = order_place(
-                        channel=channel,
-                        customer=customer,
-                        lines=lines,
-                        external_reference=f"DEMO-{index + 1}",
-                        user=self._agent() if channel == Channel.PHONE else None,
-                        now=when,
-                    )
-                except OmsError as exc:
-                    self.stderr.write(f"open order {index + 1}: {exc.message}")
-                    continue
-                placed += 1
-                if index == 3:
-                    order_hold(order=order, user=self._agent(), reason="Betaling nog niet binnen", now=when)
-        self.stdout.write(f"orders: {placed} open orders placed")
+            placed = sum(self._place(index, *step) for index, step in enumerate(plan))
+            self._draft(*plan[-1][:2])
+        self.stdout.write(f"orders: {placed} open orders placed, one phone order being entered")
+
+    def _place(self, index: int, customer, lines, when, channel) -> bool:
+        try:
+            order = order_place(
+                channel=channel,
+                customer=customer,
+                lines=lines,
+                external_reference=f"DEMO-{index + 1}",
+                user=self._agent() if channel == Channel.PHONE else None,
+                now=when,
+            )
+        except OmsError as exc:
+            self.stderr.write(f"open order {index + 1}: {exc.message}")
+            return False
+        if index == 3:
+            order_hold(order=order, user=self._agent(), reason="Betaling nog niet binnen", now=when)
+        return True
+
+    def _draft(self, customer, lines) -> None:
+        """A phone order half entered by customer service (on "Your drafts" of the phone screen)."""
+        draft = order_draft_create(channel=Channel.PHONE, customer=customer, user=self._agent())
+        order_draft_set_lines(order=draft, lines=lines, user=self._agent())
 
 
 @contextmanager

@@ -79,7 +79,7 @@
         }
         return;
       }
-      if (event.key === "Escape" && list) {
+      if (event.key === "Escape" && options.length) {  // a second Escape leaves (below)
         list.replaceChildren();
         list.dataset.query = "";
         return;
@@ -87,7 +87,7 @@
     }
     if (event.key === "Escape") {
       const escape = document.querySelector("[data-escape]");
-      if (escape && !event.target.closest("[data-listbox]")) { event.preventDefault(); escape.click(); return; }
+      if (escape) { event.preventDefault(); escape.click(); return; }
     }
     if (event.altKey && !event.ctrlKey && !event.metaKey && event.code && event.code.startsWith("Key")) {
       const target = document.querySelector(`[data-shortcut="${event.code.slice(3).toLowerCase()}"]`);
