@@ -251,3 +251,35 @@ def test_draft_page_full_and_fragment(cs, draft, agent, client):
     assert b"<html" not in fragment.content and fragment["HX-Push-Url"] == url("draft", draft)
     mine = html(client.get(url("enter")))
     assert 'data-testid="my-draft"' in mine and draft.number in mine
+
+
+def test_draft_steps_run_the_same_queries_for_1_or_15_lines(cs, customer, ams):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.services import order_draft_create, order_draft_set_lines
+
+    products = [ProductFactory(sku=f"P-{n}") for n in range(16)]
+    for product in products:
+        stock(product, ams, 5)
+
+    def queries(lines: int) -> list[int]:
+        draft = order_draft_create(channel="phone", customer=customer, user=None)
+        order_draft_set_lines(
+            order=draft, lines=[{"product_id": p.pk, "quantity": 2} for p in products[:lines]], user=None
+        )
+        line = OrderLine.objects.filter(order=draft).first()
+        steps = [
+            lambda: cs.get(url("draft", draft)),
+            lambda: cs.post(url("draft_add_line", draft), {"product_id": products[15].pk, "quantity": "1"}, **HTMX),
+            lambda: cs.post(url("draft_line", draft, line_id=line.pk), {"quantity": "3"}, **HTMX),
+            lambda: cs.post(url("draft_payment", draft), {"payment_method": "klarna"}, **HTMX),
+        ]
+        counts = []
+        for step in steps:
+            with CaptureQueriesContext(connection) as captured:
+                assert step().status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    assert queries(1) == queries(15)

@@ -48,10 +48,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--small", action="store_true", help=f"the last {SMALL_MONTHS} months, for tests")
         parser.add_argument("--months", type=int, default=None, help="replay only the last N months")
+        parser.add_argument("--full", action="store_true", help="the whole year (the default), even with --small")
 
-    def handle(self, *args, small=False, months=None, **options):
+    def handle(self, *args, small=False, months=None, full=False, **options):
         started = time.monotonic()
-        months = SMALL_MONTHS if small and months is None else months
+        months = None if full else (SMALL_MONTHS if small and months is None else months)
         if Order.objects.filter(channel__in=Channel.values, external_reference__startswith="UCI-").exists():
             self.stdout.write("orders: history already loaded")
         else:
