@@ -93,14 +93,18 @@ def order_list(
     late: bool | None = None,
     search: str = "",
     today: date | None = None,
+    exclude_drafts: bool = False,
 ) -> QuerySet[Order]:
     """Orders newest first (by id) with their customer, filtered; the caller pages (keyset or
-    ``oms.pagination``) and prefetches lines if it shows them. Every filter is served by an
+    ``oms.pagination``) and prefetches lines if it shows them; ``exclude_drafts`` leaves out
+    orders still being entered unless a status is asked for. Every filter is served by an
     index of ``Order`` (status, channel, customer, created/updated, late, external reference,
     postcode, number), so a page stays a short index walk at a million orders."""
     qs = Order.objects.select_related("customer").order_by("-id")
     if status:
         qs = qs.filter(status=status) if isinstance(status, str) else qs.filter(status__in=list(status))
+    elif exclude_drafts:
+        qs = qs.exclude(status=OrderStatus.DRAFT)
     if channel:
         qs = qs.filter(channel=channel)
     if customer_id:

@@ -56,7 +56,7 @@ def order_list(request: HtmxHttpRequest) -> HttpResponse:
     values = form.values()
     sort = values.get("sort") or "-date"
     page = selectors.order_list_page(
-        selectors.order_list(**form.filters()),
+        selectors.order_list(**form.filters(), exclude_drafts=True),
         sort=sort,
         after=values.get("after"),
         before=values.get("before"),

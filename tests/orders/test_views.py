@@ -75,8 +75,10 @@ def test_order_list_filters_and_searches(cs, customer, mug):
     assert old.number not in get(date_from=str(today - timedelta(days=7)))
     assert get(q="WEB-7") == get(q=web.number.lower()) == [web.number]
     assert get(q="1012lg") == get(q="pieter jansen") == get(q="pieter@jansen.nl") == [his.number]
-    # a bad filter value is ignored, not an error
+    # a bad filter value is ignored, not an error; drafts show only when asked for
+    draft = OrderFactory(status="draft")
     assert len(get(date_from="yesterday", status="nonsense")) == 6
+    assert get(status="draft") == [draft.number]
     late_row = cs.get(LIST, {"late": "on"}, **HTMX).content.decode()
     assert 'data-testid="late"' in late_row
 
