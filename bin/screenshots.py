@@ -38,6 +38,10 @@ SHOTS = [
         "/billing/counter/?sku=85123A&qty=2&sku=22423&qty=1&sku=47566&qty=1&method=cash&tendered=150.00",
         "[data-testid=counter-change]",
     ),
+    # The demo's numbers on a fresh database: 21,772 replayed orders, then the open ones and a draft.
+    ("orders", "customer_service", "/orders/", "[data-testid=order-row]"),
+    ("order", "customer_service", "/orders/SO-021774/", "#order-timeline"),
+    ("phone-order", "customer_service", "/orders/enter/21787/", "#entry-lines"),
 ]
 
 

@@ -175,7 +175,9 @@ class Order(models.Model):
             models.Index(fields=["status", "-id"], name="order_status_idx"),
             models.Index(fields=["channel", "-id"], name="order_channel_idx"),
             models.Index(fields=["customer", "-id"], name="order_customer_idx"),
-            models.Index(fields=["created_at"], name="order_created_idx"),
+            # The order list sorted by date or by total, and paged by keyset (value, id).
+            models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
+            models.Index(fields=["gross_amount", "id"], name="order_gross_idx"),
             models.Index(fields=["updated_at", "id"], name="order_updated_idx"),
             models.Index(
                 fields=["external_reference"],
@@ -208,6 +210,15 @@ class Order(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_late(self) -> bool:
+        """Past its promised delivery date and not yet with a carrier."""
+        return (
+            self.status in UNSHIPPED_STATUSES
+            and self.promised_delivery_date is not None
+            and self.promised_delivery_date < timezone.localdate()
+        )
 
     @property
     def amount_due(self):

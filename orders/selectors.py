@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, DecimalField, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers import selectors as customers_selectors
 from customers.models import PaymentMethod
+from inventory import selectors as inventory_selectors
 from oms.errors import NotFound
 from oms.money import ZERO
 from orders import pricing
@@ -30,6 +33,8 @@ from orders.models import (
 )
 
 NUMBER_PREFIX = "SO-"
+# A search for a name shows the orders of at most this many matching customers.
+SEARCH_CUSTOMERS = 1000
 
 
 def _with_lines(queryset: QuerySet[Order]) -> QuerySet[Order]:
@@ -88,14 +93,18 @@ def order_list(
     late: bool | None = None,
     search: str = "",
     today: date | None = None,
+    exclude_drafts: bool = False,
 ) -> QuerySet[Order]:
     """Orders newest first (by id) with their customer, filtered; the caller pages (keyset or
-    ``oms.pagination``) and prefetches lines if it shows them. Every filter is served by an
+    ``oms.pagination``) and prefetches lines if it shows them; ``exclude_drafts`` leaves out
+    orders still being entered unless a status is asked for. Every filter is served by an
     index of ``Order`` (status, channel, customer, created/updated, late, external reference,
     postcode, number), so a page stays a short index walk at a million orders."""
     qs = Order.objects.select_related("customer").order_by("-id")
     if status:
         qs = qs.filter(status=status) if isinstance(status, str) else qs.filter(status__in=list(status))
+    elif exclude_drafts:
+        qs = qs.exclude(status=OrderStatus.DRAFT)
     if channel:
         qs = qs.filter(channel=channel)
     if customer_id:
@@ -113,7 +122,7 @@ def order_list(
     if late:
         qs = qs.filter(status__in=UNSHIPPED_STATUSES, promised_delivery_date__lt=today or timezone.localdate())
     if search and search.strip():
-        qs = qs.filter(_search(search.strip()))
+        qs = qs.alias(ship_postcode=KT("shipping_address__postal_code")).filter(_search(search.strip()))
     return qs
 
 
@@ -123,13 +132,22 @@ def _start_of(day: date) -> datetime:
 
 def _search(q: str) -> Q:
     """Number, external reference, shipping postcode, or the customer (name, e-mail, phone,
-    number, postcode: customers' search)."""
+    number, postcode: customers' search).
+
+    Every branch is an index of ``Order`` so that PostgreSQL ORs them in one bitmap: the
+    matching customers are read first (their ids, one query on customers' trigram index, at
+    most ``SEARCH_CUSTOMERS``) and the orders taken by ``order_customer_idx``. As a subquery
+    the planner walked the whole id index at a million orders when few orders matched. The
+    postcode compares the ``->>`` text, the expression of ``order_ship_postcode_idx``.
+    """
     condition = Q(number=normalize_number(q)) | Q(external_reference=q)
     postcode = q.upper().replace(" ", "")
     if len(postcode) == 6 and postcode[:4].isdigit() and postcode[4:].isalpha():
-        condition |= Q(shipping_address__postal_code=f"{postcode[:4]} {postcode[4:]}")
-    customers = customers_selectors.customer_list(search=q).order_by().values("id")
-    return condition | Q(customer_id__in=customers)
+        condition |= Q(ship_postcode=f"{postcode[:4]} {postcode[4:]}")
+    customers = list(
+        customers_selectors.customer_list(search=q).order_by().values_list("id", flat=True)[:SEARCH_CUSTOMERS]
+    )
+    return condition | Q(customer_id__in=customers) if customers else condition
 
 
 def orders_for_customer(customer_id: int, *, include_drafts: bool = False) -> QuerySet[Order]:
@@ -271,3 +289,182 @@ def reserved_allocations(*, order_ids: Iterable[int], warehouse_id: int | None =
     if warehouse_id is not None:
         qs = qs.filter(warehouse_id=warehouse_id)
     return list(qs.order_by("order_line__order_id", "order_line__line_no", "id"))
+
+
+# --- the order screens ------------------------------------------------------------------------------
+
+# Sorts of the order list and their columns. Each is served by an index walked from one end with
+# the id as tie-breaker ((created_at, id), (gross_amount, id); numbers are unique), so a page
+# is a keyset condition plus LIMIT: no OFFSET, no COUNT.
+LIST_SORTS = {"date": "created_at", "number": "number", "total": "gross_amount"}
+
+
+@dataclass
+class KeysetPage:
+    """One page of a keyset-paginated list: ``after``/``before`` are the ids to continue from."""
+
+    rows: list
+    has_next: bool
+    has_previous: bool
+    next_after: int | None = None
+    previous_before: int | None = None
+
+
+def order_list_page(
+    queryset: QuerySet[Order], *, sort: str = "-date", after: int | None = None, before: int | None = None, size=50
+) -> KeysetPage:
+    """A page of ``queryset`` (``order_list``'s) in ``sort`` order (``date``, ``number``,
+    ``total``; ``-`` for descending) after or before the order with that id. One query:
+    the cursor's sort value is read by a scalar subquery inside it, so a cursor is just an id."""
+    descending = sort.startswith("-")
+    column = LIST_SORTS.get(sort.lstrip("-"), "created_at")
+    backwards = before is not None and after is None
+    cursor = before if backwards else after
+    qs = queryset
+    if cursor is not None:
+        # Rows after the cursor in the direction we read: "less than" when reading downwards.
+        less = descending != backwards
+        qs = qs.filter(_keyset(column, "<" if less else ">", int(cursor)))
+    reverse = descending != backwards
+    fields = [column] if column in ("id", "number") else [column, "id"]
+    qs = qs.order_by(*[f"-{f}" if reverse else f for f in fields])
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+        page = KeysetPage(rows=rows, has_next=True, has_previous=more)
+    else:
+        page = KeysetPage(rows=rows, has_next=more, has_previous=cursor is not None)
+    if rows:
+        page.next_after, page.previous_before = rows[-1].pk, rows[0].pk
+    return page
+
+
+def _keyset(column: str, operator: str, cursor: int) -> RawSQL:
+    table = Order._meta.db_table
+    if column == "id":
+        sql = f'"{table}"."id" {operator} %s'
+        return RawSQL(sql, [cursor], output_field=BooleanField())
+    # A row comparison, which PostgreSQL matches to the (column, id) index as one range.
+    sql = (
+        f'("{table}"."{column}", "{table}"."id") {operator} '
+        f'((SELECT c."{column}" FROM "{table}" c WHERE c."id" = %s), %s)'
+    )
+    return RawSQL(sql, [cursor, cursor], output_field=BooleanField())
+
+
+def order_page_get(number: str) -> Order:
+    """The order for its page: customer, the user who entered it, lines (by number) with their
+    allocations and warehouses. Three queries. Raises ``NotFound``."""
+    normalized = normalize_number(number)
+    order = _with_lines(Order.objects.filter(number=normalized).select_related("entered_by")).first()
+    if order is None:
+        raise NotFound(f"No order with number '{number}'.", field="number")
+    return order
+
+
+def draft_get(order_id: int) -> Order:
+    """A draft (or an order that just stopped being one) with its customer and lines (two
+    queries). Raises ``NotFound``."""
+    lines = OrderLine.objects.order_by("line_no")
+    order = (
+        Order.objects.filter(pk=order_id).select_related("customer").prefetch_related(Prefetch("lines", lines)).first()
+    )
+    if order is None:
+        raise NotFound(f"No order with id {order_id}.", field="order")
+    return order
+
+
+def drafts_of_user(user_id: int | None, *, limit: int = 10) -> list[Order]:
+    """The user's drafts still being entered, newest first, with their customer. One query."""
+    if not user_id:
+        return []
+    qs = Order.objects.filter(status=OrderStatus.DRAFT, entered_by_id=user_id).select_related("customer")
+    return list(qs.order_by("-id")[:limit])
+
+
+def customer_recent_orders(customer_id: int, *, limit: int = 5) -> list[Order]:
+    """The customer's latest placed orders, newest first. One query."""
+    return list(orders_for_customer(customer_id)[:limit])
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    """A draft line as the phone screen shows it: stock now and what would be backordered."""
+
+    line: OrderLine
+    stock: list  # inventory's WarehouseStock per active warehouse
+    available: int  # what is left for this line after the draft's earlier lines of the product
+    short: int  # units that would be backordered if the order were placed now
+    expected_date: date | None  # the next expected receipt, when something is short
+
+
+def entry_lines(order: Order) -> list[EntryLine]:
+    """The draft's lines with stock per warehouse and a backorder preview: lines of the same
+    product take stock in line order, as placement would. Two queries (stock and, when a line
+    is short, expected receipts); the lines come from ``order.lines.all()``."""
+    lines = [line for line in order.lines.all() if not line.is_cancelled]
+    if not lines:
+        return []
+    product_ids = {line.product_id for line in lines}
+    stock = inventory_selectors.stock_by_product(product_ids)
+    left = {pid: sum(max(s.available, 0) for s in stock.get(pid, [])) for pid in product_ids}
+    rows = []
+    for line in lines:
+        available = left[line.product_id]
+        short = max(line.quantity - available, 0)
+        left[line.product_id] = max(available - line.quantity, 0)
+        rows.append([line, stock.get(line.product_id, []), available, short])
+    short_ids = [row[0].product_id for row in rows if row[3]]
+    receipts = inventory_selectors.next_expected_receipts(short_ids) if short_ids else {}
+    return [
+        EntryLine(line, levels, available, short, _expected(receipts, line.product_id) if short else None)
+        for line, levels, available, short in rows
+    ]
+
+
+def _expected(receipts: dict, product_id: int) -> date | None:
+    receipt = receipts.get(product_id)
+    return receipt.expected_date if receipt else None
+
+
+@dataclass(frozen=True)
+class ProductChoice:
+    """A product found on the phone screen, with its stock per warehouse and the next receipt."""
+
+    product: object  # inventory's Product
+    stock: list
+    available: int
+    next_receipt: object | None  # inventory's ExpectedReceiptInfo
+
+
+def entry_product_choices(query: str, *, limit: int = 10) -> list[ProductChoice]:
+    """Active products matching a SKU prefix, name words or a barcode (inventory's search), an
+    exact SKU or barcode first, with stock and the next expected receipt. Three or four queries."""
+    products = inventory_selectors.product_search(query, limit=limit, active_only=True)
+    if not products:
+        return []
+    ids = [p.pk for p in products]
+    stock = inventory_selectors.stock_by_product(ids)
+    receipts = inventory_selectors.next_expected_receipts(ids)
+    choices = []
+    for product in products:
+        levels = stock.get(product.pk, [])
+        available = sum(max(level.available, 0) for level in levels)
+        choices.append(ProductChoice(product, levels, available, receipts.get(product.pk)))
+    return choices
+
+
+def entry_product_by_code(code: str):
+    """The active product whose SKU or barcode is exactly ``code`` (what a scanner sends), or
+    None. One or two queries."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    exact = [
+        p
+        for p in inventory_selectors.product_search(code, limit=5, active_only=True)
+        if p.sku.upper() == code.upper() or p.barcode == code
+    ]
+    return exact[0] if exact else None

@@ -19,6 +19,7 @@ from orders.services.drafts import (
     order_draft_set_customer,
     order_draft_set_lines,
     order_draft_set_payment_method,
+    order_draft_start_for_new_customer,
     order_draft_update,
     order_draft_update_line,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "order_draft_set_customer",
     "order_draft_set_lines",
     "order_draft_set_payment_method",
+    "order_draft_start_for_new_customer",
     "order_draft_update",
     "order_draft_update_line",
     "order_hold",

@@ -17,7 +17,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.models import AddressKind, Customer, PaymentMethod
+from customers import services as customers_services
+from customers.models import AddressKind, Customer, CustomerKind, PaymentMethod
 from inventory import selectors as inventory_selectors
 from oms.errors import Conflict, NotFound, ValidationFailed
 from orders.models import BackorderPolicy, Channel, Order, OrderEventKind, OrderLine, OrderStatus
@@ -72,6 +73,23 @@ def order_draft_create(*, channel: str, customer: Customer, user, now: datetime 
         order.save(force_insert=True)
         timeline(order, OrderEventKind.CREATED, f"Draft started for {customer.number}.", user=user, now=now)
     return order
+
+
+def order_draft_start_for_new_customer(
+    *, channel: str, name: str, email: str, phone: str, address: Mapping, user, now: datetime | None = None
+) -> Order:
+    """Create a B2C customer with ``address`` as billing and shipping address
+    (``customers.services.customer_create``), then start a draft for them.
+
+    Two durable steps, one after the other: the customer is committed before the draft starts,
+    so a draft that could not start (it cannot fail on valid input) leaves a customer that the
+    agent finds by searching. Locks nothing. Raises ``ValidationFailed`` (``name``, ``email``,
+    ``phone``, ``addresses.0.postal_code`` ...) and ``Conflict`` ``duplicate_email``."""
+    addresses = [{"kind": kind, **address} for kind in (AddressKind.BILLING, AddressKind.SHIPPING)]
+    customer = customers_services.customer_create(
+        kind=CustomerKind.B2C, name=name, email=email, phone=phone, addresses=addresses, user=user
+    )
+    return order_draft_create(channel=channel, customer=customer, user=user, now=now)
 
 
 @contextmanager

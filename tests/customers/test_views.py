@@ -87,7 +87,7 @@ def test_customer_detail_shows_profile_addresses_credit_and_history(cs, customer
     assert "Oudegracht" in html and "3511 AB" in html
     assert 'id="customer-credit"' in html and "Put on credit hold" in html
     assert 'id="customer-history"' in html and "created" in html
-    assert "appear here once the orders app provides its panel" in html
+    assert f'data-panel="orders:customer_panel" hx-get="/orders/customers/{customer.pk}/panel/"' in html
 
 
 def test_customer_detail_of_unknown_number_is_404(cs):

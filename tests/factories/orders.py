@@ -53,3 +53,17 @@ def place(customer, *lines, user=None, **kwargs):
         user=user,
         **kwargs,
     )
+
+
+def draft_with_line(customer=None, *, sku: str = "DRAFT-1", quantity: int = 1, user=None):
+    """A phone-screen draft with one line (through the draft services, quoted by orders' own
+    delivery-quote backend: the test may have no carriers); returns the line."""
+    from django.test import override_settings
+
+    from orders.services import order_draft_add_line, order_draft_create
+    from tests.factories.inventory import ProductFactory
+
+    ProductFactory(sku=sku)
+    draft = order_draft_create(channel="phone", customer=customer or CustomerFactory(), user=user)
+    with override_settings(OMS_DELIVERY_QUOTE_BACKEND="orders.quotes.quote_delivery"):
+        return order_draft_add_line(order=draft, sku=sku, quantity=quantity, user=user)

@@ -1,1 +1,0 @@
-"""orders: views (built in the orders issue)."""

@@ -1,0 +1,400 @@
+"""The phone-order screen: one page, keyboard first, each step an htmx swap on a draft order
+that lives in the database while it is entered (``orders.services.drafts``).
+
+Steps: find the customer (search as you type) or create one inline, which starts the draft;
+add lines (search as you type, arrow keys and Enter, quantity and Enter); choose the delivery
+address and the payment method; place. Each change answers with the regions it changed: the
+lines, and the totals out of band.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
+
+from customers import selectors as customers_selectors
+from customers.models import AddressKind, PaymentMethod
+from oms.errors import Conflict, NotFound, OmsError
+from oms.htmx import HtmxHttpRequest, is_partial
+from oms.roles import Role, role_required
+from orders import selectors, services
+from orders.forms import AddLineForm, AddressForm, LineQuantityForm, NewCustomerForm, PaymentForm
+from orders.models import Channel, Order
+from orders.views._common import add_errors, error_messages, render_parts
+
+CS = Role.CUSTOMER_SERVICE
+PAGE = "orders/order_entry.html"
+CUSTOMER_RESULTS = 8
+PRODUCT_RESULTS = 10
+RECENT_ORDERS = 3
+
+
+# --- context ----------------------------------------------------------------------------------------
+
+
+def _customer_context(order: Order) -> dict:
+    customer = order.customer
+    stats = selectors.customer_order_stats(customer.pk)
+    return {
+        "customer": customer,
+        "stats": stats,
+        "credit_left": customer.credit_limit - stats.open_on_account if customer.credit_limit else None,
+        "recent_orders": selectors.customer_recent_orders(customer.pk, limit=RECENT_ORDERS),
+    }
+
+
+def _lines_context(order: Order) -> dict:
+    lines = selectors.entry_lines(order)
+    return {
+        "lines": lines,
+        "short_lines": [row for row in lines if row.short],
+        "vat": selectors.order_vat_breakdown(order),
+        "add_form": AddLineForm(),
+    }
+
+
+def _address_context(order: Order) -> dict:
+    """The customer's addresses to deliver to: shipping ones first, a billing address only when
+    it is not also a shipping address; and the one the draft has now."""
+    addresses = customers_selectors.customer_addresses(order.customer_id)
+    shipping = [a for a in addresses if a.kind == AddressKind.SHIPPING]
+    seen = [a.as_snapshot() for a in shipping]
+    choices = shipping + [a for a in addresses if a.kind != AddressKind.SHIPPING and a.as_snapshot() not in seen]
+    chosen = next((a.pk for a in choices if a.as_snapshot() == order.shipping_address), None)
+    return {"addresses": choices, "chosen_address": chosen}
+
+
+def _context(request: HtmxHttpRequest, order: Order | None, **extra) -> dict:
+    context = {"order": order, "payment_methods": PaymentMethod.choices}
+    if order is None:
+        context["drafts"] = selectors.drafts_of_user(request.user.pk)
+    else:
+        context.update(_customer_context(order), **_lines_context(order), **_address_context(order))
+    return {**context, **extra}
+
+
+def _draft(order_id: int) -> Order:
+    try:
+        return selectors.draft_get(order_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _entry(request: HtmxHttpRequest, order: Order | None, **extra) -> HttpResponse:
+    """The whole screen: a page, or its ``entry`` region for htmx (with the URL pushed)."""
+    context = _context(request, order, **extra)
+    if not is_partial(request):
+        return render(request, PAGE, context)
+    response = render(request, f"{PAGE}#entry", context)
+    url = reverse("orders:draft", kwargs={"order_id": order.pk}) if order else reverse("orders:enter")
+    return push_url(response, url)
+
+
+def _gone(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """The draft was placed or discarded meanwhile (another tab): show what became of it."""
+    order = selectors.draft_get(order_id)
+    url = reverse("orders:detail", kwargs={"number": order.number})
+    messages.info(request, _("Order %(number)s is no longer a draft.") % {"number": order.number})
+    return HttpResponseClientRedirect(url) if is_partial(request) else redirect(url)
+
+
+def _changed(request: HtmxHttpRequest, order_id: int, main: str, **extra) -> HttpResponse:
+    """After a change: ``main`` (the swap target) and the totals out of band; PRG without htmx."""
+    if not is_partial(request):
+        return redirect("orders:draft", order_id=order_id)
+    order = _draft(order_id)
+    context = {"order": order, **_lines_context(order), **extra}
+    if main == "entry-address":
+        context.update(_address_context(order))
+    return render_parts(request, PAGE, [(main, {}), ("entry-totals", {"oob": True})], context)
+
+
+def _refused(request: HtmxHttpRequest, order: Order, partial: str, **extra) -> HttpResponse:
+    """A step refused: its region again with the errors, swapped where it is (200)."""
+    context = _context(request, order, **extra)
+    if not is_partial(request):
+        return render(request, PAGE, context)
+    return reswap(retarget(render(request, f"{PAGE}#{partial}", context), f"#{partial}"), "outerHTML")
+
+
+# --- the customer step -------------------------------------------------------------------------------
+
+
+@require_GET
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def order_entry(request: HtmxHttpRequest) -> HttpResponse:
+    """The screen before a customer is chosen: search, create, or continue one of my drafts."""
+    return _entry(request, None)
+
+
+@require_GET
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def entry_customers(request: HtmxHttpRequest) -> HttpResponse:
+    """Search as you type: name, e-mail, phone, postcode or number (customers' search)."""
+    query = request.GET.get("q", "").strip()
+    draft = request.GET.get("draft", "")
+    context = {
+        "query": query,
+        "hint": customers_selectors.search_hint(query),
+        "customers": customers_selectors.customer_search(query, limit=CUSTOMER_RESULTS) if query else [],
+        "pick_url": _pick_url(int(draft) if draft.isdigit() else None),
+    }
+    return render(request, f"{PAGE}#customer-results", context)
+
+
+def _pick_url(draft_id: int | None) -> str:
+    if draft_id:
+        return reverse("orders:draft_customer", kwargs={"order_id": draft_id})
+    return reverse("orders:enter_start")
+
+
+@require_POST
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def entry_start(request: HtmxHttpRequest) -> HttpResponse:
+    """Start a draft for the chosen customer (their addresses and payment preference)."""
+    try:
+        customer = customers_selectors.customer_get(int(request.POST.get("customer_id") or 0))
+    except (NotFound, ValueError) as exc:
+        raise Http404("No such customer.") from exc
+    order = services.order_draft_create(channel=Channel.PHONE, customer=customer, user=request.user)
+    if not is_partial(request):
+        return redirect("orders:draft", order_id=order.pk)
+    return _entry(request, selectors.draft_get(order.pk))
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def entry_new_customer(request: HtmxHttpRequest) -> HttpResponse:
+    """A consumer created inline (name, e-mail, phone, address), and their draft started."""
+    form = NewCustomerForm(request.POST or None, initial={"country": "NL"})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = services.order_draft_start_for_new_customer(
+                channel=Channel.PHONE,
+                name=data["name"],
+                email=data["email"],
+                phone=data["phone"],
+                address=form.address(),
+                user=request.user,
+            )
+        except OmsError as exc:
+            add_errors(form, exc)
+        else:
+            if not is_partial(request):
+                return redirect("orders:draft", order_id=order.pk)
+            return _entry(request, selectors.draft_get(order.pk))
+    if not is_partial(request):
+        return _entry(request, None, new_customer_form=form)
+    response = render(request, f"{PAGE}#new-customer", {"new_customer_form": form})
+    return reswap(retarget(response, "#new-customer"), "outerHTML") if request.method == "POST" else response
+
+
+# --- the draft ---------------------------------------------------------------------------------------
+
+
+@require_GET
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_detail(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    order = _draft(order_id)
+    if not order.is_draft:
+        return redirect("orders:detail", number=order.number)
+    return _entry(request, order)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_customer(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """GET: the customer search in place of the customer card; POST: give the draft to another
+    customer (their addresses and payment preference)."""
+    order = _draft(order_id)
+    if request.method == "GET":
+        context = {"order": order, "changing": True, "pick_url": _pick_url(order.pk)}
+        return render(request, f"{PAGE}#customer-step", context)
+    try:
+        customer = customers_selectors.customer_get(int(request.POST.get("customer_id") or 0))
+        services.order_draft_set_customer(order=order, customer=customer, user=request.user)
+    except (NotFound, ValueError) as exc:
+        raise Http404("No such customer.") from exc
+    except Conflict as exc:
+        if exc.code == "not_a_draft":
+            return _gone(request, order_id)
+        raise
+    return _entry(request, _draft(order_id))
+
+
+@require_GET
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_products(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """Products as you type: SKU, name or barcode, with stock per warehouse and next receipt."""
+    query = request.GET.get("code", "").strip()
+    context = {
+        "query": query,
+        "choices": selectors.entry_product_choices(query, limit=PRODUCT_RESULTS) if query else [],
+        "order_id": order_id,
+    }
+    return render(request, f"{PAGE}#product-results", context)
+
+
+@require_POST
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_add_line(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    order = _draft(order_id)
+    form = AddLineForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        product_id = data["product_id"]
+        if not product_id:
+            product = selectors.entry_product_by_code(data["code"])
+            product_id = product.pk if product else None
+            if product is None:
+                form.add_error("code", _("No product has SKU or barcode “%(code)s”.") % {"code": data["code"]})
+        if product_id:
+            try:
+                services.order_draft_add_line(
+                    order=order, product_id=product_id, quantity=data["quantity"], user=request.user
+                )
+            except Conflict as exc:
+                if exc.code == "not_a_draft":
+                    return _gone(request, order_id)
+                add_errors(form, exc, {"product_id": "code", "sku": "code"})
+            except OmsError as exc:
+                add_errors(form, exc, {"product_id": "code", "sku": "code"})
+            else:
+                return _changed(request, order_id, "entry-lines")
+    return _refused(request, order, "entry-add", add_form=form)
+
+
+@require_POST
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpResponse:
+    """A line's new quantity; 0 removes the line."""
+    order = _draft(order_id)
+    form = LineQuantityForm(request.POST)
+    if form.is_valid():
+        quantity = form.cleaned_data["quantity"]
+        try:
+            if quantity == 0:
+                services.order_draft_remove_line(order=order, line_id=line_id, user=request.user)
+            else:
+                services.order_draft_update_line(order=order, line_id=line_id, quantity=quantity, user=request.user)
+        except Conflict as exc:
+            if exc.code == "not_a_draft":
+                return _gone(request, order_id)
+            errors = error_messages(exc)
+        except OmsError as exc:
+            errors = error_messages(exc)
+        else:
+            return _changed(request, order_id, "entry-lines")
+    else:
+        errors = [error for messages_ in form.errors.values() for error in messages_]
+    return _refused(request, order, "entry-lines", line_errors={line_id: " ".join(errors)})
+
+
+@require_POST
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_address(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """Deliver to one of the customer's addresses (``address`` = its id) or a new one
+    (``address=new``: first the form, then its fields)."""
+    order = _draft(order_id)
+    choice = request.POST.get("address", "")
+    form = None
+    if choice == "new":
+        form = AddressForm(request.POST if request.POST.get("new_address") else None, initial={"country": "NL"})
+        if not form.is_bound or not form.is_valid():
+            return _refused(request, order, "entry-address", address_form=form)
+        address = form.cleaned_data
+    else:
+        found = next(
+            (a for a in customers_selectors.customer_addresses(order.customer_id) if str(a.pk) == choice), None
+        )
+        if found is None:
+            return _refused(request, order, "entry-address", address_errors=[_("Choose an address.")])
+        address = found.as_snapshot()
+    try:
+        services.order_draft_set_address(order=order, kind="shipping", address=address, user=request.user)
+    except Conflict as exc:
+        if exc.code == "not_a_draft":
+            return _gone(request, order_id)
+        return _refused(request, order, "entry-address", address_errors=error_messages(exc))
+    except OmsError as exc:
+        if form is None:
+            return _refused(request, order, "entry-address", address_errors=error_messages(exc))
+        add_errors(form, exc)
+        return _refused(request, order, "entry-address", address_form=form)
+    return _changed(request, order_id, "entry-address")
+
+
+@require_POST
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_payment(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    order = _draft(order_id)
+    form = PaymentForm(request.POST)
+    errors = []
+    if form.is_valid():
+        try:
+            order = services.order_draft_set_payment_method(
+                order=order, payment_method=form.cleaned_data["payment_method"], user=request.user
+            )
+        except Conflict as exc:
+            if exc.code == "not_a_draft":
+                return _gone(request, order_id)
+            errors = error_messages(exc)
+        except OmsError as exc:
+            errors = error_messages(exc)
+    else:
+        errors = [error for messages_ in form.errors.values() for error in messages_]
+    if errors:
+        return _refused(request, order, "entry-payment", payment_errors=errors)
+    if not is_partial(request):
+        return redirect("orders:draft", order_id=order_id)
+    return render(request, f"{PAGE}#entry-payment", {"order": order, "payment_methods": PaymentMethod.choices})
+
+
+@require_POST
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_place(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """Place the draft (reserve, backorder the rest) and go to the order's page."""
+    order = _draft(order_id)
+    try:
+        placed = services.order_draft_place(order=order, user=request.user)
+    except Conflict as exc:
+        if exc.code == "not_a_draft":
+            return _gone(request, order_id)
+        return _refused(request, order, "entry-place", place_errors=error_messages(exc))
+    except OmsError as exc:
+        return _refused(request, order, "entry-place", place_errors=error_messages(exc))
+    messages.success(request, _("Order %(number)s placed.") % {"number": placed.number})
+    url = reverse("orders:detail", kwargs={"number": placed.number})
+    return HttpResponseClientRedirect(url) if is_partial(request) else redirect(url)
+
+
+@require_POST
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_discard(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """Throw the draft away (it is cancelled: numbers are never reused, nothing was reserved)."""
+    order = _draft(order_id)
+    if order.is_draft:
+        services.order_cancel(order=order, reason=_("Draft discarded"), user=request.user)
+        messages.info(request, _("Draft %(number)s discarded.") % {"number": order.number})
+    url = reverse("orders:enter")
+    return HttpResponseClientRedirect(url) if is_partial(request) else redirect(url)

@@ -1,0 +1,79 @@
+"""The demo orders: UCI history replayed in final statuses without touching stock, a few open
+orders placed through the services, everything adding up, loaded once."""
+
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import F
+from django.utils import timezone
+
+from inventory.models import StockLevel
+from oms.invariants import violations
+from orders import demo
+from orders.models import Order, OrderEvent, OrderLine
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_world():
+    call_command("demo_inventory", small=True, stdout=StringIO())
+    call_command("demo_customers", small=True, stdout=StringIO())
+
+
+def test_demo_orders_replays_history_and_places_open_orders_once(demo_world):
+    # given the demo stock before the replay
+    reserved_before = sum(StockLevel.objects.values_list("reserved", flat=True))
+    # when
+    out = StringIO()
+    call_command("demo_orders", small=True, stdout=out)
+    # then the history is there, in final statuses, ending a week ago, numbered in date order
+    history = Order.objects.filter(external_reference__startswith="UCI-")
+    assert history.count() > 100 and "historical orders" in out.getvalue()
+    assert set(history.values_list("status", flat=True)) <= {"completed", "delivered", "cancelled"}
+    assert set(history.filter(external_reference__startswith="UCI-C").values_list("status", flat=True)) == {"cancelled"}
+    dated = list(history.order_by("number").values_list("created_at", flat=True))
+    assert dated == sorted(dated) and dated[-1].date() <= timezone.localdate() - timedelta(days=7)
+    assert dated[0].date() >= timezone.localdate() - timedelta(days=7 + 3 * 31 + 1)  # --small: 3 months
+    shipped = OrderLine.objects.filter(order__status="completed")
+    assert shipped.exists() and not shipped.exclude(quantity_shipped=F("quantity")).exists()
+    assert OrderEvent.objects.filter(order__status="completed", kind="completed").exists()
+    # and open orders through the services reserved stock, some with backorders
+    live = Order.objects.filter(external_reference__startswith="DEMO-")
+    assert {"allocated", "backordered", "on_hold"} <= set(live.values_list("status", flat=True))
+    reserved_now = sum(StockLevel.objects.values_list("reserved", flat=True))
+    held = sum(line.quantity_allocated for line in OrderLine.objects.filter(order__in=live))
+    assert reserved_now - reserved_before == held > 0
+    assert Order.objects.filter(status="draft", channel="phone").count() == 1  # a call in progress
+    assert violations() == {}
+    # and a replayed order has the data's lines, prices (pounds at the catalogue's rate), postage
+    # and time (shifted to end a week before today)
+    _assert_replayed_from_the_data(history.filter(status="completed").order_by("id").first())
+    # when it runs again, nothing is added
+    count = Order.objects.count()
+    again = StringIO()
+    call_command("demo_orders", small=True, stdout=again)
+    assert Order.objects.count() == count and "already" in again.getvalue()
+
+
+def _assert_replayed_from_the_data(order: Order) -> None:
+    source = next(o for o in demo.read_orders() if o.reference == order.external_reference)
+    lines = list(order.lines.order_by("line_no"))
+    sold = [line for line in source.lines if line.sku in {ln.sku for ln in lines}]
+    assert [(ln.sku, ln.quantity, ln.unit_price) for ln in lines] == [
+        (line.sku, line.quantity, demo.eur(line.unit_price_gbp)) for line in sold
+    ]
+    assert order.net_amount == sum(ln.line_total for ln in lines)
+    assert order.shipping_amount == demo.eur(source.postage_gbp)
+    assert order.amount_paid == order.gross_amount
+    shift = demo.shift_days(timezone.localdate(), 8)
+    assert timezone.localtime(order.created_at).replace(tzinfo=None) == source.at + shift
+
+
+def test_demo_prices_convert_at_the_catalogues_rate_half_up():
+    assert demo.eur(Decimal("0.85")) == Decimal("0.98")  # 0.9775
+    assert demo.eur(Decimal("2.55")) == Decimal("2.93")  # 2.9325
+    assert demo.text("a\tb\\c\nd") == "a\\tb\\\\c\\nd" and demo.text(None) == "\\N"
