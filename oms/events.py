@@ -39,7 +39,6 @@ HANDLERS: dict[str, list[str]] = {
         "billing.events.order_cancelled",
         "shipping.events.order_cancelled",
     ],
-    "order.confirmed": [],
     "order.held": [],
     "order.picking_started": [],
     "order.partially_shipped": [],
