@@ -1,0 +1,20 @@
+"""The interface speaks Dutch when the browser asks for it (locale/nl)."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
+
+
+def test_dutch_catalogue_uses_the_glossary():
+    with translation.override("nl"):
+        assert gettext("Counter sale") == "Kassaverkoop"
+        assert gettext("Reorder queue") == "Bestelvoorstellen"
+        assert gettext("reverse charge (btw verlegd)") == "btw verlegd"
+        assert ngettext("%(days)s day", "%(days)s days", 2) % {"days": 2} == "2 dagen"
+
+
+@pytest.mark.django_db
+def test_pick_queue_speaks_dutch(role_client):
+    html = role_client("warehouse").get(reverse("shipping:pick_queue"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Pickwachtrij" in html and "Pick queue" not in html
