@@ -18,3 +18,14 @@ def test_dutch_catalogue_uses_the_glossary():
 def test_pick_queue_speaks_dutch(role_client):
     html = role_client("warehouse").get(reverse("shipping:pick_queue"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "Pickwachtrij" in html and "Pick queue" not in html
+
+
+def test_one_english_word_reads_right_in_each_place():
+    # "Change" is cash back at the counter but an edit on the phone-order screen, and so on
+    with translation.override("nl"):
+        assert gettext("Change") == "Wisselgeld"
+        assert translation.pgettext("edit", "Change") == "Wijzigen"
+        assert gettext("Credit") == "Credit"  # the ledger column
+        assert translation.pgettext("action", "Credit") == "Crediteren"
+        assert translation.pgettext("balance", "Credit") == "Tegoed"
+        assert translation.pgettext("pack size", "Pack") == "Verpakking"
