@@ -3,7 +3,6 @@ count does not grow with the number of levels, and a few thousand levels take we
 second (bench/reorder_scan.py measures 100,000)."""
 
 import random
-import time
 from datetime import date
 from decimal import Decimal
 
@@ -92,18 +91,16 @@ def test_reorder_scan_sql_agrees_with_the_rules_for_every_level():
     assert actual == expected
 
 
-def test_reorder_scan_queries_do_not_grow_with_levels_and_a_thousand_levels_are_quick():
+def test_reorder_scan_queries_do_not_grow_with_levels():
+    # the speed itself is bench/reorder_scan.py's business: a timed test fails on a slow machine
     rng = random.Random(7)
     ams, rtm = WarehouseFactory(code="AMS"), WarehouseFactory(code="RTM")
     seed_levels(1000, rng, [ams, rtm])  # 2,000 levels
     with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
         created = reorder_scan(batch_size=100)
-        elapsed = time.perf_counter() - started
     batches = -(-created // 100)
     assert created > 300
     assert len(statements(queries)) == 3 + batches  # pending pairs (2), the levels, one statement a batch
-    assert elapsed < 2.0, f"the scan of 2,000 levels took {elapsed:.2f} s"
     with CaptureQueriesContext(connection) as queries:
         assert reorder_scan(batch_size=100) == 0
     assert len(statements(queries)) == 3
