@@ -7,10 +7,12 @@ from django.core.management.base import BaseCommand
 ORDER = [
     "demo_inventory",
     "demo_customers",
+    # carriers, rates and holidays need nothing above them; loaded before the orders so the
+    # open demo orders get a real delivery quote instead of the flat-rate stand-in
+    "demo_shipping",
     "demo_orders",
     "demo_purchasing",
     "demo_billing",
-    "demo_shipping",
     "demo_fulfilment",
 ]
 
