@@ -468,3 +468,28 @@ def entry_product_by_code(code: str):
         if p.sku.upper() == code.upper() or p.barcode == code
     ]
     return exact[0] if exact else None
+
+
+def orders_waiting_for_stock(*, placed_before: datetime, limit: int) -> list[dict]:
+    """Placed orders still backordered or on hold since before ``placed_before`` (the exception
+    inbox). Uses the status index: open statuses are a sliver of the order book."""
+    return list(
+        Order.objects.filter(status__in=[OrderStatus.BACKORDERED, OrderStatus.ON_HOLD], placed_at__lt=placed_before)
+        .order_by("placed_at", "id")
+        .values("id", "number", "status", "placed_at", "promised_delivery_date")[:limit]
+    )
+
+
+def open_orders_unpaid(*, payment_methods: Iterable[str], placed_before: datetime, limit: int) -> list[dict]:
+    """Open orders paid by one of ``payment_methods`` with money still to come, placed before
+    ``placed_before`` (billing's "prepaid and unpaid" rule). Uses the status index."""
+    return list(
+        Order.objects.filter(
+            status__in=sorted(OPEN_STATUSES),
+            payment_method__in=sorted(payment_methods),
+            placed_at__lt=placed_before,
+            amount_paid__lt=F("gross_amount"),
+        )
+        .order_by("placed_at", "id")
+        .values("id", "number", "payment_method", "placed_at", "gross_amount", "amount_paid")[:limit]
+    )
