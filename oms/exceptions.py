@@ -259,3 +259,45 @@ def open_counts_by_role() -> dict[str, int]:
     """Open items per role (one aggregate over the small partial index)."""
     rows = ExceptionItem.objects.filter(closed_at__isnull=True).values("role").annotate(n=Count("id"))
     return {row["role"]: row["n"] for row in rows}
+
+
+OPEN_PAGE_LIMIT = 200
+CLOSED_PAGE_LIMIT = 100
+
+
+def _visible(queryset, roles: frozenset[str] | None):
+    return queryset if roles is None else queryset.filter(role__in=sorted(roles))
+
+
+def open_items(*, roles: frozenset[str] | None, rule: str = "", role: str = "") -> list[ExceptionItem]:
+    """Open items the roles own (None: all, for a manager), oldest first; at most
+    ``OPEN_PAGE_LIMIT``. One query on the partial index."""
+    queryset = _visible(ExceptionItem.objects.filter(closed_at__isnull=True), roles)
+    if rule:
+        queryset = queryset.filter(rule=rule)
+    if role:
+        queryset = queryset.filter(role=role)
+    return list(queryset.order_by("opened_at", "id")[:OPEN_PAGE_LIMIT])
+
+
+def open_counts_by_rule(*, roles: frozenset[str] | None) -> dict[tuple[str, str], int]:
+    """(rule, role) -> open items, for the filter chips (one aggregate)."""
+    queryset = _visible(ExceptionItem.objects.filter(closed_at__isnull=True), roles)
+    return {(r["rule"], r["role"]): r["n"] for r in queryset.values("rule", "role").annotate(n=Count("id"))}
+
+
+def closed_items(*, roles: frozenset[str] | None, rule: str = "", role: str = "") -> list[ExceptionItem]:
+    """The most recently closed items (who, when, how), newest first; one query."""
+    queryset = _visible(ExceptionItem.objects.filter(closed_at__isnull=False), roles)
+    if rule:
+        queryset = queryset.filter(rule=rule)
+    if role:
+        queryset = queryset.filter(role=role)
+    return list(queryset.select_related("closed_by").order_by("-closed_at", "-id")[:CLOSED_PAGE_LIMIT])
+
+
+def item_get(item_id: int) -> ExceptionItem:
+    item = ExceptionItem.objects.select_related("closed_by").filter(pk=item_id).first()
+    if item is None:
+        raise NotFound("No such exception.", code="exception_not_found")
+    return item

@@ -17,7 +17,9 @@ from django.utils import timezone
 from customers import selectors as customers_selectors
 from customers.models import PaymentMethod
 from inventory import selectors as inventory_selectors
+from oms import notify
 from oms.errors import NotFound
+from oms.models import Notification, NotificationStatus
 from oms.money import ZERO
 from orders import pricing
 from orders.models import (
@@ -209,6 +211,47 @@ def customer_open_on_account_amount(customer_id: int, *, exclude_order_id: int |
 def order_timeline(order: Order) -> list[OrderEvent]:
     """The order's timeline, oldest first, with the user who acted. One query."""
     return list(OrderEvent.objects.filter(order_id=order.pk).select_related("user").order_by("id"))
+
+
+@dataclass(frozen=True)
+class NotificationEntry:
+    """A customer e-mail on the order timeline (``oms.notify``), shaped like an ``OrderEvent``."""
+
+    notification: Notification
+    kind: str = "notification"
+    user: None = None
+
+    @property
+    def created_at(self) -> datetime:
+        return self.notification.sent_at or self.notification.created_at
+
+    def get_kind_display(self) -> str:
+        return "Customer e-mail"
+
+    @property
+    def message(self) -> str:
+        n = self.notification
+        label = notify.kind_label(n.kind)
+        if n.status == NotificationStatus.SKIPPED:
+            return f"{label}: not sent: no e-mail address"
+        if n.status == NotificationStatus.SENT:
+            return f"{label} sent to {n.to_email} ({n.language})"
+        if n.status == NotificationStatus.FAILED:
+            return f"{label} to {n.to_email} failed, will be retried: {n.error}"
+        return f"{label} to {n.to_email} queued ({n.language})"
+
+
+def order_timeline_with_notifications(order: Order) -> list[OrderEvent | NotificationEntry]:
+    """The timeline (in its own order) with every customer e-mail about the order merged in by
+    time. Two queries."""
+    notices = [NotificationEntry(n) for n in notify.order_notifications(order.pk)]
+    notices.sort(key=lambda entry: entry.created_at)
+    merged: list = []
+    for event in order_timeline(order):
+        while notices and notices[0].created_at < event.created_at:
+            merged.append(notices.pop(0))
+        merged.append(event)
+    return merged + notices
 
 
 def allocations_for_order(order: Order, *, status: str | None = AllocationStatus.RESERVED) -> list[Allocation]:
