@@ -39,7 +39,9 @@ def rule(monkeypatch):
 
 
 def found(*subjects, occurrence=""):
-    FOUND[:] = [exceptions.Finding(subject=s, title=f"{s} is broken", url="/x/", occurrence=occurrence) for s in subjects]
+    FOUND[:] = [
+        exceptions.Finding(subject=s, title=f"{s} is broken", url="/x/", occurrence=occurrence) for s in subjects
+    ]
 
 
 def open_subjects():
@@ -101,7 +103,9 @@ def test_resolve_records_who_and_when_and_keeps_the_subject_closed_while_unchang
     # and after the snooze the same cause reopens too
     exceptions.exception_resolve(item_id=ExceptionItem.objects.get(closed_at=None).pk, user=user)
     assert exceptions.refresh_exceptions().opened == 0
-    ExceptionItem.objects.update(closed_at=timezone.now() - timedelta(hours=settings.OMS_EXCEPTION_RESOLVE_SNOOZE_HOURS + 1))
+    ExceptionItem.objects.update(
+        closed_at=timezone.now() - timedelta(hours=settings.OMS_EXCEPTION_RESOLVE_SNOOZE_HOURS + 1)
+    )
     assert exceptions.refresh_exceptions().opened == 1
 
 
@@ -189,7 +193,9 @@ def test_resolve_and_retry_buttons_via_htmx(rule, role_client, make_user):
     one.refresh_from_db()
     assert one.close_reason == "resolved" and one.closed_by.groups.filter(name=Role.WAREHOUSE).exists()
     response = c.post(f"/exceptions/{two.pk}/retry/", **HTMX)
-    assert response.status_code == 200 and RETRIED == [("shipment:2", two.__class__.objects.get(pk=two.pk).closed_by.username)]
+    assert response.status_code == 200 and RETRIED == [
+        ("shipment:2", two.__class__.objects.get(pk=two.pk).closed_by.username)
+    ]
     # resolving again answers with the closed row and a message, not an error page
     again = c.post(f"/exceptions/{one.pk}/resolve/", **HTMX)
     assert again.status_code == 200 and "closed already" in again.content.decode()
@@ -207,7 +213,10 @@ def test_refresh_now_button(rule, role_client):
     assert response.status_code == 200 and "shipment:3 is broken" in response.content.decode()
     assert response.redirect_chain[-1][0] == "/exceptions/?tab=open"
     # an outside "next" is not followed
-    assert role_client(Role.WAREHOUSE).post("/exceptions/refresh/", {"next": "https://evil.example/"}).url == "/exceptions/"
+    assert (
+        role_client(Role.WAREHOUSE).post("/exceptions/refresh/", {"next": "https://evil.example/"}).url
+        == "/exceptions/"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
