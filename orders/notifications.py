@@ -5,8 +5,8 @@ language, on the order timeline).
 
 A backorder that is already part of the placement (the order was placed with lines waiting for
 stock) is told in the confirmation; the notice is for orders that fall back to backordered
-later. Both events of one placement share the transaction's timestamp, which is how the
-handler tells them apart.
+later. Placing publishes ``order.placed`` and then the status event right after it; the
+confirmation remembers that status event's id, which is how the backorder handler knows it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from __future__ import annotations
 from django.conf import settings
 
 from oms import notify
-from oms.models import Notification
+from oms.models import Notification, OutboxEvent
 from oms.money import quantize
 from orders import selectors
-from orders.models import OrderStatus
 
 CONFIRMATION = "order_confirmation"
 BACKORDER = "order_backordered"
@@ -39,11 +38,18 @@ def on_order_placed(event) -> None:
         language=order.customer.language,
         order_id=order.pk,
         customer_id=order.customer_id,
-        context={
-            "order_id": order.pk,
-            "placed_in": event.created_at.isoformat() if event.created_at else "",
-            "backordered": order.status == OrderStatus.BACKORDERED,
-        },
+        context={"order_id": order.pk, "placement_status_event": _next_event_id(event.id, order.pk)},
+    )
+
+
+def _next_event_id(after_id: int, order_id: int) -> int | None:
+    """The id of the first event about the order after ``after_id`` (placing's status event);
+    a short walk up the primary key from the placed event."""
+    return (
+        OutboxEvent.objects.filter(id__gt=after_id, name__startswith="order.", payload__order_id=order_id)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
     )
 
 
@@ -51,9 +57,8 @@ def on_order_backordered(event) -> None:
     """Handler of ``order.backordered``: queue a backorder notice (once per event), unless the
     confirmation of the same placement already tells it."""
     order = selectors.order_get(event.payload["order_id"])
-    placed_in = event.created_at.isoformat() if event.created_at else None
     confirmation = Notification.objects.filter(key=f"{CONFIRMATION}:order:{order.pk}").values("context").first()
-    if confirmation and placed_in and confirmation["context"].get("placed_in") == placed_in:
+    if confirmation and confirmation["context"].get("placement_status_event") == event.id:
         return
     notify.notification_queue(
         kind=BACKORDER,
