@@ -12,6 +12,7 @@ ORDER = [
     "demo_billing",
     "demo_shipping",
     "demo_fulfilment",
+    "refresh_exceptions",  # the exception inbox as the beat would show it
 ]
 
 
