@@ -29,6 +29,8 @@ class OutboxEvent(models.Model):
             # The sweep and the health lag query only look at unhandled events.
             models.Index(fields=["next_attempt_at", "id"], name="outbox_pending_idx", condition=Q(status="pending")),
             models.Index(fields=["name", "-id"], name="outbox_name_idx"),
+            # The exception inbox's dead-event rule (a handful at most, however long the outbox).
+            models.Index(fields=["id"], name="outbox_dead_idx", condition=Q(status="dead")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OutboxStatus.values), name="outbox_status_valid"),

@@ -18,6 +18,7 @@ from oms.roles import Role, has_role, role_required, user_roles
 
 PAGE_ROLES = (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.PURCHASING, Role.ACCOUNTING)
 TEMPLATE = "oms/exceptions.html"
+ROLE_LABELS = dict(Role.choices)
 
 
 def _scope(user) -> frozenset[str] | None:
@@ -40,7 +41,7 @@ def exception_list(request):
     scope = _scope(request.user)
     counts = exceptions.open_counts_by_rule(roles=scope)
     chips = [
-        {"rule": code, "role": owner, "label": _label(code), "count": n}
+        {"rule": code, "role": ROLE_LABELS.get(owner, owner), "label": _label(code), "count": n}
         for (code, owner), n in sorted(counts.items(), key=lambda kv: _label(kv[0][0]))
     ]
     items = (
@@ -75,6 +76,7 @@ def _row(item, user) -> dict:
     return {
         "item": item,
         "label": rule.label if rule else item.rule,
+        "role_label": ROLE_LABELS.get(item.role, item.role),
         "can_retry": bool(item.is_open and mine and rule and rule.retry),
         "retry_label": rule.retry_label if rule else "",
         "can_resolve": item.is_open and mine,

@@ -17,6 +17,7 @@ from oms import notify
 from oms.models import Notification, OutboxEvent
 from oms.money import quantize
 from orders import selectors
+from orders.models import Channel
 
 CONFIRMATION = "order_confirmation"
 BACKORDER = "order_backordered"
@@ -29,8 +30,11 @@ def register() -> None:
 
 
 def on_order_placed(event) -> None:
-    """Handler of ``order.placed``: queue the order confirmation (once per order)."""
+    """Handler of ``order.placed``: queue the order confirmation (once per order). A counter
+    sale in the store is handed over with its receipt: no e-mail."""
     order = selectors.order_get(event.payload["order_id"])
+    if order.channel == Channel.STORE:
+        return
     notify.notification_queue(
         kind=CONFIRMATION,
         key=f"{CONFIRMATION}:order:{order.pk}",

@@ -165,6 +165,16 @@ def test_page_lists_the_items_of_the_users_roles_and_a_manager_sees_all(rule, ro
     assert role_client(Role.MANAGER).get("/exceptions/?rule=nonsense&role=%00&tab=x").status_code == 200
 
 
+def test_filter_via_htmx_swaps_only_the_table(rule, role_client):
+    found("shipment:1")
+    exceptions.refresh_exceptions()
+    response = role_client(Role.WAREHOUSE).get("/exceptions/?rule=test.scratch", **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and response["Vary"].count("HX-Request")
+    assert body.lstrip().startswith('<div id="exception-table">') and "shipment:1 is broken" in body
+    assert "<html" not in body and "Warehouse" in body  # the role's label, not its code
+
+
 def test_page_needs_a_staff_role(role_client, client):
     assert role_client(Role.API_CLIENT).get("/exceptions/").status_code == 403
     assert client.get("/exceptions/").status_code == 302

@@ -109,3 +109,9 @@ def _eur(amount):
     from oms.money import format_eur
 
     return format_eur(amount).replace("\xa0", " ")
+
+
+def test_a_counter_sale_gets_no_confirmation(customer, mug, run_events):
+    place(customer, ("MUG-RED", 1), channel="store", payment_method="pin")
+    run_events()
+    assert not Notification.objects.filter(kind="order_confirmation").exists()
