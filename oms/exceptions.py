@@ -187,9 +187,9 @@ def exception_resolve(*, item_id: int, user, note: str = "") -> ExceptionItem:
 
 def exception_retry(*, item_id: int, user) -> ExceptionItem:
     """Run the rule's retry for the item's subject, then close the item (reason ``retried``,
-    who and when). The retry is the app's own service (its own transaction, so this is not
-    atomic with it: a retry that succeeded and a close that lost a race leave the item to the
-    next refresh). Raises ``NotFound``, ``Conflict`` (``exception_closed``,
+    who and when). The retry is the app's own service in its own transaction, so this is not
+    atomic with it: when a refresh closed the item in between (the retry already worked), the
+    item stays closed as it is. Raises ``NotFound``, ``Conflict`` (``exception_closed``,
     ``retry_not_supported``, or what the app's retry raises)."""
     item = ExceptionItem.objects.filter(pk=item_id).first()
     if item is None:
@@ -201,7 +201,9 @@ def exception_retry(*, item_id: int, user) -> ExceptionItem:
         raise Conflict("This kind of exception cannot be retried.", code="retry_not_supported")
     message = rule.retry(item.subject, user) or ""
     with transaction.atomic(durable=True):
-        item = _lock_open(item_id)
+        item = ExceptionItem.objects.select_for_update().get(pk=item_id)
+        if item.closed_at is not None:  # a refresh saw the retry work first: nothing left to close
+            return item
         item.closed_at, item.closed_by, item.close_reason = timezone.now(), user, CloseReason.RETRIED
         item.note = str(message)[:500]
         item.save(update_fields=["closed_at", "closed_by", "close_reason", "note"])
