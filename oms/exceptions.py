@@ -256,13 +256,6 @@ def register_builtin_rules() -> None:
 
 # --- reads for the page -------------------------------------------------------------------------
 
-
-def open_counts_by_role() -> dict[str, int]:
-    """Open items per role (one aggregate over the small partial index)."""
-    rows = ExceptionItem.objects.filter(closed_at__isnull=True).values("role").annotate(n=Count("id"))
-    return {row["role"]: row["n"] for row in rows}
-
-
 OPEN_PAGE_LIMIT = 200
 CLOSED_PAGE_LIMIT = 100
 
