@@ -42,6 +42,7 @@ SHOTS = [
     ("orders", "customer_service", "/orders/", "[data-testid=order-row]"),
     ("order", "customer_service", "/orders/SO-021774/", "#order-timeline"),
     ("phone-order", "customer_service", "/orders/enter/21787/", "#entry-lines"),
+    ("exceptions", "manager", "/exceptions/", "#exception-table"),
 ]
 
 

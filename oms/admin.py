@@ -1,7 +1,16 @@
 from django.contrib import admin, messages
 
 from oms import events
-from oms.models import HandlerRun, IdempotencyRecord, OutboxEvent, OutboxStatus, VatRate, WorkerHeartbeat
+from oms.models import (
+    ExceptionItem,
+    HandlerRun,
+    IdempotencyRecord,
+    Notification,
+    OutboxEvent,
+    OutboxStatus,
+    VatRate,
+    WorkerHeartbeat,
+)
 
 
 class HandlerRunInline(admin.TabularInline):
@@ -45,3 +54,27 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     list_display = ["key", "user", "method", "path", "status_code", "created_at"]
     search_fields = ["key", "path"]
     readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Customer e-mails (read-only; the exception inbox retries the stuck ones)."""
+
+    list_display = ["id", "kind", "to_email", "language", "status", "order_id", "created_at", "sent_at"]
+    list_filter = ["status", "kind", "language"]
+    search_fields = ["key", "to_email", "subject"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ExceptionItem)
+class ExceptionItemAdmin(admin.ModelAdmin):
+    list_display = ["id", "rule", "subject", "role", "opened_at", "closed_at", "close_reason", "closed_by"]
+    list_filter = ["rule", "role", "close_reason"]
+    search_fields = ["subject", "title"]
+    readonly_fields = [f.name for f in ExceptionItem._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

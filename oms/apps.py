@@ -5,3 +5,9 @@ class OmsConfig(AppConfig):
     name = "oms"
     verbose_name = "OMS core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from oms import exceptions, notify
+
+        exceptions.register_builtin_rules()
+        notify.register_rules()

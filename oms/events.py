@@ -31,9 +31,13 @@ logger = logging.getLogger(__name__)
 # Who handles what: the one table of subscriptions, by dotted path so that `oms` imports no app.
 # Each later app adds its rows here in the change that adds the handler.
 HANDLERS: dict[str, list[str]] = {
-    "order.placed": ["purchasing.events.on_order_placed", "billing.events.order_placed"],
+    "order.placed": [
+        "purchasing.events.on_order_placed",
+        "billing.events.order_placed",
+        "orders.notifications.on_order_placed",
+    ],
     "order.allocated": [],
-    "order.backordered": ["purchasing.events.on_order_backordered"],
+    "order.backordered": ["purchasing.events.on_order_backordered", "orders.notifications.on_order_backordered"],
     "order.cancelled": [
         "orders.events.stock_released",
         "billing.events.order_cancelled",

@@ -29,6 +29,8 @@ class OutboxEvent(models.Model):
             # The sweep and the health lag query only look at unhandled events.
             models.Index(fields=["next_attempt_at", "id"], name="outbox_pending_idx", condition=Q(status="pending")),
             models.Index(fields=["name", "-id"], name="outbox_name_idx"),
+            # The exception inbox's dead-event rule (a handful at most, however long the outbox).
+            models.Index(fields=["id"], name="outbox_dead_idx", condition=Q(status="dead")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OutboxStatus.values), name="outbox_status_valid"),
@@ -109,3 +111,102 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class CloseReason(models.TextChoices):
+    RESOLVED = "resolved", "Resolved"
+    CLEARED = "cleared", "Cleared by itself"
+    RETRIED = "retried", "Retried"
+
+
+class ExceptionItem(models.Model):
+    """Something that breaks a rule, in the exception inbox (``oms.exceptions``).
+
+    One open item per (rule, subject): a partial unique index, so concurrent refreshes cannot
+    open two. An item closes by itself (``closed_by`` empty, reason ``cleared``) when the rule no
+    longer finds its subject, or by a person who resolved or retried it.
+    """
+
+    rule = models.CharField(max_length=60)
+    subject = models.CharField(max_length=80, help_text='What breaks the rule, e.g. "order:123"')
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    role = models.CharField(max_length=30)
+    occurrence = models.CharField(max_length=100, blank=True, help_text="Changes when the cause happens anew")
+    detail = models.JSONField(default=dict, blank=True)
+    opened_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    close_reason = models.CharField(max_length=10, choices=CloseReason.choices, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "subject"], condition=Q(closed_at__isnull=True), name="exception_one_open_per_subject"
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True, close_reason="")
+                | Q(closed_at__isnull=False, close_reason__in=CloseReason.values),
+                name="exception_closed_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["role", "opened_at"], name="exception_open_idx", condition=Q(closed_at__isnull=True)),
+            models.Index(fields=["-closed_at"], name="exception_closed_idx", condition=Q(closed_at__isnull=False)),
+            models.Index(fields=["rule", "subject", "-closed_at"], name="exception_history_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.subject} ({'open' if self.closed_at is None else self.close_reason})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class NotificationStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Not sent: no e-mail address"
+
+
+class Notification(models.Model):
+    """A message to a customer (``oms.notify``): at most one per ``key`` (kind and event).
+
+    ``order_id`` and ``customer_id`` are plain integers: ``oms`` cannot point a foreign key at
+    higher apps. The order's timeline shows these rows.
+    """
+
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=120, unique=True, help_text="Kind and the event it is about")
+    order_id = models.BigIntegerField(null=True, blank=True)
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    to_email = models.EmailField(max_length=254, blank=True)
+    language = models.CharField(max_length=5, default="nl")
+    subject = models.CharField(max_length=300, blank=True)
+    context = models.JSONField(default=dict, blank=True, help_text="Ids the renderer needs")
+    status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=NotificationStatus.values), name="notification_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["order_id", "id"], name="notification_order_idx", condition=Q(order_id__isnull=False)),
+            models.Index(
+                fields=["created_at"], name="notification_unsent_idx", condition=Q(status__in=["queued", "failed"])
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status})"

@@ -34,3 +34,32 @@ def worker_heartbeat(self) -> None:
 
     name = getattr(self.request, "hostname", None) or socket.gethostname()
     WorkerHeartbeat.objects.update_or_create(worker=name, defaults={"seen_at": timezone.now()})
+
+
+@shared_task(name="oms.tasks.exceptions_refresh", ignore_result=True)
+def exceptions_refresh() -> dict:
+    """Every few minutes: sync the exception inbox with the rules."""
+    from oms import exceptions
+
+    result = exceptions.refresh_exceptions()
+    return {"opened": result.opened, "touched": result.touched, "closed": result.closed}
+
+
+@shared_task(name="oms.tasks.notification_send", bind=True, acks_late=True, ignore_result=True, max_retries=5)
+def notification_send(self, notification_id: int) -> str:
+    """Send one customer e-mail, once; retried with back-off when the mail server fails."""
+    from oms import notify
+
+    try:
+        return notify.notification_send(notification_id=notification_id)
+    except Exception as exc:
+        if self.request.retries < self.max_retries and not self.request.is_eager:
+            raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 900)) from exc
+        raise
+
+
+@shared_task(name="oms.tasks.notifications_sweep", ignore_result=True)
+def notifications_sweep() -> int:
+    from oms import notify
+
+    return notify.notifications_sweep()

@@ -17,7 +17,9 @@ from django.utils import timezone
 from customers import selectors as customers_selectors
 from customers.models import PaymentMethod
 from inventory import selectors as inventory_selectors
+from oms import notify
 from oms.errors import NotFound
+from oms.models import Notification, NotificationStatus
 from oms.money import ZERO
 from orders import pricing
 from orders.models import (
@@ -209,6 +211,47 @@ def customer_open_on_account_amount(customer_id: int, *, exclude_order_id: int |
 def order_timeline(order: Order) -> list[OrderEvent]:
     """The order's timeline, oldest first, with the user who acted. One query."""
     return list(OrderEvent.objects.filter(order_id=order.pk).select_related("user").order_by("id"))
+
+
+@dataclass(frozen=True)
+class NotificationEntry:
+    """A customer e-mail on the order timeline (``oms.notify``), shaped like an ``OrderEvent``."""
+
+    notification: Notification
+    kind: str = "notification"
+    user: None = None
+
+    @property
+    def created_at(self) -> datetime:
+        return self.notification.sent_at or self.notification.created_at
+
+    def get_kind_display(self) -> str:
+        return "Customer e-mail"
+
+    @property
+    def message(self) -> str:
+        n = self.notification
+        label = notify.kind_label(n.kind)
+        if n.status == NotificationStatus.SKIPPED:
+            return f"{label}: not sent: no e-mail address"
+        if n.status == NotificationStatus.SENT:
+            return f"{label} sent to {n.to_email} ({n.language})"
+        if n.status == NotificationStatus.FAILED:
+            return f"{label} to {n.to_email} failed, will be retried: {n.error}"
+        return f"{label} to {n.to_email} queued ({n.language})"
+
+
+def order_timeline_with_notifications(order: Order) -> list[OrderEvent | NotificationEntry]:
+    """The timeline (in its own order) with every customer e-mail about the order merged in by
+    time. Two queries."""
+    notices = [NotificationEntry(n) for n in notify.order_notifications(order.pk)]
+    notices.sort(key=lambda entry: entry.created_at)
+    merged: list = []
+    for event in order_timeline(order):
+        while notices and notices[0].created_at < event.created_at:
+            merged.append(notices.pop(0))
+        merged.append(event)
+    return merged + notices
 
 
 def allocations_for_order(order: Order, *, status: str | None = AllocationStatus.RESERVED) -> list[Allocation]:
@@ -468,3 +511,28 @@ def entry_product_by_code(code: str):
         if p.sku.upper() == code.upper() or p.barcode == code
     ]
     return exact[0] if exact else None
+
+
+def orders_waiting_for_stock(*, placed_before: datetime, limit: int) -> list[dict]:
+    """Placed orders still backordered or on hold since before ``placed_before`` (the exception
+    inbox). Uses the status index: open statuses are a sliver of the order book."""
+    return list(
+        Order.objects.filter(status__in=[OrderStatus.BACKORDERED, OrderStatus.ON_HOLD], placed_at__lt=placed_before)
+        .order_by("placed_at", "id")
+        .values("id", "number", "status", "placed_at", "promised_delivery_date")[:limit]
+    )
+
+
+def open_orders_unpaid(*, payment_methods: Iterable[str], placed_before: datetime, limit: int) -> list[dict]:
+    """Open orders paid by one of ``payment_methods`` with money still to come, placed before
+    ``placed_before`` (billing's "prepaid and unpaid" rule). Uses the status index."""
+    return list(
+        Order.objects.filter(
+            status__in=sorted(OPEN_STATUSES),
+            payment_method__in=sorted(payment_methods),
+            placed_at__lt=placed_before,
+            amount_paid__lt=F("gross_amount"),
+        )
+        .order_by("placed_at", "id")
+        .values("id", "number", "payment_method", "placed_at", "gross_amount", "amount_paid")[:limit]
+    )

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ShippingConfig(AppConfig):
     name = "shipping"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from oms import notify
+        from shipping import exceptions
+
+        exceptions.register()
+        notify.register_kind(notify.NotificationKind("shipment_handed_off", "Shipped (tracking)"))
+        notify.register_kind(notify.NotificationKind("shipment_delivered", "Delivered notice"))

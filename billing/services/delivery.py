@@ -23,7 +23,9 @@ from django.utils import timezone
 
 from billing.models import Invoice, SendBatch, SendBatchItem, SendOutcome
 from billing.models.invoices import invoice_pdf_path
+from oms import notify
 from oms.errors import Conflict
+from oms.models import NotificationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -119,41 +121,36 @@ def invoice_email_send(*, invoice_id: int) -> str:
     sent, or being sent) or ``failed`` (no e-mail address). Raises what the mail backend raises
     (the task retries); the claim is released first.
     """
-    invoice = Invoice.objects.filter(pk=invoice_id).first()
+    invoice = Invoice.objects.select_related("customer").filter(pk=invoice_id).first()
     if invoice is None or invoice.sent_at is not None:
         return SendOutcome.SKIPPED
     if not invoice.buyer_email:
+        _record(invoice, NotificationStatus.SKIPPED)
         return SendOutcome.FAILED
     pdf = invoice_pdf_content(invoice_id=invoice_id)
     claimed_at = timezone.now()
     claimable = Q(send_claimed_at__isnull=True) | Q(send_claimed_at__lt=claimed_at - CLAIM_TIMEOUT)
     if not Invoice.objects.filter(claimable, pk=invoice_id, sent_at__isnull=True).update(send_claimed_at=claimed_at):
         return SendOutcome.SKIPPED
+    message = _message(invoice, pdf)
     try:
-        _message(invoice, pdf).send(fail_silently=False)
+        message.send(fail_silently=False)
     except Exception:
         Invoice.objects.filter(pk=invoice_id, send_claimed_at=claimed_at).update(send_claimed_at=None)
         raise
     Invoice.objects.filter(pk=invoice_id, sent_at__isnull=True).update(sent_at=timezone.now())
+    _record(invoice, NotificationStatus.SENT, message.subject)
     return SendOutcome.SENT
 
 
 def _message(invoice: Invoice, pdf: bytes) -> EmailMessage:
+    """The invoice e-mail in the customer's language (``billing/notifications/invoice.*.txt``)."""
     seller = invoice.seller
-    title = "Creditnota" if invoice.is_credit_note else "Factuur"
-    body = (
-        f"Beste {invoice.buyer_name},\n\n"
-        f"In de bijlage vindt u {title.lower()} {invoice.number} van {seller.get('name', '')}.\n"
-        + (
-            ""
-            if invoice.is_credit_note
-            else f"Wij verzoeken u het bedrag uiterlijk {invoice.due_date:%d-%m-%Y} over te maken op "
-            f"{seller.get('iban', '')} onder vermelding van {invoice.number}.\n"
-        )
-        + f"\nMet vriendelijke groet,\n{seller.get('name', '')}\n"
+    subject, body = notify.render_text(
+        "billing/notifications/invoice", _language(invoice), {"invoice": invoice, "seller": seller}
     )
     message = EmailMessage(
-        subject=f"{title} {invoice.number} - {seller.get('name', '')}",
+        subject=" ".join(subject.split()),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[invoice.buyer_email],
@@ -161,6 +158,25 @@ def _message(invoice: Invoice, pdf: bytes) -> EmailMessage:
     )
     message.attach(f"{invoice.number}.pdf", pdf, "application/pdf")
     return message
+
+
+def _language(invoice: Invoice) -> str:
+    return notify.language_of(getattr(invoice.customer, "language", None))
+
+
+def _record(invoice: Invoice, status: str, subject: str = "") -> None:
+    """Log the invoice e-mail in ``oms.notify``: it shows on the order's timeline."""
+    kind = "credit_note" if invoice.is_credit_note else "invoice"
+    notify.notification_record(
+        kind=kind,
+        key=f"{kind}:invoice:{invoice.pk}",
+        to_email=invoice.buyer_email,
+        language=_language(invoice),
+        status=status,
+        subject=subject,
+        order_id=invoice.order_id,
+        customer_id=invoice.customer_id,
+    )
 
 
 def invoice_send_batch_start(*, user) -> SendBatch:

@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceKind, InvoiceReminder, InvoiceStatus
 from billing.services.invoices import invoices_mark_overdue
+from oms import notify
+from oms.models import NotificationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -92,36 +94,47 @@ def invoice_reminder_send(*, invoice_id: int, stage: int) -> str:
     reminder = _claim(invoice_id, stage)
     if reminder is None:
         return "skipped"
-    invoice = Invoice.objects.get(pk=invoice_id)
+    invoice = Invoice.objects.select_related("customer").get(pk=invoice_id)
     if invoice.open_amount <= 0:
         InvoiceReminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).delete()
         return "skipped"
+    message = _message(invoice, stage)
     try:
-        _message(invoice, stage).send(fail_silently=False)
+        message.send(fail_silently=False)
     except Exception:
         logger.exception("billing: reminder %s of invoice %s not sent", stage, invoice.number)
         InvoiceReminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).delete()
         return "failed"
     InvoiceReminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now())
+    notify.notification_record(
+        kind="payment_reminder",
+        key=f"payment_reminder:invoice:{invoice.pk}:{stage}",
+        to_email=invoice.buyer_email,
+        language=_language(invoice),
+        status=NotificationStatus.SENT,
+        subject=message.subject,
+        order_id=invoice.order_id,
+        customer_id=invoice.customer_id,
+    )
     return "sent"
 
 
 def _message(invoice: Invoice, stage: int) -> EmailMessage:
+    """The reminder in the customer's language (``billing/notifications/payment_reminder.*.txt``)."""
     seller = invoice.seller
-    body = (
-        f"Beste {invoice.buyer_name},\n\n"
-        f"Volgens onze administratie staat van factuur {invoice.number} van {invoice.issue_date:%d-%m-%Y} "
-        f"nog EUR {invoice.open_amount:.2f} open. De vervaldatum was {invoice.due_date:%d-%m-%Y} "
-        f"({stage} dagen geleden of langer).\n"
-        f"Wilt u het bedrag overmaken op {seller.get('iban', '')} onder vermelding van {invoice.number}? "
-        "Heeft u al betaald, dan kunt u dit bericht als niet verzonden beschouwen.\n\n"
-        f"Met vriendelijke groet,\n{seller.get('name', '')}\n"
+    subject, body = notify.render_text(
+        "billing/notifications/payment_reminder",
+        _language(invoice),
+        {"invoice": invoice, "seller": seller, "stage": stage},
     )
-    word = {7: "Herinnering", 14: "Tweede herinnering"}.get(stage, "Laatste herinnering")
     return EmailMessage(
-        subject=f"{word}: factuur {invoice.number} - {seller.get('name', '')}",
+        subject=" ".join(subject.split()),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[invoice.buyer_email],
         reply_to=[seller["email"]] if seller.get("email") else None,
     )
+
+
+def _language(invoice: Invoice) -> str:
+    return notify.language_of(getattr(invoice.customer, "language", None))

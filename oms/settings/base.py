@@ -207,6 +207,8 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "oms.tasks.worker_heartbeat", "schedule": 30.0},
     "outbox-prune": {"task": "oms.tasks.outbox_prune", "schedule": crontab(hour=3, minute=15)},
     "purchasing-reorder-scan": {"task": "purchasing.tasks.quarter_hourly", "schedule": crontab(minute="*/15")},
+    "exceptions-refresh": {"task": "oms.tasks.exceptions_refresh", "schedule": 180.0},
+    "notifications-sweep": {"task": "oms.tasks.notifications_sweep", "schedule": 300.0},
     "billing-invoice-reminders": {
         "task": "billing.tasks.invoice_reminders_send",
         "schedule": crontab(hour=7, minute=30),
@@ -220,6 +222,24 @@ OMS_OUTBOX_SWEEP_GRACE_SECONDS = 10
 OMS_OUTBOX_KEEP_DAYS = 30
 OMS_HEALTH_HEARTBEAT_MAX_AGE = 120
 OMS_HEALTH_OUTBOX_LAG_WARN = 300
+
+# --- Exception inbox (oms.exceptions) -----------------------------------------------------------
+# A rule reports at most this many subjects per refresh (the page is a work list, not a report).
+OMS_EXCEPTION_RULE_LIMIT = env.int("OMS_EXCEPTION_RULE_LIMIT", default=500)
+# A subject resolved by hand stays closed this long while its cause is unchanged.
+OMS_EXCEPTION_RESOLVE_SNOOZE_HOURS = env.int("OMS_EXCEPTION_RESOLVE_SNOOZE_HOURS", default=24)
+# After "Retry", the retry gets this long to work before the item may reopen.
+OMS_EXCEPTION_RETRY_GRACE_MINUTES = env.int("OMS_EXCEPTION_RETRY_GRACE_MINUTES", default=15)
+# Prepaid orders (iDEAL, card, Klarna ...) still not paid this long after placing.
+OMS_EXCEPTION_UNPAID_HOURS = env.int("OMS_EXCEPTION_UNPAID_HOURS", default=24)
+# Orders still (partly) waiting for stock or on hold this long after placing.
+OMS_EXCEPTION_UNALLOCATED_HOURS = env.int("OMS_EXCEPTION_UNALLOCATED_HOURS", default=48)
+# Invoices without their PDF or e-mail this long after issue.
+OMS_EXCEPTION_INVOICE_UNSENT_MINUTES = env.int("OMS_EXCEPTION_INVOICE_UNSENT_MINUTES", default=30)
+# Purchase orders this many days past their expected date and not fully received.
+OMS_EXCEPTION_PO_OVERDUE_DAYS = env.int("OMS_EXCEPTION_PO_OVERDUE_DAYS", default=0)
+# Customer e-mails that failed, or are still queued this long after they were written.
+OMS_EXCEPTION_NOTIFICATION_MINUTES = env.int("OMS_EXCEPTION_NOTIFICATION_MINUTES", default=30)
 
 # --- Business settings --------------------------------------------------------------------------
 OMS_SELLER = {

@@ -144,7 +144,7 @@ def _main_context(
         "lines": lines,
         "active_lines": [line for line in lines if not line.is_cancelled],
         "vat": selectors.order_vat_breakdown(order),
-        "timeline": selectors.order_timeline(order),
+        "timeline": selectors.order_timeline_with_notifications(order),
         "can_cancel": has_role(user, CS) and order.can_transition_to(OrderStatus.CANCELLED) and not order.is_draft,
         "can_hold": has_role(user, CS, ACC) and order.can_transition_to(OrderStatus.ON_HOLD),
         "can_release": has_role(user, CS, ACC) and order.status == OrderStatus.ON_HOLD,

@@ -23,6 +23,8 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from oms import notify
+from oms.models import NotificationStatus
 from orders import selectors as orders_selectors
 from shipping.models import Shipment, ShipmentNotice
 
@@ -54,7 +56,23 @@ def notice_create(shipment: Shipment, kind: str) -> ShipmentNotice | None:
     )
     if created and notice.to_email and not _paused.get():
         transaction.on_commit(partial(queue_notice, notice.pk))
+    if created and not notice.to_email:  # the timeline says it was not sent
+        _record(notice, shipment, NotificationStatus.SKIPPED)
     return notice if created else None
+
+
+def _record(notice: ShipmentNotice, shipment: Shipment, status: str, subject: str = "") -> None:
+    """Log the notice in ``oms.notify`` so that it shows on the order's timeline."""
+    notify.notification_record(
+        kind=f"shipment_{notice.kind}",
+        key=f"shipment_{notice.kind}:shipment:{shipment.pk}",
+        to_email=notice.to_email,
+        language=shipment.customer.language,
+        status=status,
+        subject=subject,
+        order_id=shipment.order_id,
+        customer_id=shipment.customer_id,
+    )
 
 
 def queue_notice(notice_id: int) -> bool:
@@ -82,12 +100,14 @@ def notice_send(*, notice_id: int) -> str:
     if not claimed:
         return "skipped"
     notice = ShipmentNotice.objects.select_related("shipment__carrier", "shipment__customer").get(pk=notice_id)
+    message = _message(notice)
     try:
-        _message(notice).send(fail_silently=False)
+        message.send(fail_silently=False)
     except Exception as exc:
         ShipmentNotice.objects.filter(pk=notice_id, claimed_at=now).update(claimed_at=None, error=str(exc)[:300])
         raise
     ShipmentNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=timezone.now(), error="")
+    _record(notice, notice.shipment, NotificationStatus.SENT, message.subject)
     return "sent"
 
 

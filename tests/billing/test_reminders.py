@@ -29,7 +29,7 @@ def test_invoice_reminders_send_once_per_stage(no_delivery):
     assert invoice.status == InvoiceStatus.OVERDUE and counts["overdue"] == 1 and counts["sent"] == 1
     (message,) = mail.outbox
     assert message.to == ["late@example.nl"] and invoice.number in message.subject
-    assert "Tweede herinnering" in message.subject and "35.80" in message.body
+    assert "Tweede herinnering" in message.subject and "35,80" in message.body  # Dutch money format
     # the next night: nothing new
     assert invoice_reminders_send(today=TODAY + timedelta(days=1))["sent"] == 0 and len(mail.outbox) == 1
     # the 30-day stage: the last reminder, once
@@ -48,7 +48,7 @@ def test_invoice_reminders_skip_paid_fresh_and_addressless_invoices(no_delivery)
     overdue_invoice(3)  # overdue, not yet a stage
     counts = invoice_reminders_send(today=TODAY)
     assert counts["sent"] == 1 and mail.outbox[0].to == [partly.buyer_email]
-    assert "30.80" in mail.outbox[0].body  # what is still open
+    assert "30,80" in mail.outbox[0].body  # what is still open, in Dutch money format
     assert InvoiceReminder.objects.get().stage == 7
 
 

@@ -1,6 +1,26 @@
 from tests.routes import ANY, PUBLIC, Route
 
+EXCEPTION_ROLES = ("customer_service", "warehouse", "purchasing", "accounting")
+
+
+def _item():
+    """An open item owned by the warehouse (other roles get 403 when they act on it)."""
+    from django.utils import timezone
+
+    from oms.models import ExceptionItem
+
+    now = timezone.now()
+    item = ExceptionItem.objects.create(
+        rule="test.matrix", subject="x:1", title="x", role="warehouse", opened_at=now, last_seen_at=now
+    )
+    return {"item_id": item.pk}
+
+
 ROUTES = [
     Route("home", ANY),
     Route("health", PUBLIC),
+    Route("oms:exceptions", EXCEPTION_ROLES),
+    Route("oms:exceptions_refresh", EXCEPTION_ROLES, method="post"),
+    Route("oms:exception_resolve", ("warehouse",), kwargs=_item, method="post"),
+    Route("oms:exception_retry", ("warehouse",), kwargs=_item, method="post"),
 ]

@@ -14,6 +14,7 @@ ORDER = [
     "demo_purchasing",
     "demo_billing",
     "demo_fulfilment",
+    "refresh_exceptions",  # the exception inbox as the beat would show it
 ]
 
 

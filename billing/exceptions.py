@@ -1,0 +1,89 @@
+"""Exception-inbox rules owned by ``billing`` (registered from ``BillingConfig.ready``): prepaid
+orders still unpaid some hours after placing, and invoices whose PDF or e-mail has not gone out
+some minutes after issue (retry: queue the render and e-mail again)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.models import PREPAID_METHODS, Invoice
+from oms import exceptions
+from oms.money import format_eur
+from oms.roles import Role
+from orders import selectors as orders_selectors
+
+
+def _prepaid_unpaid() -> list[exceptions.Finding]:
+    rows = orders_selectors.open_orders_unpaid(
+        payment_methods=PREPAID_METHODS,
+        placed_before=exceptions.hours_ago("OMS_EXCEPTION_UNPAID_HOURS"),
+        limit=exceptions.rule_limit(),
+    )
+    return [
+        exceptions.Finding(
+            subject=f"order:{row['id']}",
+            title=(
+                f"{row['number']} ({row['payment_method']}) unpaid: "
+                f"{format_eur(row['gross_amount'] - row['amount_paid'])} open"
+            ),
+            url=reverse("orders:detail", kwargs={"number": row["number"]}),
+            detail={"method": row["payment_method"], "paid": str(row["amount_paid"])},
+        )
+        for row in rows
+    ]
+
+
+def _undelivered_invoices() -> list[exceptions.Finding]:
+    """Unsent invoices past the grace minutes: without a PDF, or with an address to mail to.
+    The partial index on unsent invoices keeps it small however long the invoice book grows."""
+    cutoff = timezone.now() - timedelta(minutes=settings.OMS_EXCEPTION_INVOICE_UNSENT_MINUTES)
+    undelivered = Q(pdf="")
+    if getattr(settings, "OMS_INVOICE_AUTO_SEND", True):
+        undelivered |= ~Q(buyer_email="")
+    rows = (
+        Invoice.objects.filter(undelivered, sent_at__isnull=True, created_at__lt=cutoff)
+        .order_by("id")
+        .values("id", "number", "pdf", "buyer_email", "created_at")[: exceptions.rule_limit()]
+    )
+    return [
+        exceptions.Finding(
+            subject=f"invoice:{row['id']}",
+            title=f"Invoice {row['number']} {'has no PDF' if not row['pdf'] else 'not e-mailed'} yet",
+            url=reverse("billing:invoice_detail", kwargs={"number": row["number"]}),
+            detail={"email": row["buyer_email"]},
+        )
+        for row in rows
+    ]
+
+
+def _retry_invoice(subject: str, user) -> str:
+    from billing.services import delivery
+
+    invoice_id = int(subject.split(":", 1)[1])
+    delivery.queue_delivery(invoice_id, send=getattr(settings, "OMS_INVOICE_AUTO_SEND", True))
+    return "Invoice PDF and e-mail queued again."
+
+
+def register() -> None:
+    exceptions.register(
+        exceptions.Rule(
+            code="billing.prepaid_unpaid",
+            label="Prepaid orders not paid",
+            role=Role.ACCOUNTING,
+            find=_prepaid_unpaid,
+        )
+    )
+    exceptions.register(
+        exceptions.Rule(
+            code="billing.invoice_unsent",
+            label="Invoices not sent",
+            role=Role.ACCOUNTING,
+            find=_undelivered_invoices,
+            retry=_retry_invoice,
+        )
+    )

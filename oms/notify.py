@@ -1,0 +1,318 @@
+"""Customer notifications: every e-mail the customer gets about an order, in their language, once,
+and visible on the order's timeline.
+
+A ``Notification`` row is written in the transaction of the event it is about (an outbox
+handler, a hand-off), at most one per ``key`` (a unique column: "order_confirmation:order:12").
+After commit a worker sends it: it claims the row with a conditional UPDATE, renders the kind's
+template in the row's language, sends, and records ``sent_at``. A send that fails gives the
+claim back and the task retries; the beat sweep re-queues what was lost. A customer without an
+e-mail address gets a row with status ``skipped`` (the timeline says "not sent").
+
+Kinds are registered by the app that owns them (``register_kind`` from ``AppConfig.ready()``)
+with a renderer ``(notification) -> (subject, body)``; ``render_text`` renders the usual
+``<app>/notifications/<kind>.<lang>.txt`` template whose first line is the subject.
+
+Apps that already send their own e-mail with its own send-once claim (shipping's shipment
+notices, billing's invoice and reminder mails, which carry PDFs and batch progress) log what
+they sent with ``notification_record`` instead, so that all of them show on the timeline alike.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F, Q
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from oms.models import Notification, NotificationStatus
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+CLAIM_TIMEOUT = timedelta(minutes=15)
+SWEEP_GRACE = timedelta(minutes=5)
+SWEEP_WINDOW = timedelta(days=3)
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    code: str  # "order_confirmation"
+    label: str  # "Order confirmation" (the timeline)
+    render: Callable[[Notification], tuple[str, str]] | None = None  # None: the app sends it itself
+
+
+KINDS: dict[str, NotificationKind] = {}
+
+
+def register_kind(kind: NotificationKind) -> NotificationKind:
+    KINDS[kind.code] = kind
+    return kind
+
+
+def kind_label(code: str) -> str:
+    kind = KINDS.get(code)
+    return kind.label if kind else code.replace("_", " ").capitalize()
+
+
+def language_of(code: str | None) -> str:
+    """The customer's language if we have templates in it, else Dutch."""
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("oms_notify_paused", default=False)
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Write notifications without queueing their e-mail (bulk loads such as the demo data)."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
+def notification_queue(
+    *,
+    kind: str,
+    key: str,
+    to_email: str,
+    language: str,
+    order_id: int | None = None,
+    customer_id: int | None = None,
+    context: dict | None = None,
+) -> Notification | None:
+    """Write a notification in the caller's transaction and queue its e-mail after commit.
+
+    Once per ``key``: a second call changes nothing and returns None. Without an address the
+    row is written as ``skipped``. Locks nothing (the unique key decides)."""
+    notification, created = Notification.objects.get_or_create(
+        key=key[:120],
+        defaults={
+            "kind": kind,
+            "order_id": order_id,
+            "customer_id": customer_id,
+            "to_email": to_email or "",
+            "language": language_of(language),
+            "context": context or {},
+            "status": NotificationStatus.QUEUED if to_email else NotificationStatus.SKIPPED,
+        },
+    )
+    if not created:
+        return None
+    if notification.to_email and not _paused.get():
+        transaction.on_commit(partial(queue_send, notification.pk))
+    return notification
+
+
+def notification_record(
+    *,
+    kind: str,
+    key: str,
+    to_email: str,
+    language: str,
+    status: str,
+    subject: str = "",
+    order_id: int | None = None,
+    customer_id: int | None = None,
+) -> Notification:
+    """Log an e-mail an app sent (or could not send) itself, once per ``key``; a later call
+    moves the row on (``skipped``/``failed`` -> ``sent``) but never back from ``sent``."""
+    now = timezone.now()
+    notification, created = Notification.objects.get_or_create(
+        key=key[:120],
+        defaults={
+            "kind": kind,
+            "order_id": order_id,
+            "customer_id": customer_id,
+            "to_email": to_email or "",
+            "language": language_of(language),
+            "subject": subject[:300],
+            "status": status,
+            "sent_at": now if status == NotificationStatus.SENT else None,
+        },
+    )
+    if not created and notification.status != NotificationStatus.SENT and status != notification.status:
+        Notification.objects.filter(pk=notification.pk).exclude(status=NotificationStatus.SENT).update(
+            status=status,
+            subject=subject[:300] or F("subject"),
+            to_email=to_email or "",
+            sent_at=now if status == NotificationStatus.SENT else None,
+        )
+        notification.refresh_from_db()
+    return notification
+
+
+def queue_send(notification_id: int) -> bool:
+    """Hand the send to the broker; never raises (the sweep picks up what could not be queued)."""
+    from oms.tasks import notification_send as notification_send_task
+
+    try:
+        notification_send_task.apply_async(args=[notification_id], retry=True)
+    except Exception as exc:  # broker down or frozen
+        logger.warning("notify: could not queue notification %s: %s", notification_id, exc)
+        return False
+    return True
+
+
+def notification_send(*, notification_id: int) -> str:
+    """Send one notification, once. Returns ``sent`` or ``skipped`` (sent already, being sent,
+    no address, or a kind nobody renders). Raises what rendering or the mail backend raises
+    after recording the failure and giving the claim back (the task retries). No transaction is
+    open while talking to SMTP."""
+    now = timezone.now()
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
+    claimed = (
+        Notification.objects.filter(
+            claimable, pk=notification_id, status__in=[NotificationStatus.QUEUED, NotificationStatus.FAILED]
+        )
+        .exclude(to_email="")
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return "skipped"
+    notification = Notification.objects.get(pk=notification_id)
+    kind = KINDS.get(notification.kind)
+    try:
+        if kind is None or kind.render is None:
+            raise LookupError(f"no renderer for notification kind {notification.kind!r}")
+        subject, body = kind.render(notification)
+        _message(notification, subject, body).send(fail_silently=False)
+    except Exception as exc:
+        Notification.objects.filter(pk=notification_id, claimed_at=now).update(
+            claimed_at=None, status=NotificationStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
+        )
+        raise
+    Notification.objects.filter(pk=notification_id).exclude(status=NotificationStatus.SENT).update(
+        status=NotificationStatus.SENT, subject=subject[:300], sent_at=timezone.now(), error=""
+    )
+    return "sent"
+
+
+def _message(notification: Notification, subject: str, body: str) -> EmailMessage:
+    seller_email = settings.OMS_SELLER.get("email")
+    return EmailMessage(
+        subject=" ".join(subject.split()),
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.to_email],
+        reply_to=[seller_email] if seller_email else None,
+    )
+
+
+def render_text(template: str, language: str, context: dict) -> tuple[str, str]:
+    """Render ``<template>.<lang>.txt`` (Dutch when there is none in the language): the first
+    line is the subject, the rest the body. Money and dates are formatted for the language."""
+    language = language_of(language)
+    with translation.override(language):
+        try:
+            text = render_to_string(f"{template}.{language}.txt", context)
+        except TemplateDoesNotExist:
+            text = render_to_string(f"{template}.{DEFAULT_LANGUAGE}.txt", context)
+    subject, _, body = text.lstrip().partition("\n")
+    return subject.strip(), body.lstrip("\n")
+
+
+def notifications_sweep(*, limit: int = 200) -> int:
+    """Queue recent notifications that are still unsent (task lost, or failed and not yet
+    given up on). Beat runs it every few minutes. Returns how many were queued."""
+    now = timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
+            status__in=[NotificationStatus.QUEUED, NotificationStatus.FAILED],
+            created_at__lte=now - SWEEP_GRACE,
+            created_at__gte=now - SWEEP_WINDOW,
+            attempts__lt=MAX_ATTEMPTS,
+        )
+        .exclude(to_email="")
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for notification_id in ids:
+        if not queue_send(notification_id):
+            break
+    return len(ids)
+
+
+def notification_retry(*, notification_id: int) -> bool:
+    """Give a failed (or stuck) notification a fresh set of tries and queue it after commit."""
+    with transaction.atomic():
+        updated = (
+            Notification.objects.filter(
+                pk=notification_id, status__in=[NotificationStatus.QUEUED, NotificationStatus.FAILED]
+            )
+            .exclude(to_email="")
+            .update(attempts=0, claimed_at=None)
+        )
+        if updated:
+            transaction.on_commit(partial(queue_send, notification_id))
+    return bool(updated)
+
+
+def order_notifications(order_id: int) -> list[Notification]:
+    """The notifications of one order, oldest first (the order timeline; one indexed query)."""
+    return list(Notification.objects.filter(order_id=order_id).order_by("id"))
+
+
+# --- exception inbox rule -----------------------------------------------------------------------
+
+
+def _stuck_notifications():
+    from oms.exceptions import Finding, rule_limit
+
+    since = timezone.now() - timedelta(minutes=settings.OMS_EXCEPTION_NOTIFICATION_MINUTES)
+    rows = (
+        Notification.objects.filter(
+            status__in=[NotificationStatus.QUEUED, NotificationStatus.FAILED], created_at__lt=since
+        )
+        .exclude(to_email="")
+        .order_by("created_at")
+        .values("id", "kind", "key", "to_email", "error", "order_id", "attempts")[: rule_limit()]
+    )
+    return [
+        Finding(
+            subject=f"notification:{row['id']}",
+            title=f"{kind_label(row['kind'])} to {row['to_email']} not sent",
+            url=f"/admin/oms/notification/{row['id']}/change/",
+            detail={"error": row["error"], "order_id": row["order_id"]},
+            occurrence=str(row["attempts"]),
+        )
+        for row in rows
+    ]
+
+
+def _retry_notification(subject: str, user) -> str:
+    from oms.errors import Conflict
+
+    if not notification_retry(notification_id=int(subject.split(":", 1)[1])):
+        raise Conflict("The e-mail has been sent or cannot be sent.", code="not_retryable")
+    return "E-mail queued again."
+
+
+def register_rules() -> None:
+    from oms.exceptions import Rule, register
+    from oms.roles import Role
+
+    register(
+        Rule(
+            code="oms.notification_unsent",
+            label="Customer e-mails not sent",
+            role=Role.CUSTOMER_SERVICE,
+            find=_stuck_notifications,
+            retry=_retry_notification,
+        )
+    )

@@ -1,0 +1,96 @@
+"""The customer's e-mails about the order itself: the confirmation (promised date, lines, shipping
+cost and total including VAT) on ``order.placed`` and a backorder notice with the new expected
+date on ``order.backordered``. Both go through ``oms.notify`` (once per event, in the customer's
+language, on the order timeline).
+
+A backorder that is already part of the placement (the order was placed with lines waiting for
+stock) is told in the confirmation; the notice is for orders that fall back to backordered
+later. Placing publishes ``order.placed`` and then the status event right after it; the
+confirmation remembers that status event's id, which is how the backorder handler knows it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from oms import notify
+from oms.models import Notification, OutboxEvent
+from oms.money import quantize
+from orders import selectors
+from orders.models import Channel
+
+CONFIRMATION = "order_confirmation"
+BACKORDER = "order_backordered"
+TEMPLATES = "orders/notifications"
+
+
+def register() -> None:
+    notify.register_kind(notify.NotificationKind(CONFIRMATION, "Order confirmation", render_confirmation))
+    notify.register_kind(notify.NotificationKind(BACKORDER, "Backorder notice", render_backorder))
+
+
+def on_order_placed(event) -> None:
+    """Handler of ``order.placed``: queue the order confirmation (once per order). A counter
+    sale in the store is handed over with its receipt: no e-mail."""
+    order = selectors.order_get(event.payload["order_id"])
+    if order.channel == Channel.STORE:
+        return
+    notify.notification_queue(
+        kind=CONFIRMATION,
+        key=f"{CONFIRMATION}:order:{order.pk}",
+        to_email=order.customer.email,
+        language=order.customer.language,
+        order_id=order.pk,
+        customer_id=order.customer_id,
+        context={"order_id": order.pk, "placement_status_event": _next_event_id(event.id, order.pk)},
+    )
+
+
+def _next_event_id(after_id: int, order_id: int) -> int | None:
+    """The id of the first event about the order after ``after_id`` (placing's status event);
+    a short walk up the primary key from the placed event."""
+    return (
+        OutboxEvent.objects.filter(id__gt=after_id, name__startswith="order.", payload__order_id=order_id)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def on_order_backordered(event) -> None:
+    """Handler of ``order.backordered``: queue a backorder notice (once per event), unless the
+    confirmation of the same placement already tells it."""
+    order = selectors.order_get(event.payload["order_id"])
+    confirmation = Notification.objects.filter(key=f"{CONFIRMATION}:order:{order.pk}").values("context").first()
+    if confirmation and confirmation["context"].get("placement_status_event") == event.id:
+        return
+    notify.notification_queue(
+        kind=BACKORDER,
+        key=f"{BACKORDER}:event:{event.id}",
+        to_email=order.customer.email,
+        language=order.customer.language,
+        order_id=order.pk,
+        customer_id=order.customer_id,
+        context={"order_id": order.pk, "event_id": event.id},
+    )
+
+
+def _context(notification: Notification) -> dict:
+    order = selectors.order_get(notification.context["order_id"])
+    lines = [line for line in order.lines.all() if not line.is_cancelled]
+    return {
+        "order": order,
+        "customer": order.customer,
+        "lines": lines,
+        "backordered_lines": [line for line in lines if line.quantity_backordered],
+        "shipping_gross": quantize(order.shipping_amount * (1 + order.shipping_vat_rate / 100)),
+        "seller": settings.OMS_SELLER,
+    }
+
+
+def render_confirmation(notification: Notification) -> tuple[str, str]:
+    return notify.render_text(f"{TEMPLATES}/{CONFIRMATION}", notification.language, _context(notification))
+
+
+def render_backorder(notification: Notification) -> tuple[str, str]:
+    return notify.render_text(f"{TEMPLATES}/{BACKORDER}", notification.language, _context(notification))
