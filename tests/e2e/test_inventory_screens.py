@@ -2,6 +2,7 @@
 page that refreshes the levels and the movement history without a page load."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 from tests.support.browser import login
@@ -21,7 +22,9 @@ def test_warehouse_finds_a_product_as_they_type_and_adjusts_its_stock(live_serve
     page.wait_for_url(f"{live_server.url}/")  # the login form's redirect has landed
     # when: typing a name word filters the table in place
     page.goto(f"{live_server.url}/inventory/")
-    page.keyboard.type("enamel")  # the search box has the focus on arrival
+    # the search box has the focus on arrival (Chromium applies autofocus just after load)
+    expect(page.locator("#id_q")).to_be_focused()
+    page.keyboard.type("enamel")
     page.wait_for_url("**q=enamel**")
     rows = page.get_by_test_id("stock-row")
     assert rows.count() == 1 and "MUG-RED" in rows.first.inner_text()
