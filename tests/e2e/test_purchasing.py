@@ -4,6 +4,7 @@ the purchase order; the warehouse opens it by its number and receives it with a 
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from inventory.models import StockLevel
 from purchasing.models import POStatus, PurchaseOrder
@@ -61,9 +62,11 @@ def test_warehouse_opens_a_purchase_order_by_number_and_receives_it_with_a_scann
     login(page, live_server, "wim")
     # when: the PO number from the delivery note, then three scans of the mug and 4 cups typed
     page.goto(f"{live_server.url}/purchasing/receive/")
+    expect(page.locator("#id_q")).to_be_focused()  # autofocus lands just after load
     page.keyboard.type(po.number)
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/purchasing/receive/{po.number}/")
+    expect(page.locator("#id_scan")).to_be_focused()
     for _ in range(3):  # as fast as a scanner: nothing is lost between reads
         page.keyboard.type("8712345678906")
         page.keyboard.press("Enter")
