@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from oms import audit
@@ -46,7 +47,7 @@ class Language(models.TextChoices):
 
 class AddressKind(models.TextChoices):
     BILLING = "billing", _("Billing")
-    SHIPPING = "shipping", _("Shipping")
+    SHIPPING = "shipping", pgettext_lazy("address kind", "Shipping")
 
 
 # search_document and updated_at change on every write; leaving them out of the audit trail keeps

@@ -25,6 +25,7 @@ from django.db.models import F, Func, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer, PaymentMethod
 from inventory.models import Product, StockLevel, Warehouse
@@ -327,7 +328,7 @@ class OrderEventKind(models.TextChoices):
     PLACED = "placed", _("Placed")
     ALLOCATED = "allocated", _("Allocated")
     BACKORDERED = "backordered", _("Backordered")
-    HELD = "held", _("Put on hold")
+    HELD = "held", pgettext_lazy("order event", "Put on hold")
     HOLD_RELEASED = "hold_released", _("Hold released")
     LINES_CHANGED = "lines_changed", _("Lines changed")
     STOCK_ALLOCATED = "stock_allocated", _("Backorder allocated")
