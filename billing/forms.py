@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from billing.models import COUNTER_METHODS, InvoiceKind, InvoiceStatus
 from customers.models import PaymentMethod
@@ -20,8 +21,8 @@ def _first_of_month(today: date) -> date:
 
 class InvoiceFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100)
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *InvoiceStatus.choices])
-    kind = forms.ChoiceField(required=False, choices=[("", "Invoices and credit notes"), *InvoiceKind.choices])
+    status = forms.ChoiceField(required=False, choices=[("", _("Any status")), *InvoiceStatus.choices])
+    kind = forms.ChoiceField(required=False, choices=[("", _("Invoices and credit notes")), *InvoiceKind.choices])
     date_from = forms.DateField(required=False, widget=DATE)
     date_to = forms.DateField(required=False, widget=DATE)
     customer = forms.CharField(required=False, max_length=20)
@@ -43,8 +44,8 @@ class InvoiceFilterForm(forms.Form):
 class PeriodForm(forms.Form):
     """A period for exports and the journal; defaults to this month so far."""
 
-    date_from = forms.DateField(required=False, widget=DATE, label="From")
-    date_to = forms.DateField(required=False, widget=DATE, label="To")
+    date_from = forms.DateField(required=False, widget=DATE, label=_("From"))
+    date_to = forms.DateField(required=False, widget=DATE, label=_("To"))
 
     def period(self) -> tuple[date, date]:
         today = timezone.localdate()
@@ -60,7 +61,7 @@ class JournalFilterForm(PeriodForm):
 
 
 class AsOfForm(forms.Form):
-    as_of = forms.DateField(required=False, widget=DATE, label="As of")
+    as_of = forms.DateField(required=False, widget=DATE, label=_("As of"))
 
     def as_of_date(self) -> date:
         return (self.cleaned_data.get("as_of") if self.is_valid() else None) or timezone.localdate()
@@ -105,12 +106,20 @@ class PaymentForm(forms.Form):
     """A payment taken elsewhere (a bank statement line, a PSP payment), or a refund (negative)."""
 
     method = forms.ChoiceField(
-        choices=PaymentMethod.choices, widget=forms.Select(attrs={"class": "form-select form-select-sm"})
+        label=_("Method"),
+        choices=PaymentMethod.choices,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, widget=forms.NumberInput(attrs={**SM, "step": "0.01"}))
-    reference = forms.CharField(max_length=100, widget=forms.TextInput(attrs={**SM, "autocomplete": "off"}))
+    amount = forms.DecimalField(
+        label=_("Amount"), max_digits=12, decimal_places=2, widget=forms.NumberInput(attrs={**SM, "step": "0.01"})
+    )
+    reference = forms.CharField(
+        label=_("Reference"), max_length=100, widget=forms.TextInput(attrs={**SM, "autocomplete": "off"})
+    )
     paid_at = forms.DateTimeField(
-        required=False, widget=forms.DateTimeInput(attrs={**SM, "type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        label=_("Paid at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={**SM, "type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
     def values(self) -> dict:
@@ -134,7 +143,7 @@ class RefundForm(forms.Form):
 
 
 class OrderInvoiceForm(forms.Form):
-    basis = forms.ChoiceField(choices=[("shipped", "Shipped quantities"), ("ordered", "Ordered quantities")])
+    basis = forms.ChoiceField(choices=[("shipped", _("Shipped quantities")), ("ordered", _("Ordered quantities"))])
 
 
 # --- counter ---------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from oms import audit
@@ -23,19 +25,19 @@ NUMBER_PREFIX = "C"
 
 
 class CustomerKind(models.TextChoices):
-    B2C = "b2c", "Consumer (B2C)"
-    B2B = "b2b", "Business (B2B)"
+    B2C = "b2c", _("Consumer (B2C)")
+    B2B = "b2b", _("Business (B2B)")
 
 
 class PaymentMethod(models.TextChoices):
-    IDEAL = "ideal", "iDEAL"
-    CARD = "card", "Card"
-    PIN = "pin", "PIN (debit card)"
-    CASH = "cash", "Cash"
-    BANK_TRANSFER = "bank_transfer", "Bank transfer"
-    KLARNA = "klarna", "Klarna"
-    RIVERTY = "riverty", "Riverty (AfterPay)"
-    ON_ACCOUNT = "on_account", "On account"
+    IDEAL = "ideal", _("iDEAL")
+    CARD = "card", _("Card")
+    PIN = "pin", _("PIN (debit card)")
+    CASH = "cash", _("Cash")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    KLARNA = "klarna", _("Klarna")
+    RIVERTY = "riverty", _("Riverty (AfterPay)")
+    ON_ACCOUNT = "on_account", _("On account")
 
 
 class Language(models.TextChoices):
@@ -44,8 +46,8 @@ class Language(models.TextChoices):
 
 
 class AddressKind(models.TextChoices):
-    BILLING = "billing", "Billing"
-    SHIPPING = "shipping", "Shipping"
+    BILLING = "billing", _("Billing")
+    SHIPPING = "shipping", pgettext_lazy("address kind", "Shipping")
 
 
 # search_document and updated_at change on every write; leaving them out of the audit trail keeps

@@ -66,15 +66,15 @@ class StockFilterForm(forms.Form):
 
 class ProductForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64)
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    name = forms.CharField(label=_("Name"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     list_price = forms.DecimalField(
         label=_("List price (EUR, excl. VAT)"), max_digits=12, decimal_places=2, min_value=0
     )
     vat_category = forms.ChoiceField(label=_("VAT"), choices=VatCategory.choices, initial=VatCategory.HIGH)
     weight_grams = forms.IntegerField(label=_("Weight (g)"), min_value=0, max_value=1_000_000, initial=0)
     barcode = forms.CharField(label=_("Barcode (EAN-13)"), required=False, max_length=13)
-    active = forms.BooleanField(required=False, initial=True)
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,10 +85,10 @@ class ProductForm(forms.Form):
 
 
 class AdjustForm(CompactForm):
-    warehouse = forms.TypedChoiceField(coerce=int)
+    warehouse = forms.TypedChoiceField(label=_("Warehouse"), coerce=int)
     delta = forms.IntegerField(label=_("Change (+/-)"), min_value=-1_000_000, max_value=1_000_000)
-    reason = forms.ChoiceField(choices=AdjustmentReason.choices, initial=AdjustmentReason.CORRECTION)
-    reference = forms.CharField(required=False, max_length=100)
+    reason = forms.ChoiceField(label=_("Reason"), choices=AdjustmentReason.choices, initial=AdjustmentReason.CORRECTION)
+    reference = forms.CharField(label=_("Reference"), required=False, max_length=100)
 
     def __init__(self, *args, warehouses=(), **kwargs):
         super().__init__(*args, prefix="adjust", **kwargs)
@@ -96,9 +96,9 @@ class AdjustForm(CompactForm):
 
 
 class CountForm(CompactForm):
-    warehouse = forms.TypedChoiceField(coerce=int)
+    warehouse = forms.TypedChoiceField(label=_("Warehouse"), coerce=int)
     counted = forms.IntegerField(label=_("Counted quantity"), min_value=0, max_value=1_000_000)
-    reference = forms.CharField(required=False, max_length=100)
+    reference = forms.CharField(label=_("Reference"), required=False, max_length=100)
 
     def __init__(self, *args, warehouses=(), **kwargs):
         super().__init__(*args, prefix="count", **kwargs)
@@ -108,8 +108,8 @@ class CountForm(CompactForm):
 class TransferForm(CompactForm):
     from_warehouse = forms.TypedChoiceField(coerce=int, label=_("From"))
     to_warehouse = forms.TypedChoiceField(coerce=int, label=_("To"))
-    quantity = forms.IntegerField(min_value=1, max_value=1_000_000)
-    reference = forms.CharField(required=False, max_length=100)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1_000_000)
+    reference = forms.CharField(label=_("Reference"), required=False, max_length=100)
 
     def __init__(self, *args, warehouses=(), **kwargs):
         super().__init__(*args, prefix="transfer", **kwargs)
@@ -126,21 +126,23 @@ class ReorderForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(choices=ImportKind.choices, widget=forms.RadioSelect, initial=ImportKind.PRODUCTS)
-    file = forms.FileField(help_text=_(".csv (comma or semicolon) or .xlsx, first row = column names"))
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=ImportKind.choices, widget=forms.RadioSelect, initial=ImportKind.PRODUCTS
+    )
+    file = forms.FileField(label=_("File"), help_text=_(".csv (comma or semicolon) or .xlsx, first row = column names"))
 
 
 class WarehouseForm(forms.Form):
-    code = forms.CharField(max_length=10)
-    name = forms.CharField(max_length=100)
-    street = forms.CharField(required=False, max_length=100)
-    house_number = forms.CharField(required=False, max_length=20)
-    postal_code = forms.CharField(required=False, max_length=20)
-    city = forms.CharField(required=False, max_length=100)
-    country = forms.CharField(max_length=2, initial="NL")
+    code = forms.CharField(label=_("Code"), max_length=10)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    street = forms.CharField(label=_("Street"), required=False, max_length=100)
+    house_number = forms.CharField(label=_("House number"), required=False, max_length=20)
+    postal_code = forms.CharField(label=_("Postal code"), required=False, max_length=20)
+    city = forms.CharField(label=_("City"), required=False, max_length=100)
+    country = forms.CharField(label=_("Country"), max_length=2, initial="NL")
     cutoff_time = forms.TimeField(required=False, label=_("Same-day cut-off"), widget=forms.TimeInput(format="%H:%M"))
-    priority = forms.IntegerField(required=False, min_value=0, max_value=10_000)
-    active = forms.BooleanField(required=False, initial=True)
+    priority = forms.IntegerField(label=_("Priority"), required=False, min_value=0, max_value=10_000)
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from stdnum import ean
 
 from oms import audit
@@ -159,20 +160,20 @@ class StockLevel(models.Model):
 
 
 class MovementKind(models.TextChoices):
-    RECEIPT = "receipt", "Receipt"
-    ISSUE = "issue", "Issue"
-    ADJUSTMENT = "adjustment", "Adjustment"
-    COUNT = "count", "Count"
-    TRANSFER_IN = "transfer_in", "Transfer in"
-    TRANSFER_OUT = "transfer_out", "Transfer out"
-    RETURN = "return", "Return"
+    RECEIPT = "receipt", _("Receipt")
+    ISSUE = "issue", _("Issue")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    COUNT = "count", _("Count")
+    TRANSFER_IN = "transfer_in", _("Transfer in")
+    TRANSFER_OUT = "transfer_out", _("Transfer out")
+    RETURN = "return", _("Return")
 
 
 class AdjustmentReason(models.TextChoices):
-    COUNT = "count", "Count"
-    DAMAGE = "damage", "Damage"
-    CORRECTION = "correction", "Correction"
-    INITIAL = "initial", "Initial stock"
+    COUNT = "count", _("Count")
+    DAMAGE = "damage", _("Damage")
+    CORRECTION = "correction", _("Correction")
+    INITIAL = "initial", _("Initial stock")
 
 
 class StockMovement(models.Model):
@@ -231,14 +232,14 @@ class ExpectedReceipt(models.Model):
 
 
 class ImportKind(models.TextChoices):
-    PRODUCTS = "products", "Products"
-    STOCK_COUNTS = "stock_counts", "Stock counts"
+    PRODUCTS = "products", _("Products")
+    STOCK_COUNTS = "stock_counts", _("Stock counts")
 
 
 class ImportStatus(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
 
 
 class ImportJob(models.Model):

@@ -4,12 +4,13 @@ idempotency records for the API."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DONE = "done", "Done"
-    DEAD = "dead", "Dead"
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Done")
+    DEAD = "dead", _("Dead")
 
 
 class OutboxEvent(models.Model):
@@ -69,9 +70,9 @@ class WorkerHeartbeat(models.Model):
 
 
 class VatCategory(models.TextChoices):
-    HIGH = "high", "High (21%)"
-    LOW = "low", "Low (9%)"
-    ZERO = "zero", "Zero (0%)"
+    HIGH = "high", _("High (21%)")
+    LOW = "low", _("Low (9%)")
+    ZERO = "zero", _("Zero (0%)")
 
 
 class VatRate(models.Model):

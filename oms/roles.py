@@ -13,16 +13,17 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 
 class Role(models.TextChoices):
-    CUSTOMER_SERVICE = "customer_service", "Customer service"
-    WAREHOUSE = "warehouse", "Warehouse"
-    PURCHASING = "purchasing", "Purchasing"
-    ACCOUNTING = "accounting", "Accounting"
-    MANAGER = "manager", "Manager"
-    API_CLIENT = "api_client", "API client"
+    CUSTOMER_SERVICE = "customer_service", _("Customer service")
+    WAREHOUSE = "warehouse", _("Warehouse")
+    PURCHASING = "purchasing", _("Purchasing")
+    ACCOUNTING = "accounting", _("Accounting")
+    MANAGER = "manager", _("Manager")
+    API_CLIENT = "api_client", _("API client")
 
 
 ALL_ROLES = tuple(Role)

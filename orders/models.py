@@ -24,6 +24,8 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer, PaymentMethod
 from inventory.models import Product, StockLevel, Warehouse
@@ -36,23 +38,23 @@ NUMBER_FUNCTION = "orders_next_number"
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "Webshop"
-    PHONE = "phone", "Phone"
-    STORE = "store", "Store"
-    B2B = "b2b", "B2B"
+    WEB = "web", _("Webshop")
+    PHONE = "phone", _("Phone")
+    STORE = "store", _("Store")
+    B2B = "b2b", _("B2B")
 
 
 class OrderStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ON_HOLD = "on_hold", "On hold"
-    ALLOCATED = "allocated", "Allocated"
-    BACKORDERED = "backordered", "Backordered"
-    PICKING = "picking", "Picking"
-    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
-    SHIPPED = "shipped", "Shipped"
-    DELIVERED = "delivered", "Delivered"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Draft")
+    ON_HOLD = "on_hold", _("On hold")
+    ALLOCATED = "allocated", _("Allocated")
+    BACKORDERED = "backordered", _("Backordered")
+    PICKING = "picking", _("Picking")
+    PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 S = OrderStatus
@@ -80,14 +82,14 @@ UNSHIPPED_STATUSES = frozenset({S.ON_HOLD, S.ALLOCATED, S.BACKORDERED, S.PICKING
 
 
 class BackorderPolicy(models.TextChoices):
-    ALLOW = "allow", "Reserve what is in stock, backorder the rest"
-    REJECT = "reject", "Place nothing unless every line is in stock"
+    ALLOW = "allow", _("Reserve what is in stock, backorder the rest")
+    REJECT = "reject", _("Place nothing unless every line is in stock")
 
 
 class VatRegime(models.TextChoices):
-    DOMESTIC = "domestic", "Dutch VAT"
-    REVERSE_CHARGE = "reverse_charge", "Reverse charge (btw verlegd)"
-    EXPORT = "export", "Export outside the EU (0%)"
+    DOMESTIC = "domestic", _("Dutch VAT")
+    REVERSE_CHARGE = "reverse_charge", _("Reverse charge (btw verlegd)")
+    EXPORT = "export", _("Export outside the EU (0%)")
 
 
 class NextOrderNumber(Func):
@@ -290,9 +292,9 @@ class OrderLine(models.Model):
 
 
 class AllocationStatus(models.TextChoices):
-    RESERVED = "reserved", "Reserved"
-    ISSUED = "issued", "Shipped"
-    RELEASED = "released", "Released"
+    RESERVED = "reserved", _("Reserved")
+    ISSUED = "issued", _("Shipped")
+    RELEASED = "released", _("Released")
 
 
 class Allocation(models.Model):
@@ -322,22 +324,22 @@ class Allocation(models.Model):
 
 
 class OrderEventKind(models.TextChoices):
-    CREATED = "created", "Draft started"
-    PLACED = "placed", "Placed"
-    ALLOCATED = "allocated", "Allocated"
-    BACKORDERED = "backordered", "Backordered"
-    HELD = "held", "Put on hold"
-    HOLD_RELEASED = "hold_released", "Hold released"
-    LINES_CHANGED = "lines_changed", "Lines changed"
-    STOCK_ALLOCATED = "stock_allocated", "Backorder allocated"
-    PICKING = "picking", "Picking started"
-    SHIPPED = "shipped", "Shipped"
-    DELIVERED = "delivered", "Delivered"
-    PAYMENT = "payment", "Payment"
-    COMPLETED = "completed", "Completed"
-    RETURNED = "returned", "Returned"
-    CANCELLED = "cancelled", "Cancelled"
-    NOTE = "note", "Note"
+    CREATED = "created", _("Draft started")
+    PLACED = "placed", _("Placed")
+    ALLOCATED = "allocated", _("Allocated")
+    BACKORDERED = "backordered", _("Backordered")
+    HELD = "held", pgettext_lazy("order event", "Put on hold")
+    HOLD_RELEASED = "hold_released", _("Hold released")
+    LINES_CHANGED = "lines_changed", _("Lines changed")
+    STOCK_ALLOCATED = "stock_allocated", _("Backorder allocated")
+    PICKING = "picking", _("Picking started")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    PAYMENT = "payment", _("Payment")
+    COMPLETED = "completed", _("Completed")
+    RETURNED = "returned", _("Returned")
+    CANCELLED = "cancelled", _("Cancelled")
+    NOTE = "note", _("Note")
 
 
 class OrderEvent(models.Model):

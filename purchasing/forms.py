@@ -91,7 +91,7 @@ class SupplierForm(CompactForm):
     payment_terms_days = forms.IntegerField(min_value=0, max_value=365, initial=30, label=_("Payment terms (days)"))
     lead_time_days = forms.IntegerField(min_value=0, max_value=365, initial=7, label=_("Lead time (days)"))
     active = forms.BooleanField(required=False, initial=True, label=_("Active"))
-    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

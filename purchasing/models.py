@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Product, Warehouse
 from oms import audit
@@ -91,16 +92,16 @@ class SupplierProduct(models.Model):
 
 
 class ReorderReason(models.TextChoices):
-    LOW_STOCK = "low_stock", "Below reorder point"
-    SCAN = "scan", "Reorder scan"
-    BACKORDER = "backorder", "Backorder"
-    LARGE_ORDER = "large_order", "Large order"
+    LOW_STOCK = "low_stock", _("Below reorder point")
+    SCAN = "scan", _("Reorder scan")
+    BACKORDER = "backorder", _("Backorder")
+    LARGE_ORDER = "large_order", _("Large order")
 
 
 class RequestStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    ORDERED = "ordered", "Ordered"
-    DISMISSED = "dismissed", "Dismissed"
+    OPEN = "open", _("Open")
+    ORDERED = "ordered", _("Ordered")
+    DISMISSED = "dismissed", _("Dismissed")
 
 
 class ReorderRequest(models.Model):
@@ -153,11 +154,11 @@ class ReorderRequest(models.Model):
 
 
 class POStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SENT = "sent", "Sent"
-    PARTIALLY_RECEIVED = "partially_received", "Partially received"
-    RECEIVED = "received", "Received"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    PARTIALLY_RECEIVED = "partially_received", _("Partially received")
+    RECEIVED = "received", _("Received")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # The whole machine in one place. Receipts move sent -> partially received -> received; a

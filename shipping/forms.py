@@ -61,10 +61,10 @@ def format_brackets(rates) -> str:
 
 
 class CarrierForm(forms.Form):
-    code = forms.SlugField(max_length=30, help_text=_("Short name used in orders, e.g. postnl."))
-    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autofocus": True}))
-    kind = forms.ChoiceField(choices=CarrierKind.choices, initial=CarrierKind.EXTERNAL)
-    active = forms.BooleanField(required=False, initial=True)
+    code = forms.SlugField(label=_("Code"), max_length=30, help_text=_("Short name used in orders, e.g. postnl."))
+    name = forms.CharField(label=_("Name"), max_length=100, widget=forms.TextInput(attrs={"autofocus": True}))
+    kind = forms.ChoiceField(label=_("Kind"), choices=CarrierKind.choices, initial=CarrierKind.EXTERNAL)
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     tracking_url_template = forms.CharField(
         max_length=300,
         required=False,
@@ -90,8 +90,9 @@ class CarrierForm(forms.Form):
         ),
     )
     clear_webhook_secret = forms.BooleanField(required=False, label=_("Remove the stored webhook secret"))
-    sort_order = forms.IntegerField(min_value=0, max_value=1000, initial=0)
+    sort_order = forms.IntegerField(label=_("Sort order"), min_value=0, max_value=1000, initial=0)
     postcode_ranges = forms.CharField(
+        label=_("Postcode ranges"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Only for a carrier that drives a region, e.g. 1000-1299, 3500-3599 (NL unless prefixed)."),
@@ -110,12 +111,16 @@ class CarrierForm(forms.Form):
 
 
 class ServiceLevelForm(forms.Form):
-    code = forms.SlugField(max_length=30, help_text=_("e.g. standard, europe, freight."))
-    name = forms.CharField(max_length=100)
+    code = forms.SlugField(label=_("Code"), max_length=30, help_text=_("e.g. standard, europe, freight."))
+    name = forms.CharField(label=_("Name"), max_length=100)
     transit_days = forms.IntegerField(
-        min_value=0, max_value=60, initial=1, help_text=_("Working days from hand-over to delivery.")
+        label=_("Transit days"),
+        min_value=0,
+        max_value=60,
+        initial=1,
+        help_text=_("Working days from hand-over to delivery."),
     )
-    active = forms.BooleanField(required=False, initial=True)
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
 
 class RatesForm(forms.Form):
@@ -240,13 +245,15 @@ class PickListForm(forms.Form):
 
 
 class VehicleForm(forms.Form):
-    code = forms.SlugField(max_length=30, widget=forms.TextInput(attrs={"autofocus": True}))
-    name = forms.CharField(max_length=100)
-    registration = forms.CharField(max_length=20, required=False, help_text=_("Licence plate, e.g. VX-123-B"))
+    code = forms.SlugField(label=_("Code"), max_length=30, widget=forms.TextInput(attrs={"autofocus": True}))
+    name = forms.CharField(label=_("Name"), max_length=100)
+    registration = forms.CharField(
+        label=_("Registration"), max_length=20, required=False, help_text=_("Licence plate, e.g. VX-123-B")
+    )
     carrier = forms.ChoiceField(label=_("Own fleet"))
     warehouse = forms.ChoiceField(label=_("Based at"))
     capacity = forms.CharField(max_length=12, label=_("Capacity (kg)"))
-    active = forms.BooleanField(required=False, initial=True)
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args, carriers=(), warehouses=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Zone(models.TextChoices):
-    NL = "nl", "Netherlands"
-    BE_LU = "be_lu", "Belgium and Luxembourg"
-    EU = "eu", "Rest of the EU"
-    WORLD = "world", "Rest of the world"
+    NL = "nl", _("Netherlands")
+    BE_LU = "be_lu", _("Belgium and Luxembourg")
+    EU = "eu", _("Rest of the EU")
+    WORLD = "world", _("Rest of the world")
 
 
 # EU member states by ISO 3166-1 alpha-2 (Greece is GR here, not the VAT prefix EL).

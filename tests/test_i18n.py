@@ -5,6 +5,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, ngettext
 
+from billing.models import InvoiceStatus
+from oms.i18n import english
+from orders.models import OrderStatus
+
 
 def test_dutch_catalogue_uses_the_glossary():
     with translation.override("nl"):
@@ -29,3 +33,12 @@ def test_one_english_word_reads_right_in_each_place():
         assert translation.pgettext("action", "Credit") == "Crediteren"
         assert translation.pgettext("balance", "Credit") == "Tegoed"
         assert translation.pgettext("pack size", "Pack") == "Verpakking"
+
+
+def test_choice_labels_read_dutch_and_stay_english_by_default():
+    assert str(OrderStatus.PARTIALLY_SHIPPED.label) == "Partially shipped"
+    with translation.override("nl"):
+        assert str(OrderStatus.PARTIALLY_SHIPPED.label) == "Deels verzonden"
+        assert str(InvoiceStatus.ISSUED.label) == "Openstaand"  # the status, not the column "Issued"
+        assert english(OrderStatus.PARTIALLY_SHIPPED.label) == "Partially shipped"  # API messages, records
+    assert OrderStatus.PARTIALLY_SHIPPED == "partially_shipped"  # the stored value does not change

@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from billing.models.ledger import JournalEntry
 from customers.models import Customer
@@ -22,27 +24,27 @@ INVOICE_MUTABLE_COLUMNS = ("status", "amount_paid", "amount_credited", "pdf", "s
 
 
 class InvoiceKind(models.TextChoices):
-    INVOICE = "invoice", "Invoice"
-    CREDIT_NOTE = "credit_note", "Credit note"
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
 
 
 NUMBER_PREFIX = {InvoiceKind.INVOICE: "", InvoiceKind.CREDIT_NOTE: "CN-"}
 
 
 class InvoiceStatus(models.TextChoices):
-    ISSUED = "issued", "Issued"
-    PARTIALLY_PAID = "partially_paid", "Partially paid"
-    PAID = "paid", "Paid"
-    OVERDUE = "overdue", "Overdue"
-    CREDITED = "credited", "Credited"
+    ISSUED = "issued", pgettext_lazy("invoice status", "Issued")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    OVERDUE = "overdue", _("Overdue")
+    CREDITED = "credited", _("Credited")
 
 
 OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE)
 
 
 class LineKind(models.TextChoices):
-    GOODS = "goods", "Goods"
-    SHIPPING = "shipping", "Shipping"
+    GOODS = "goods", _("Goods")
+    SHIPPING = "shipping", _("Shipping")
 
 
 def derive_status(*, gross: Decimal, paid: Decimal, credited: Decimal, due_date: date, today: date) -> str:

@@ -8,17 +8,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from oms.money import money_field
 
 
 class AccountKind(models.TextChoices):
-    ASSET = "asset", "Asset"
-    LIABILITY = "liability", "Liability"
-    EQUITY = "equity", "Equity"
-    REVENUE = "revenue", "Revenue"
-    EXPENSE = "expense", "Expense"
+    ASSET = "asset", _("Asset")
+    LIABILITY = "liability", _("Liability")
+    EQUITY = "equity", _("Equity")
+    REVENUE = "revenue", _("Revenue")
+    EXPENSE = "expense", _("Expense")
 
 
 DEBIT_NORMAL = frozenset({AccountKind.ASSET, AccountKind.EXPENSE})

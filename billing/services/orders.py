@@ -35,6 +35,7 @@ from billing.services.credits import invoice_credit
 from billing.services.invoices import invoice_issue
 from billing.services.locks import lock_customer_billing
 from oms.errors import Conflict, ValidationFailed
+from oms.i18n import english
 from oms.money import HUNDRED, ZERO, quantize
 from orders import selectors as order_selectors
 from orders.models import Order, OrderLine, OrderStatus, VatRegime
@@ -66,7 +67,9 @@ def order_invoice(
         raise ValidationFailed("Invoice the shipped or the ordered quantities.", code="invalid_choice", field="basis")
     order = order_selectors.order_get(order_id)
     if order.status in NOT_INVOICEABLE:
-        raise Conflict(f"Order {order.number} is {order.get_status_display().lower()}.", code="not_invoiceable")
+        raise Conflict(
+            f"Order {order.number} is {english(order.get_status_display()).lower()}.", code="not_invoiceable"
+        )
     with transaction.atomic():
         lock_customer_billing(order.customer_id)
         lines = invoice_lines(order, basis)

@@ -40,6 +40,7 @@ from billing.services.locks import lock_customer_billing
 from customers.models import Customer, PaymentMethod
 from oms import events
 from oms.errors import Conflict, ValidationFailed
+from oms.i18n import english
 from oms.money import ZERO, to_decimal
 from orders import selectors as order_selectors
 from orders import services as order_services
@@ -235,7 +236,7 @@ def receive(
 
 
 def _label(method: str) -> str:
-    return PaymentMethod(method).label
+    return english(PaymentMethod(method).label)
 
 
 def _payment_legs(method: str, amount: Decimal, on_invoices: Decimal, customer_id: int, memo: str) -> list[dict]:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -73,7 +74,11 @@ def order_invoice(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
         except OmsError as exc:
             messages.warning(request, exc.message)
         else:
-            messages.success(request, f"Invoice {invoice.number} issued: {invoice.gross_amount:.2f}.")
+            messages.success(
+                request,
+                _("Invoice %(number)s issued: %(amount)s.")
+                % {"number": invoice.number, "amount": f"{invoice.gross_amount:.2f}"},
+            )
     return _after_action(request, order_id)
 
 
@@ -88,8 +93,13 @@ def order_payment(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
         except OmsError as exc:
             add_to_form(form, exc)
         else:
-            verb = "Recorded" if result.created else "Already recorded:"
-            messages.success(request, f"{verb} {result.payment.get_method_display()} {result.payment.amount:.2f}.")
+            done = (
+                _("Recorded %(method)s %(amount)s.")
+                if result.created
+                else _("Already recorded: %(method)s %(amount)s.")
+            )
+            shown = {"method": result.payment.get_method_display(), "amount": f"{result.payment.amount:.2f}"}
+            messages.success(request, done % shown)
             return _after_action(request, order_id)
     return _after_action(request, order_id, payment_form=form)
 
@@ -108,7 +118,11 @@ def payment_refund(request: HtmxHttpRequest, payment_id: int) -> HttpResponse:
         except OmsError as exc:
             add_to_form(form, exc)
         else:
-            messages.success(request, f"Refunded {form.cleaned_data['amount']:.2f} of {payment.reference}.")
+            messages.success(
+                request,
+                _("Refunded %(amount)s of %(reference)s.")
+                % {"amount": f"{form.cleaned_data['amount']:.2f}", "reference": payment.reference},
+            )
             form = None
     if payment.order_id is None:
         return _after_customer_action(request, payment.customer_id)
@@ -164,6 +178,10 @@ def customer_payment(request: HtmxHttpRequest, customer_id: int) -> HttpResponse
         except OmsError as exc:
             add_to_form(form, exc)
         else:
-            messages.success(request, f"Recorded {result.payment.amount:.2f} ({result.payment.reference}).")
+            messages.success(
+                request,
+                _("Recorded %(amount)s (%(reference)s).")
+                % {"amount": f"{result.payment.amount:.2f}", "reference": result.payment.reference},
+            )
             return _after_customer_action(request, customer_id)
     return _after_customer_action(request, customer_id, payment_form=form)

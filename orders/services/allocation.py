@@ -23,6 +23,7 @@ from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from oms import events
 from oms.errors import Conflict, ValidationFailed
+from oms.i18n import english
 from oms.money import vat_rates_on
 from orders import pricing, selectors
 from orders.events import ORDER_ALLOCATED, ORDER_CHANGED
@@ -282,8 +283,9 @@ def order_lines_change(*, order: Order, changes: Sequence[Mapping], user, now: d
     with transaction.atomic(durable=True):
         locked = lock_order(order.pk)
         if locked.status not in CHANGEABLE_STATUSES:
+            status = english(locked.get_status_display())
             raise Conflict(
-                f"Lines can be changed until picking starts; order {locked.number} is {locked.get_status_display()}.",
+                f"Lines can be changed until picking starts; order {locked.number} is {status}.",
                 code="invalid_transition",
                 field="changes",
                 current_status=locked.status,

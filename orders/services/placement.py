@@ -33,6 +33,7 @@ from inventory import services as inventory_services
 from inventory.models import Product
 from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
 from oms.errors import Conflict, MultipleErrors, NotFound, OmsError, ValidationFailed
+from oms.i18n import english
 from oms.money import ZERO, vat_rates_on
 from orders import pricing, selectors
 from orders.events import ORDER_PLACED, STATUS_EVENTS
@@ -589,7 +590,7 @@ def _write(order: Order, lines: list[OrderLine], reservations, is_new: bool, use
 
 
 def placed_message(order: Order, lines: list[OrderLine]) -> str:
-    channel = Channel(order.channel).label
+    channel = english(Channel(order.channel).label)
     waiting = sum(line.quantity_backordered for line in lines)
     stock = "everything reserved" if not waiting else f"{waiting} unit{'s' if waiting != 1 else ''} backordered"
     count = len(lines)

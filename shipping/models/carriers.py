@@ -13,6 +13,7 @@ from decimal import Decimal
 import pghistory
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from oms import audit
 from oms.money import money_field
@@ -20,8 +21,8 @@ from shipping.zones import Zone
 
 
 class CarrierKind(models.TextChoices):
-    EXTERNAL = "external", "External carrier"
-    OWN_FLEET = "own_fleet", "Own fleet"
+    EXTERNAL = "external", _("External carrier")
+    OWN_FLEET = "own_fleet", _("Own fleet")
 
 
 @audit.track()

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from inventory.models import Product, Warehouse
@@ -35,14 +36,14 @@ SHIPMENT_NUMBER_SEQUENCE = "shipping_shipment_number"
 
 
 class ShipmentStatus(models.TextChoices):
-    PENDING = "pending", "Being packed"
-    PACKED = "packed", "Packed"
-    HANDED_OFF = "handed_off", "Handed off"
-    IN_TRANSIT = "in_transit", "In transit"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Delivery failed"
-    RETURNED = "returned", "Returned to us"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Being packed")
+    PACKED = "packed", _("Packed")
+    HANDED_OFF = "handed_off", _("Handed off")
+    IN_TRANSIT = "in_transit", _("In transit")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Delivery failed")
+    RETURNED = "returned", _("Returned to us")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 SS = ShipmentStatus
@@ -204,9 +205,9 @@ class ShipmentLine(models.Model):
 
 
 class HandoffOutcome(models.TextChoices):
-    HANDED_OFF = "handed_off", "Handed off"
-    RETRY = "retry", "Failed, will retry"
-    FAILED = "failed", "Failed, gave up"
+    HANDED_OFF = "handed_off", _("Handed off")
+    RETRY = "retry", _("Failed, will retry")
+    FAILED = "failed", _("Failed, gave up")
 
 
 class HandoffAttempt(models.Model):
@@ -252,8 +253,8 @@ class TrackingEvent(models.Model):
 
 
 class NoticeKind(models.TextChoices):
-    HANDED_OFF = "handed_off", "On its way (tracking link)"
-    DELIVERED = "delivered", "Delivered"
+    HANDED_OFF = "handed_off", _("On its way (tracking link)")
+    DELIVERED = "delivered", _("Delivered")
 
 
 class ShipmentNotice(models.Model):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from inventory.models import Product, Warehouse
@@ -18,20 +19,20 @@ RETURN_NUMBER_SEQUENCE = "shipping_return_number"
 
 
 class ReturnReason(models.TextChoices):
-    DAMAGED = "damaged", "Arrived damaged"
-    DEFECTIVE = "defective", "Defective"
-    WRONG_ITEM = "wrong_item", "Wrong item sent"
-    NOT_WANTED = "not_wanted", "No longer wanted"
-    TOO_LATE = "too_late", "Arrived too late"
-    UNDELIVERABLE = "undeliverable", "Returned by the carrier"
-    OTHER = "other", "Other"
+    DAMAGED = "damaged", _("Arrived damaged")
+    DEFECTIVE = "defective", _("Defective")
+    WRONG_ITEM = "wrong_item", _("Wrong item sent")
+    NOT_WANTED = "not_wanted", _("No longer wanted")
+    TOO_LATE = "too_late", _("Arrived too late")
+    UNDELIVERABLE = "undeliverable", _("Returned by the carrier")
+    OTHER = "other", _("Other")
 
 
 class ReturnStatus(models.TextChoices):
-    REGISTERED = "registered", "Expected"
-    RECEIVED = "received", "Received into stock"
-    SCRAPPED = "scrapped", "Scrapped"
-    CANCELLED = "cancelled", "Cancelled"
+    REGISTERED = "registered", _("Expected")
+    RECEIVED = "received", _("Received into stock")
+    SCRAPPED = "scrapped", _("Scrapped")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 @audit.track()

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Warehouse
 from shipping.models.carriers import Carrier
@@ -43,10 +44,10 @@ class Vehicle(models.Model):
 
 
 class TripStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    DISPATCHED = "dispatched", "On the road"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+    PLANNED = "planned", _("Planned")
+    DISPATCHED = "dispatched", _("On the road")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class DeliveryTrip(models.Model):
@@ -87,10 +88,10 @@ class DeliveryTrip(models.Model):
 
 
 class StopStatus(models.TextChoices):
-    PENDING = "pending", "To deliver"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Not delivered"
-    CANCELLED = "cancelled", "Removed"
+    PENDING = "pending", _("To deliver")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Not delivered")
+    CANCELLED = "cancelled", _("Removed")
 
 
 class TripStop(models.Model):

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from oms import events
 from oms.errors import Conflict, OmsError
+from oms.i18n import english
 from orders import selectors as orders_selectors
 from orders import services as order_services
 from orders.services.fulfilment import SHIPPABLE
@@ -136,7 +137,7 @@ def _order_problem(shipment: Shipment) -> str:
     """Why the order can no longer ship (cancelled meanwhile), before bothering the carrier."""
     order = orders_selectors.orders_by_ids([shipment.order_id])[shipment.order_id]
     if order.status not in SHIPPABLE:
-        return f"Order {order.number} is {order.get_status_display().lower()}; it cannot ship."
+        return f"Order {order.number} is {english(order.get_status_display()).lower()}; it cannot ship."
     return ""
 
 

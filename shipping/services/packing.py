@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from inventory import selectors as inventory_selectors
 from oms.errors import Conflict, InvalidTransition, NotFound, OmsError, ValidationFailed
+from oms.i18n import english
 from orders import selectors as orders_selectors
 from orders import services as order_services
 from orders.models import Order, OrderStatus
@@ -194,7 +195,9 @@ def shipment_scan(*, shipment_id: int, code: str, user, quantity: int = 1) -> Sc
 def _require_pending(shipment: Shipment) -> None:
     if shipment.status != ShipmentStatus.PENDING:
         raise InvalidTransition(
-            shipment.status, "packing", message=f"{shipment.number} is {shipment.get_status_display().lower()}."
+            shipment.status,
+            "packing",
+            message=f"{shipment.number} is {english(shipment.get_status_display()).lower()}.",
         )
 
 

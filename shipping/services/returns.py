@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from oms import events
 from oms.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from oms.i18n import english
 from orders import selectors as orders_selectors
 from orders import services as order_services
 from orders.models import Order, OrderLine
@@ -188,7 +189,7 @@ def _process(return_id: int, *, user, warehouse_id: int | None) -> Return:
             lines=[(line.order_line_id, line.quantity) for line in lines],
             user=user,
             warehouse_id=warehouse_id,
-            reason=f"{ret.number}, {ret.get_reason_display().lower()}",
+            reason=f"{ret.number}, {english(ret.get_reason_display()).lower()}",
         )
         ret.status, ret.warehouse_id = target, warehouse_id
         ret.processed_by, ret.processed_at = acting(user), timezone.now()
@@ -211,7 +212,9 @@ def _lock_open(return_id: int, target: str) -> Return:
     if ret is None:
         raise NotFound("No such return.", field="return")
     if ret.status != ReturnStatus.REGISTERED:
-        raise InvalidTransition(ret.status, target, message=f"{ret.number} is {ret.get_status_display().lower()}.")
+        raise InvalidTransition(
+            ret.status, target, message=f"{ret.number} is {english(ret.get_status_display()).lower()}."
+        )
     return ret
 
 

@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from oms.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from oms.i18n import english
 from shipping.models import (
     TRIP_NUMBER_SEQUENCE,
     Carrier,
@@ -161,7 +162,9 @@ def _lock_trip(trip_id: int, *statuses: str) -> DeliveryTrip:
     if trip is None:
         raise NotFound("No such trip.", field="trip")
     if trip.status not in statuses:
-        raise InvalidTransition(trip.status, statuses[0], message=f"{trip.number} is {trip.get_status_display()}.")
+        raise InvalidTransition(
+            trip.status, statuses[0], message=f"{trip.number} is {english(trip.get_status_display())}."
+        )
     return trip
 
 

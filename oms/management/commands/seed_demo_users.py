@@ -38,7 +38,7 @@ class Command(BaseCommand):
         user, created = get_user_model().objects.get_or_create(
             username=role.value,
             defaults={
-                "first_name": role.label,
+                "first_name": str(role.label),
                 "email": f"{role.value}@oms.example",
                 "is_staff": role == Role.MANAGER,
             },
