@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "oms.tasks.worker_heartbeat", "schedule": 30.0},
     "outbox-prune": {"task": "oms.tasks.outbox_prune", "schedule": crontab(hour=3, minute=15)},
     "purchasing-reorder-scan": {"task": "purchasing.tasks.quarter_hourly", "schedule": crontab(minute="*/15")},
+    "orders-daily-stats": {"task": "orders.tasks.daily_stats_refresh", "schedule": crontab(minute="*/10")},
     "billing-invoice-reminders": {
         "task": "billing.tasks.invoice_reminders_send",
         "schedule": crontab(hour=7, minute=30),
