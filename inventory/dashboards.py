@@ -9,18 +9,11 @@ from oms.roles import Role
 
 @register("inventory.stock", "Stock", (Role.WAREHOUSE, Role.PURCHASING), order=21)
 def stock(user) -> PanelData:
+    """Stock levels below their reorder point (available < reorder point), as the stock screen's
+    "Below reorder point" filter shows them; counted up to 1,000."""
     low, low_capped = bounded_count(selectors.stock_overview(status="low"))
-    out, out_capped = bounded_count(selectors.stock_overview(status="out"))
     return PanelData(
         stats=[
             Stat("Below reorder point", low, link("inventory:stock", status="low"), key="low-stock", capped=low_capped),
-            Stat(
-                "Out of stock",
-                out,
-                link("inventory:stock", status="out"),
-                alert=True,
-                key="out-of-stock",
-                capped=out_capped,
-            ),  # fmt: skip
         ]
     )
