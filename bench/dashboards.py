@@ -42,15 +42,16 @@ def seed_shipments() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = 0")
         cursor.execute(
-            f"""INSERT INTO shipping_shipment (number, order_id, customer_id, warehouse_id, carrier_id, service_id, status,
-                  address, parcel_count, weight_grams, tracking_number, label, handoff_key, handoff_attempts,
+            f"""INSERT INTO shipping_shipment (number, order_id, customer_id, warehouse_id, carrier_id, service_id,
+                  status, address, parcel_count, weight_grams, tracking_number, label, handoff_key, handoff_attempts,
                   handoff_error, created_at, packed_at, handed_off_at, delivered_at, updated_at)
                 SELECT 'SH-B' || lpad(row_number() OVER (ORDER BY o.id)::text, 5, '0'), o.id, o.customer_id,
                        (SELECT min(id) FROM inventory_warehouse), s.carrier_id, s.id,
                        CASE WHEN o.rn <= 200 THEN 'handed_off' ELSE 'delivered' END,
                        o.shipping_address, 1, 1000, 'BT' || o.id, '', gen_random_uuid(), 1, '',
                        o.at, o.at, o.at + interval '20 hours',
-                       CASE WHEN o.rn <= 200 THEN NULL ELSE o.at + interval '20 hours' + interval '1 hour' * (o.id % 90) END,
+                       CASE WHEN o.rn <= 200 THEN NULL
+                            ELSE o.at + interval '20 hours' + interval '1 hour' * (o.id % 90) END,
                        o.at
                 FROM (SELECT id, customer_id, shipping_address, row_number() OVER (ORDER BY id DESC) AS rn,
                              now() - interval '31 days' * row_number() OVER (ORDER BY id DESC) / {SHIPMENTS} AS at
