@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing import selectors
 from oms.dashboards import PanelData, Stat, bounded_count, link, register
@@ -17,22 +18,24 @@ def accounting(user) -> PanelData:
     payments, received = selectors.cash_received(today)
     return PanelData(
         stats=[
-            Stat("Invoices not yet sent", unsent, link("billing:invoices", unsent="on"), key="unsent", capped=capped),
-            Stat("Overdue invoices", overdue, link("billing:invoices", overdue="on"), alert=True, key="overdue"),
             Stat(
-                "Overdue receivables",
+                _("Invoices not yet sent"), unsent, link("billing:invoices", unsent="on"), key="unsent", capped=capped
+            ),
+            Stat(_("Overdue invoices"), overdue, link("billing:invoices", overdue="on"), alert=True, key="overdue"),
+            Stat(
+                _("Overdue receivables"),
                 overdue_amount,
                 link("billing:invoices", overdue="on"),
                 money=True,
                 key="overdue-amount",
-            ),  # fmt: skip
-            Stat("Payments today", payments, link("billing:payments", date=today.isoformat()), key="payments-today"),
+            ),
+            Stat(_("Payments today"), payments, link("billing:payments", date=today.isoformat()), key="payments-today"),
             Stat(
-                "Cash received today",
+                _("Cash received today"),
                 received,
                 link("billing:payments", date=today.isoformat()),
                 money=True,
                 key="cash-today",
-            ),  # fmt: skip
+            ),
         ]
     )

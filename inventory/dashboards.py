@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from inventory import selectors
 from oms.dashboards import PanelData, Stat, bounded_count, link, register
 from oms.roles import Role
@@ -14,6 +16,8 @@ def stock(user) -> PanelData:
     low, low_capped = bounded_count(selectors.stock_overview(status="low"))
     return PanelData(
         stats=[
-            Stat("Below reorder point", low, link("inventory:stock", status="low"), key="low-stock", capped=low_capped),
+            Stat(
+                _("Below reorder point"), low, link("inventory:stock", status="low"), key="low-stock", capped=low_capped
+            ),
         ]
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from oms.dashboards import PanelData, Stat, link, register
 from oms.roles import Role
@@ -14,9 +15,9 @@ def buying(user) -> PanelData:
     counts = selectors.purchasing_dashboard()
     return PanelData(
         stats=[
-            Stat("Open reorder requests", counts["open_requests"], link("purchasing:requests"), key="open-requests"),
+            Stat(_("Open reorder requests"), counts["open_requests"], link("purchasing:requests"), key="open-requests"),
             Stat(
-                "Overdue purchase orders",
+                _("Overdue purchase orders"),
                 counts["overdue"],
                 link("purchasing:po_list", status="overdue"),
                 alert=True,
@@ -33,7 +34,7 @@ def receipts(user) -> PanelData:
     return PanelData(
         stats=[
             Stat(
-                "Receipts expected today",
+                _("Receipts expected today"),
                 counts["expected_today"],
                 link("purchasing:receipts", expected=today.isoformat()),
                 key="expected-today",

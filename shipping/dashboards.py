@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inventory import selectors as inventory_selectors
 from oms import charts
@@ -22,29 +23,29 @@ def fulfilment_panel(user) -> PanelData:
         to_pick, to_pack = fulfilment.fulfilment_counts(warehouse.pk, limit=LIMIT)
         stats.append(
             Stat(
-                f"To pick · {warehouse.code}",
+                _("To pick") + f" · {warehouse.code}",
                 to_pick,
                 link("shipping:pick_queue", warehouse=warehouse.code),
                 key=f"to-pick-{warehouse.code}",
                 capped=to_pick >= LIMIT,
-            )  # fmt: skip
+            )
         )
         stats.append(
             Stat(
-                f"To pack · {warehouse.code}",
+                _("To pack") + f" · {warehouse.code}",
                 to_pack,
                 link("shipping:pack", warehouse=warehouse.code),
                 key=f"to-pack-{warehouse.code}",
                 capped=to_pack >= LIMIT,
-            )  # fmt: skip
+            )
         )
     stats.append(
         Stat(
-            "Handed off today",
+            _("Handed off today"),
             fulfilment.handed_off_count(today),
             link("shipping:shipments", handed_off=today.isoformat()),
             key="handed-off-today",
-        )  # fmt: skip
+        )
     )
     return PanelData(stats=stats)
 
@@ -55,7 +56,7 @@ def delivery_time(user) -> PanelData:
     rows = [("p50", times["p50"] or 0), ("p90", times["p90"] or 0)]
     return PanelData(
         stats=[
-            Stat("Delivered shipments", times["count"], key="delivered-30d"),
+            Stat(_("Delivered shipments"), times["count"], key="delivered-30d"),
         ],
         chart=charts.bar_chart(rows, label="Order to delivery time in days, p50 and p90", testid="delivery-time"),
         note=(

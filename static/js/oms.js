@@ -28,3 +28,10 @@ document.addEventListener("keydown", (event) => {
     input.focus();
   }
 });
+
+// A click outside the header search closes its suggestions.
+document.addEventListener("click", (event) => {
+  const form = document.getElementById("header-search");
+  const box = document.getElementById("header-search-results");
+  if (form && box && !form.contains(event.target)) box.innerHTML = "";
+});
