@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms .venv/bin/python bench/search.py [--requests 30]
 
 Same database as bench/dashboards.py (bench/order_screens.py's 1M orders and 100k customers,
-plus 30,000 shipments). A manager searches (every provider answers), through the whole Django
+plus 30,000 shipments and ~975k invoices). A manager searches (every provider answers), through the whole Django
 stack; prints p50/p95/max and the queries per search. Goal: as-you-type well under 200 ms.
 """
 
@@ -31,11 +31,13 @@ def main() -> None:
     order_screens.setup_django(order_screens.bench_database_url())
     order_screens.seed(False)
     dashboards.seed_shipments()
+    dashboards.seed_billing()
 
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.test import Client
 
+    from billing.models import Invoice
     from customers.models import Address, Customer
     from orders.models import Order
     from shipping.models import Shipment
@@ -49,10 +51,12 @@ def main() -> None:
     customer = Customer.objects.order_by("id")[777]
     postcode = Address.objects.filter(customer=customer).values_list("postal_code", flat=True).first()
     shipment = Shipment.objects.order_by("-id").values_list("number", flat=True).first()
+    invoice = Invoice.objects.order_by("-id").values_list("number", flat=True)[1000]
     queries = [
         ("order number (suggest)", order),
         ("customer number (suggest)", customer.number),
         ("shipment number (suggest)", shipment),
+        ("invoice number (suggest)", invoice),
         ("customer name, two words (suggest)", customer.name),
         ("common surname (suggest)", "jansen"),
         ("e-mail (suggest)", customer.email),
@@ -64,6 +68,7 @@ def main() -> None:
     scenarios += [
         ("results page: common surname", lambda: client.get("/search/", {"q": "jansen"})),
         ("results page: order number (redirect)", lambda: client.get("/search/", {"q": order})),
+        ("results page: invoice number (redirect)", lambda: client.get("/search/", {"q": invoice})),
     ]
     worst = order_screens.report("header search at 1M orders (manager: all providers)", scenarios, args.requests)
     print(f"\nworst p95: {worst:.1f} ms")
