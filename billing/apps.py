@@ -6,7 +6,7 @@ class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from billing import exceptions
+        from billing import dashboards, exceptions, search_providers  # noqa: F401  (register panels and search)
         from oms import notify
 
         exceptions.register()

@@ -26,12 +26,16 @@ class InvoiceFilterForm(forms.Form):
     date_from = forms.DateField(required=False, widget=DATE)
     date_to = forms.DateField(required=False, widget=DATE)
     customer = forms.CharField(required=False, max_length=20)
+    unsent = forms.BooleanField(required=False, label="Not yet sent")
+    overdue = forms.BooleanField(required=False, label="Overdue")
 
     def filters(self) -> dict:
         if not self.is_valid():
             return {}
         data = self.cleaned_data
         return {
+            "unsent": data["unsent"],
+            "overdue": data["overdue"],
             "query": data["q"],
             "status": data["status"],
             "kind": data["kind"],
@@ -53,6 +57,16 @@ class PeriodForm(forms.Form):
         start = data.get("date_from") or _first_of_month(today)
         end = data.get("date_to") or today
         return (start, end) if start <= end else (end, start)
+
+
+class DayForm(forms.Form):
+    """One day (default today); a bad date counts as today."""
+
+    date = forms.DateField(required=False, widget=DATE, label="Day")
+
+    def day(self) -> date:
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("date") or timezone.localdate()
 
 
 class JournalFilterForm(PeriodForm):

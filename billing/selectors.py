@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum
@@ -29,6 +29,7 @@ from billing.models import (
     SendBatchItem,
     SendOutcome,
 )
+from billing.models.invoices import OPEN_STATUSES
 from customers import selectors as customer_selectors
 from customers.models import PaymentMethod
 from inventory import selectors as inventory_selectors
@@ -83,10 +84,18 @@ def invoice_list(
     customer_number: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
+    unsent: bool = False,
+    overdue: bool = False,
+    today: date | None = None,
 ) -> QuerySet[Invoice]:
     """Invoices newest first, filtered; ``query`` matches the number, the buyer's name or company
-    or the reference. Callers slice it (no COUNT)."""
+    or the reference; ``unsent``: waiting to be e-mailed (as ``unsent_invoices``); ``overdue``:
+    open past the due date (as ``overdue_invoices``). Callers slice it (no COUNT)."""
     invoices = Invoice.objects.order_by("-issue_date", "-id")
+    if unsent:
+        invoices = invoices & unsent_invoices()
+    if overdue:
+        invoices = invoices & overdue_invoices(today)
     query = (query or "").strip()
     if query:
         invoices = invoices.filter(
@@ -342,9 +351,47 @@ def send_batch_progress(batch_id: int) -> BatchProgress:
     return BatchProgress(batch=batch, **counts)
 
 
+def unsent_invoices() -> QuerySet[Invoice]:
+    """Invoices with an e-mail address that wait to be sent (partial index ``invoice_unsent_idx``)."""
+    return Invoice.objects.filter(sent_at__isnull=True).exclude(buyer_email="")
+
+
 def unsent_invoice_count(limit: int = 5000) -> int:
     """How many invoices with an e-mail address wait to be sent (bounded, uses a partial index)."""
-    return Invoice.objects.filter(sent_at__isnull=True).exclude(buyer_email="").values("id")[:limit].count()
+    return unsent_invoices().values("id")[:limit].count()
+
+
+def overdue_invoices(today: date | None = None) -> QuerySet[Invoice]:
+    """Invoices still open after their due date (partial index ``invoice_open_idx``), whether or
+    not the nightly run has marked them ``overdue`` yet."""
+    today = today or timezone.localdate()
+    return Invoice.objects.filter(kind=InvoiceKind.INVOICE, status__in=OPEN_STATUSES, due_date__lt=today)
+
+
+def overdue_receivables(today: date | None = None) -> tuple[int, Decimal]:
+    """How many invoices are overdue and what is still open on them. One query."""
+    row = (
+        overdue_invoices(today)
+        .annotate(open=OPEN_AMOUNT)
+        .aggregate(n=Count("id"), amount=Coalesce(Sum("open"), ZERO, output_field=MONEY))
+    )
+    return row["n"], row["amount"]
+
+
+def payments_on(day: date) -> QuerySet[Payment]:
+    """Money received on ``day`` (payments, not refunds), newest first (index ``payment_paid_at_idx``)."""
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return (
+        Payment.objects.filter(paid_at__gte=start, paid_at__lt=start + timedelta(days=1), amount__gt=0)
+        .select_related("customer", "order")
+        .order_by("-paid_at", "-id")
+    )
+
+
+def cash_received(day: date) -> tuple[int, Decimal]:
+    """How many payments came in on ``day`` and their total. One query."""
+    row = payments_on(day).order_by().aggregate(n=Count("id"), amount=Coalesce(Sum("amount"), ZERO, output_field=MONEY))
+    return row["n"], row["amount"]
 
 
 def invoice_creditable_quantities(invoice: Invoice) -> dict[int, int]:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("invoices/<str:number>/", accounting.invoice_detail, name="invoice_detail"),
     path("invoices/<str:number>/pdf/", accounting.invoice_pdf, name="invoice_pdf"),
     path("invoices/<str:number>/credit/", accounting.invoice_credit, name="invoice_credit"),
+    path("payments/", accounting.payment_list, name="payments"),
     path("journal/", accounting.journal, name="journal"),
     path("journal/export.csv", accounting.journal_export, name="journal_export"),
     path("trial-balance/", accounting.trial_balance, name="trial_balance"),

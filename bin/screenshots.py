@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 # (file name, role to log in as, path, optional selector to wait for)
 SHOTS = [
-    ("home", "manager", "/", None),
+    ("home", "manager", "/", "#panel-orders-revenue svg"),
+    ("dashboard-customer-service", "customer_service", "/", "[data-stat=late]"),
+    ("dashboard-warehouse", "warehouse", "/", "[data-stat=handed-off-today]"),
+    ("dashboard-accounting", "accounting", "/", "[data-stat=cash-today]"),
+    ("search", "customer_service", "/search/?q=de%20vries", "[data-testid=search-hit]"),
     ("customers", "customer_service", "/customers/?q=de%20vries", "[data-testid=customer-row]"),
     ("customer", "customer_service", "/customers/C-000007/", "#customer-history"),
     ("inventory-stock", "warehouse", "/inventory/?status=low", "#stock-table"),

@@ -58,6 +58,14 @@ def _matching(queryset: QuerySet, query: str) -> QuerySet:
     return queryset
 
 
+def customer_ids_matching(query: str, *, limit: int = 200) -> list[int]:
+    """Ids of at most ``limit`` customers matching ``query`` (as ``customer_search``), for other
+    apps' searches by customer; ``[]`` when no word is long enough for the trigram index. One query."""
+    if not is_searchable(search_terms(query or "")):
+        return []
+    return list(_matching(Customer.objects.order_by(), query).values_list("id", flat=True)[:limit])
+
+
 def customer_search(query: str, *, limit: int = 20) -> list[Customer]:
     """Customers whose name, company, e-mail, phone, postcode, VAT id, KvK or number contain
     every word of ``query``; an exact number or e-mail first, then by name (of the first

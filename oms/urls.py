@@ -16,6 +16,8 @@ api_v1 = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("dashboard/<str:key>/", views.dashboard_panel, name="dashboard_panel"),
+    path("search/", views.search_view, name="search"),
     path("health/", views.health_view, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -6,7 +6,7 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from orders import exceptions, notifications
+        from orders import dashboards, exceptions, notifications, search_providers  # noqa: F401  (register panels and search)
 
         exceptions.register()
         notifications.register()

@@ -360,3 +360,23 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}: {self.message}"
+
+
+class DailyChannelStats(models.Model):
+    """Orders and revenue per channel per day (by ``created_at``, local date; drafts and
+    cancelled orders left out): the summary behind the manager's revenue chart, so the chart
+    reads 30 x 4 rows instead of a month of orders. ``orders.services.daily_stats_refresh``
+    recomputes a window of days from the orders (a periodic task), writing a row for every
+    channel of every day, zeros included, so a missing row means "not computed yet"."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    orders = models.PositiveIntegerField(default=0)
+    revenue = money_field(default=0, help_text="Net + shipping, excluding VAT")
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "channel"], name="daily_channel_stats_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel}: {self.orders} orders, {self.revenue}"

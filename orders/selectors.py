@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import BooleanField, Count, DecimalField, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from customers import selectors as customers_selectors
@@ -28,6 +28,8 @@ from orders.models import (
     WAITING_STATUSES,
     Allocation,
     AllocationStatus,
+    Channel,
+    DailyChannelStats,
     Order,
     OrderEvent,
     OrderLine,
@@ -513,6 +515,92 @@ def entry_product_by_code(code: str):
     return exact[0] if exact else None
 
 
+# --- dashboards -----------------------------------------------------------------------------------
+# Each is one query on an index of Order or on the DailyChannelStats summary (bench/dashboards.py).
+
+
+def orders_today_by_channel(today: date | None = None) -> dict[str, int]:
+    """Placed orders created today per channel: exactly what the order list shows for
+    ``?channel=<c>&date_from=<today>&date_to=<today>`` (index ``order_created_id_idx``)."""
+    today = today or timezone.localdate()
+    rows = (
+        order_list(created_from=today, created_to=today, exclude_drafts=True)
+        .order_by()
+        .values("channel")
+        .annotate(n=Count("id"))
+    )
+    return {row["channel"]: row["n"] for row in rows}
+
+
+def orders_needing_attention(today: date | None = None) -> dict[str, int]:
+    """On hold, backordered and late (promised date passed, not yet with a carrier): one pass
+    over the open orders (index ``order_status_idx``; few rows at any size)."""
+    today = today or timezone.localdate()
+    return Order.objects.filter(status__in=UNSHIPPED_STATUSES).aggregate(
+        on_hold=Count("id", filter=Q(status=OrderStatus.ON_HOLD)),
+        backordered=Count("id", filter=Q(status=OrderStatus.BACKORDERED)),
+        late=Count("id", filter=Q(promised_delivery_date__lt=today)),
+    )
+
+
+SHIPPED_OR_LATER = (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+DELIVERED_OR_LATER = (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+
+
+def order_to_cash_funnel(*, days: int = 30, today: date | None = None) -> list[tuple[str, int]]:
+    """Of the orders placed in the last ``days`` days (drafts left out): how many were placed,
+    are not cancelled, have shipped (part of) their goods, were delivered, and are paid in full.
+    One query over the window (index ``order_created_id_idx``)."""
+    today = today or timezone.localdate()
+    counts = order_list(created_from=today - timedelta(days=days - 1), created_to=today, exclude_drafts=True).aggregate(
+        placed=Count("id"),
+        live=Count("id", filter=~Q(status=OrderStatus.CANCELLED)),
+        shipped=Count("id", filter=Q(status__in=SHIPPED_OR_LATER)),
+        delivered=Count("id", filter=Q(status__in=DELIVERED_OR_LATER)),
+        paid=Count("id", filter=~Q(status=OrderStatus.CANCELLED) & Q(amount_paid__gte=F("gross_amount"))),
+    )
+    return [
+        ("Placed", counts["placed"]),
+        ("Not cancelled", counts["live"]),
+        ("Shipped", counts["shipped"]),
+        ("Delivered", counts["delivered"]),
+        ("Paid in full", counts["paid"]),
+    ]
+
+
+def channel_day_totals(start: date, end: date) -> dict[tuple[date, str], tuple[int, Decimal]]:
+    """(day, channel) -> (orders, revenue excl. VAT) of the placed, not cancelled orders created
+    from ``start`` to ``end`` (local days). One grouped query."""
+    rows = (
+        order_list(created_from=start, created_to=end, exclude_drafts=True)
+        .exclude(status=OrderStatus.CANCELLED)
+        .order_by()
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "channel")
+        .annotate(n=Count("id"), revenue=Sum(F("net_amount") + F("shipping_amount")))
+    )
+    return {(row["day"], row["channel"]): (row["n"], row["revenue"] or ZERO) for row in rows}
+
+
+def revenue_by_channel(*, days: int = 30, today: date | None = None) -> dict[str, list[tuple[date, Decimal]]]:
+    """Revenue per channel per day over the last ``days`` days, oldest first, for the chart.
+    Past days come from ``DailyChannelStats``; today, and any day the refresh task has not
+    written yet, are counted from the orders (one more query, over those days only)."""
+    today = today or timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    stored: dict[tuple[date, str], Decimal] = {
+        (row.day, row.channel): row.revenue
+        for row in DailyChannelStats.objects.filter(day__gte=start, day__lt=today).only("day", "channel", "revenue")
+    }
+    days_list = [start + timedelta(days=i) for i in range(days)]
+    stored_days = {day for day, _ in stored}
+    missing = [day for day in days_list if day not in stored_days]
+    if missing:
+        live = channel_day_totals(min(missing), max(missing))
+        for day in missing:
+            for channel in Channel.values:
+                stored[(day, channel)] = live.get((day, channel), (0, ZERO))[1]
+    return {channel: [(day, stored.get((day, channel), ZERO)) for day in days_list] for channel in Channel.values}
 def orders_waiting_for_stock(*, placed_before: datetime, limit: int) -> list[dict]:
     """Placed orders still backordered or on hold since before ``placed_before`` (the exception
     inbox). Uses the status index: open statuses are a sliver of the order book."""

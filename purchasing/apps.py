@@ -6,6 +6,6 @@ class PurchasingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from purchasing import exceptions
+        from purchasing import dashboards, exceptions, search_providers  # noqa: F401  (register panels and search)
 
         exceptions.register()

@@ -55,7 +55,12 @@ class LineQuantityForm(CompactForm):
 
 
 class PurchaseOrderFilterForm(CompactForm):
-    STATUS_CHOICES = [("", _("All")), ("open", _("Open (draft, sent, partially received)")), *POStatus.choices]
+    STATUS_CHOICES = [
+        ("", _("All")),
+        ("open", _("Open (draft, sent, partially received)")),
+        ("overdue", _("Overdue (goods expected before today)")),
+        *POStatus.choices,
+    ]
 
     q = forms.CharField(required=False, max_length=100, label=_("Search"))
     status = forms.ChoiceField(required=False, choices=STATUS_CHOICES, label=_("Status"))

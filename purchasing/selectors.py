@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from inventory import selectors as inventory_selectors
 from oms.errors import NotFound
@@ -239,10 +241,16 @@ def positions_for_requests(requests: Iterable[ReorderRequest]) -> dict[tuple[int
 # --- purchase orders ------------------------------------------------------------------------------
 
 
-def purchase_order_list(*, status: str = "", supplier_id: int | None = None, q: str = "") -> QuerySet[PurchaseOrder]:
-    """Purchase orders, newest first, with supplier and warehouse; the caller slices a page."""
+def purchase_order_list(
+    *, status: str = "", supplier_id: int | None = None, q: str = "", today: date | None = None
+) -> QuerySet[PurchaseOrder]:
+    """Purchase orders, newest first, with supplier and warehouse; the caller slices a page.
+    ``status`` is a status, ``open`` (draft, sent, partially received) or ``overdue`` (goods
+    still expected and the expected date passed)."""
     qs = PurchaseOrder.objects.select_related("supplier", "warehouse").order_by("-id")
-    if status == "open":
+    if status == "overdue":
+        qs = qs.filter(status__in=RECEIVABLE, expected_date__lt=today or timezone.localdate())
+    elif status == "open":
         qs = qs.filter(status__in=[POStatus.DRAFT, *RECEIVABLE])
     elif status in POStatus.values:
         qs = qs.filter(status=status)
@@ -298,9 +306,25 @@ def purchase_order_pdf(po: PurchaseOrder) -> bytes | None:
     return bytes(doc.pdf) if doc else None
 
 
-def receipt_queue(*, q: str = "") -> QuerySet[PurchaseOrder]:
-    """Purchase orders waiting for goods, the earliest expected first."""
-    return purchase_order_list(q=q).filter(status__in=RECEIVABLE).order_by("expected_date", "id")
+def receipt_queue(*, q: str = "", expected: date | None = None) -> QuerySet[PurchaseOrder]:
+    """Purchase orders waiting for goods, the earliest expected first; ``expected``: only those
+    expected on that day."""
+    qs = purchase_order_list(q=q).filter(status__in=RECEIVABLE)
+    if expected:
+        qs = qs.filter(expected_date=expected)
+    return qs.order_by("expected_date", "id")
+
+
+def purchasing_dashboard(today: date | None = None) -> dict[str, int]:
+    """Open reorder requests, overdue purchase orders and those expected today. Two queries on
+    small tables (index ``reorder_request_queue``, ``purchase_order_by_status``)."""
+    today = today or timezone.localdate()
+    counts = PurchaseOrder.objects.filter(status__in=RECEIVABLE).aggregate(
+        overdue=Count("id", filter=Q(expected_date__lt=today)),
+        expected_today=Count("id", filter=Q(expected_date=today)),
+    )
+    counts["open_requests"] = ReorderRequest.objects.filter(status=RequestStatus.OPEN).count()
+    return counts
 
 
 def purchase_orders_expecting(product_id: int) -> list[PurchaseOrderLine]:

@@ -7,7 +7,7 @@ class ShippingConfig(AppConfig):
 
     def ready(self) -> None:
         from oms import notify
-        from shipping import exceptions
+        from shipping import dashboards, exceptions, search_providers  # noqa: F401  (register panels and search)
 
         exceptions.register()
         notify.register_kind(notify.NotificationKind("shipment_handed_off", "Shipped (tracking)"))

@@ -100,6 +100,8 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["order", "id"], name="payment_order_idx", condition=Q(order__isnull=False)),
             models.Index(fields=["customer", "-paid_at"], name="payment_customer_idx"),
+            # Money received on a day (the accounting dashboard and the payments list).
+            models.Index(fields=["paid_at"], name="payment_paid_at_idx"),
             # Payments with customer credit left: what a new invoice may be paid from.
             models.Index(
                 fields=["customer", "id"],

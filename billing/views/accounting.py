@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from billing import export, selectors, services
-from billing.forms import AsOfForm, CreditForm, InvoiceFilterForm, JournalFilterForm, PeriodForm
+from billing.forms import AsOfForm, CreditForm, DayForm, InvoiceFilterForm, JournalFilterForm, PeriodForm
 from billing.models import Invoice
 from billing.services import delivery
 from oms.errors import NotFound, OmsError, add_to_form
@@ -181,3 +181,17 @@ def receivables(request: HtmxHttpRequest) -> HttpResponse:
         "ledger_balance": selectors.receivables_balance(),
     }
     return _render(request, "billing/receivables.html", "receivables-table", context)
+
+
+@require_GET
+@role_required(ACC)
+@vary_on_headers("HX-Request")
+def payment_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Money received on one day (``?date=YYYY-MM-DD``, default today): what the accounting
+    dashboard's "cash received today" counts."""
+    form = DayForm(request.GET or None)
+    day = form.day()
+    count, total = selectors.cash_received(day)
+    page = paginate(selectors.payments_on(day), request.GET, per_page=50, hx_target="#payment-table")
+    context = {"form": form, "day": day, "page": page, "payments": page.rows, "count": count, "total": total}
+    return _render(request, "billing/payment_list.html", "payment-table", context)

@@ -207,6 +207,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "oms.tasks.worker_heartbeat", "schedule": 30.0},
     "outbox-prune": {"task": "oms.tasks.outbox_prune", "schedule": crontab(hour=3, minute=15)},
     "purchasing-reorder-scan": {"task": "purchasing.tasks.quarter_hourly", "schedule": crontab(minute="*/15")},
+    "orders-daily-stats": {"task": "orders.tasks.daily_stats_refresh", "schedule": crontab(minute="*/10")},
     "exceptions-refresh": {"task": "oms.tasks.exceptions_refresh", "schedule": 180.0},
     "notifications-sweep": {"task": "oms.tasks.notifications_sweep", "schedule": 300.0},
     "billing-invoice-reminders": {

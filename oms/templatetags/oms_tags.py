@@ -51,3 +51,11 @@ def status_badge(status: str, label: str = "") -> str:
         status,
         label or status.replace("_", " "),
     )
+
+
+@register.filter
+def nl_int(value) -> str:
+    """``{{ 12345|nl_int }}`` prints ``12.345`` (Dutch thousands separator)."""
+    if value is None or value == "":
+        return ""
+    return f"{int(value):,}".replace(",", ".")

@@ -6,7 +6,8 @@ order_services``); the modules group them by theme:
 - ``lifecycle``: ``order_cancel``, ``order_hold``, ``order_release_hold``;
 - ``allocation``: ``order_lines_change`` and ``order_allocate_backorders`` (stock arrived);
 - ``fulfilment``: for shipping and billing: ``order_start_picking``, ``order_record_shipment``,
-  ``order_mark_delivered``, ``order_record_payment_total``, ``order_record_return``.
+  ``order_mark_delivered``, ``order_record_payment_total``, ``order_record_return``;
+- ``stats``: ``daily_stats_refresh``, the dashboards' revenue-by-channel summary.
 """
 
 from orders.services.allocation import order_allocate_backorders, order_lines_change
@@ -32,8 +33,10 @@ from orders.services.fulfilment import (
 )
 from orders.services.lifecycle import order_cancel, order_hold, order_release_hold
 from orders.services.placement import order_place
+from orders.services.stats import daily_stats_refresh
 
 __all__ = [
+    "daily_stats_refresh",
     "order_allocate_backorders",
     "order_cancel",
     "order_draft_add_line",

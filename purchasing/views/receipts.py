@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -37,9 +38,20 @@ def receipt_queue(request):
             po = None
         if po is not None and po.can_receive:
             return redirect("purchasing:receipt_create", number=po.number)
-    page = paginate(selectors.receipt_queue(q=q), request.GET, per_page=50, hx_target="#receipt-table")
-    context = {"page": page, "q": q}
+    expected = _day(request.GET.get("expected", ""))
+    page = paginate(
+        selectors.receipt_queue(q=q, expected=expected), request.GET, per_page=50, hx_target="#receipt-table"
+    )
+    context = {"page": page, "q": q, "expected": expected}
     return render(request, f"{QUEUE_TEMPLATE}#receipt-table" if is_partial(request) else QUEUE_TEMPLATE, context)
+
+
+def _day(value: str):
+    """``?expected=2026-11-27`` -> that date; anything else -> None (no filter)."""
+    try:
+        return parse_date(value[:10])
+    except ValueError:
+        return None
 
 
 def _po_or_404(number: str):

@@ -135,6 +135,13 @@ class Shipment(models.Model):
         indexes = [
             models.Index(fields=["status", "-id"], name="shipment_status_idx"),
             models.Index(fields=["customer", "-id"], name="shipment_customer_idx"),
+            # The dashboards: handed off today, and delivery times over the last 30 days.
+            models.Index(
+                fields=["handed_off_at"], name="shipment_handed_off_idx", condition=Q(handed_off_at__isnull=False)
+            ),
+            models.Index(
+                fields=["delivered_at"], name="shipment_delivered_idx", condition=Q(delivered_at__isnull=False)
+            ),
             # The worker's sweep: packed shipments whose hand-off is due (a handful at any time).
             models.Index(
                 fields=["handoff_due_at"],

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Aggregate, Count, F, FloatField, Prefetch, Q, QuerySet
+from django.db.models.functions import Extract
 from django.utils import timezone
 
 from oms.errors import NotFound
@@ -170,11 +172,20 @@ def shipment_for_packing(shipment_id: int) -> Shipment:
 
 
 def shipment_list(
-    *, status: str = "", warehouse_id: int | None = None, carrier_id: int | None = None, search: str = ""
+    *,
+    status: str = "",
+    warehouse_id: int | None = None,
+    carrier_id: int | None = None,
+    search: str = "",
+    handed_off_on: date | None = None,
 ) -> QuerySet[Shipment]:
-    """Shipments newest first, filtered (index ``shipment_status_idx`` for the status); the
-    caller pages. A search is a shipment or order number or a tracking number."""
+    """Shipments newest first, filtered (index ``shipment_status_idx`` for the status,
+    ``shipment_handed_off_idx`` for the day handed to the carrier); the caller pages. A search
+    is a shipment or order number or a tracking number."""
     qs = _shipments().order_by("-id")
+    if handed_off_on:
+        start = timezone.make_aware(datetime.combine(handed_off_on, datetime.min.time()))
+        qs = qs.filter(handed_off_at__gte=start, handed_off_at__lt=start + timedelta(days=1))
     if status:
         qs = qs.filter(status=status)
     if warehouse_id:
@@ -359,3 +370,53 @@ def return_get(return_id: int) -> Return:
 
 def returns_open_count() -> int:
     return Return.objects.filter(status=ReturnStatus.REGISTERED).count()
+
+
+# --- dashboards -----------------------------------------------------------------------------------
+
+
+def fulfilment_counts(warehouse_id: int, *, limit: int = 1000) -> tuple[int, int]:
+    """Orders to pick and to pack in a warehouse, each count bounded at ``limit``. Two queries."""
+    to_pick = pick_queue(warehouse_id).order_by().values("pk")[:limit].count()
+    to_pack = (
+        orders_selectors.orders_with_stock_reserved(warehouse_id=warehouse_id, statuses=[OrderStatus.PICKING])
+        .order_by()
+        .values("pk")[:limit]
+        .count()
+    )
+    return to_pick, to_pack
+
+
+def handed_off_count(day: date) -> int:
+    """Shipments handed to a carrier on ``day`` (as the shipment list's ``handed_off`` filter)."""
+    return shipment_list(handed_off_on=day).order_by().count()
+
+
+class _Percentile(Aggregate):
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, percentile: float, **extra):
+        super().__init__(expression, percentile=percentile, **extra)
+
+
+def delivery_times(*, days: int = 30, now: datetime | None = None) -> dict[str, float | int | None]:
+    """Order-to-delivery time of the shipments delivered in the last ``days`` days: from the
+    order being placed to the parcel being delivered, in days (p50, p90) and how many. One
+    query over the window (index ``shipment_delivered_idx``)."""
+    now = now or timezone.now()
+    seconds = Extract(F("delivered_at") - F("order__placed_at"), "epoch")
+    row = Shipment.objects.filter(
+        delivered_at__gte=now - timedelta(days=days), delivered_at__lte=now, order__placed_at__isnull=False
+    ).aggregate(
+        n=Count("id"),
+        p50=_Percentile(seconds, 0.5),
+        p90=_Percentile(seconds, 0.9),
+    )
+    day = 86400.0
+    return {
+        "count": row["n"],
+        "p50": None if row["p50"] is None else row["p50"] / day,
+        "p90": None if row["p90"] is None else row["p90"] / day,
+    }

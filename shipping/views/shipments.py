@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -30,10 +31,12 @@ def shipment_list(request):
     status = request.GET.get("status", "")
     status = status if status in ShipmentStatus.values else ""
     carrier_id = request.GET.get("carrier", "")
+    handed_off = _day(request.GET.get("handed_off", ""))
     qs = selectors.shipment_list(
         status=status,
         carrier_id=int(carrier_id) if carrier_id.isdigit() else None,
         search=request.GET.get("q", "")[:60],
+        handed_off_on=handed_off,
     )
     context = {
         "page": paginate(qs, request.GET, per_page=50, hx_target="#shipment-table"),
@@ -42,9 +45,18 @@ def shipment_list(request):
         "status": status,
         "carrier_id": carrier_id,
         "q": request.GET.get("q", ""),
+        "handed_off": handed_off,
         "active": "shipments",
     }
     return page_or_fragment(request, "shipping/shipment_list.html", "shipment-table", context)
+
+
+def _day(value: str):
+    """``?handed_off=2026-11-27`` -> that date; anything else -> None (no filter)."""
+    try:
+        return parse_date(value[:10])
+    except ValueError:
+        return None
 
 
 @require_GET

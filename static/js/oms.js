@@ -1,6 +1,37 @@
-// Small global helpers: keyboard shortcut "/" focuses the first search box on the page.
+// Small global helpers.
+// "/" focuses the page's own search box when it has one, else the search box in the header.
 document.addEventListener("keydown", (event) => {
   if (event.key !== "/" || event.target.matches("input, textarea, select")) return;
-  const search = document.querySelector("[data-search]");
+  const search = document.querySelector("[data-search]") || document.querySelector("[data-header-search]");
   if (search) { event.preventDefault(); search.focus(); search.select(); }
+});
+
+// The header search's suggestions: arrow keys walk the hits, Enter opens the one selected
+// (a focused link), Escape closes the list. Enter with nothing selected submits the form: the
+// full results page, which opens the record at once when a number was typed.
+document.addEventListener("keydown", (event) => {
+  const input = document.querySelector("[data-header-search]");
+  const box = document.getElementById("header-search-results");
+  if (!input || !box) return;
+  const inSearch = event.target === input || box.contains(event.target);
+  if (!inSearch) return;
+  const hits = Array.from(box.querySelectorAll("[data-search-hit]"));
+  const at = hits.indexOf(document.activeElement);
+  if (event.key === "ArrowDown" && hits.length) {
+    event.preventDefault();
+    hits[Math.min(at + 1, hits.length - 1)].focus();
+  } else if (event.key === "ArrowUp" && hits.length) {
+    event.preventDefault();
+    if (at <= 0) input.focus(); else hits[at - 1].focus();
+  } else if (event.key === "Escape") {
+    box.innerHTML = "";
+    input.focus();
+  }
+});
+
+// A click outside the header search closes its suggestions.
+document.addEventListener("click", (event) => {
+  const form = document.getElementById("header-search");
+  const box = document.getElementById("header-search-results");
+  if (form && box && !form.contains(event.target)) box.innerHTML = "";
 });

@@ -57,6 +57,7 @@ ROUTES = [
     Route("billing:invoices_export", (ACC,)),
     Route("billing:send_unsent", (ACC,), method="post"),
     Route("billing:send_batch", (ACC,), kwargs=_batch),
+    Route("billing:payments", (ACC,)),
     Route("billing:journal", (ACC,)),
     Route("billing:journal_export", (ACC,)),
     Route("billing:trial_balance", (ACC,)),

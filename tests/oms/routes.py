@@ -18,6 +18,8 @@ def _item():
 
 ROUTES = [
     Route("home", ANY),
+    Route("search", ANY),
+    Route("dashboard_panel", ("customer_service",), kwargs=lambda: {"key": "orders.today"}),
     Route("health", PUBLIC),
     Route("oms:exceptions", EXCEPTION_ROLES),
     Route("oms:exceptions_refresh", EXCEPTION_ROLES, method="post"),
