@@ -10,4 +10,5 @@ class OmsConfig(AppConfig):
         from oms import exceptions, notify
 
         exceptions.register_builtin_rules()
+        exceptions.register_dashboard_panel()
         notify.register_rules()

@@ -30,8 +30,10 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from oms import dashboards
 from oms.errors import Conflict, NotFound
 from oms.models import CloseReason, ExceptionItem, OutboxEvent, OutboxStatus
+from oms.roles import Role, has_role, user_roles
 
 logger = logging.getLogger(__name__)
 
@@ -241,8 +243,6 @@ def _retry_dead_event(subject: str, user) -> str:
 
 
 def register_builtin_rules() -> None:
-    from oms.roles import Role
-
     register(
         Rule(
             code="oms.dead_event",
@@ -296,3 +296,37 @@ def item_get(item_id: int) -> ExceptionItem:
     if item is None:
         raise NotFound("No such exception.", code="exception_not_found")
     return item
+
+
+# --- the dashboard panel ------------------------------------------------------------------------
+
+
+PANEL_ROLES = (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.PURCHASING, Role.ACCOUNTING)
+
+
+def _dashboard_panel(user) -> dashboards.PanelData:
+    """Open exceptions of the user's roles, one number per rule, each linked to the inbox
+    filtered on that rule (one aggregate on the open-items index)."""
+    scope = None if has_role(user) else user_roles(user)
+    counts = open_counts_by_rule(roles=scope)
+    per_rule: dict[str, int] = {}
+    for (code, _owner), n in counts.items():
+        per_rule[code] = per_rule.get(code, 0) + n
+    stats = [
+        dashboards.Stat(
+            label=RULES[code].label if code in RULES else code,
+            value=n,
+            url=dashboards.link("oms:exceptions", rule=code),
+            alert=True,
+            key=f"exceptions-{code}",
+        )
+        for code, n in sorted(per_rule.items(), key=lambda kv: -kv[1])
+    ]
+    total = dashboards.Stat(
+        label="All open", value=sum(per_rule.values()), url=dashboards.link("oms:exceptions"), key="exceptions-total"
+    )
+    return dashboards.PanelData(stats=[total, *stats])
+
+
+def register_dashboard_panel() -> None:
+    dashboards.register("oms.exceptions", "Open exceptions", PANEL_ROLES, order=1)(_dashboard_panel)

@@ -32,9 +32,6 @@ def orders_today(user) -> PanelData:
     return PanelData(stats=stats)
 
 
-# TODO(coordinator): when the exception inbox (oms ExceptionItem, /exceptions/) is merged, add an
-# "Open exceptions" panel in oms for customer service, warehouse, purchasing and accounting: a
-# count of open items linked to /exceptions/ filtered the same way (an indexed count).
 @register("orders.attention", "Orders needing attention", (CS,), order=11)
 def orders_attention(user) -> PanelData:
     counts = selectors.orders_needing_attention()

@@ -30,6 +30,7 @@ ROW_MARKERS = {
     "/purchasing/orders/": 'data-testid="po-row"',
     "/purchasing/receive/": 'data-testid="receipt-row"',
     "/inventory/": 'data-testid="stock-row"',
+    "/exceptions/": 'data-testid="exception-row"',
 }
 
 
@@ -341,6 +342,7 @@ BUDGETS = {
     "inventory.stock": 1,
     "shipping.fulfilment": 4,  # warehouses, then pick and pack per warehouse (one here), handed off
     "shipping.delivery_time": 1,
+    "oms.exceptions": 1,
 }
 SESSION = 2  # session and user
 
@@ -361,3 +363,31 @@ def test_home_page_itself_queries_little(role_client, django_assert_max_num_quer
     client.get("/")
     with django_assert_max_num_queries(4):
         assert client.get("/").status_code == 200
+
+
+def test_open_exceptions_panel_counts_the_roles_items_and_links_to_the_inbox(role_client):
+    from oms.models import ExceptionItem
+
+    now = timezone.now()
+
+    def item(rule, subject, role, closed=False):
+        ExceptionItem.objects.create(
+            rule=rule, subject=subject, title=subject, role=role, opened_at=now, last_seen_at=now,
+            closed_at=now if closed else None, close_reason="cleared" if closed else "",
+        )  # fmt: skip
+
+    item("shipping.handoff_failed", "shipment:1", "warehouse")
+    item("shipping.handoff_failed", "shipment:2", "warehouse")
+    item("shipping.untracked", "shipment:3", "warehouse")
+    item("shipping.untracked", "shipment:4", "warehouse", closed=True)  # closed: not counted
+    item("billing.invoice_unsent", "invoice:1", "accounting")  # another role's
+    client = role_client("warehouse")
+    stats = panel(client, "oms.exceptions")
+    assert values(stats) == {
+        "exceptions-total": "3",
+        "exceptions-shipping.handoff_failed": "2",
+        "exceptions-shipping.untracked": "1",
+    }
+    for value, url in stats.values():
+        assert rows_behind(client, url) == int(value), url
+    assert values(panel(role_client("manager"), "oms.exceptions"))["exceptions-total"] == "4"
