@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing import selectors
 from oms.dashboards import PanelData, Stat, bounded_count, link, register
 from oms.roles import Role
 
 
-@register("billing.accounting", "Accounting", (Role.ACCOUNTING,), order=40)
+@register("billing.accounting", gettext_noop("Accounting"), (Role.ACCOUNTING,), order=40)
 def accounting(user) -> PanelData:
     today = timezone.localdate()
     unsent, capped = bounded_count(selectors.unsent_invoices(), limit=5000)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from billing.models import PREPAID_METHODS, Invoice
 from oms import exceptions
@@ -73,7 +74,7 @@ def register() -> None:
     exceptions.register(
         exceptions.Rule(
             code="billing.prepaid_unpaid",
-            label="Prepaid orders not paid",
+            label=gettext_noop("Prepaid orders not paid"),
             role=Role.ACCOUNTING,
             find=_prepaid_unpaid,
         )
@@ -81,7 +82,7 @@ def register() -> None:
     exceptions.register(
         exceptions.Rule(
             code="billing.invoice_unsent",
-            label="Invoices not sent",
+            label=gettext_noop("Invoices not sent"),
             role=Role.ACCOUNTING,
             find=_undelivered_invoices,
             retry=_retry_invoice,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from inventory import selectors
 from oms.dashboards import PanelData, Stat, bounded_count, link, register
 from oms.roles import Role
 
 
-@register("inventory.stock", "Stock", (Role.WAREHOUSE, Role.PURCHASING), order=21)
+@register("inventory.stock", gettext_noop("Stock"), (Role.WAREHOUSE, Role.PURCHASING), order=21)
 def stock(user) -> PanelData:
     """Stock levels below their reorder point (available < reorder point), as the stock screen's
     "Below reorder point" filter shows them; counted up to 1,000."""

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from oms import dashboards
 from oms.errors import Conflict, NotFound
@@ -246,7 +247,7 @@ def register_builtin_rules() -> None:
     register(
         Rule(
             code="oms.dead_event",
-            label="Events that failed for good",
+            label=gettext_noop("Events that failed for good"),
             role=Role.MANAGER,
             find=_dead_events,
             retry=_retry_dead_event,
@@ -314,7 +315,7 @@ def _dashboard_panel(user) -> dashboards.PanelData:
         per_rule[code] = per_rule.get(code, 0) + n
     stats = [
         dashboards.Stat(
-            label=RULES[code].label if code in RULES else code,
+            label=gettext(RULES[code].label) if code in RULES else code,
             value=n,
             url=dashboards.link("oms:exceptions", rule=code),
             alert=True,
@@ -323,10 +324,13 @@ def _dashboard_panel(user) -> dashboards.PanelData:
         for code, n in sorted(per_rule.items(), key=lambda kv: -kv[1])
     ]
     total = dashboards.Stat(
-        label="All open", value=sum(per_rule.values()), url=dashboards.link("oms:exceptions"), key="exceptions-total"
+        label=gettext("All open"),
+        value=sum(per_rule.values()),
+        url=dashboards.link("oms:exceptions"),
+        key="exceptions-total",
     )
     return dashboards.PanelData(stats=[total, *stats])
 
 
 def register_dashboard_panel() -> None:
-    dashboards.register("oms.exceptions", "Open exceptions", PANEL_ROLES, order=1)(_dashboard_panel)
+    dashboards.register("oms.exceptions", gettext_noop("Open exceptions"), PANEL_ROLES, order=1)(_dashboard_panel)

@@ -34,6 +34,7 @@ from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from oms.models import Notification, NotificationStatus
 
@@ -310,7 +311,7 @@ def register_rules() -> None:
     register(
         Rule(
             code="oms.notification_unsent",
-            label="Customer e-mails not sent",
+            label=gettext_noop("Customer e-mails not sent"),
             role=Role.CUSTOMER_SERVICE,
             find=_stuck_notifications,
             retry=_retry_notification,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from oms import charts
 from oms.dashboards import PanelData, Stat, link, register
@@ -14,7 +15,7 @@ from orders.models import Channel, OrderStatus
 CS = Role.CUSTOMER_SERVICE
 
 
-@register("orders.today", "Orders today", (CS,), order=10)
+@register("orders.today", gettext_noop("Orders today"), (CS,), order=10)
 def orders_today(user) -> PanelData:
     today = timezone.localdate().isoformat()
     counts = selectors.orders_today_by_channel()
@@ -32,7 +33,7 @@ def orders_today(user) -> PanelData:
     return PanelData(stats=stats)
 
 
-@register("orders.attention", "Orders needing attention", (CS,), order=11)
+@register("orders.attention", gettext_noop("Orders needing attention"), (CS,), order=11)
 def orders_attention(user) -> PanelData:
     counts = selectors.orders_needing_attention()
     return PanelData(
@@ -49,7 +50,7 @@ def orders_attention(user) -> PanelData:
     )
 
 
-@register("orders.funnel", "Order to cash, last 30 days", (), order=90, wide=True)
+@register("orders.funnel", gettext_noop("Order to cash, last 30 days"), (), order=90, wide=True)
 def order_funnel(user) -> PanelData:
     steps = selectors.order_to_cash_funnel(days=30)
     return PanelData(
@@ -59,7 +60,7 @@ def order_funnel(user) -> PanelData:
     )
 
 
-@register("orders.revenue", "Revenue by channel, last 30 days", (), order=91, wide=True)
+@register("orders.revenue", gettext_noop("Revenue by channel, last 30 days"), (), order=91, wide=True)
 def revenue_by_channel(user) -> PanelData:
     data = selectors.revenue_by_channel(days=30)
     labels = dict(Channel.choices)

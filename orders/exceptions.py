@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from oms import exceptions
 from oms.roles import Role
@@ -33,7 +34,7 @@ def register() -> None:
     exceptions.register(
         exceptions.Rule(
             code="orders.unallocated",
-            label="Orders not allocated in time",
+            label=gettext_noop("Orders not allocated in time"),
             role=Role.CUSTOMER_SERVICE,
             find=_waiting_for_stock,
         )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from oms.dashboards import PanelData, Stat, link, register
 from oms.roles import Role
 from purchasing import selectors
 
 
-@register("purchasing.buying", "Purchasing", (Role.PURCHASING,), order=30)
+@register("purchasing.buying", gettext_noop("Purchasing"), (Role.PURCHASING,), order=30)
 def buying(user) -> PanelData:
     counts = selectors.purchasing_dashboard()
     return PanelData(
@@ -27,7 +28,7 @@ def buying(user) -> PanelData:
     )
 
 
-@register("purchasing.receipts", "Goods expected", (Role.WAREHOUSE,), order=22)
+@register("purchasing.receipts", gettext_noop("Goods expected"), (Role.WAREHOUSE,), order=22)
 def receipts(user) -> PanelData:
     today = timezone.localdate()
     counts = selectors.purchasing_dashboard(today)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms import exceptions
 from oms.roles import Role
@@ -40,7 +41,7 @@ def register() -> None:
     exceptions.register(
         exceptions.Rule(
             code="purchasing.receipt_overdue",
-            label="Purchase orders overdue",
+            label=gettext_noop("Purchase orders overdue"),
             role=Role.PURCHASING,
             find=_overdue_receipts,
         )

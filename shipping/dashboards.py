@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from inventory import selectors as inventory_selectors
 from oms import charts
@@ -14,7 +15,7 @@ from shipping.selectors import fulfilment
 LIMIT = 1000
 
 
-@register("shipping.fulfilment", "Pick, pack and ship", (Role.WAREHOUSE,), order=20)
+@register("shipping.fulfilment", gettext_noop("Pick, pack and ship"), (Role.WAREHOUSE,), order=20)
 def fulfilment_panel(user) -> PanelData:
     """Per active warehouse: orders to pick and to pack; handed off today over all warehouses."""
     today = timezone.localdate()
@@ -50,7 +51,7 @@ def fulfilment_panel(user) -> PanelData:
     return PanelData(stats=stats)
 
 
-@register("shipping.delivery_time", "Order to delivery, last 30 days", (), order=92)
+@register("shipping.delivery_time", gettext_noop("Order to delivery, last 30 days"), (), order=92)
 def delivery_time(user) -> PanelData:
     times = fulfilment.delivery_times(days=30)
     rows = [("p50", times["p50"] or 0), ("p90", times["p90"] or 0)]

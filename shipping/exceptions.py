@@ -8,6 +8,7 @@ from datetime import datetime, time
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms import exceptions
 from oms.roles import Role
@@ -62,7 +63,7 @@ def register() -> None:
     exceptions.register(
         exceptions.Rule(
             code="shipping.handoff_failed",
-            label="Carrier hand-offs that failed",
+            label=gettext_noop("Carrier hand-offs that failed"),
             role=Role.WAREHOUSE,
             find=_failed_hand_offs,
             retry=_retry_hand_off,
@@ -71,7 +72,7 @@ def register() -> None:
     exceptions.register(
         exceptions.Rule(
             code="shipping.untracked",
-            label="Packed shipments without tracking after their pick day",
+            label=gettext_noop("Packed shipments without tracking after their pick day"),
             role=Role.WAREHOUSE,
             find=_untracked,
         )
