@@ -601,6 +601,8 @@ def revenue_by_channel(*, days: int = 30, today: date | None = None) -> dict[str
             for channel in Channel.values:
                 stored[(day, channel)] = live.get((day, channel), (0, ZERO))[1]
     return {channel: [(day, stored.get((day, channel), ZERO)) for day in days_list] for channel in Channel.values}
+
+
 def orders_waiting_for_stock(*, placed_before: datetime, limit: int) -> list[dict]:
     """Placed orders still backordered or on hold since before ``placed_before`` (the exception
     inbox). Uses the status index: open statuses are a sliver of the order book."""
