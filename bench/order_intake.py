@@ -308,7 +308,7 @@ def queries_per_order(numbers: list[str], token: str) -> tuple[int, int]:
 # --- 2. the HTTP API under gunicorn -------------------------------------------------------------------
 
 
-def start_gunicorn(port: int, settings_dir: str, url: str) -> subprocess.Popen:
+def start_gunicorn(port: int, settings_dir: str, url: str, workers: int = 2) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench_order_intake_settings", CONN_MAX_AGE="600")
     process = subprocess.Popen(
         [
@@ -317,7 +317,7 @@ def start_gunicorn(port: int, settings_dir: str, url: str) -> subprocess.Popen:
             "-b",
             f"127.0.0.1:{port}",
             "-w",
-            "2",
+            str(workers),
             "-k",
             "sync",
             "--backlog",
@@ -575,6 +575,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8104)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--skip", nargs="*", default=[], choices=["service", "api", "sql"])
+    parser.add_argument("--workers", type=int, nargs="*", default=[2], help="gunicorn sync workers (one run each)")
     parser.add_argument(
         "--quotes",
         choices=["flat", "shipping"],
@@ -606,12 +607,13 @@ def main() -> None:
                 with ForeignCpu(database) as foreign:
                     row = service_run(threads, args.seconds, numbers)
                 print_row(row, foreign)
-        if "api" not in args.skip:
+        for workers in args.workers if "api" not in args.skip else []:
             reset()
-            server = start_gunicorn(args.port, settings_dir, url)
+            server = start_gunicorn(args.port, settings_dir, url, workers)
             try:
                 with ForeignCpu(database) as foreign:
                     row = api_run(args.port, token, numbers, args.seconds)
+                row["label"] = row["label"].replace("2 workers", f"{workers} workers")
                 print_row(row, foreign)
             finally:
                 server.terminate()
