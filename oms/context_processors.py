@@ -1,13 +1,13 @@
 from django.urls import NoReverseMatch, reverse
 
 from oms.navigation import MENU
-from oms.roles import has_role, user_roles
+from oms.roles import Role, has_role, user_roles
 
 
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
-        return {"nav_items": [], "user_roles": frozenset()}
+        return {"nav_items": [], "user_roles": frozenset(), "user_role_labels": []}
     items = []
     for label, url_name, icon, roles in MENU:
         if roles is not None and not has_role(user, *roles):
@@ -24,4 +24,6 @@ def navigation(request) -> dict:
                 "active": request.path == url or (url != "/" and request.path.startswith(url)),
             }
         )
-    return {"nav_items": items, "user_roles": user_roles(user)}
+    roles = user_roles(user)
+    labels = dict(Role.choices)  # lazy: the header shows "Klantenservice" to a Dutch browser
+    return {"nav_items": items, "user_roles": roles, "user_role_labels": [labels.get(r, r) for r in sorted(roles)]}

@@ -39,6 +39,18 @@ def _reference_data(request):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request with ``Accept-Language: nl`` leaves Dutch active in the test's thread (the
+    locale middleware activates a language per request and never resets it); each test starts
+    from the default language instead of from whatever ran before it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_cache():
     from oms.money import clear_rate_cache
 

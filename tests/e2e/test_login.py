@@ -13,4 +13,4 @@ def test_user_logs_in_and_sees_home(live_server, browser_page, make_user):
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/")
     assert "Good day, anna" in page.locator("h1").inner_text()
-    assert "customer_service" in page.get_by_test_id("current-user").inner_text()
+    assert "Customer service" in page.get_by_test_id("current-user").inner_text()  # the role, by its name
