@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import OperationalError
+from django.db.models import Value
 from django.http import Http404
-from rest_framework import exceptions, pagination
+from rest_framework import authentication, exceptions, pagination
 from rest_framework.response import Response
 
 from oms.errors import OmsError, error_list
+from oms.roles import remember_roles
 
 logger = logging.getLogger(__name__)
 
@@ -108,3 +111,25 @@ class CursorPagination(pagination.CursorPagination):
             "required": ["results", "next"],
             "properties": {"results": schema, "next": {"type": "string", "nullable": True, "format": "uri"}},
         }
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication, with the user's roles read in the same query: every API
+    request checks a role, and the extra round trip for the groups was one in sixteen of an
+    order placement (bench/order_intake.py)."""
+
+    def authenticate_credentials(self, key):
+        from rest_framework.authtoken.models import Token
+
+        token = (
+            Token.objects.select_related("user")
+            .annotate(role_names=ArrayAgg("user__groups__name", distinct=True, default=Value([])))
+            .filter(key=key)
+            .first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        remember_roles(token.user, [name for name in token.role_names if name])
+        return token.user, token

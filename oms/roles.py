@@ -36,11 +36,17 @@ def user_roles(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_oms_roles", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            cached = cached | {Role.MANAGER.value}
-        user._oms_roles = cached
+        cached = remember_roles(user, user.groups.values_list("name", flat=True))
     return cached
+
+
+def remember_roles(user, group_names) -> frozenset[str]:
+    """Cache the user's roles from their group names (read elsewhere, e.g. with the API token)."""
+    roles = frozenset(group_names)
+    if user.is_superuser:
+        roles = roles | {Role.MANAGER.value}
+    user._oms_roles = roles
+    return roles
 
 
 def has_role(user, *roles: str) -> bool:

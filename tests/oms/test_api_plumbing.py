@@ -24,6 +24,31 @@ def test_no_token_is_401_problem_json():
     assert response.json()["errors"][0]["code"] == "not_authenticated"
 
 
+def test_a_token_and_its_roles_are_read_in_one_query(api, make_user):
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    from oms.roles import user_roles
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(URL, {"text": "x"}, format="json")
+    assert response.status_code == 201
+    auth = [q["sql"] for q in queries.captured_queries if "auth_group" in q["sql"] or "authtoken_token" in q["sql"]]
+    assert len(auth) == 1 and "authtoken_token" in auth[0] and "auth_group" in auth[0]
+    assert user_roles(response.renderer_context["request"].user) == {"api_client"}
+    # a user without groups has no roles; an inactive user or a bad token is 401
+    plain = make_user()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=plain).key}")
+    response = client.post(URL, {"text": "x"}, format="json")
+    assert user_roles(response.renderer_context["request"].user) == frozenset()
+    plain.is_active = False
+    plain.save(update_fields=["is_active"])
+    assert client.post(URL, {"text": "x"}, format="json").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION="Token nope")
+    assert client.post(URL, {"text": "x"}, format="json").status_code == 401
+
+
 def test_malformed_json_is_400_not_500(api):
     response = api.post(URL, data="{not json", content_type="application/json")
     assert response.status_code == 400

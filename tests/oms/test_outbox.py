@@ -157,3 +157,16 @@ def test_a_batch_never_leaks_into_the_next_transaction(sent):
 def test_publishing_outside_a_transaction_sends_at_once(sent):
     event = events.publish("test.recorded", {})
     assert sent == [[event.pk]]
+
+
+def test_publish_many_writes_the_events_in_one_statement_in_order(sent, django_assert_num_queries):
+    with transaction.atomic():
+        with django_assert_num_queries(1):
+            placed, allocated = events.publish_many([("test.recorded", {"n": 1}), ("test.failing", {"n": 2})])
+        later = events.publish("test.recorded", {"n": 3})
+    assert [placed.name, allocated.name] == ["test.recorded", "test.failing"] and placed.pk < allocated.pk < later.pk
+    stored = {e.pk: (e.name, e.payload) for e in OutboxEvent.objects.all()}
+    assert stored[placed.pk] == ("test.recorded", {"n": 1}) and stored[allocated.pk] == ("test.failing", {"n": 2})
+    assert sent == [[placed.pk, allocated.pk, later.pk]]  # one broker message for the transaction
+    events.dispatch(placed.pk)  # what the worker does with the message
+    assert h.effects(placed.pk) == 1
