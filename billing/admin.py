@@ -5,39 +5,19 @@ accounting screens."""
 from django.contrib import admin
 
 from billing.models import Account, Invoice, InvoiceLine, JournalEntry, JournalLine, Payment, PaymentAllocation
+from oms.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class JournalLineInline(admin.TabularInline):
+class JournalLineInline(ReadOnlyInline):
     model = JournalLine
     fields = ["account", "debit", "credit", "customer", "memo"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyInline):
     model = InvoiceLine
     fields = ["position", "sku", "description", "quantity", "unit_price", "discount_amount", "vat_rate", "net_amount"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Account)
@@ -62,16 +42,11 @@ class InvoiceAdmin(ReadOnlyAdmin):
     inlines = [InvoiceLineInline]
 
 
-class PaymentAllocationInline(admin.TabularInline):
+class PaymentAllocationInline(ReadOnlyInline):
     model = PaymentAllocation
     fk_name = "payment"
     fields = ["invoice", "amount", "refund", "journal_entry", "created_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Payment)

@@ -4,32 +4,12 @@
 from django.contrib import admin
 
 from customers.models import Address, Customer
+from oms.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class AddressInline(admin.TabularInline):
+class AddressInline(ReadOnlyInline):
     model = Address
-    extra = 0
     fields = ["kind", "street", "house_number", "house_number_addition", "postal_code", "city", "country", "is_default"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Customer)

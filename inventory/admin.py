@@ -4,17 +4,7 @@ screens, the API, imports), so that every change of on-hand has its movement."""
 from django.contrib import admin
 
 from inventory.models import ExpectedReceipt, ImportJob, Product, StockLevel, StockMovement, Warehouse
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from oms.admin_readonly import ReadOnlyAdmin
 
 
 @admin.register(Product)

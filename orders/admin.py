@@ -3,23 +3,12 @@ timeline and events change together); the order screens are where staff act on o
 
 from django.contrib import admin
 
+from oms.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
 from orders.models import Allocation, Order, OrderEvent, OrderLine
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class LineInline(admin.TabularInline):
+class LineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
     fields = [
         "line_no",
         "sku",
@@ -33,15 +22,6 @@ class LineInline(admin.TabularInline):
         "line_total",
         "is_cancelled",
     ]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EventInline(LineInline):

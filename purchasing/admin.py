@@ -3,6 +3,7 @@ services, so that timelines, expected receipts and stock movements stay in step.
 
 from django.contrib import admin
 
+from oms.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
 from purchasing.models import (
     GoodsReceipt,
     GoodsReceiptLine,
@@ -13,28 +14,6 @@ from purchasing.models import (
     SupplierProduct,
     TimelineEntry,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Supplier)

@@ -3,6 +3,7 @@ and fulfilment screens, whose services validate them and record who made them.""
 
 from django.contrib import admin
 
+from oms.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
 from shipping.models import (
     Carrier,
     DeliveryTrip,
@@ -23,28 +24,6 @@ from shipping.models import (
     TripStop,
     Vehicle,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ServiceLevelInline(ReadOnlyInline):
