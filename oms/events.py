@@ -80,6 +80,8 @@ def publish(name: str, payload: dict) -> OutboxEvent:
 def publish_many(events: list[tuple[str, dict]]) -> list[OutboxEvent]:
     """``publish`` for several events of one use case in one statement (an order placed and
     allocated): one round trip to the database instead of one per event, ids in the given order."""
+    if not events:
+        return []
     names = [name for name, _ in events]
     payloads = [json.dumps(payload) for _, payload in events]
     with connection.cursor() as cursor:

@@ -261,6 +261,11 @@ OPEN_PAGE_LIMIT = 200
 CLOSED_PAGE_LIMIT = 100
 
 
+def visible_roles(user) -> frozenset[str] | None:
+    """The roles whose items the user sees; None for a manager (all)."""
+    return None if has_role(user) else user_roles(user)
+
+
 def _visible(queryset, roles: frozenset[str] | None):
     return queryset if roles is None else queryset.filter(role__in=sorted(roles))
 
@@ -308,8 +313,7 @@ PANEL_ROLES = (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.PURCHASING, Role.ACCO
 def _dashboard_panel(user) -> dashboards.PanelData:
     """Open exceptions of the user's roles, one number per rule, each linked to the inbox
     filtered on that rule (one aggregate on the open-items index)."""
-    scope = None if has_role(user) else user_roles(user)
-    counts = open_counts_by_rule(roles=scope)
+    counts = open_counts_by_rule(roles=visible_roles(user))
     per_rule: dict[str, int] = {}
     for (code, _owner), n in counts.items():
         per_rule[code] = per_rule.get(code, 0) + n

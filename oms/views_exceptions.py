@@ -14,16 +14,11 @@ from django.views.decorators.vary import vary_on_headers
 from oms import exceptions
 from oms.errors import OmsError
 from oms.htmx import is_partial
-from oms.roles import Role, has_role, role_required, user_roles
+from oms.roles import Role, has_role, role_required
 
 PAGE_ROLES = (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.PURCHASING, Role.ACCOUNTING)
 TEMPLATE = "oms/exceptions.html"
 ROLE_LABELS = dict(Role.choices)
-
-
-def _scope(user) -> frozenset[str] | None:
-    """The roles whose items the user sees; None for a manager (all)."""
-    return None if has_role(user) else user_roles(user)
 
 
 def _filters(request) -> tuple[str, str, str]:
@@ -38,7 +33,7 @@ def _filters(request) -> tuple[str, str, str]:
 @vary_on_headers("HX-Request")
 def exception_list(request):
     tab, rule, role = _filters(request)
-    scope = _scope(request.user)
+    scope = exceptions.visible_roles(request.user)
     counts = exceptions.open_counts_by_rule(roles=scope)
     chips = [
         {"rule": code, "role": ROLE_LABELS.get(owner, owner), "label": _label(code), "count": n}

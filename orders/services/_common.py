@@ -137,7 +137,12 @@ def timeline(order: Order, kind: str, message: str, *, user=None, data: dict | N
 
 
 def publish(name: str, order: Order) -> None:
-    events.publish(name, {"order_id": order.pk})
+    publish_all([name], order)
+
+
+def publish_all(names: list[str], order: Order) -> None:
+    """Publish several events of the order (ids only) in one statement."""
+    events.publish_many([(name, {"order_id": order.pk}) for name in names])
 
 
 def transition(

@@ -31,7 +31,6 @@ from customers.services.customers import lock_customer
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.models import Product
-from oms import events
 from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
 from oms.errors import Conflict, MultipleErrors, NotFound, OmsError, ValidationFailed
 from oms.i18n import english
@@ -60,6 +59,7 @@ from orders.services._common import (
     clean_quantity,
     clean_text,
     money,
+    publish_all,
     require,
     timeline,
 )
@@ -409,7 +409,7 @@ def place(order: Order, lines: list[OrderLine], products, *, policy: str, user, 
     order.status, order.placed_at, order.updated_at = target, now, now
     _write(order, lines, reservations, is_new, user, now)
     # one statement for both events (order intake is a hot path: bench/order_intake.py)
-    events.publish_many([(ORDER_PLACED, {"order_id": order.pk}), (STATUS_EVENTS[target], {"order_id": order.pk})])
+    publish_all([ORDER_PLACED, STATUS_EVENTS[target]], order)
     return order
 
 
