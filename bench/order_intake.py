@@ -46,10 +46,13 @@ import time
 import uuid
 from http.client import HTTPConnection
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/scratchdb.py
+from scratchdb import ensure_database, scratch_database_url  # noqa: E402
+
 PRODUCTS = 100_000
 CUSTOMERS = 1_000
 LINES = 10
@@ -66,21 +69,7 @@ LOGGING["root"]["level"] = "WARNING"  # noqa
 
 
 def bench_database_url() -> str:
-    url = urlparse(os.environ.get("DATABASE_URL") or sys.exit("set DATABASE_URL (the bench uses <db>_bench)"))
-    return urlunparse(url._replace(path=url.path.rstrip("/") + "_bench"))
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    admin = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [parsed.path.lstrip("/")])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{parsed.path.lstrip("/")}"')
-    admin.close()
+    return scratch_database_url("_bench")
 
 
 def setup_django(url: str, settings_dir: str) -> None:

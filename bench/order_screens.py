@@ -26,11 +26,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))  # stock_screen's catalogue seeding
+sys.path.insert(0, str(ROOT / "bench"))  # bench/scratchdb.py, stock_screen's catalogue seeding
+from scratchdb import ensure_database, scratch_database_url  # noqa: E402
 
 PRODUCTS = 100_000
 CUSTOMERS = 100_000
@@ -46,13 +46,10 @@ CITIES = "Amsterdam Rotterdam Utrecht Eindhoven Groningen Tilburg Almere Breda N
 
 
 def bench_database_url() -> str:
-    url = urlparse(os.environ.get("DATABASE_URL") or sys.exit("set DATABASE_URL (the bench uses <db>_orders_bench)"))
-    return urlunparse(url._replace(path=url.path.rstrip("/") + "_orders_bench"))
+    return scratch_database_url("_orders_bench")
 
 
 def setup_django(url: str) -> None:
-    from stock_screen import ensure_database
-
     ensure_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings.base")

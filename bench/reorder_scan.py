@@ -22,30 +22,18 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/scratchdb.py
+from scratchdb import ensure_database, scratch_database_url  # noqa: E402
+
 PRODUCTS = 50_000
 SUPPLIERS = 30
 
 
 def bench_database_url() -> str:
-    url = urlparse(os.environ.get("DATABASE_URL") or sys.exit("set DATABASE_URL (the bench uses <db>_bench_reorder)"))
-    return urlunparse(url._replace(path=url.path.rstrip("/") + "_bench_reorder"))
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    admin = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [parsed.path.lstrip("/")])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{parsed.path.lstrip("/")}"')
-    admin.close()
+    return scratch_database_url("_bench_reorder")
 
 
 def setup_django(url: str) -> None:
