@@ -108,3 +108,14 @@ def manager_client(role_client):
 @pytest.fixture
 def htmx_headers():
     return dict(HTMX)
+
+
+@pytest.fixture
+def smtp():
+    """A fake SMTP server on 127.0.0.1 for tests where a real worker sends e-mail (the worker is
+    another process, so Django's in-memory outbox cannot see its mail)."""
+    from tests.billing.fake_smtp import FakeSmtp
+
+    server = FakeSmtp().start()
+    yield server
+    server.stop()

@@ -5,20 +5,12 @@ import pytest
 
 from billing import tasks
 from billing.models import Invoice
-from tests.billing.fake_smtp import FakeSmtp
 from tests.factories.billing import issue
 from tests.support.celery_worker import Worker, new_queue, use_broker, wait_until
 from tests.support.pdf import pdf_text
 from tests.support.services import redis_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.worker]
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 def _succeeded(worker: Worker) -> int:

@@ -6,19 +6,11 @@ import pytest
 
 from shipping import tasks
 from shipping.models import Shipment, ShipmentNotice
-from tests.billing.fake_smtp import FakeSmtp
 from tests.shipping.flow import pack, place
 from tests.support.celery_worker import Worker, new_queue, use_broker, wait_until
 from tests.support.services import redis_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.worker]
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 def _runs(worker: Worker) -> int:
