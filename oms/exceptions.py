@@ -168,8 +168,9 @@ def _held_closed(code: str, findings: list[Finding], now) -> set[str]:
     return {subject for subject, occurrence in recent if occurrences.get(subject) == occurrence}
 
 
-def _lock_open(item_id: int) -> ExceptionItem:
-    item = ExceptionItem.objects.select_for_update().filter(pk=item_id).first()
+def _open_item(item_id: int, *, lock: bool) -> ExceptionItem:
+    items = ExceptionItem.objects.select_for_update() if lock else ExceptionItem.objects
+    item = items.filter(pk=item_id).first()
     if item is None:
         raise NotFound("No such exception.", code="exception_not_found")
     if item.closed_at is not None:
@@ -181,7 +182,7 @@ def exception_resolve(*, item_id: int, user, note: str = "") -> ExceptionItem:
     """Close an open item by hand (reason ``resolved``), recording who, when and the note.
     Durable; locks the item. Raises ``NotFound``, ``Conflict`` ``exception_closed``."""
     with transaction.atomic(durable=True):
-        item = _lock_open(item_id)
+        item = _open_item(item_id, lock=True)
         item.closed_at, item.closed_by, item.close_reason = timezone.now(), user, CloseReason.RESOLVED
         item.note = note.strip()[:500]
         item.save(update_fields=["closed_at", "closed_by", "close_reason", "note"])
@@ -194,11 +195,7 @@ def exception_retry(*, item_id: int, user) -> ExceptionItem:
     atomic with it: when a refresh closed the item in between (the retry already worked), the
     item stays closed as it is. Raises ``NotFound``, ``Conflict`` (``exception_closed``,
     ``retry_not_supported``, or what the app's retry raises)."""
-    item = ExceptionItem.objects.filter(pk=item_id).first()
-    if item is None:
-        raise NotFound("No such exception.", code="exception_not_found")
-    if item.closed_at is not None:
-        raise Conflict("This exception is closed already.", code="exception_closed")
+    item = _open_item(item_id, lock=False)
     rule = RULES.get(item.rule)
     if rule is None or rule.retry is None:
         raise Conflict("This kind of exception cannot be retried.", code="retry_not_supported")
