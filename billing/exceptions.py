@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from billing.models import PREPAID_METHODS, Invoice
+from billing import selectors
+from billing.models import PREPAID_METHODS
 from oms import exceptions
 from oms.money import format_eur
 from oms.roles import Role
@@ -42,14 +42,10 @@ def _prepaid_unpaid() -> list[exceptions.Finding]:
 def _undelivered_invoices() -> list[exceptions.Finding]:
     """Unsent invoices past the grace minutes: without a PDF, or with an address to mail to.
     The partial index on unsent invoices keeps it small however long the invoice book grows."""
-    cutoff = timezone.now() - timedelta(minutes=settings.OMS_EXCEPTION_INVOICE_UNSENT_MINUTES)
-    undelivered = Q(pdf="")
-    if getattr(settings, "OMS_INVOICE_AUTO_SEND", True):
-        undelivered |= ~Q(buyer_email="")
-    rows = (
-        Invoice.objects.filter(undelivered, sent_at__isnull=True, created_at__lt=cutoff)
-        .order_by("id")
-        .values("id", "number", "pdf", "buyer_email", "created_at")[: exceptions.rule_limit()]
+    rows = selectors.invoices_undelivered(
+        issued_before=timezone.now() - timedelta(minutes=settings.OMS_EXCEPTION_INVOICE_UNSENT_MINUTES),
+        mailing=_auto_send(),
+        limit=exceptions.rule_limit(),
     )
     return [
         exceptions.Finding(
@@ -62,11 +58,15 @@ def _undelivered_invoices() -> list[exceptions.Finding]:
     ]
 
 
+def _auto_send() -> bool:
+    return getattr(settings, "OMS_INVOICE_AUTO_SEND", True)
+
+
 def _retry_invoice(subject: str, user) -> str:
     from billing.services import delivery
 
     invoice_id = int(subject.split(":", 1)[1])
-    delivery.queue_delivery(invoice_id, send=getattr(settings, "OMS_INVOICE_AUTO_SEND", True))
+    delivery.queue_delivery(invoice_id, send=_auto_send())
     return "Invoice PDF and e-mail queued again."
 
 

@@ -119,6 +119,18 @@ def invoice_list(
     return invoices
 
 
+def invoices_undelivered(*, issued_before: datetime, mailing: bool, limit: int) -> list[dict]:
+    """Invoices issued before ``issued_before`` and not sent: without a PDF, or (when invoices
+    are mailed) with an address to mail to. Oldest first, at most ``limit``; the partial index
+    on unsent invoices keeps it small however long the invoice book grows."""
+    undelivered = Q(pdf="") | ~Q(buyer_email="") if mailing else Q(pdf="")
+    return list(
+        Invoice.objects.filter(undelivered, sent_at__isnull=True, created_at__lt=issued_before)
+        .order_by("id")
+        .values("id", "number", "pdf", "buyer_email", "created_at")[:limit]
+    )
+
+
 def invoice_lines_for_period(*, date_from: date, date_to: date) -> QuerySet[InvoiceLine]:
     """Every line of the invoices and credit notes issued in the period, with its invoice (one query)."""
     return (
