@@ -37,6 +37,7 @@ import multiprocessing
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -57,6 +58,7 @@ PRODUCTS = 100_000
 CUSTOMERS = 1_000
 LINES = 10
 QUEUE = "bench-order-intake"
+WRK_SCRIPT = "order_intake_wrk.lua"
 STAMP = "2026-01-01 00:00:00+00"
 ADDRESS = {"street": "Oudegracht", "house_number": "12A", "postal_code": "3511 AB", "city": "Utrecht", "country": "NL"}
 SETTINGS = f"""
@@ -267,7 +269,7 @@ def summary(label: str, latencies: list[float], seconds: float, failures: list) 
         "orders": len(ms),
         "rate": len(ms) / seconds,
         "p50": statistics.median(ms) if ms else 0,
-        "p95": ms[int(len(ms) * 0.95)] if ms else 0,
+        "tail": ("p95", ms[int(len(ms) * 0.95)] if ms else 0),
         "failures": len(failures),
         "failure_kinds": sorted(set(failures))[:5],
     }
@@ -297,12 +299,14 @@ def queries_per_order(numbers: list[str], token: str) -> tuple[int, int]:
 # --- 2. the HTTP API under gunicorn -------------------------------------------------------------------
 
 
-def start_gunicorn(port: int, settings_dir: str, url: str, workers: int = 2) -> subprocess.Popen:
+def start_gunicorn(
+    port: int, settings_dir: str, url: str, workers: int = 2, app: str = "oms.wsgi:application"
+) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench_order_intake_settings", CONN_MAX_AGE="600")
     process = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
-            "oms.wsgi:application",
+            app,
             "-b",
             f"127.0.0.1:{port}",
             "-w",
@@ -314,7 +318,7 @@ def start_gunicorn(port: int, settings_dir: str, url: str, workers: int = 2) -> 
             "--log-level",
             "warning",
             "--pythonpath",
-            f"{settings_dir},{ROOT}",
+            f"{settings_dir},{ROOT},{ROOT / 'bench'}",
         ],
         cwd=ROOT,
         env=env,
@@ -332,15 +336,27 @@ def start_gunicorn(port: int, settings_dir: str, url: str, workers: int = 2) -> 
     raise SystemExit("gunicorn did not start")
 
 
+def bare_body(rng: random.Random) -> dict:
+    """The anchors' request for the bare view: 10 lines, line i from the i-th tenth of the stock."""
+    return {
+        "customer": rng.randint(1, 100_000),
+        "lines": [[i * 10_000 + rng.randint(1, 10_000), rng.randint(1, 10)] for i in range(10)],
+    }
+
+
 def _client(port: int, token: str, numbers: list[str], seed: int, warmup_end: float, stop: float, out) -> None:
     rng = random.Random(seed)
     results = []
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    path = "/api/v1/orders/" if token else "/order"
     while (started := time.time()) < stop:
-        body = json.dumps(order_body(rng, numbers))
+        if token:
+            body, extra = json.dumps(order_body(rng, numbers)), {"Idempotency-Key": uuid.uuid4().hex}
+        else:
+            body, extra = json.dumps(bare_body(rng)), {}
         connection = HTTPConnection("127.0.0.1", port, timeout=30)
         try:
-            connection.request("POST", "/api/v1/orders/", body, headers | {"Idempotency-Key": uuid.uuid4().hex})
+            connection.request("POST", path, body, headers | extra)
             response = connection.getresponse()
             response.read()
             status = response.status
@@ -354,6 +370,7 @@ def _client(port: int, token: str, numbers: list[str], seed: int, warmup_end: fl
 
 
 def api_run(port: int, token: str, numbers: list[str], seconds: float, clients: int = 4) -> dict:
+    """Python client processes, one connection per request; ``token=""`` drives the bare view."""
     out = multiprocessing.Queue()
     warmup_end = time.time() + 3
     stop = warmup_end + seconds
@@ -369,6 +386,34 @@ def api_run(port: int, token: str, numbers: list[str], seconds: float, clients: 
     placed = [latency for latency, status in results if status == 201]
     failures = [str(status) for _, status in results if status != 201]
     return summary(f"API, gunicorn 2 workers, {clients} clients", placed, seconds, failures)
+
+
+def wrk_run(label: str, port: int, script: str, seconds: float, token: str = "") -> dict | None:
+    """The anchors' load generator (C, next to no CPU of its own): ``-t2 -c4`` after a 3 s warm-up,
+    ``None`` when wrk is not installed."""
+    if shutil.which("wrk") is None:
+        return None
+    env = dict(os.environ, TOKEN=token)
+    base = ["wrk", "-t2", "-c4", "--timeout", "5s", "-s", str(ROOT / "bench" / script), f"http://127.0.0.1:{port}/"]
+    subprocess.run(base[:1] + ["-d3s"] + base[1:], env=env, capture_output=True, check=True)
+    output = subprocess.run(
+        base[:1] + [f"-d{int(seconds)}s", "--latency"] + base[1:], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "label": label,
+        "rate": rate,
+        "p50": _wrk_ms(output, "50%"),
+        "tail": ("p99", _wrk_ms(output, "99%")),  # wrk prints p50/75/90/99
+        "failures": int(non_2xx.group(1)) if non_2xx else 0,
+        "failure_kinds": ["non-2xx"] if non_2xx else [],
+    }
+
+
+def _wrk_ms(output: str, percentile: str) -> float:
+    value, unit = re.search(rf"^\s+{percentile}\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
 # --- 3. the raw-SQL ceiling (pgbench) -----------------------------------------------------------------
@@ -461,6 +506,7 @@ def pgbench_run(url: str, script: Path, clients: int, seconds: int) -> float:
 
 
 def sql_ceiling(url: str, seconds: int) -> list[tuple[str, int, float]]:
+    """The pgbench figures, then the bare Django view over the same tables (one row each)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -473,9 +519,33 @@ def sql_ceiling(url: str, seconds: int) -> list[tuple[str, int, float]]:
                 with connection.cursor() as cursor:
                     cursor.execute("CHECKPOINT")
                 results.append((label, clients, pgbench_run(url, script, clients, seconds)))
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE perf_order_line, perf_orders, perf_stock")
     return results
+
+
+def bare_view_run(url: str, seconds: float, port: int, settings_dir: str, database: str) -> list[tuple]:
+    """research/performance-anchors.md §3's bare 13-query order view (bench/bare_order_view.py) on
+    the raw-SQL tables, under the same gunicorn and load as our API: the rate to compare it with."""
+    from django.db import connection
+
+    rows = []
+    server = start_gunicorn(port, settings_dir, url, 2, app="bare_order_view:application")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+        with ForeignCpu(database) as foreign:
+            row = api_run(port, "", [], seconds)
+        row["label"] = "bare 13-query view, 2 workers, 4 clients"
+        rows.append((row, foreign))
+        with ForeignCpu(database) as foreign:
+            row = wrk_run("bare 13-query view, 2 workers, wrk", port, "bare_order_wrk.lua", seconds)
+        if row:
+            rows.append((row, foreign))
+    finally:
+        server.terminate()
+        server.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE perf_order_line, perf_orders, perf_stock")
+    return rows
 
 
 # --- how busy the machine was with other work ---------------------------------------------------------
@@ -552,8 +622,9 @@ def drop_queue() -> None:
 
 def print_row(row: dict, foreign: ForeignCpu) -> None:
     failed = f"  ({row['failures']} failed: {', '.join(map(str, row['failure_kinds']))})" if row["failures"] else ""
+    tail_name, tail = row["tail"]
     print(
-        f"{row['label']:<42} {row['rate']:>6.0f} orders/s   p50 {row['p50']:6.1f} ms   p95 {row['p95']:6.1f} ms"
+        f"{row['label']:<42} {row['rate']:>6.0f} orders/s   p50 {row['p50']:6.1f} ms   {tail_name} {tail:6.1f} ms"
         f"   foreign CPU {foreign.seconds:4.1f} s{failed}"
     )
 
@@ -604,6 +675,11 @@ def main() -> None:
                     row = api_run(args.port, token, numbers, args.seconds)
                 row["label"] = row["label"].replace("2 workers", f"{workers} workers")
                 print_row(row, foreign)
+                reset()
+                with ForeignCpu(database) as foreign:
+                    row = wrk_run(f"API, gunicorn {workers} workers, wrk", args.port, WRK_SCRIPT, args.seconds, token)
+                if row:
+                    print_row(row, foreign)
             finally:
                 server.terminate()
                 server.wait(10)
@@ -611,6 +687,8 @@ def main() -> None:
         if "sql" not in args.skip:
             for label, clients, tps in sql_ceiling(url, int(args.seconds)):
                 print(f"{'raw SQL (pgbench), ' + label + f', {clients} clients':<42} {tps:>6.0f} orders/s")
+            for row, foreign in bare_view_run(url, args.seconds, args.port, settings_dir, database):
+                print_row(row, foreign)
     finally:
         drop_queue()
         reset()

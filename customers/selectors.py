@@ -16,6 +16,7 @@ from customers.models import Address, Customer
 from customers.search import MIN_TERM_LENGTH, is_searchable, search_terms
 from oms.errors import NotFound
 from oms.money import format_eur
+from oms.sql import select_models
 
 SEARCH_CANDIDATES = 500
 _DEFAULTS = Prefetch("addresses", queryset=Address.objects.filter(is_default=True), to_attr="default_addresses")
@@ -29,7 +30,9 @@ def customer_get(pk: int) -> Customer:
 
 
 def customer_get_by_number(number: str) -> Customer:
-    customer = Customer.objects.filter(number=(number or "").strip().upper()).first()
+    # Hand-written SQL: order intake looks a customer up on every API order (oms.sql).
+    found = select_models(Customer, "number = %s", [(number or "").strip().upper()])
+    customer = found[0] if found else None
     if customer is None:
         raise NotFound(f"No customer with number '{number}'.", field="number")
     return customer
@@ -108,8 +111,8 @@ def customer_default_address(customer_id: int, kind: str) -> Address | None:
 
 
 def customer_addresses(customer_id: int) -> list[Address]:
-    """Billing then shipping, the default of each first."""
-    return list(Address.objects.filter(customer_id=customer_id).order_by("kind", "-is_default", "id"))
+    """Billing then shipping, the default of each first (hand-written SQL: order intake, oms.sql)."""
+    return select_models(Address, "customer_id = %s", [customer_id], order_by="kind, is_default DESC, id")
 
 
 def customers_by_ids(ids: Iterable[int]) -> dict[int, Customer]:

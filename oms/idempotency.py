@@ -17,7 +17,7 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -87,14 +87,23 @@ def _fingerprint(request) -> str:
 
 
 def _claim(user, key: str, request, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                user=user, key=key, method=request.method, path=request.path[:500], fingerprint=fingerprint
-            )
+    # One autocommitted statement (every API write with a key pays for this claim); a
+    # concurrent claim of the same key makes it return no row, as the unique constraint decides.
+    record = IdempotencyRecord(
+        user_id=user.pk, key=key, method=request.method, path=request.path[:500], fingerprint=fingerprint
+    )
+    record.created_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO oms_idempotencyrecord (user_id, key, method, path, fingerprint, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            [record.user_id, key, record.method, record.path, fingerprint, record.created_at],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        record.pk = row[0]
         return record, True
-    except IntegrityError:
-        record = IdempotencyRecord.objects.get(user=user, key=key)
+    record = IdempotencyRecord.objects.get(user=user, key=key)
     if record.completed_at is None and record.created_at < timezone.now() - STALE_AFTER:
         taken = IdempotencyRecord.objects.filter(
             pk=record.pk, completed_at__isnull=True, created_at=record.created_at
@@ -162,10 +171,12 @@ def _store(record: IdempotencyRecord, response) -> None:
     if response.status_code == 400 or response.status_code >= 500:
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
         return
-    body = json.loads(json.dumps(getattr(response, "data", None), default=str))
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        status_code=response.status_code, body=body, completed_at=timezone.now()
-    )
+    body = json.dumps(getattr(response, "data", None), default=str)
+    with connection.cursor() as cursor:  # written out, as the claim: on every keyed API write
+        cursor.execute(
+            "UPDATE oms_idempotencyrecord SET status_code = %s, body = %s::jsonb, completed_at = %s WHERE id = %s",
+            [response.status_code, body, timezone.now(), record.pk],
+        )
 
 
 def prune() -> int:
