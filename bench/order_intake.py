@@ -19,12 +19,18 @@ deleted at the end), and through the API the token, role check and Idempotency-K
 It measures, in one run, on the same machine:
 
 1. the service ``order_place`` with 2 and 8 threads (in process);
-2. the HTTP API under gunicorn (2 sync workers, persistent DB connections) on loopback,
-   driven by 4 client processes (new connection per request, as wrk does against sync workers);
+2. the HTTP API under gunicorn (``--workers``, default 2 sync workers, persistent DB
+   connections) on loopback, driven by 4 client processes (new connection per request, as wrk
+   does against sync workers), and again by wrk when it is installed (the anchors' load
+   generator, ``bench/order_intake_wrk.lua``);
 3. the raw-SQL ceiling: the anchors' pgbench scripts (10 conditional stock decrements + order
    and line inserts) with one statement per round trip and as one data-modifying CTE;
+4. the reference for the API: the anchors' bare 13-query Django order view
+   (``bench/bare_order_view.py``) over the pgbench tables, under the same gunicorn and load.
 
-and prints orders/s, p50/p95 latency, and the queries per order of the service and the API.
+and prints orders/s, p50/p95 latency (p99 for wrk rows), and the queries per order of the
+service and the API. Numbers from another day are not comparable (this machine's speed varies
+by a factor of two between sessions): compare rows of one run.
 """
 
 from __future__ import annotations
@@ -522,27 +528,30 @@ def sql_ceiling(url: str, seconds: int) -> list[tuple[str, int, float]]:
     return results
 
 
-def bare_view_run(url: str, seconds: float, port: int, settings_dir: str, database: str) -> list[tuple]:
+def bare_view_run(url: str, seconds: float, port: int, settings_dir: str, database: str, workers: list[int]) -> list:
     """research/performance-anchors.md §3's bare 13-query order view (bench/bare_order_view.py) on
     the raw-SQL tables, under the same gunicorn and load as our API: the rate to compare it with."""
     from django.db import connection
 
     rows = []
-    server = start_gunicorn(port, settings_dir, url, 2, app="bare_order_view:application")
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
-        with ForeignCpu(database) as foreign:
-            row = api_run(port, "", [], seconds)
-        row["label"] = "bare 13-query view, 2 workers, 4 clients"
-        rows.append((row, foreign))
-        with ForeignCpu(database) as foreign:
-            row = wrk_run("bare 13-query view, 2 workers, wrk", port, "bare_order_wrk.lua", seconds)
-        if row:
-            rows.append((row, foreign))
+        for count in workers:
+            server = start_gunicorn(port, settings_dir, url, count, app="bare_order_view:application")
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("CHECKPOINT")
+                with ForeignCpu(database) as foreign:
+                    row = api_run(port, "", [], seconds)
+                row["label"] = f"bare 13-query view, {count} workers, 4 clients"
+                rows.append((row, foreign))
+                with ForeignCpu(database) as foreign:
+                    row = wrk_run(f"bare 13-query view, {count} workers, wrk", port, "bare_order_wrk.lua", seconds)
+                if row:
+                    rows.append((row, foreign))
+            finally:
+                server.terminate()
+                server.wait(10)
     finally:
-        server.terminate()
-        server.wait(10)
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE perf_order_line, perf_orders, perf_stock")
     return rows
@@ -687,7 +696,7 @@ def main() -> None:
         if "sql" not in args.skip:
             for label, clients, tps in sql_ceiling(url, int(args.seconds)):
                 print(f"{'raw SQL (pgbench), ' + label + f', {clients} clients':<42} {tps:>6.0f} orders/s")
-            for row, foreign in bare_view_run(url, args.seconds, args.port, settings_dir, database):
+            for row, foreign in bare_view_run(url, args.seconds, args.port, settings_dir, database, args.workers):
                 print_row(row, foreign)
     finally:
         drop_queue()

@@ -50,7 +50,9 @@ def product_get_by_sku(sku: str) -> Product:
 def products_by_skus(skus: Iterable[str]) -> dict[str, Product]:
     """The products with these SKUs, by SKU (unknown SKUs are simply absent). One query, written
     by hand: order intake asks it on every order (oms.sql)."""
-    return {p.sku: p for p in select_models(Product, "sku = ANY(%s)", [sorted(set(skus))])}
+    return {
+        p.sku: p for p in select_models(Product, "oms_products_by_skus", "sku = ANY($1::text[])", [sorted(set(skus))])
+    }
 
 
 def products_by_ids(ids: Iterable[int]) -> dict[int, Product]:

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from oms.errors import OmsError, error_list
 from oms.roles import remember_roles
-from oms.sql import instance, model_columns
+from oms.sql import execute_prepared, instance, model_columns
 
 logger = logging.getLogger(__name__)
 
@@ -125,10 +125,12 @@ class TokenAuthentication(authentication.TokenAuthentication):
         user_model = get_user_model()
         users, memberships = user_model._meta.db_table, user_model.groups.through._meta.db_table
         with connection.cursor() as cursor:
-            cursor.execute(
+            execute_prepared(
+                cursor,
+                "oms_token_user",
                 f"SELECT {model_columns(user_model)}, ARRAY(SELECT g.name FROM {memberships} ug "
                 f"JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = {users}.id) "
-                f"FROM authtoken_token t JOIN {users} ON {users}.id = t.user_id WHERE t.key = %s",
+                f"FROM authtoken_token t JOIN {users} ON {users}.id = t.user_id WHERE t.key = $1",
                 [key],
             )
             row = cursor.fetchone()

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from oms.models import HandlerRun, OutboxEvent, OutboxStatus
+from oms.sql import execute_prepared
 
 logger = logging.getLogger(__name__)
 
@@ -85,10 +86,12 @@ def publish_many(events: list[tuple[str, dict]]) -> list[OutboxEvent]:
     names = [name for name, _ in events]
     payloads = [json.dumps(payload) for _, payload in events]
     with connection.cursor() as cursor:
-        cursor.execute(
+        execute_prepared(
+            cursor,
+            "oms_outbox_publish",
             "INSERT INTO oms_outboxevent (name, payload, status, attempts, last_error, created_at) "
-            "SELECT e.name, e.payload::jsonb, %s, 0, '', now() "
-            "FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS e(name, payload, n) ORDER BY e.n "
+            "SELECT e.name, e.payload::jsonb, $1, 0, '', now() "
+            "FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(name, payload, n) ORDER BY e.n "
             "RETURNING id, created_at, txid_current()",
             [OutboxStatus.PENDING, names, payloads],
         )
@@ -138,10 +141,10 @@ def _flush(batch: _Batch) -> None:
 
 def send(event_ids: int | list[int]) -> bool:
     """Hand events to Celery; never raises, because the sweep will retry what fails here."""
-    from oms.tasks import outbox_dispatch as outbox_dispatch_task
+    from oms.broker import send_outbox_batch
 
     try:
-        outbox_dispatch_task.apply_async(args=[event_ids], retry=True)
+        send_outbox_batch(event_ids)
     except Exception as exc:  # broker down or frozen: the sweep picks the events up later
         logger.warning("outbox: could not hand events %s to the broker: %s", event_ids, exc)
         return False

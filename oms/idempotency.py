@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from oms.api import problem_response
 from oms.models import IdempotencyRecord
+from oms.sql import execute_prepared
 
 HEADER = "Idempotency-Key"
 WAIT_SECONDS = 10.0
@@ -94,9 +95,11 @@ def _claim(user, key: str, request, fingerprint: str) -> tuple[IdempotencyRecord
     )
     record.created_at = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(
+        execute_prepared(
+            cursor,
+            "oms_idempotency_claim",
             "INSERT INTO oms_idempotencyrecord (user_id, key, method, path, fingerprint, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
             [record.user_id, key, record.method, record.path, fingerprint, record.created_at],
         )
         row = cursor.fetchone()
@@ -173,8 +176,10 @@ def _store(record: IdempotencyRecord, response) -> None:
         return
     body = json.dumps(getattr(response, "data", None), default=str)
     with connection.cursor() as cursor:  # written out, as the claim: on every keyed API write
-        cursor.execute(
-            "UPDATE oms_idempotencyrecord SET status_code = %s, body = %s::jsonb, completed_at = %s WHERE id = %s",
+        execute_prepared(
+            cursor,
+            "oms_idempotency_store",
+            "UPDATE oms_idempotencyrecord SET status_code = $1, body = $2::jsonb, completed_at = $3 WHERE id = $4",
             [response.status_code, body, timezone.now(), record.pk],
         )
 

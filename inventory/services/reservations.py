@@ -24,6 +24,7 @@ from inventory.services._common import (
     values_sql,
 )
 from oms.errors import Conflict, InsufficientStock, MultipleErrors
+from oms.sql import execute_prepared
 
 
 @dataclass(frozen=True)
@@ -109,18 +110,20 @@ def _lock_candidates(product_ids: set[int], warehouse_ids: Sequence[int] | None)
         "FROM inventory_stocklevel sl "
         "JOIN inventory_product p ON p.id = sl.product_id "
         "JOIN inventory_warehouse w ON w.id = sl.warehouse_id "
-        "WHERE sl.product_id = ANY(%s) AND {warehouses} "
+        "WHERE sl.product_id = ANY($1::bigint[]) AND {warehouses} "
         "ORDER BY sl.id FOR UPDATE OF sl"
     )
     if warehouse_ids is None:
-        sql, params = sql.format(warehouses="w.active"), [sorted(product_ids)]
+        name, sql, params = "oms_stock_candidates", sql.format(warehouses="w.active"), [sorted(product_ids)]
         rank_of = None
     else:
         preference = list(dict.fromkeys(int(w) for w in warehouse_ids))
-        sql, params = sql.format(warehouses="sl.warehouse_id = ANY(%s)"), [sorted(product_ids), preference]
+        name = "oms_stock_candidates_in"
+        sql = sql.format(warehouses="sl.warehouse_id = ANY($2::bigint[])")
+        params = [sorted(product_ids), preference]
         rank_of = {w: i for i, w in enumerate(preference)}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_prepared(cursor, name, sql, params)  # planned once per connection (oms.sql)
         rows = cursor.fetchall()
     by_product: dict[int, list[_Level]] = {}
     for id_, product_id, warehouse_id, on_hand, reserved, point, sku, priority in rows:
@@ -171,14 +174,15 @@ def _shortage_error(shortages: list[tuple], prefix: str) -> InsufficientStockLin
 
 def _apply_reservations(levels: dict[int, list[_Level]], reservations: list[Reservation]) -> None:
     totals = aggregate((r.stock_level_id, r.quantity) for r in reservations)
-    values, params = values_sql(sorted(totals.items()), ("bigint", "integer"))
+    ids, quantities = zip(*sorted(totals.items()), strict=True)
     sql = (
         "UPDATE inventory_stocklevel sl SET reserved = sl.reserved + v.qty "
-        f"FROM {values} AS v(id, qty) WHERE sl.id = v.id AND sl.on_hand - sl.reserved >= v.qty "
+        "FROM unnest($1::bigint[], $2::integer[]) AS v(id, qty) "
+        "WHERE sl.id = v.id AND sl.on_hand - sl.reserved >= v.qty "
         "RETURNING sl.id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_prepared(cursor, "oms_stock_reserve", sql, [list(ids), list(quantities)])
         updated = {row[0] for row in cursor.fetchall()}
     if updated != set(totals):
         # Cannot happen while the rows are locked; the WHERE clause is the backstop.

@@ -2,18 +2,25 @@
 
 ``order_place`` inserts the order, its lines, their allocations and the first timeline row with
 one data-modifying CTE: one round trip instead of four, and none of the ORM's per-field work
-(together about a quarter of an order's CPU, bench/order_intake.py). The values are plain
-parameters in each table's own ``VALUES`` list, so PostgreSQL coerces them to the column types
-and checks lengths and constraints as for any insert. The column lists below name every
-column; ``tests/orders/test_writer.py`` fails when a model gains a field that is not here.
+(together about a quarter of an order's CPU, bench/order_intake.py). The order's values are
+parameters and the lines' and allocations' are one array per column, so the statement's text
+does not depend on the number of lines and PostgreSQL plans it once per connection
+(``oms.sql.execute_prepared``; planning it each time cost more than running it). The casts
+name the column's base type without its length (an explicit ``::varchar(64)`` would cut a long
+value short silently; the insert itself checks lengths and constraints as for any insert). The
+column lists below name every column; ``tests/orders/test_writer.py`` fails when a model gains
+a field that is not here.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from functools import cache
 
 from django.db import connection
 
+from oms.sql import execute_prepared
 from orders.models import Allocation, Order, OrderEvent, OrderLine
 
 ORDER_COLUMNS = (
@@ -72,41 +79,62 @@ def _values(instance, columns: tuple[str, ...]) -> list:
     return [json.dumps(getattr(instance, c)) if c in JSON_COLUMNS else getattr(instance, c) for c in columns]
 
 
-def _row(count: int, prefix: str = "") -> str:
-    return "(" + prefix + ", ".join(["%s"] * count) + ")"
+def _column_types(model, columns: tuple[str, ...]) -> list[str]:
+    fields = {field.column: field for field in model._meta.concrete_fields}
+    return [re.sub(r"\(.*\)", "", fields[column].db_type(connection)) for column in columns]
+
+
+@cache
+def _statement() -> str:
+    """The CTE with ``$n`` placeholders: the order's columns one each, then one array per line
+    column, then the allocations' line numbers and one array per allocation column, then the
+    event's columns."""
+    n = 0
+
+    def params(types: list[str], array: bool = False) -> list[str]:
+        nonlocal n
+        start, n = n, n + len(types)
+        return [f"${start + i + 1}::{t}{'[]' if array else ''}" for i, t in enumerate(types)]
+
+    order = params(_column_types(Order, ORDER_COLUMNS))
+    lines = params(_column_types(OrderLine, LINE_COLUMNS), array=True)
+    allocations = params(["integer", *_column_types(Allocation, ALLOCATION_COLUMNS)], array=True)
+    event = params(_column_types(OrderEvent, EVENT_COLUMNS))
+    alloc_names = ", ".join(f"v.{c}" for c in ALLOCATION_COLUMNS)
+    return (
+        f"WITH o AS (INSERT INTO orders_order ({', '.join(ORDER_COLUMNS)}) "
+        f"VALUES ({', '.join(order)}) RETURNING id, number), "
+        f"l AS (INSERT INTO orders_orderline (order_id, {', '.join(LINE_COLUMNS)}) "
+        f"SELECT o.id, u.* FROM o, unnest({', '.join(lines)}) AS u RETURNING id, line_no), "
+        f"a AS (INSERT INTO orders_allocation (order_line_id, {', '.join(ALLOCATION_COLUMNS)}) "
+        f"SELECT l.id, {alloc_names} FROM unnest({', '.join(allocations)}) "
+        f"AS v(line_no, {', '.join(ALLOCATION_COLUMNS)}) JOIN l ON l.line_no = v.line_no "
+        "RETURNING id, order_line_id, stock_level_id), "
+        f"e AS (INSERT INTO orders_orderevent (order_id, {', '.join(EVENT_COLUMNS)}) "
+        f"SELECT o.id, {', '.join(event)} FROM o RETURNING id) "
+        "SELECT o.id, o.number, (SELECT array_agg(ARRAY[id, line_no]) FROM l), "
+        "(SELECT array_agg(ARRAY[id, order_line_id, stock_level_id]) FROM a), (SELECT id FROM e) FROM o"
+    )
+
+
+def _columns_of(rows: list[list], width: int) -> list[list]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
 def insert_new_order(order: Order, lines: list[OrderLine], allocations: list[Allocation], event: OrderEvent) -> None:
     """Insert ``order`` with its ``lines``, ``allocations`` (each with ``order_line`` set to one
     of ``lines``) and timeline ``event``; sets the ids and the order number on the objects."""
     line_no = {id(line): line.line_no for line in lines}
-    params: list = _values(order, ORDER_COLUMNS)
-    for line in lines:
-        params += _values(line, LINE_COLUMNS)
-    for allocation in allocations:
-        params += [line_no[id(allocation.order_line)], *_values(allocation, ALLOCATION_COLUMNS)]
-    params += _values(event, EVENT_COLUMNS)
-    order_ref = "(SELECT id FROM o), "
-    sql = (
-        f"WITH o AS (INSERT INTO orders_order ({', '.join(ORDER_COLUMNS)}) "
-        f"VALUES {_row(len(ORDER_COLUMNS))} RETURNING id, number), "
-        f"l AS (INSERT INTO orders_orderline (order_id, {', '.join(LINE_COLUMNS)}) "
-        f"VALUES {', '.join([_row(len(LINE_COLUMNS), order_ref)] * len(lines))} RETURNING id, line_no), "
-        + (
-            f"a AS (INSERT INTO orders_allocation (order_line_id, {', '.join(ALLOCATION_COLUMNS)}) VALUES "
-            + ", ".join([_row(len(ALLOCATION_COLUMNS), "(SELECT id FROM l WHERE line_no = %s), ")] * len(allocations))
-            + " RETURNING id, order_line_id, stock_level_id), "
-            if allocations
-            else "a AS (SELECT NULL::bigint AS id, NULL::bigint AS order_line_id, NULL::bigint AS stock_level_id "
-            "WHERE false), "
-        )
-        + f"e AS (INSERT INTO orders_orderevent (order_id, {', '.join(EVENT_COLUMNS)}) "
-        f"VALUES {_row(len(EVENT_COLUMNS), order_ref)} RETURNING id) "
-        "SELECT o.id, o.number, (SELECT array_agg(ARRAY[id, line_no]) FROM l), "
-        "(SELECT array_agg(ARRAY[id, order_line_id, stock_level_id]) FROM a), (SELECT id FROM e) FROM o"
-    )
+    line_rows = [_values(line, LINE_COLUMNS) for line in lines]
+    allocation_rows = [[line_no[id(a.order_line)], *_values(a, ALLOCATION_COLUMNS)] for a in allocations]
+    params = [
+        *_values(order, ORDER_COLUMNS),
+        *_columns_of(line_rows, len(LINE_COLUMNS)),
+        *_columns_of(allocation_rows, len(ALLOCATION_COLUMNS) + 1),
+        *_values(event, EVENT_COLUMNS),
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_prepared(cursor, "oms_order_insert", _statement(), params)
         order_id, number, line_ids, allocation_ids, event_id = cursor.fetchone()
     _set_ids(order, lines, allocations, event, order_id, number, line_ids, allocation_ids or [], event_id)
 
