@@ -31,7 +31,7 @@ def customer_get(pk: int) -> Customer:
 
 def customer_get_by_number(number: str) -> Customer:
     # Hand-written SQL: order intake looks a customer up on every API order (oms.sql).
-    found = select_models(Customer, "oms_customer_by_number", "number = $1", [(number or "").strip().upper()])
+    found = select_models(Customer, "oms_read_customer_by_number", "number = $1", [(number or "").strip().upper()])
     customer = found[0] if found else None
     if customer is None:
         raise NotFound(f"No customer with number '{number}'.", field="number")
@@ -113,7 +113,7 @@ def customer_default_address(customer_id: int, kind: str) -> Address | None:
 def customer_addresses(customer_id: int) -> list[Address]:
     """Billing then shipping, the default of each first (hand-written SQL: order intake, oms.sql)."""
     return select_models(
-        Address, "oms_customer_addresses", "customer_id = $1", [customer_id], order_by="kind, is_default DESC, id"
+        Address, "oms_read_customer_addresses", "customer_id = $1", [customer_id], order_by="kind, is_default DESC, id"
     )
 
 

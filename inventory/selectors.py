@@ -51,7 +51,8 @@ def products_by_skus(skus: Iterable[str]) -> dict[str, Product]:
     """The products with these SKUs, by SKU (unknown SKUs are simply absent). One query, written
     by hand: order intake asks it on every order (oms.sql)."""
     return {
-        p.sku: p for p in select_models(Product, "oms_products_by_skus", "sku = ANY($1::text[])", [sorted(set(skus))])
+        p.sku: p
+        for p in select_models(Product, "oms_read_products_by_skus", "sku = ANY($1::text[])", [sorted(set(skus))])
     }
 
 

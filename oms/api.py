@@ -127,7 +127,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
         with connection.cursor() as cursor:
             execute_prepared(
                 cursor,
-                "oms_token_user",
+                "oms_read_token_user",
                 f"SELECT {model_columns(user_model)}, ARRAY(SELECT g.name FROM {memberships} ug "
                 f"JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = {users}.id) "
                 f"FROM authtoken_token t JOIN {users} ON {users}.id = t.user_id WHERE t.key = $1",

@@ -114,11 +114,11 @@ def _lock_candidates(product_ids: set[int], warehouse_ids: Sequence[int] | None)
         "ORDER BY sl.id FOR UPDATE OF sl"
     )
     if warehouse_ids is None:
-        name, sql, params = "oms_stock_candidates", sql.format(warehouses="w.active"), [sorted(product_ids)]
+        name, sql, params = "oms_read_stock_candidates", sql.format(warehouses="w.active"), [sorted(product_ids)]
         rank_of = None
     else:
         preference = list(dict.fromkeys(int(w) for w in warehouse_ids))
-        name = "oms_stock_candidates_in"
+        name = "oms_read_stock_candidates_in"
         sql = sql.format(warehouses="sl.warehouse_id = ANY($2::bigint[])")
         params = [sorted(product_ids), preference]
         rank_of = {w: i for i, w in enumerate(preference)}

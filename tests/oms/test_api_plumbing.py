@@ -37,9 +37,9 @@ def test_a_token_and_its_roles_are_read_in_one_query(api, make_user):
     auth = [
         q["sql"]
         for q in queries.captured_queries
-        if "auth_group" in q["sql"] or "authtoken_token" in q["sql"] or "oms_token_user" in q["sql"]
+        if "auth_group" in q["sql"] or "authtoken_token" in q["sql"] or "oms_read_token_user" in q["sql"]
     ]
-    assert len(auth) == 1 and "EXECUTE oms_token_user" in auth[0]
+    assert len(auth) == 1 and "EXECUTE oms_read_token_user" in auth[0]
     assert "authtoken_token" not in auth[0] or "auth_group" in auth[0]
     assert user_roles(response.renderer_context["request"].user) == {"api_client"}
     # a user without groups has no roles; an inactive user or a bad token is 401
