@@ -55,6 +55,7 @@ def idempotent(view_method):
         record, claimed = _claim(request.user, key, request, fingerprint)
         if not claimed:
             return _answer_repeat(record, fingerprint)
+        request._idempotency_record = record  # for complete_within
         try:
             try:
                 response = view_method(self, request, *args, **kwargs)
@@ -65,7 +66,8 @@ def idempotent(view_method):
         except BaseException:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             raise
-        _store(record, response)
+        if record.status_code != response.status_code:  # not yet stored by complete_within
+            _store(record, response)
         return response
 
     return wrapper
@@ -170,17 +172,36 @@ def _reused() -> Response:
     )
 
 
+def complete_within(request, status_code: int, body: dict) -> None:
+    """Store the answer to a keyed request in the transaction that is open now: the service's,
+    which then commits the answer together with its effect (``order_place(before_commit=...)``).
+
+    Otherwise the answer is stored after the service has committed, and a process that dies in
+    between leaves a claimed key without an answer, which a retry takes over once it is stale
+    and does the work a second time. It also saves the commit of a transaction of its own. The
+    view must answer with ``status_code`` and ``body``; a request without a key is left alone.
+    """
+    record = getattr(request, "_idempotency_record", None)
+    if record is None:
+        return
+    _write_answer(record, status_code, body)
+    record.status_code = status_code
+
+
 def _store(record: IdempotencyRecord, response) -> None:
     if response.status_code == 400 or response.status_code >= 500:
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
         return
-    body = json.dumps(getattr(response, "data", None), default=str)
+    _write_answer(record, response.status_code, getattr(response, "data", None))
+
+
+def _write_answer(record: IdempotencyRecord, status_code: int, body) -> None:
     with connection.cursor() as cursor:  # written out, as the claim: on every keyed API write
         execute_prepared(
             cursor,
             "oms_idempotency_store",
             "UPDATE oms_idempotencyrecord SET status_code = $1, body = $2::jsonb, completed_at = $3 WHERE id = $4",
-            [response.status_code, body, timezone.now(), record.pk],
+            [status_code, json.dumps(body, default=str), timezone.now(), record.pk],
         )
 
 

@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 
 from customers.models import PaymentMethod
 from oms.api import CursorPagination
-from oms.idempotency import idempotent
+from oms.idempotency import complete_within, idempotent
 from oms.money import rate_label
 from oms.roles import Role, roles_allowed
 from orders import selectors, services
@@ -291,6 +291,13 @@ class OrderListCreate(APIView):
             data = OrderInSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             values = dict(data.validated_data)
+        body = {}
+
+        def answer(order: Order) -> None:
+            # A new order has no shipments or invoices yet: no need to ask shipping and billing.
+            body.update(order_representation(order))
+            complete_within(request, 201, body)  # stored with the order, in its transaction
+
         order = services.order_place(
             channel=values["channel"],
             customer_ref=values["customer"],
@@ -303,9 +310,8 @@ class OrderListCreate(APIView):
             notes=values["notes"],
             ship_complete=values["ship_complete"],
             user=request.user,
+            before_commit=answer,
         )
-        # A new order has no shipments or invoices yet: no need to ask shipping and billing.
-        body = order_representation(order)
         location = reverse("api:order-detail", kwargs={"number": order.number})
         return Response(body, status=201, headers={"Location": location})
 

@@ -16,7 +16,7 @@ stock rows for as short a time as possible (performance-anchors.md §0, §2):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -114,6 +114,7 @@ def order_place(
     notes: str = "",
     ship_complete: bool = False,
     now: datetime | None = None,
+    before_commit: Callable[[Order], None] | None = None,
 ) -> Order:
     """Place an order from any channel; returns it in status ``allocated`` or ``backordered``
     with its lines and their allocations loaded (``order.lines.all()`` costs no query).
@@ -124,7 +125,8 @@ def order_place(
     ``{"sku" or "product_id", "quantity", "unit_price"?, "discount_percent"?}``; addresses are
     dicts (None: the customer's defaults); ``payment_method`` None: the customer's preference.
     With ``backorder_policy`` ``allow`` what is short is backordered; with ``reject`` nothing is
-    placed unless every line can be reserved in full.
+    placed unless every line can be reserved in full. ``before_commit(order)`` runs inside the
+    transaction once the order is written (the API stores its idempotent answer there).
 
     Durable. Locks the customer row (on-account orders only) and, through ``stock_reserve``, the
     stock levels of the products in id order. Publishes ``order.placed`` and
@@ -151,7 +153,10 @@ def order_place(
     now = now or timezone.now()
     try:
         with transaction.atomic(durable=True):
-            return _place_new(head, line_inputs, customer, ref, shipping_address, billing_address, user, now)
+            order = _place_new(head, line_inputs, customer, ref, shipping_address, billing_address, user, now)
+            if before_commit is not None:
+                before_commit(order)
+            return order
     except IntegrityError as exc:
         conflict = duplicate_reference_error(exc, head.channel, head.external_reference)
         if conflict is None:

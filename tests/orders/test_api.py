@@ -296,6 +296,20 @@ def test_post_is_idempotent_with_an_idempotency_key(api, customer, mug, ams):
     assert other.status_code == 422 and errors(other) == {("Idempotency-Key", "idempotency_key_reused")}
 
 
+def test_the_answer_to_a_keyed_order_is_committed_with_the_order(api, customer, mug, ams, monkeypatch):
+    # given a process that would die right after the order's transaction commits (the answer is
+    # never stored afterwards)
+    from oms import idempotency
+
+    monkeypatch.setattr(idempotency, "_store", lambda record, response: None)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "order-crash-1"}
+    first = api.post(URL, body_for(customer), format="json", **headers)
+    # then the retry still gets the first answer, and there is one order, not two
+    again = api.post(URL, body_for(customer), format="json", **headers)
+    assert (first.status_code, again.status_code) == (201, 201) and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and Order.objects.count() == 1
+
+
 def test_post_idempotent_replay_of_a_refusal_is_the_same_refusal(api, customer, mug):
     Customer.objects.filter(pk=customer.pk).update(credit_hold=True)
     headers = {"HTTP_IDEMPOTENCY_KEY": "blocked-1"}
