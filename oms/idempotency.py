@@ -92,6 +92,9 @@ def _fingerprint(request) -> str:
 def _claim(user, key: str, request, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
     # One autocommitted statement (every API write with a key pays for this claim); a
     # concurrent claim of the same key makes it return no row, as the unique constraint decides.
+    # Its commit does not wait for the disk (synchronous_commit off for this transaction only):
+    # the request's own commit later flushes the log up to and past the claim, and a claim lost
+    # in a crash before that is a claim whose request never took effect, so a retry is right.
     record = IdempotencyRecord(
         user_id=user.pk, key=key, method=request.method, path=request.path[:500], fingerprint=fingerprint
     )
@@ -103,6 +106,8 @@ def _claim(user, key: str, request, fingerprint: str) -> tuple[IdempotencyRecord
             "INSERT INTO oms_idempotencyrecord (user_id, key, method, path, fingerprint, created_at) "
             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
             [record.user_id, key, record.method, record.path, fingerprint, record.created_at],
+            # only when the claim is a transaction of its own, never someone else's
+            before="" if connection.in_atomic_block else "SELECT set_config('synchronous_commit', 'off', true); ",
         )
         row = cursor.fetchone()
     if row is not None:

@@ -46,13 +46,14 @@ def select_models(model, name: str, where: str, params, *, order_by: str = "") -
         return [instance(model, row) for row in cursor.fetchall()]
 
 
-def execute_prepared(cursor, name: str, sql: str, params) -> None:
+def execute_prepared(cursor, name: str, sql: str, params, *, before: str = "") -> None:
     """Execute ``sql`` (placeholders ``$1``, ``$2``...) as the prepared statement ``name``.
 
     On a connection that has not seen it yet, ``PREPARE`` goes in the same round trip, before the
     ``EXECUTE`` (one query, so query counts do not depend on which test ran first). ``name`` is
     one fixed identifier per statement text. A prepared statement outlives a rolled-back
-    transaction, and a new connection (a new server process) starts with none."""
+    transaction, and a new connection (a new server process) starts with none. ``before`` is
+    SQL sent ahead of it in the same round trip (without parameters)."""
     wrapper = cursor.db  # this thread's connection, not the module-level proxy
     raw = wrapper.connection
     key = (id(raw), raw.get_backend_pid())
@@ -60,11 +61,12 @@ def execute_prepared(cursor, name: str, sql: str, params) -> None:
     if known is None or known[0] != key:
         known = wrapper._oms_prepared = (key, set())
     execute = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
+    before = before.replace("%", "%%") if params else before
     if name in known[1]:
-        cursor.execute(execute, params)
+        cursor.execute(before + execute, params)
         return
     prepare = f"PREPARE {name} AS {sql.replace('%', '%%') if params else sql}; "
-    cursor.execute(prepare + execute, params)
+    cursor.execute(before + prepare + execute, params)
     known[1].add(name)
 
 
