@@ -78,3 +78,11 @@ def instance(model, row) -> object:
         for index, field in converters:
             row[index] = field.from_db_value(row[index], None, connection)
     return model.from_db(DEFAULT_DB_ALIAS, names, row)
+
+
+def cache_related(instance, name: str, rows: list) -> None:
+    """Fill ``instance.<name>.all()`` with ``rows`` (as ``prefetch_related`` does), so the
+    caller reads rows it already has (just written, or read in the same query) without a query."""
+    queryset = getattr(instance, name).get_queryset()
+    queryset._result_cache, queryset._prefetch_done = list(rows), True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset

@@ -164,13 +164,5 @@ def transition(
     publish(STATUS_EVENTS[target], order)
 
 
-def cache_related(instance, name: str, rows: list) -> None:
-    """Fill ``instance.<name>.all()`` with ``rows`` (as ``prefetch_related`` does), so the
-    caller reads what the service just wrote without a query."""
-    queryset = getattr(instance, name).get_queryset()
-    queryset._result_cache, queryset._prefetch_done = list(rows), True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
-
-
 def money(value) -> str:
     return format_eur(value).replace("\u00a0", " ")

@@ -21,11 +21,11 @@ from customers import services as customers_services
 from customers.models import AddressKind, Customer, CustomerKind, PaymentMethod
 from inventory import selectors as inventory_selectors
 from oms.errors import Conflict, NotFound, ValidationFailed
+from oms.sql import cache_related
 from orders.models import BackorderPolicy, Channel, Order, OrderEventKind, OrderLine, OrderStatus
 from orders.services._common import (
     Collector,
     acting_user,
-    cache_related,
     clean_amount,
     clean_choice,
     clean_discount,

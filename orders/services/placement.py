@@ -35,6 +35,7 @@ from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
 from oms.errors import Conflict, MultipleErrors, NotFound, OmsError, ValidationFailed
 from oms.i18n import english
 from oms.money import ZERO, vat_rates_on
+from oms.sql import cache_related
 from orders import pricing, selectors
 from orders.events import ORDER_PLACED, STATUS_EVENTS
 from orders.models import (
@@ -52,7 +53,6 @@ from orders.services._common import (
     MAX_LINES,
     Collector,
     acting_user,
-    cache_related,
     clean_amount,
     clean_choice,
     clean_discount,
@@ -306,7 +306,7 @@ def resolve_products(line_inputs: list[LineInput], errors: Collector) -> dict[in
 def resolve_customer(ref: dict, user) -> Customer:
     if "number" in ref:
         try:
-            return customers_selectors.customer_get_by_number(ref["number"])
+            return customers_selectors.customer_with_addresses_by_number(ref["number"])
         except NotFound:
             raise ValidationFailed(
                 f"No customer with number '{ref['number']}'.", code="unknown_customer", field="customer.number"
@@ -351,9 +351,7 @@ def order_addresses(customer: Customer, shipping, billing, channel: str, errors:
     ship = clean_address(shipping, "shipping_address", errors) if shipping is not None else None
     bill = clean_address(billing, "billing_address", errors) if billing is not None else None
     if (shipping is None or billing is None) and customer.pk:
-        defaults = {
-            a.kind: a.as_snapshot() for a in customers_selectors.customer_addresses(customer.pk) if a.is_default
-        }
+        defaults = {a.kind: a.as_snapshot() for a in customers_selectors.addresses_of(customer) if a.is_default}
         ship = ship if shipping is not None else defaults.get("shipping") or defaults.get("billing")
         bill = bill if billing is not None else defaults.get("billing") or ship
     if not ship and shipping is None and channel != Channel.STORE:
