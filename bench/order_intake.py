@@ -557,6 +557,38 @@ def bare_view_run(url: str, seconds: float, port: int, settings_dir: str, databa
     return rows
 
 
+def compare_rounds(url: str, seconds: float, port: int, settings_dir: str, token: str, rounds: int) -> None:
+    """Our API and the bare view under wrk, alternately, ``rounds`` times each: this machine's
+    speed drifts within minutes, so one pair of runs can mislead; the medians of interleaved
+    runs are the comparison to quote."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(SCHEMA)
+        cursor.execute("VACUUM ANALYZE perf_stock")
+    ours, bare = [], []
+    try:
+        for _ in range(rounds):
+            for app, script, rates in (
+                ("oms.wsgi:application", WRK_SCRIPT, ours),
+                ("bare_order_view:application", "bare_order_wrk.lua", bare),
+            ):
+                reset()
+                server = start_gunicorn(port, settings_dir, url, 2, app=app)
+                try:
+                    rates.append(wrk_run("", port, script, seconds, token)["rate"])
+                finally:
+                    server.terminate()
+                    server.wait(10)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE perf_order_line, perf_orders, perf_stock")
+    print(f"interleaved wrk runs, 2 workers: API {' '.join(f'{r:.0f}' for r in ours)} orders/s")
+    print(f"                            bare view {' '.join(f'{r:.0f}' for r in bare)} orders/s")
+    ratio = statistics.median(ours) / statistics.median(bare)
+    print(f"medians: API {statistics.median(ours):.0f}, bare view {statistics.median(bare):.0f} ({ratio:.0%})")
+
+
 # --- how busy the machine was with other work ---------------------------------------------------------
 
 
@@ -646,6 +678,9 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], choices=["service", "api", "sql"])
     parser.add_argument("--workers", type=int, nargs="*", default=[2], help="gunicorn sync workers (one run each)")
     parser.add_argument(
+        "--rounds", type=int, default=0, help="then this many interleaved wrk runs of the API and the bare view"
+    )
+    parser.add_argument(
         "--quotes",
         choices=["flat", "shipping"],
         default="flat",
@@ -692,6 +727,8 @@ def main() -> None:
             finally:
                 server.terminate()
                 server.wait(10)
+        if args.rounds and shutil.which("wrk"):
+            compare_rounds(url, args.seconds, args.port, settings_dir, token, args.rounds)
         print("invariant violations after the runs:", check_books() or "none")
         if "sql" not in args.skip:
             for label, clients, tps in sql_ceiling(url, int(args.seconds)):
