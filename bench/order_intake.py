@@ -51,6 +51,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlparse
@@ -342,6 +343,17 @@ def start_gunicorn(
     raise SystemExit("gunicorn did not start")
 
 
+@contextmanager
+def serving(port: int, settings_dir: str, url: str, workers: int = 2, app: str = "oms.wsgi:application"):
+    """gunicorn serving ``app`` for the duration of the block."""
+    process = start_gunicorn(port, settings_dir, url, workers, app)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def bare_body(rng: random.Random) -> dict:
     """The anchors' request for the bare view: 10 lines, line i from the i-th tenth of the stock."""
     return {
@@ -511,13 +523,25 @@ def pgbench_run(url: str, script: Path, clients: int, seconds: int) -> float:
     return float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", output).group(1))
 
 
-def sql_ceiling(url: str, seconds: int) -> list[tuple[str, int, float]]:
-    """The pgbench figures, then the bare Django view over the same tables (one row each)."""
+@contextmanager
+def perf_tables():
+    """The raw-SQL ceiling's tables (also the bare view's), for the duration of the block."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(SCHEMA)
         cursor.execute("VACUUM ANALYZE perf_stock")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE perf_order_line, perf_orders, perf_stock")
+
+
+def sql_ceiling(url: str, seconds: int) -> list[tuple[str, int, float]]:
+    """The pgbench figures (inside ``perf_tables``)."""
+    from django.db import connection
+
     results = []
     with tempfile.TemporaryDirectory() as directory:
         for label, script in pgbench_scripts(Path(directory)).items():
@@ -530,59 +554,38 @@ def sql_ceiling(url: str, seconds: int) -> list[tuple[str, int, float]]:
 
 def bare_view_run(url: str, seconds: float, port: int, settings_dir: str, database: str, workers: list[int]) -> list:
     """research/performance-anchors.md §3's bare 13-query order view (bench/bare_order_view.py) on
-    the raw-SQL tables, under the same gunicorn and load as our API: the rate to compare it with."""
+    the raw-SQL tables (inside ``perf_tables``), under the same gunicorn and load as our API."""
     from django.db import connection
 
     rows = []
-    try:
-        for count in workers:
-            server = start_gunicorn(port, settings_dir, url, count, app="bare_order_view:application")
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("CHECKPOINT")
-                with ForeignCpu(database) as foreign:
-                    row = api_run(port, "", [], seconds)
-                row["label"] = f"bare 13-query view, {count} workers, 4 clients"
+    for count in workers:
+        with serving(port, settings_dir, url, count, app="bare_order_view:application"):
+            with connection.cursor() as cursor:
+                cursor.execute("CHECKPOINT")
+            with ForeignCpu(database) as foreign:
+                row = api_run(port, "", [], seconds)
+            row["label"] = f"bare 13-query view, {count} workers, 4 clients"
+            rows.append((row, foreign))
+            with ForeignCpu(database) as foreign:
+                row = wrk_run(f"bare 13-query view, {count} workers, wrk", port, "bare_order_wrk.lua", seconds)
+            if row:
                 rows.append((row, foreign))
-                with ForeignCpu(database) as foreign:
-                    row = wrk_run(f"bare 13-query view, {count} workers, wrk", port, "bare_order_wrk.lua", seconds)
-                if row:
-                    rows.append((row, foreign))
-            finally:
-                server.terminate()
-                server.wait(10)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE perf_order_line, perf_orders, perf_stock")
     return rows
 
 
 def compare_rounds(url: str, seconds: float, port: int, settings_dir: str, token: str, rounds: int) -> None:
-    """Our API and the bare view under wrk, alternately, ``rounds`` times each: this machine's
-    speed drifts within minutes, so one pair of runs can mislead; the medians of interleaved
-    runs are the comparison to quote."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(SCHEMA)
-        cursor.execute("VACUUM ANALYZE perf_stock")
+    """Our API and the bare view (inside ``perf_tables``) under wrk, alternately, ``rounds`` times
+    each: this machine's speed drifts within minutes, so one pair of runs can mislead; the
+    medians of interleaved runs are the comparison to quote."""
     ours, bare = [], []
-    try:
-        for _ in range(rounds):
-            for app, script, rates in (
-                ("oms.wsgi:application", WRK_SCRIPT, ours),
-                ("bare_order_view:application", "bare_order_wrk.lua", bare),
-            ):
-                reset()
-                server = start_gunicorn(port, settings_dir, url, 2, app=app)
-                try:
-                    rates.append(wrk_run("", port, script, seconds, token)["rate"])
-                finally:
-                    server.terminate()
-                    server.wait(10)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE perf_order_line, perf_orders, perf_stock")
+    for _ in range(rounds):
+        for app, script, rates in (
+            ("oms.wsgi:application", WRK_SCRIPT, ours),
+            ("bare_order_view:application", "bare_order_wrk.lua", bare),
+        ):
+            reset()
+            with serving(port, settings_dir, url, 2, app=app):
+                rates.append(wrk_run("", port, script, seconds, token)["rate"])
     print(f"interleaved wrk runs, 2 workers: API {' '.join(f'{r:.0f}' for r in ours)} orders/s")
     print(f"                            bare view {' '.join(f'{r:.0f}' for r in bare)} orders/s")
     ratio = statistics.median(ours) / statistics.median(bare)
@@ -713,8 +716,7 @@ def main() -> None:
                 print_row(row, foreign)
         for workers in args.workers if "api" not in args.skip else []:
             reset()
-            server = start_gunicorn(args.port, settings_dir, url, workers)
-            try:
+            with serving(args.port, settings_dir, url, workers):
                 with ForeignCpu(database) as foreign:
                     row = api_run(args.port, token, numbers, args.seconds)
                 row["label"] = row["label"].replace("2 workers", f"{workers} workers")
@@ -724,17 +726,15 @@ def main() -> None:
                     row = wrk_run(f"API, gunicorn {workers} workers, wrk", args.port, WRK_SCRIPT, args.seconds, token)
                 if row:
                     print_row(row, foreign)
-            finally:
-                server.terminate()
-                server.wait(10)
-        if args.rounds and shutil.which("wrk"):
-            compare_rounds(url, args.seconds, args.port, settings_dir, token, args.rounds)
         print("invariant violations after the runs:", check_books() or "none")
-        if "sql" not in args.skip:
-            for label, clients, tps in sql_ceiling(url, int(args.seconds)):
-                print(f"{'raw SQL (pgbench), ' + label + f', {clients} clients':<42} {tps:>6.0f} orders/s")
-            for row, foreign in bare_view_run(url, args.seconds, args.port, settings_dir, database, args.workers):
-                print_row(row, foreign)
+        with perf_tables():
+            if "sql" not in args.skip:
+                for label, clients, tps in sql_ceiling(url, int(args.seconds)):
+                    print(f"{'raw SQL (pgbench), ' + label + f', {clients} clients':<42} {tps:>6.0f} orders/s")
+                for row, foreign in bare_view_run(url, args.seconds, args.port, settings_dir, database, args.workers):
+                    print_row(row, foreign)
+            if args.rounds and shutil.which("wrk"):
+                compare_rounds(url, args.seconds, args.port, settings_dir, token, args.rounds)
     finally:
         drop_queue()
         reset()
