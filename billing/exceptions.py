@@ -65,8 +65,7 @@ def _auto_send() -> bool:
 def _retry_invoice(subject: str, user) -> str:
     from billing.services import delivery
 
-    invoice_id = int(subject.split(":", 1)[1])
-    delivery.queue_delivery(invoice_id, send=_auto_send())
+    delivery.queue_delivery(exceptions.subject_id(subject), send=_auto_send())
     return "Invoice PDF and e-mail queued again."
 
 

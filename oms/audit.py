@@ -24,6 +24,7 @@ from pghistory import runtime as pghistory_runtime
 from pghistory.models import Events
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INERROR
 
+_inject_every_statement = pghistory_runtime._inject_history_context  # pghistory's, kept before install()
 READ_PREFIXES = (*pghistory_runtime.IGNORED_SQL_PREFIXES, "execute oms_read_", "prepare oms_read_")
 
 
@@ -57,23 +58,10 @@ def inject_context_once(execute, sql, params, many, context):
     stamp = (tracked.id, metadata)
     if status != TRANSACTION_STATUS_IDLE and wrapper.__dict__.get("_oms_audit_context") == stamp:
         return execute(sql, params, many, context)
-    # A statement that starts a transaction (or is one, in autocommit) gets the context.
+    # A statement that starts a transaction (or is one, in autocommit) gets the context,
+    # written by pghistory's own wrapper.
     wrapper._oms_audit_context = None if wrapper.get_autocommit() else stamp
-    is_bytes = isinstance(sql, bytes)
-    sql = sql.decode() if is_bytes else sql
-    if isinstance(params, dict):
-        params = {**params, "pghistory__context_id": str(tracked.id), "pghistory__context_metadata": metadata}
-        prefix = (
-            "SELECT set_config('pghistory.context_id', %(pghistory__context_id)s, true), "
-            "set_config('pghistory.context_metadata', %(pghistory__context_metadata)s, true); "
-        )
-    else:
-        params = (str(tracked.id), metadata, *(params or ()))
-        prefix = (
-            "SELECT set_config('pghistory.context_id', %s, true), set_config('pghistory.context_metadata', %s, true); "
-        )
-    sql = prefix + sql
-    return execute(sql.encode() if is_bytes else sql, params, many, context)
+    return _inject_every_statement(execute, sql, params, many, context)
 
 
 def install() -> None:

@@ -23,7 +23,6 @@ from functools import cache
 
 import redis
 
-TASK = "oms.tasks.outbox_dispatch"
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 _HOST = socket.gethostname()
 
@@ -86,4 +85,4 @@ def send_outbox_batch(event_ids: int | list[int]) -> None:
         return
     queue = conf.task_default_queue
     limits = (conf.task_time_limit, conf.task_soft_time_limit)
-    _client(url).lpush(queue, message(TASK, [event_ids], queue, limits))
+    _client(url).lpush(queue, message(outbox_dispatch.name, [event_ids], queue, limits))

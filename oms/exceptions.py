@@ -72,6 +72,11 @@ def register(rule: Rule) -> Rule:
     return rule
 
 
+def subject_id(subject: str) -> int:
+    """The id in a finding's subject (``"order:123"`` -> 123), for a rule's retry."""
+    return int(subject.split(":", 1)[1])
+
+
 def rule_limit() -> int:
     return settings.OMS_EXCEPTION_RULE_LIMIT
 
@@ -234,8 +239,7 @@ def _dead_events() -> list[Finding]:
 def _retry_dead_event(subject: str, user) -> str:
     from oms import events
 
-    event_id = int(subject.split(":", 1)[1])
-    if not events.retry_dead([event_id]):
+    if not events.retry_dead([subject_id(subject)]):
         raise Conflict("The event is not dead any more.", code="not_dead")
     return "Event queued again."
 

@@ -298,8 +298,9 @@ def _stuck_notifications():
 
 def _retry_notification(subject: str, user) -> str:
     from oms.errors import Conflict
+    from oms.exceptions import subject_id
 
-    if not notification_retry(notification_id=int(subject.split(":", 1)[1])):
+    if not notification_retry(notification_id=subject_id(subject)):
         raise Conflict("The e-mail has been sent or cannot be sent.", code="not_retryable")
     return "E-mail queued again."
 

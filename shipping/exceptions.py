@@ -55,7 +55,7 @@ def _untracked() -> list[exceptions.Finding]:
 def _retry_hand_off(subject: str, user) -> str:
     from shipping.services import handoff
 
-    shipment = handoff.shipment_hand_off_retry(shipment_id=int(subject.split(":", 1)[1]), user=user)
+    shipment = handoff.shipment_hand_off_retry(shipment_id=exceptions.subject_id(subject), user=user)
     return f"{shipment.number}: hand-off queued again."
 
 
