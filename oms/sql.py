@@ -80,9 +80,25 @@ def instance(model, row) -> object:
     return model.from_db(DEFAULT_DB_ALIAS, names, row)
 
 
+@cache
+def _reverse_relation(model, name: str) -> tuple:
+    """The model on the other side of ``model.<name>`` (a reverse foreign key) and its field."""
+    rel = getattr(model, name).rel
+    return rel.related_model, rel.field.name
+
+
 def cache_related(instance, name: str, rows: list) -> None:
-    """Fill ``instance.<name>.all()`` with ``rows`` (as ``prefetch_related`` does), so the
-    caller reads rows it already has (just written, or read in the same query) without a query."""
-    queryset = getattr(instance, name).get_queryset()
+    """Fill ``instance.<name>.all()`` (a reverse foreign key) with ``rows``, as
+    ``prefetch_related`` does, so the caller reads rows it already has (just written, or read in
+    the same query) without a query.
+
+    The cached queryset is built the way the related manager builds its own, with the filter on
+    ``instance`` deferred (Django's ``_deferred_filter``) until a further ``.filter()`` or
+    ``.count()`` needs it, rather than through the manager: that compiled the filter at once,
+    about 30 us per call, eleven calls per 10-line order placed."""
+    related, field = _reverse_relation(type(instance), name)
+    queryset = related._default_manager.get_queryset()
+    queryset._add_hints(instance=instance)
+    queryset._deferred_filter = (False, (), {field: instance})
     queryset._result_cache, queryset._prefetch_done = list(rows), True
     instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset

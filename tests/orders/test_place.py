@@ -79,6 +79,18 @@ def test_order_place_returns_the_order_with_lines_loaded(customer, mug, django_a
         assert order.customer.number == customer.number
 
 
+def test_the_loaded_lines_still_filter_to_this_order(customer, mug, book):
+    # The cached relations answer .all() from memory; anything further is a query on this
+    # order's (this line's) rows only, not on the whole table.
+    other = place(customer, ("BOOK-1", 1), ("MUG-RED", 1))
+    order = place(customer, ("MUG-RED", 2), ("BOOK-1", 1))
+    assert [line.sku for line in order.lines.filter(line_no=2)] == ["BOOK-1"]
+    assert order.lines.count() == 2 and other.lines.order_by("line_no").first().sku == "BOOK-1"
+    first = order.lines.all()[0]
+    assert first.allocations.count() == 1 and first.allocations.filter(quantity=2).exists()
+    assert not first.allocations.filter(quantity=1).exists()
+
+
 def test_order_place_backorders_what_is_short_with_allow(customer, mug, ams):
     order = place(customer, ("MUG-RED", 12))
     line = order.lines.get()
