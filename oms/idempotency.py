@@ -6,6 +6,15 @@ repeat with the same body replays the stored answer with ``Idempotent-Replayed: 
 different body gets 422 ``idempotency_key_reused``. A repeat that arrives while the first is
 still running waits briefly for it, then gets 409. Malformed requests (400) and server errors
 (5xx) are not stored, so a corrected retry with the same key is processed.
+
+``idempotent_with_effect`` is the same contract for a view whose service writes the answer in
+the transaction of its effect (``complete_within`` from the service's ``before_commit``, as
+order placement does). There the record is inserted once, complete, at the end of that
+transaction: the unique index makes a concurrent repeat wait for the first to commit, after
+which the repeat's own transaction is rolled back and it replays the first answer. Claiming
+first cost a transaction of its own and a second write of the record on every keyed order (a
+tenth of an order's database work, bench/order_intake.py); the price is that a repeat does
+the work before it finds it was done already, and only a repeat, which is rare.
 """
 
 from __future__ import annotations
@@ -40,17 +49,7 @@ def idempotent(view_method):
         if key is None:
             return view_method(self, request, *args, **kwargs)
         if not _valid_key(key):
-            return problem_response(
-                400,
-                "Invalid input.",
-                [
-                    {
-                        "field": HEADER,
-                        "code": "invalid_idempotency_key",
-                        "message": "Idempotency-Key must be 1 to 255 printable ASCII characters.",
-                    }
-                ],
-            )
+            return _invalid_key()
         fingerprint = _fingerprint(request)
         record, claimed = _claim(request.user, key, request, fingerprint)
         if not claimed:
@@ -71,6 +70,90 @@ def idempotent(view_method):
         return response
 
     return wrapper
+
+
+class KeyTaken(Exception):
+    """Another request with this key committed first: raised inside the effect's transaction,
+    which it rolls back."""
+
+
+class _Pending:
+    """The record a keyed request will insert with its answer (``idempotent_with_effect``)."""
+
+    def __init__(self, user_id: int, key: str, request, fingerprint: str) -> None:
+        self.user_id, self.key, self.fingerprint = user_id, key, fingerprint
+        self.method, self.path = request.method, request.path[:500]
+        self.stored = False
+
+
+def idempotent_with_effect(view_method):
+    """Decorate a DRF view's ``post`` whose service calls ``complete_within`` in its
+    transaction (see the module docstring)."""
+
+    @wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view_method(self, request, *args, **kwargs)
+        if not _valid_key(key):
+            return _invalid_key()
+        fingerprint = _fingerprint(request)
+        pending = request._idempotency_pending = _Pending(request.user.pk, key, request, fingerprint)
+        try:
+            try:
+                response = view_method(self, request, *args, **kwargs)
+            except KeyTaken:
+                raise
+            except Exception as exc:
+                response = self.handle_exception(exc)  # as in ``idempotent``
+        except KeyTaken:
+            return _replay(pending)
+        if pending.stored:
+            return response
+        # No effect: a refusal. An earlier request with this key may have succeeded, though,
+        # and its answer is the one to give.
+        if response.status_code == 400 or response.status_code >= 500:
+            earlier = IdempotencyRecord.objects.filter(user_id=pending.user_id, key=key).first()
+            return response if earlier is None else _answer_repeat(earlier, fingerprint)
+        if not _insert_answer(pending, response.status_code, getattr(response, "data", None)):
+            return _replay(pending)
+        return response
+
+    return wrapper
+
+
+def _replay(pending: _Pending) -> Response:
+    """The answer to a request whose key another request took first."""
+    record = IdempotencyRecord.objects.filter(user_id=pending.user_id, key=pending.key).first()
+    if record is None:  # pruned or released in the meantime
+        return _failed_first()
+    return _answer_repeat(record, pending.fingerprint)
+
+
+def _insert_answer(pending: _Pending, status_code: int, body) -> bool:
+    """Insert the complete record; False when the key is taken (after waiting for a concurrent
+    holder of it to finish, as the unique index makes us)."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        execute_prepared(
+            cursor,
+            "oms_idempotency_record",
+            "INSERT INTO oms_idempotencyrecord "
+            "(user_id, key, method, path, fingerprint, created_at, status_code, body, completed_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $6) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            [
+                pending.user_id,
+                pending.key,
+                pending.method,
+                pending.path,
+                pending.fingerprint,
+                now,
+                status_code,
+                json.dumps(body, default=str),
+            ],
+        )
+        pending.stored = cursor.fetchone() is not None
+    return pending.stored
 
 
 def _valid_key(key: str) -> bool:
@@ -132,17 +215,7 @@ def _answer_repeat(record: IdempotencyRecord, fingerprint: str) -> Response:
         time.sleep(0.05)
         record = IdempotencyRecord.objects.filter(pk=record.pk).first()
         if record is None:  # the first attempt failed and released the key
-            return problem_response(
-                409,
-                "Conflict with the current state.",
-                [
-                    {
-                        "field": HEADER,
-                        "code": "idempotency_request_failed",
-                        "message": "The first request with this key failed; send it again.",
-                    }
-                ],
-            )
+            return _failed_first()
     if record.completed_at is None:
         return problem_response(
             409,
@@ -161,6 +234,34 @@ def _answer_repeat(record: IdempotencyRecord, fingerprint: str) -> Response:
         response.content_type = "application/problem+json"
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+def _failed_first() -> Response:
+    return problem_response(
+        409,
+        "Conflict with the current state.",
+        [
+            {
+                "field": HEADER,
+                "code": "idempotency_request_failed",
+                "message": "The first request with this key failed; send it again.",
+            }
+        ],
+    )
+
+
+def _invalid_key() -> Response:
+    return problem_response(
+        400,
+        "Invalid input.",
+        [
+            {
+                "field": HEADER,
+                "code": "invalid_idempotency_key",
+                "message": "Idempotency-Key must be 1 to 255 printable ASCII characters.",
+            }
+        ],
+    )
 
 
 def _reused() -> Response:
@@ -185,7 +286,14 @@ def complete_within(request, status_code: int, body: dict) -> None:
     between leaves a claimed key without an answer, which a retry takes over once it is stale
     and does the work a second time. It also saves the commit of a transaction of its own. The
     view must answer with ``status_code`` and ``body``; a request without a key is left alone.
+    Under ``idempotent_with_effect`` this inserts the record, and raises ``KeyTaken`` (rolling
+    the effect back) when another request with the key has committed first.
     """
+    pending = getattr(request, "_idempotency_pending", None)
+    if pending is not None:  # idempotent_with_effect
+        if not _insert_answer(pending, status_code, body):
+            raise KeyTaken(pending.key)
+        return
     record = getattr(request, "_idempotency_record", None)
     if record is None:
         return

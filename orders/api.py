@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 
 from customers.models import PaymentMethod
 from oms.api import CursorPagination
-from oms.idempotency import complete_within, idempotent
+from oms.idempotency import complete_within, idempotent, idempotent_with_effect
 from oms.money import rate_label
 from oms.roles import Role, roles_allowed
 from orders import selectors, services
@@ -284,7 +284,7 @@ class OrderListCreate(APIView):
         return paginator.get_paginated_response([order_representation(order, extras) for order in page])
 
     @extend_schema(request=OrderInSerializer, responses={201: ORDER_SCHEMA})
-    @idempotent
+    @idempotent_with_effect
     def post(self, request):
         values = plain_order(request.data)
         if values is None:  # anything unusual: the serializer decides, and words the errors

@@ -317,6 +317,33 @@ def test_post_idempotent_replay_of_a_refusal_is_the_same_refusal(api, customer, 
     Customer.objects.filter(pk=customer.pk).update(credit_hold=False)
     again = api.post(URL, body_for(customer), format="json", **headers)
     assert (first.status_code, again.status_code) == (409, 409) and again["Idempotent-Replayed"] == "true"
+    # the retry, which would have gone through now, placed nothing
+    assert Order.objects.count() == 0 and level(mug, mug.stock_levels.get().warehouse).reserved == 0
+
+
+def test_post_idempotent_retry_refused_now_replays_the_earlier_success(api, customer, mug, ams):
+    # given an order placed with a key, and its product no longer sold since
+    headers = {"HTTP_IDEMPOTENCY_KEY": "placed-then-gone"}
+    first = api.post(URL, body_for(customer), format="json", **headers)
+    mug.active = False
+    mug.save()
+    # then a retry gets the first answer, not a refusal, and nothing changes
+    again = api.post(URL, body_for(customer), format="json", **headers)
+    assert (first.status_code, again.status_code) == (201, 201) and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and Order.objects.count() == 1 and level(mug, ams).reserved == 2
+
+
+def test_post_with_a_key_costs_no_extra_round_trip_for_the_key(api, customer, mug, django_assert_num_queries):
+    # the key's record is written with the order, in its transaction: one statement, no claim
+    def body(n):
+        return body_for(customer, external_reference=f"WEB-{n}")
+
+    api.post(URL, body(1), format="json")  # prepared statements and caches warm
+    with django_assert_num_queries(9):
+        plain = api.post(URL, body(2), format="json")
+    with django_assert_num_queries(10):
+        keyed = api.post(URL, body(3), format="json", HTTP_IDEMPOTENCY_KEY="one-more-statement")
+    assert (plain.status_code, keyed.status_code) == (201, 201)
 
 
 def test_post_publishes_placed_and_the_status_event(api, customer, mug):
