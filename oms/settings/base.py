@@ -114,6 +114,9 @@ DATABASES = {"default": dbserver.database_settings(DATABASE_URL, BASE_DIR / "var
 # A new connection per request was measured 6x slower here (research/performance-anchors.md §3).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # the same, with a health check that looks at the socket before it sends SELECT 1
+    DATABASES["default"]["ENGINE"] = "oms.pgbackend"
 DATABASES["default"].setdefault("OPTIONS", {})
 # Fail fast instead of queueing requests behind a stuck lock (reliability-security.md FT-10).
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
