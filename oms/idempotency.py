@@ -23,10 +23,11 @@ import hashlib
 import json
 import time
 from datetime import timedelta
+from contextlib import contextmanager
 from functools import wraps
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -35,6 +36,7 @@ from oms.models import IdempotencyRecord
 from oms.sql import execute_prepared
 
 HEADER = "Idempotency-Key"
+LOCK_NOT_AVAILABLE = "55P03"
 WAIT_SECONDS = 10.0
 # A claimed key whose request never finished (a crashed process) may be taken over after this.
 STALE_AFTER = timedelta(minutes=5)
@@ -77,6 +79,10 @@ class KeyTaken(Exception):
     which it rolls back."""
 
 
+class KeyBusy(Exception):
+    """A request with this key has held it longer than our lock timeout: still running."""
+
+
 class _Pending:
     """The record a keyed request will insert with its answer (``idempotent_with_effect``)."""
 
@@ -102,12 +108,14 @@ def idempotent_with_effect(view_method):
         try:
             try:
                 response = view_method(self, request, *args, **kwargs)
-            except KeyTaken:
+            except (KeyTaken, KeyBusy):
                 raise
             except Exception as exc:
                 response = self.handle_exception(exc)  # as in ``idempotent``
         except KeyTaken:
             return _replay(pending)
+        except KeyBusy:
+            return _in_progress()
         if pending.stored:
             return response
         # No effect: a refusal. An earlier request with this key may have succeeded, though,
@@ -115,11 +123,25 @@ def idempotent_with_effect(view_method):
         if response.status_code == 400 or response.status_code >= 500:
             earlier = IdempotencyRecord.objects.filter(user_id=pending.user_id, key=key).first()
             return response if earlier is None else _answer_repeat(earlier, fingerprint)
-        if not _insert_answer(pending, response.status_code, getattr(response, "data", None)):
-            return _replay(pending)
-        return response
+        try:
+            stored = _insert_answer(pending, response.status_code, getattr(response, "data", None))
+        except KeyBusy:
+            return _in_progress()
+        return response if stored else _replay(pending)
 
     return wrapper
+
+
+@contextmanager
+def _busy_after_lock_timeout():
+    # The unique index makes us wait for a concurrent holder of the key; past the connection's
+    # lock_timeout that request is still running, which is a 409, not a server error.
+    try:
+        yield
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise KeyBusy from exc
 
 
 def _replay(pending: _Pending) -> Response:
@@ -134,7 +156,7 @@ def _insert_answer(pending: _Pending, status_code: int, body) -> bool:
     """Insert the complete record; False when the key is taken (after waiting for a concurrent
     holder of it to finish, as the unique index makes us)."""
     now = timezone.now()
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _busy_after_lock_timeout():
         execute_prepared(
             cursor,
             "oms_idempotency_record",
@@ -217,23 +239,27 @@ def _answer_repeat(record: IdempotencyRecord, fingerprint: str) -> Response:
         if record is None:  # the first attempt failed and released the key
             return _failed_first()
     if record.completed_at is None:
-        return problem_response(
-            409,
-            "Conflict with the current state.",
-            [
-                {
-                    "field": HEADER,
-                    "code": "idempotency_request_in_progress",
-                    "message": "A request with this key is still being processed.",
-                }
-            ],
-            Retry_After="1",
-        )
+        return _in_progress()
     response = Response(record.body, status=record.status_code)
     if record.status_code >= 400:
         response.content_type = "application/problem+json"
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+def _in_progress() -> Response:
+    return problem_response(
+        409,
+        "Conflict with the current state.",
+        [
+            {
+                "field": HEADER,
+                "code": "idempotency_request_in_progress",
+                "message": "A request with this key is still being processed.",
+            }
+        ],
+        Retry_After="1",
+    )
 
 
 def _failed_first() -> Response:

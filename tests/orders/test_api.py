@@ -479,3 +479,35 @@ def test_without_a_token_the_api_is_401(customer):
 def test_warehouse_role_may_not_use_the_orders_api(api_client_for, customer, mug):
     assert api_client_for("warehouse").post(URL, body_for(customer), format="json").status_code == 403
     assert api_client_for("customer_service").post(URL, body_for(customer), format="json").status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_post_while_the_first_with_its_key_still_runs_is_409_in_progress(api, customer, mug, ams):
+    # given a first request with the key that has written its record but not yet committed
+    import psycopg2
+    from django.db import connection
+
+    settings = connection.settings_dict
+    first = psycopg2.connect(
+        dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"], port=settings["PORT"] or 5432
+    )
+    with first.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO oms_idempotencyrecord (user_id, key, method, path, fingerprint, created_at) "
+            "VALUES (%s, 'slow-1', 'POST', %s, 'x', now())",
+            [api.user.pk, URL],
+        )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")  # instead of waiting the full 10 s
+        # then a repeat waits for it, and when it does not finish in time answers 409 (not 500)
+        response = api.post(URL, body_for(customer), format="json", HTTP_IDEMPOTENCY_KEY="slow-1")
+        assert response.status_code == 409 and errors(response) == {
+            ("Idempotency-Key", "idempotency_request_in_progress")
+        }
+        assert response["Retry-After"] == "1" and Order.objects.count() == 0 and level(mug, ams).reserved == 0
+    finally:
+        first.rollback()
+        first.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
