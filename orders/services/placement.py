@@ -35,11 +35,12 @@ from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
 from oms.errors import Conflict, MultipleErrors, NotFound, OmsError, ValidationFailed
 from oms.i18n import english
 from oms.money import ZERO, vat_rates_on
-from oms.sql import cache_related
+from oms.sql import cache_related, new_instance
 from orders import pricing, selectors
 from orders.events import ORDER_PLACED, STATUS_EVENTS
 from orders.models import (
     Allocation,
+    AllocationStatus,
     BackorderPolicy,
     Channel,
     Order,
@@ -361,21 +362,26 @@ def order_addresses(customer: Customer, shipping, billing, channel: str, errors:
 
 def new_line(order: Order, line_no: int, item: LineInput, product: Product) -> OrderLine:
     unit_price = product.list_price if item.unit_price is None else item.unit_price
-    return OrderLine(
-        order=order,
-        line_no=line_no,
-        product=product,
-        sku=product.sku,
-        name=product.name[:200],
-        vat_category=product.vat_category,
-        vat_rate=ZERO,
-        unit_price=unit_price,
-        discount_percent=item.discount_percent,
-        quantity=item.quantity,
-        quantity_allocated=0,
-        quantity_backordered=item.quantity,
-        line_total=pricing.line_total(item.quantity, unit_price, item.discount_percent),
-    )
+    values = {
+        "id": None,
+        "order_id": order.pk,
+        "line_no": line_no,
+        "product_id": product.pk,
+        "sku": product.sku,
+        "name": product.name[:200],
+        "vat_category": product.vat_category,
+        "vat_rate": ZERO,
+        "unit_price": unit_price,
+        "discount_percent": item.discount_percent,
+        "quantity": item.quantity,
+        "quantity_allocated": 0,
+        "quantity_backordered": item.quantity,
+        "quantity_shipped": 0,
+        "quantity_returned": 0,
+        "line_total": pricing.line_total(item.quantity, unit_price, item.discount_percent),
+        "is_cancelled": False,
+    }
+    return new_instance(OrderLine, values, {"order": order, "product": product})  # ten per order: hot
 
 
 def duplicate_reference_error(exc: IntegrityError, channel: str, reference: str | None) -> Conflict | None:
@@ -564,16 +570,18 @@ TOTAL_FIELDS = (
 def _write(order: Order, lines: list[OrderLine], reservations, is_new: bool, user, now: datetime) -> None:
     per_line: dict[int, list[Allocation]] = defaultdict(list)
     for r in reservations:
-        per_line[r.line_index].append(
-            Allocation(
-                order_line=lines[r.line_index],
-                stock_level_id=r.stock_level_id,
-                warehouse_id=r.warehouse_id,
-                quantity=r.quantity,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        line = lines[r.line_index]
+        values = {
+            "id": None,
+            "order_line_id": line.pk,
+            "stock_level_id": r.stock_level_id,
+            "warehouse_id": r.warehouse_id,
+            "quantity": r.quantity,
+            "status": AllocationStatus.RESERVED,
+            "created_at": now,
+            "updated_at": now,
+        }
+        per_line[r.line_index].append(new_instance(Allocation, values, {"order_line": line}))
     allocations = [a for parts in per_line.values() for a in parts]
     message, data = placed_message(order, lines), placed_data(order, lines)
     if is_new:
