@@ -22,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import timedelta
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
