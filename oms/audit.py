@@ -16,10 +16,7 @@ order's worth of PostgreSQL CPU in every eight, bench/order_intake.py); now it r
 
 from __future__ import annotations
 
-import json
-
 import pghistory
-from pghistory import config as pghistory_config
 from pghistory import runtime as pghistory_runtime
 from pghistory.models import Events
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INERROR
@@ -54,8 +51,8 @@ def inject_context_once(execute, sql, params, many, context):
     if text.startswith(READ_PREFIXES) or getattr(cursor, "name", None) or status == TRANSACTION_STATUS_INERROR:
         return execute(sql, params, many, context)
     tracked = pghistory_runtime._tracker.value
-    metadata = json.dumps(tracked.metadata, cls=pghistory_config.json_encoder())
-    stamp = (tracked.id, metadata)
+    # compared as data, not as its JSON: serialising it for every statement cost more than this
+    stamp = (tracked.id, dict(tracked.metadata))
     if status != TRANSACTION_STATUS_IDLE and wrapper.__dict__.get("_oms_audit_context") == stamp:
         return execute(sql, params, many, context)
     # A statement that starts a transaction (or is one, in autocommit) gets the context,

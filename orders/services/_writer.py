@@ -119,8 +119,17 @@ def _statement() -> str:
 
 
 def _rows_json(rows: list[dict]) -> str:
-    # Decimals and datetimes as their text, which the record's column types read back exactly.
-    return json.dumps(rows, default=str, separators=(",", ":"))
+    # Decimals and datetimes as their text, which the record's column types read back exactly;
+    # the rows share their timestamps (one object), so each is formatted once.
+    texts: dict[int, str] = {}
+
+    def text(value) -> str:
+        found = texts.get(id(value))
+        if found is None:
+            found = texts[id(value)] = str(value)
+        return found
+
+    return json.dumps(rows, default=text, separators=(",", ":"))
 
 
 def insert_new_order(order: Order, lines: list[OrderLine], allocations: list[Allocation], event: OrderEvent) -> None:
