@@ -140,6 +140,8 @@ class StockLevel(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["product", "warehouse"], name="stock_level_once_per_pair"),
+            # the target of orders' allocation key: (stock level, its warehouse) in one check
+            models.UniqueConstraint(fields=["id", "warehouse"], name="stock_level_with_warehouse"),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
             models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stock_reserved_within_on_hand"),
             models.CheckConstraint(condition=Q(reorder_point__gte=0), name="stock_reorder_point_not_negative"),

@@ -303,8 +303,15 @@ class Allocation(models.Model):
     release splits an allocation, so each row has one status and its history stays readable."""
 
     order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
-    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="+", db_index=False)
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # One database key over both columns instead of one each (migration 0005): the stock level
+    # exists and its warehouse is this warehouse, checked on a row the reservation has locked
+    # already, where the warehouse's own key locked the one warehouse row every order shares.
+    stock_level = models.ForeignKey(
+        StockLevel, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     quantity = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=AllocationStatus.choices, default=AllocationStatus.RESERVED)
     created_at = models.DateTimeField(default=timezone.now)

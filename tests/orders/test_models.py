@@ -25,6 +25,24 @@ def test_order_numbers_come_from_the_sequence_and_grow_past_six_digits():
             cursor.execute("SELECT setval('orders_order_number', %s, %s)", [last, called])
 
 
+@pytest.mark.django_db
+def test_an_allocation_is_held_in_its_own_warehouse_by_the_database(customer, mug, ams):
+    from django.db import IntegrityError, transaction
+
+    from orders.models import Allocation
+    from tests.factories.inventory import WarehouseFactory
+    from tests.factories.orders import place
+
+    allocation = Allocation.objects.get(order_line__order=place(customer, ("MUG-RED", 1)))
+    elsewhere = WarehouseFactory(code="RTM")
+    with pytest.raises(IntegrityError, match="allocation_stock_level_in_warehouse"), transaction.atomic():
+        Allocation.objects.filter(pk=allocation.pk).update(warehouse=elsewhere)
+        connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(IntegrityError, match="allocation_stock_level_in_warehouse"), transaction.atomic():
+        Allocation.objects.filter(pk=allocation.pk).update(stock_level_id=allocation.stock_level_id + 10**9)
+        connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def test_every_event_orders_publishes_is_in_the_handler_table():
     assert set(events.PUBLISHED) <= set(HANDLERS)
     assert "orders.events.stock_received" in HANDLERS["stock.received"]
