@@ -152,7 +152,7 @@ def _replay(pending: _Pending) -> Response:
     return _answer_repeat(record, pending.fingerprint)
 
 
-def _insert_answer(pending: _Pending, status_code: int, body) -> bool:
+def _insert_answer(pending: _Pending, status_code: int, body, text: str | None = None) -> bool:
     """Insert the complete record; False when the key is taken (after waiting for a concurrent
     holder of it to finish, as the unique index makes us)."""
     now = timezone.now()
@@ -171,7 +171,7 @@ def _insert_answer(pending: _Pending, status_code: int, body) -> bool:
                 pending.fingerprint,
                 now,
                 status_code,
-                json.dumps(body, default=str),
+                json.dumps(body, default=str) if text is None else text,
             ],
         )
         pending.stored = cursor.fetchone() is not None
@@ -304,26 +304,28 @@ def _reused() -> Response:
     )
 
 
-def complete_within(request, status_code: int, body: dict) -> None:
+def complete_within(request, status_code: int, body: dict, rendered: bytes | None = None) -> None:
     """Store the answer to a keyed request in the transaction that is open now: the service's,
     which then commits the answer together with its effect (``order_place(before_commit=...)``).
 
     Otherwise the answer is stored after the service has committed, and a process that dies in
     between leaves a claimed key without an answer, which a retry takes over once it is stale
     and does the work a second time. It also saves the commit of a transaction of its own. The
-    view must answer with ``status_code`` and ``body``; a request without a key is left alone.
+    view must answer with ``status_code`` and ``body`` (``rendered``: its JSON, when the view
+    rendered it already); a request without a key is left alone.
     Under ``idempotent_with_effect`` this inserts the record, and raises ``KeyTaken`` (rolling
     the effect back) when another request with the key has committed first.
     """
     pending = getattr(request, "_idempotency_pending", None)
+    text = rendered.decode() if rendered is not None else None
     if pending is not None:  # idempotent_with_effect
-        if not _insert_answer(pending, status_code, body):
+        if not _insert_answer(pending, status_code, body, text):
             raise KeyTaken(pending.key)
         return
     record = getattr(request, "_idempotency_record", None)
     if record is None:
         return
-    _write_answer(record, status_code, body)
+    _write_answer(record, status_code, body, text)
     record.status_code = status_code
 
 
@@ -334,13 +336,13 @@ def _store(record: IdempotencyRecord, response) -> None:
     _write_answer(record, response.status_code, getattr(response, "data", None))
 
 
-def _write_answer(record: IdempotencyRecord, status_code: int, body) -> None:
+def _write_answer(record: IdempotencyRecord, status_code: int, body, text: str | None = None) -> None:
     with connection.cursor() as cursor:  # written out, as the claim: on every keyed API write
         execute_prepared(
             cursor,
             "oms_idempotency_store",
             "UPDATE oms_idempotencyrecord SET status_code = $1, body = $2::jsonb, completed_at = $3 WHERE id = $4",
-            [status_code, json.dumps(body, default=str), timezone.now(), record.pk],
+            [status_code, json.dumps(body, default=str) if text is None else text, timezone.now(), record.pk],
         )
 
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 from functools import lru_cache
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -291,12 +293,14 @@ class OrderListCreate(APIView):
             data = OrderInSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             values = dict(data.validated_data)
-        body = {}
+        body, rendered = {}, []
 
         def answer(order: Order) -> None:
             # A new order has no shipments or invoices yet: no need to ask shipping and billing.
             body.update(order_representation(order))
-            complete_within(request, 201, body)  # stored with the order, in its transaction
+            # rendered once, for the stored answer and the response alike
+            rendered.append(JSONRenderer().render(body))
+            complete_within(request, 201, body, rendered[0])  # stored with the order, in its transaction
 
         order = services.order_place(
             channel=values["channel"],
@@ -313,7 +317,7 @@ class OrderListCreate(APIView):
             before_commit=answer,
         )
         location = reverse("api:order-detail", kwargs={"number": order.number})
-        return Response(body, status=201, headers={"Location": location})
+        return HttpResponse(rendered[0], status=201, content_type="application/json", headers={"Location": location})
 
 
 # --- the common order, checked without the serializer -------------------------------------------------
