@@ -6,15 +6,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oms import views
 
 api_v1 = [
+    path("", include("orders.api_urls")),  # first: the webshop's orders are the busiest route
     path("", include("inventory.api_urls")),
     path("", include("customers.api_urls")),
-    path("", include("orders.api_urls")),
     path("", include("billing.api_urls")),
     path("", include("shipping.api_urls")),
     path("", include("purchasing.api_urls")),
 ]
 
 urlpatterns = [
+    # first, so an API call is resolved before the screens' patterns are tried (none overlap)
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", views.home, name="home"),
     path("dashboard/<str:key>/", views.dashboard_panel, name="dashboard_panel"),
     path("search/", views.search_view, name="search"),
@@ -31,7 +33,6 @@ urlpatterns = [
     path("shipping/", include("shipping.urls")),
     path("webhooks/carriers/", include("shipping.webhook_urls")),
     path("webhooks/", include("billing.webhook_urls")),
-    path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
