@@ -247,60 +247,44 @@ def _answer_repeat(record: IdempotencyRecord, fingerprint: str) -> Response:
     return response
 
 
+def _key_problem(status: int, title: str, code: str, message: str, **headers: str) -> Response:
+    return problem_response(status, title, [{"field": HEADER, "code": code, "message": message}], **headers)
+
+
 def _in_progress() -> Response:
-    return problem_response(
+    return _key_problem(
         409,
         "Conflict with the current state.",
-        [
-            {
-                "field": HEADER,
-                "code": "idempotency_request_in_progress",
-                "message": "A request with this key is still being processed.",
-            }
-        ],
+        "idempotency_request_in_progress",
+        "A request with this key is still being processed.",
         Retry_After="1",
     )
 
 
 def _failed_first() -> Response:
-    return problem_response(
+    return _key_problem(
         409,
         "Conflict with the current state.",
-        [
-            {
-                "field": HEADER,
-                "code": "idempotency_request_failed",
-                "message": "The first request with this key failed; send it again.",
-            }
-        ],
+        "idempotency_request_failed",
+        "The first request with this key failed; send it again.",
     )
 
 
 def _invalid_key() -> Response:
-    return problem_response(
+    return _key_problem(
         400,
         "Invalid input.",
-        [
-            {
-                "field": HEADER,
-                "code": "invalid_idempotency_key",
-                "message": "Idempotency-Key must be 1 to 255 printable ASCII characters.",
-            }
-        ],
+        "invalid_idempotency_key",
+        "Idempotency-Key must be 1 to 255 printable ASCII characters.",
     )
 
 
 def _reused() -> Response:
-    return problem_response(
+    return _key_problem(
         422,
         "Idempotency key reused.",
-        [
-            {
-                "field": HEADER,
-                "code": "idempotency_key_reused",
-                "message": "This Idempotency-Key was used with a different request body.",
-            }
-        ],
+        "idempotency_key_reused",
+        "This Idempotency-Key was used with a different request body.",
     )
 
 
