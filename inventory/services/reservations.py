@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from inventory.models import MovementKind, StockMovement
+from inventory.models import MovementKind, Product, StockMovement
 from inventory.services._common import (
     abort_after_write,
     aggregate,
@@ -105,10 +105,10 @@ def stock_reserve(
 
 def _lock_candidates(product_ids: set[int], warehouse_ids: Sequence[int] | None) -> dict[int, list[_Level]]:
     """Lock every level the reservation may touch, in id order; per product, in preference order."""
+    # No SKUs here (a join with the products for every order): only a shortage names them.
     sql = (
-        "SELECT sl.id, sl.product_id, sl.warehouse_id, sl.on_hand, sl.reserved, sl.reorder_point, p.sku, w.priority "
+        "SELECT sl.id, sl.product_id, sl.warehouse_id, sl.on_hand, sl.reserved, sl.reorder_point, '', w.priority "
         "FROM inventory_stocklevel sl "
-        "JOIN inventory_product p ON p.id = sl.product_id "
         "JOIN inventory_warehouse w ON w.id = sl.warehouse_id "
         "WHERE sl.product_id = ANY($1::bigint[]) AND {warehouses} "
         "ORDER BY sl.id FOR UPDATE OF sl"
@@ -144,8 +144,7 @@ def _plan(lines: list[ReserveLine], levels: dict[int, list[_Level]]) -> tuple[li
         candidates = levels.get(line.product_id, [])
         available = sum(left[level.id] for level in candidates)
         if available < line.quantity:
-            sku = candidates[0].sku if candidates else f"#{line.product_id}"
-            shortages.append((index, line, available, sku))
+            shortages.append((index, line, available, None))  # the SKU is looked up if it is raised
         wanted = line.quantity
         for level in candidates:
             take = min(wanted, left[level.id])
@@ -159,9 +158,12 @@ def _plan(lines: list[ReserveLine], levels: dict[int, list[_Level]]) -> tuple[li
 
 
 def _shortage_error(shortages: list[tuple], prefix: str) -> InsufficientStockLines:
+    unnamed = {line.product_id for _, line, _, sku in shortages if sku is None}
+    skus = dict(Product.objects.filter(pk__in=unnamed).values_list("id", "sku")) if unnamed else {}
     errors = [
         InsufficientStock(
-            f"Only {available} of {sku} available, {line.quantity} asked.",
+            f"Only {available} of {sku or skus.get(line.product_id, f'#{line.product_id}')} available, "
+            f"{line.quantity} asked.",
             field=f"{prefix}.{index}",
             available=available,
             requested=line.quantity,

@@ -62,6 +62,10 @@ def test_stock_reserve_all_or_nothing_reports_every_short_line_and_writes_nothin
     # then
     assert isinstance(caught.value, InsufficientStockLines)
     assert [(e.field, e.extra["available"]) for e in caught.value.errors] == [("lines.1", 1), ("lines.2", 0)]
+    assert [e.message for e in caught.value.errors] == [
+        f"Only 1 of {b.sku} available, 3 asked.",
+        f"Only 0 of {c.sku} available, 1 asked.",
+    ]
     assert caught.value.code == "insufficient_stock" and caught.value.status == 409
     assert level(a, ams).reserved == 0 and level(b, ams).reserved == 0
 
