@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from django.db import connection
 from django.utils import timezone
@@ -89,8 +90,13 @@ def clean_text(value, field: str, *, max_length: int, label: str) -> str:
     return text
 
 
+@cache
+def _choice_values(choices) -> frozenset[str]:
+    return frozenset(choices.values)  # ``.values`` builds the list of (value, label) pairs anew
+
+
 def clean_choice(value, choices, field: str, label: str) -> str:
-    if not isinstance(value, str) or value not in choices.values:
+    if not isinstance(value, str) or value not in _choice_values(choices):
         raise ValidationFailed(
             f"{label} must be one of: {', '.join(choices.values)}.", code="invalid_choice", field=field
         )
