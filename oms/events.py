@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from oms.models import HandlerRun, OutboxEvent, OutboxStatus
-from oms.sql import execute_prepared
+from oms.sql import execute_prepared, new_instance
 
 logger = logging.getLogger(__name__)
 
@@ -101,9 +101,29 @@ def publish_many(events: list[tuple[str, dict]]) -> list[OutboxEvent]:
     else:  # autocommit: the rows are committed already
         send([event_id for event_id, _, _ in rows])
     return [
-        OutboxEvent(id=event_id, name=name, payload=payload, created_at=created_at)
+        _written(event_id, name, payload, created_at)
         for (event_id, created_at, _), (name, payload) in zip(rows, events, strict=True)
     ]
+
+
+def _written(event_id: int, name: str, payload: dict, created_at) -> OutboxEvent:
+    # without Model.__init__'s per-keyword work: every order publishes two (oms.sql.new_instance)
+    event = new_instance(
+        OutboxEvent,
+        {
+            "id": event_id,
+            "name": name,
+            "payload": payload,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "last_error": "",
+            "created_at": created_at,
+            "next_attempt_at": None,
+            "handled_at": None,
+        },
+    )
+    event._state.adding = False
+    return event
 
 
 class _Batch(list):

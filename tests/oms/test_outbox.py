@@ -170,3 +170,12 @@ def test_publish_many_writes_the_events_in_one_statement_in_order(sent, django_a
     assert sent == [[placed.pk, allocated.pk, later.pk]]  # one broker message for the transaction
     events.dispatch(placed.pk)  # what the worker does with the message
     assert h.effects(placed.pk) == 1
+
+
+def test_the_published_event_is_the_stored_row(sent):
+    with transaction.atomic():
+        event = events.publish("test.recorded", {"n": 7})
+    stored = OutboxEvent.objects.get(pk=event.pk)
+    fields = [f.attname for f in OutboxEvent._meta.concrete_fields]
+    assert [getattr(event, f) for f in fields] == [getattr(stored, f) for f in fields]
+    assert not event._state.adding  # saving it again updates the row
