@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from oms.models import HandlerRun, OutboxEvent, OutboxStatus
-from oms.sql import execute_prepared, new_instance
+from oms.sql import execute_prepared, saved_instance
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +107,8 @@ def publish_many(events: list[tuple[str, dict]]) -> list[OutboxEvent]:
 
 
 def _written(event_id: int, name: str, payload: dict, created_at) -> OutboxEvent:
-    # without Model.__init__'s per-keyword work: every order publishes two (oms.sql.new_instance)
-    event = new_instance(
+    # without Model.__init__'s per-keyword work: every order publishes two (oms.sql)
+    return saved_instance(
         OutboxEvent,
         {
             "id": event_id,
@@ -122,8 +122,6 @@ def _written(event_id: int, name: str, payload: dict, created_at) -> OutboxEvent
             "handled_at": None,
         },
     )
-    event._state.adding = False
-    return event
 
 
 class _Batch(list):

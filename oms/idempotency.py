@@ -121,10 +121,10 @@ def idempotent_with_effect(view_method):
         # No effect: a refusal. An earlier request with this key may have succeeded, though,
         # and its answer is the one to give.
         if response.status_code == 400 or response.status_code >= 500:
-            earlier = IdempotencyRecord.objects.filter(user_id=pending.user_id, key=key).first()
+            earlier = _stored_record(pending)
             return response if earlier is None else _answer_repeat(earlier, fingerprint)
         try:
-            stored = _insert_answer(pending, response.status_code, getattr(response, "data", None))
+            stored = _insert_answer(pending, response.status_code, _answer_json(getattr(response, "data", None)))
         except KeyBusy:
             return _in_progress()
         return response if stored else _replay(pending)
@@ -144,15 +144,24 @@ def _busy_after_lock_timeout():
         raise KeyBusy from exc
 
 
+def _stored_record(pending: _Pending) -> IdempotencyRecord | None:
+    return IdempotencyRecord.objects.filter(user_id=pending.user_id, key=pending.key).first()
+
+
 def _replay(pending: _Pending) -> Response:
     """The answer to a request whose key another request took first."""
-    record = IdempotencyRecord.objects.filter(user_id=pending.user_id, key=pending.key).first()
+    record = _stored_record(pending)
     if record is None:  # pruned or released in the meantime
         return _failed_first()
     return _answer_repeat(record, pending.fingerprint)
 
 
-def _insert_answer(pending: _Pending, status_code: int, body, text: str | None = None) -> bool:
+def _answer_json(body, rendered: bytes | None = None) -> str:
+    """The stored form of an answer: the view's own rendering when it has one."""
+    return rendered.decode() if rendered is not None else json.dumps(body, default=str)
+
+
+def _insert_answer(pending: _Pending, status_code: int, text: str) -> bool:
     """Insert the complete record; False when the key is taken (after waiting for a concurrent
     holder of it to finish, as the unique index makes us)."""
     now = timezone.now()
@@ -171,7 +180,7 @@ def _insert_answer(pending: _Pending, status_code: int, body, text: str | None =
                 pending.fingerprint,
                 now,
                 status_code,
-                json.dumps(body, default=str) if text is None else text,
+                text,
             ],
         )
         pending.stored = cursor.fetchone() is not None
@@ -301,15 +310,15 @@ def complete_within(request, status_code: int, body: dict, rendered: bytes | Non
     the effect back) when another request with the key has committed first.
     """
     pending = getattr(request, "_idempotency_pending", None)
-    text = rendered.decode() if rendered is not None else None
+    text = _answer_json(body, rendered)
     if pending is not None:  # idempotent_with_effect
-        if not _insert_answer(pending, status_code, body, text):
+        if not _insert_answer(pending, status_code, text):
             raise KeyTaken(pending.key)
         return
     record = getattr(request, "_idempotency_record", None)
     if record is None:
         return
-    _write_answer(record, status_code, body, text)
+    _write_answer(record, status_code, text)
     record.status_code = status_code
 
 
@@ -317,16 +326,16 @@ def _store(record: IdempotencyRecord, response) -> None:
     if response.status_code == 400 or response.status_code >= 500:
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
         return
-    _write_answer(record, response.status_code, getattr(response, "data", None))
+    _write_answer(record, response.status_code, _answer_json(getattr(response, "data", None)))
 
 
-def _write_answer(record: IdempotencyRecord, status_code: int, body, text: str | None = None) -> None:
+def _write_answer(record: IdempotencyRecord, status_code: int, text: str) -> None:
     with connection.cursor() as cursor:  # written out, as the claim: on every keyed API write
         execute_prepared(
             cursor,
             "oms_idempotency_store",
             "UPDATE oms_idempotencyrecord SET status_code = $1, body = $2::jsonb, completed_at = $3 WHERE id = $4",
-            [status_code, json.dumps(body, default=str) if text is None else text, timezone.now(), record.pk],
+            [status_code, text, timezone.now(), record.pk],
         )
 
 

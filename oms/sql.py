@@ -4,8 +4,9 @@ server-side prepared statements.
 The ORM compiles every queryset anew: for a one-row lookup that costs more CPU than the query
 itself (order intake reads a token, a customer, addresses and products per request,
 bench/order_intake.py). ``select_models`` runs a ``WHERE`` clause we write once against every
-concrete column of the model and builds the instances the way the ORM does (``Model.from_db``,
-with each field's ``from_db_value`` converter), so callers get ordinary model instances.
+concrete column of the model and builds ordinary model instances from the rows (each field's
+``from_db_value`` converter applied; ``Model.__init__``'s per-field work skipped, as
+``new_instance`` explains).
 
 ``execute_prepared`` runs a statement PostgreSQL has parsed and planned once per connection:
 planning the statements of one order placement cost more server CPU than running them (about
@@ -78,7 +79,12 @@ def instance(model, row) -> object:
         row = list(row)
         for index, field in converters:
             row[index] = field.from_db_value(row[index], None, connection)
-    loaded = _bare(model, dict(zip(names, row, strict=True)))
+    return saved_instance(model, dict(zip(names, row, strict=True)))
+
+
+def saved_instance(model, values: dict) -> object:
+    """As ``new_instance``, for a row that is in the database (read, or just written)."""
+    loaded = _bare(model, values)
     loaded._state.adding, loaded._state.db = False, DEFAULT_DB_ALIAS
     return loaded
 

@@ -107,7 +107,7 @@ def _lock_candidates(product_ids: set[int], warehouse_ids: Sequence[int] | None)
     """Lock every level the reservation may touch, in id order; per product, in preference order."""
     # No SKUs here (a join with the products for every order): only a shortage names them.
     sql = (
-        "SELECT sl.id, sl.product_id, sl.warehouse_id, sl.on_hand, sl.reserved, sl.reorder_point, '', w.priority "
+        "SELECT sl.id, sl.product_id, sl.warehouse_id, sl.on_hand, sl.reserved, sl.reorder_point, w.priority "
         "FROM inventory_stocklevel sl "
         "JOIN inventory_warehouse w ON w.id = sl.warehouse_id "
         "WHERE sl.product_id = ANY($1::bigint[]) AND {warehouses} "
@@ -126,9 +126,9 @@ def _lock_candidates(product_ids: set[int], warehouse_ids: Sequence[int] | None)
         execute_prepared(cursor, name, sql, params)  # planned once per connection (oms.sql)
         rows = cursor.fetchall()
     by_product: dict[int, list[_Level]] = {}
-    for id_, product_id, warehouse_id, on_hand, reserved, point, sku, priority in rows:
+    for id_, product_id, warehouse_id, on_hand, reserved, point, priority in rows:
         rank = priority if rank_of is None else rank_of[warehouse_id]
-        level = _Level(id_, product_id, warehouse_id, on_hand, reserved, point, sku, rank)
+        level = _Level(id_, product_id, warehouse_id, on_hand, reserved, point, sku="", rank=rank)
         by_product.setdefault(product_id, []).append(level)
     for candidates in by_product.values():
         candidates.sort(key=lambda lv: (lv.rank, lv.warehouse_id))
