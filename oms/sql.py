@@ -87,6 +87,15 @@ def execute_prepared(cursor, name: str, sql: str, params, *, before: str = "") -
     known.add(name)
 
 
+def deallocate_all(wrapper=None) -> None:
+    """Drop every prepared statement of ``wrapper``'s connection (Django's default one if
+    None), on the server and from our record: the session is then as a new connection's."""
+    wrapper = wrapper or connection
+    with wrapper.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+        _prepared_on(cursor.db).clear()
+
+
 def _prepared_on(wrapper) -> set[str]:
     """The names prepared on ``wrapper``'s current connection (``cursor.db``: this thread's
     connection, not the module-level proxy); a new set when the connection was replaced."""
