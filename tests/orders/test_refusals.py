@@ -10,8 +10,10 @@ connection fail with "prepared statement ... already exists".
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import psycopg2
@@ -26,6 +28,7 @@ from orders.models import Order
 from tests.factories.customers import AddressFactory, CustomerFactory
 from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 from tests.factories.orders import OrderFactory
+from tests.support.gunicorn import Gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/api/v1/orders/"
@@ -81,7 +84,11 @@ def assert_valid_orders_succeed(shop, count: int = 3) -> None:
 
 
 def codes(response) -> set[str]:
-    return {error["code"] for error in response.json()["errors"]}
+    return codes_of(response.json())
+
+
+def codes_of(problem: dict) -> set[str]:
+    return {error["code"] for error in problem["errors"]}
 
 
 @contextlib.contextmanager
@@ -241,3 +248,55 @@ def test_a_check_constraint_violation_does_not_poison_the_connection(shop):
         with connection.cursor() as cursor:
             cursor.execute("ALTER TABLE orders_order DROP CONSTRAINT refusal_test")
     assert Order.objects.filter(notes="refuse me").count() == 0
+
+
+# --- through a real gunicorn ------------------------------------------------------------------
+
+
+@pytest.fixture
+def gunicorn(request):
+    # the orders' flat delivery quote, as the in-process tests here (tests/orders/conftest.py)
+    flat = {"OMS_DELIVERY_QUOTE_BACKEND": "orders.quotes.quote_delivery"}
+    server = Gunicorn(workers=getattr(request, "param", 1), env=flat).start()
+    yield server
+    server.stop()
+
+
+def _headers() -> dict:
+    return {"Authorization": f"Token {Token.objects.get().key}"}
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_one_sync_worker_answers_409_to_a_duplicate_and_201_to_every_order_after_it(shop, gunicorn):
+    # given a reference used already, by an order placed elsewhere
+    consumer = shop["consumer"]
+    assert shop["api"].post(URL, order_body(consumer, reference="USED-1"), format="json").status_code == 201
+
+    # when it is the first order the worker sees, and valid orders follow on its connection
+    status, problem = gunicorn.request("POST", URL, order_body(consumer, reference="USED-1"), _headers())
+    after = [gunicorn.request("POST", URL, order_body(consumer), _headers())[0] for _ in range(10)]
+
+    # then a 409 for the duplicate and a 201 for every later order
+    assert status == 409 and codes_of(problem) == {"duplicate_external_reference"}, problem
+    assert after == [201] * 10, gunicorn.output()[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.parametrize("gunicorn", [2], indirect=True)
+def test_a_race_of_orders_with_duplicate_references_gets_no_server_error(shop, gunicorn):
+    # given ten references used already; then 60 orders at once, twenty references three times each
+    consumer = shop["consumer"]
+    for n in range(10):
+        assert shop["api"].post(URL, order_body(consumer, reference=f"RACE-{n}"), format="json").status_code == 201
+    bodies = [order_body(consumer, reference=f"RACE-{n % 20}") for n in range(60)]
+    random.Random(13).shuffle(bodies)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(lambda body: gunicorn.request("POST", URL, body, _headers())[0], bodies))
+    after = [gunicorn.request("POST", URL, order_body(consumer), _headers())[0] for _ in range(6)]
+
+    # then each new reference is placed once, every other try is a 409, and nothing is a 5xx
+    assert sorted(statuses) == [201] * 10 + [409] * 50, gunicorn.output()[-3000:]
+    assert after == [201] * 6, gunicorn.output()[-3000:]
