@@ -78,9 +78,10 @@ def execute_prepared(cursor, name: str, sql: str, params, *, before: str = "") -
     execute = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
     try:
         if name in known:
-            cursor.execute(_escaped(before, params) + execute, params)
+            cursor.execute(_escaped(before, params) + execute, params or None)
             return
-        cursor.execute(_escaped(before, params) + _guarded_prepare(name, sql, bool(params)) + execute, params)
+        prepare = _guarded_prepare(name, sql, bool(params))
+        cursor.execute(_escaped(before, params) + prepare + execute, params or None)
     except BaseException:
         known.discard(name)
         raise
