@@ -127,6 +127,7 @@ def _guarded_prepare(name: str, sql: str, with_params: bool) -> str:
     return f"{drop}PREPARE {name} AS {_escaped(sql, with_params)}; "
 
 
+# our statements have no "$" in string literals or dollar quotes, so every $n is a placeholder
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
