@@ -120,9 +120,11 @@ _NAME = re.compile(r"[a-z_][a-z0-9_]*")
 def _guarded_prepare(name: str, sql: str, with_params: bool) -> str:
     if not _NAME.fullmatch(name):
         raise ValueError(f"Not a prepared statement name: {name!r}")
+    # quoted with the name as the dollar-quote tag, so the round trip of a read still starts
+    # with its name (oms.audit tells reads from writes by that)
     drop = (
-        "DO $oms$BEGIN IF EXISTS (SELECT FROM pg_prepared_statements "
-        f"WHERE name = '{name}') THEN EXECUTE 'DEALLOCATE {name}'; END IF; END$oms$; "
+        f"DO ${name}$BEGIN IF EXISTS (SELECT FROM pg_prepared_statements "
+        f"WHERE name = '{name}') THEN EXECUTE 'DEALLOCATE {name}'; END IF; END${name}$; "
     )
     return f"{drop}PREPARE {name} AS {_escaped(sql, with_params)}; "
 

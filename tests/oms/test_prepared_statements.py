@@ -68,6 +68,14 @@ def test_a_statement_that_failed_on_first_use_is_prepared_again_on_the_next():
         assert cursor.fetchall() == [(1,)]
 
 
+def test_a_failure_before_the_prepare_ran_leaves_nothing_behind():
+    deallocate_all()
+    with pytest.raises(DatabaseError, match="division by zero"), transaction.atomic():
+        run(SQL, [1, 1, []], before="SELECT 1 / 0; ")
+    assert "oms_test_sum" not in prepared_names()
+    assert run(SQL, [1, 1, []], before="SELECT 1; ") == [(2, 1, 0, "100%")]
+
+
 def test_a_statement_dropped_behind_our_back_is_prepared_again_after_one_failure():
     deallocate_all()
     run(SQL, [1, 1, []])
