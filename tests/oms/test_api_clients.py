@@ -1,0 +1,191 @@
+"""API clients (API.md 1.1): the command, hashed storage, revocation, last use, no screen login,
+the manager's admin screens and the migration of tokens made before 1.1."""
+
+import importlib
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from oms.api_clients import LAST_USE_RESOLUTION, api_client_create, api_client_revoke, token_hash
+from oms.models import ApiClient
+
+pytestmark = pytest.mark.django_db
+ORDERS = "/api/v1/orders/"
+
+
+def token_client(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def tables_holding(text: str) -> list[str]:
+    """Every table of the database whose rows contain ``text`` anywhere."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        names = [row[0] for row in cursor.fetchall()]
+        found = []
+        for name in names:
+            cursor.execute(f'SELECT 1 FROM "{name}" t WHERE t::text LIKE %s LIMIT 1', [f"%{text}%"])
+            if cursor.fetchone():
+                found.append(name)
+    return found
+
+
+def test_command_prints_the_token_alone_on_the_last_line_and_stores_only_its_hash():
+    out = StringIO()
+    call_command(
+        "create_api_client", "Webshop NL", "--channel", "web", "--scope", "orders:write", "--scope", "prices:override",
+        stdout=out,
+    )  # fmt: skip
+    token = out.getvalue().rstrip("\n").splitlines()[-1]
+    assert token.startswith("oms_") and len(token) >= 40 and " " not in token
+    client = ApiClient.objects.get()
+    assert (client.name, client.channel, client.scopes) == ("Webshop NL", "web", ["orders:write", "prices:override"])
+    assert client.token_hash == token_hash(token) and token.startswith(client.prefix)
+    # the database holds the hash and the prefix, never the token
+    assert tables_holding(token) == []
+    assert tables_holding(token[len(client.prefix) :]) == []
+    # and the token works, through the real authentication
+    assert token_client(token).get(ORDERS).status_code == 200
+    # the client's user cannot log in with a password: it has none
+    assert not client.user.has_usable_password()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["Shop", "--scope", "orders:delete"], ["Shop", "--channel", "fax", "--scope", "orders:write"], ["Shop"]],
+)
+def test_command_refuses_unknown_scopes_and_channels(args):
+    with pytest.raises((CommandError, SystemExit)):
+        call_command("create_api_client", *args, stdout=StringIO(), stderr=StringIO())
+    assert not ApiClient.objects.exists()
+
+
+def test_a_revoked_token_is_refused():
+    client, token = api_client_create(name="Shop", scopes=["orders:read"])
+    assert token_client(token).get(ORDERS).status_code == 200
+    api_client_revoke(client_id=client.pk)
+    response = token_client(token).get(ORDERS)
+    assert response.status_code == 401 and response.json()["errors"][0]["code"] == "authentication_failed"
+    assert token_client("oms_not-a-token").get(ORDERS).status_code == 401
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(django_assert_num_queries):
+    client, token = api_client_create(name="Shop", scopes=["orders:read"])
+    assert client.last_used_at is None
+    api = token_client(token)
+    api.get(ORDERS)
+    client.refresh_from_db()
+    first = client.last_used_at
+    assert first is not None and timezone.now() - first < timedelta(seconds=10)
+    # a second call within the minute writes nothing
+    api.get(ORDERS)
+    client.refresh_from_db()
+    assert client.last_used_at == first
+    # a call after a minute records the new time
+    ApiClient.objects.filter(pk=client.pk).update(last_used_at=first - LAST_USE_RESOLUTION - timedelta(seconds=1))
+    api.get(ORDERS)
+    client.refresh_from_db()
+    assert client.last_used_at > first
+
+
+def test_an_api_client_cannot_log_into_the_screens(make_user):
+    # given a client whose user was given a password anyway, and an api_client-role user
+    client, _ = api_client_create(name="Shop", scopes=["all"])
+    client.user.set_password("a-long-password-1")
+    client.user.save()
+    role_user = make_user("api_client", username="old-shop")
+    staff = make_user("customer_service", username="anna")
+    for user in (client.user, role_user):
+        browser = Client()
+        response = browser.post("/accounts/login/", {"username": user.username, "password": "pw-for-tests-only"})
+        if user is client.user:
+            response = browser.post("/accounts/login/", {"username": user.username, "password": "a-long-password-1"})
+        assert response.status_code == 200 and "_auth_user_id" not in browser.session
+        assert not browser.login(username=user.username, password="pw-for-tests-only")
+    # staff still log in
+    browser = Client()
+    response = browser.post("/accounts/login/", {"username": staff.username, "password": "pw-for-tests-only"})
+    assert response.status_code == 302 and browser.session["_auth_user_id"] == str(staff.pk)
+
+
+def test_tokens_from_before_1_1_become_clients_with_every_scope(make_user):
+    migration = importlib.import_module("oms.migrations.0005_api_clients")
+    # given a webshop's DRF token (api_client role), and a staff user's own token
+    shop = make_user("api_client", username="webshop")
+    old_key = Token.objects.create(user=shop).key
+    staff = make_user("customer_service", username="anna")
+    staff_key = Token.objects.create(user=staff).key
+    # when the data migration runs
+    migration.tokens_to_clients(apps, None)
+    # then the webshop is a client with every scope, under the same user and the same token
+    client = ApiClient.objects.get()
+    assert (client.user, client.scopes, client.channel) == (shop, ["all"], "")
+    assert client.token_hash == token_hash(old_key) and client.prefix == old_key[:8]
+    assert not Token.objects.filter(user=shop).exists() and tables_holding(old_key) == []
+    assert token_client(old_key).get(ORDERS).status_code == 200
+    # and the staff token is left as it was, acting with the user's roles
+    assert Token.objects.filter(user=staff, key=staff_key).exists()
+    assert token_client(staff_key).get(ORDERS).status_code == 200
+    assert token_client(staff_key).put("/api/v1/warehouses/ZZZ/", {}, format="json").status_code == 403
+
+
+# --- the manager's screens ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def manager(make_user):
+    user = make_user("manager", username="boss", is_staff=True)
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def test_manager_creates_a_client_and_sees_its_token_once(manager):
+    response = manager.post(
+        "/admin/oms/apiclient/add/",
+        {"name": "Webshop BE", "channel": "web", "scopes": ["orders:write", "orders:read"]},
+    )
+    assert response.status_code == 200, response.content[:500]
+    client = ApiClient.objects.get()
+    page = response.content.decode()
+    token = page.split('id="api-token"', 1)[1].split(">", 1)[1].split("<", 1)[0]
+    assert token_hash(token) == client.token_hash and "no-store" in response["Cache-Control"]
+    assert client.scopes == ["orders:write", "orders:read"] and client.channel == "web"
+    assert client.created_by.username == "boss"
+    # the list shows it with its prefix and last use, never the token
+    token_client(token).get(ORDERS)
+    listing = manager.get("/admin/oms/apiclient/").content.decode()
+    assert "Webshop BE" in listing and client.prefix in listing and token not in listing
+    detail = manager.get(f"/admin/oms/apiclient/{client.pk}/change/").content.decode()
+    assert token not in detail and client.prefix in detail
+    assert tables_holding(token) == []
+
+
+def test_manager_revokes_clients_from_the_list(manager):
+    client, token = api_client_create(name="Old shop", scopes=["all"])
+    response = manager.post("/admin/oms/apiclient/", {"action": "revoke", "_selected_action": [client.pk]}, follow=True)
+    assert response.status_code == 200
+    client.refresh_from_db()
+    assert client.revoked_at is not None
+    assert token_client(token).get(ORDERS).status_code == 401
+
+
+def test_only_managers_reach_the_client_screens(make_user):
+    clerk = make_user("customer_service", username="clerk", is_staff=True)
+    browser = Client()
+    browser.force_login(clerk)
+    assert browser.get("/admin/oms/apiclient/").status_code == 403
+    response = browser.post("/admin/oms/apiclient/add/", {"name": "x", "scopes": ["all"]})
+    assert response.status_code == 403 and not ApiClient.objects.exists()
+    assert Group.objects.filter(name="manager").exists()
