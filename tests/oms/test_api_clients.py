@@ -189,3 +189,14 @@ def test_only_managers_reach_the_client_screens(make_user):
     response = browser.post("/admin/oms/apiclient/add/", {"name": "x", "scopes": ["all"]})
     assert response.status_code == 403 and not ApiClient.objects.exists()
     assert Group.objects.filter(name="manager").exists()
+
+
+def test_demo_users_come_with_a_demo_api_client_whose_token_works(settings, tmp_path):
+    settings.BASE_DIR = tmp_path
+    out = StringIO()
+    call_command("seed_demo_users", stdout=out)
+    token = next(line.split()[-1] for line in out.getvalue().splitlines() if "API client" in line)
+    assert token_client(token).get(ORDERS).status_code == 200
+    # run again: the same client and token, no second one
+    call_command("seed_demo_users", stdout=StringIO())
+    assert ApiClient.objects.count() == 1
