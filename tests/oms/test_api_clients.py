@@ -200,3 +200,16 @@ def test_demo_users_come_with_a_demo_api_client_whose_token_works(settings, tmp_
     # run again: the same client and token, no second one
     call_command("seed_demo_users", stdout=StringIO())
     assert ApiClient.objects.count() == 1
+
+
+def test_the_openapi_schema_names_each_operations_scopes(api_client_for):
+    import yaml
+
+    schema = yaml.safe_load(api_client_for("api_client").get("/api/schema/").content)
+    paths = schema["paths"]
+    assert paths["/api/v1/orders/"]["post"]["x-required-scopes"] == ["orders:write"]
+    assert paths["/api/v1/orders/"]["get"]["x-required-scopes"] == ["orders:read", "orders:write"]
+    assert "`orders:write`" in paths["/api/v1/orders/{number}/cancel/"]["post"]["description"]
+    assert paths["/api/v1/products/{sku}/"]["put"]["x-required-scopes"] == ["catalog:write"]
+    assert paths["/api/v1/products/{sku}/"]["get"]["x-required-scopes"] == []  # any client
+    assert schema["info"]["version"] == "1.1" and "insufficient_scope" in schema["info"]["description"]
