@@ -176,5 +176,5 @@ class ApiClientAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         ids = list(queryset.filter(revoked_at__isnull=True).values_list("id", flat=True))
         for client_id in ids:
-            api_client_revoke(client_id=client_id, user=request.user)
+            api_client_revoke(client_id=client_id)
         self.message_user(request, f"{len(ids)} API client(s) revoked; their tokens no longer work.", messages.SUCCESS)

@@ -119,9 +119,10 @@ def api_client_create(*, name: str, scopes: Iterable[str], channel: str = "", us
     return client, token
 
 
-def api_client_revoke(*, client_id: int, user=None, now: datetime | None = None) -> ApiClient:
-    """Revoke a client: its token is refused from now on (401). Revoking twice changes nothing.
-    Raises ``NotFound``. One conditional UPDATE, no lock."""
+def api_client_revoke(*, client_id: int, now: datetime | None = None) -> ApiClient:
+    """Revoke a client: its token is refused from now on (401). Revoking twice changes nothing;
+    the audit trail records the change with the acting user of the request. Raises
+    ``NotFound``. One conditional UPDATE, no lock."""
     now = now or timezone.now()
     ApiClient.objects.filter(pk=client_id, revoked_at__isnull=True).update(revoked_at=now)
     try:

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from oms import audit
+
 
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -217,13 +219,15 @@ class Notification(models.Model):
         return f"{self.key} ({self.status})"
 
 
+@audit.track(exclude=["last_used_at"], model_name="ApiClientChange")
 class ApiClient(models.Model):
     """A webshop, ERP or WMS that calls the API with a token (API.md 1.1 "API clients and
     scopes"). It acts as its own user (``user``: no password, no role; the user is what
     idempotency keys, audit rows and ``Order.entered_by`` point at) and may do what its
     ``scopes`` allow; a ``channel`` binds it to one sales channel and to the orders it placed
     itself. Only a hash of the token is stored; ``prefix`` is its readable start, to tell keys
-    apart. Written by ``oms.api_clients`` only."""
+    apart. Written by ``oms.api_clients`` only; the audit trail records who created and revoked
+    it (not each use)."""
 
     name = models.CharField(max_length=100)
     channel = models.CharField(max_length=10, blank=True, help_text="Empty: not bound to a channel")

@@ -266,11 +266,8 @@ def check_client_order(request, values: dict) -> None:
     if client is None:
         return
     if client.channel and values["channel"] != client.channel:
-        raise InsufficientScope(
-            [Scope.ALL],
-            f"This API client places orders in channel {client.channel} only.",
-            field="channel",
-        )
+        # no scope widens a bound client: required_scopes is empty
+        raise InsufficientScope([], f"This API client places orders in channel {client.channel} only.", field="channel")
     if client.has_scope(Scope.PRICES_OVERRIDE):
         return
     for index, line in enumerate(values["lines"]):

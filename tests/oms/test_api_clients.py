@@ -213,3 +213,17 @@ def test_the_openapi_schema_names_each_operations_scopes(api_client_for):
     assert paths["/api/v1/products/{sku}/"]["put"]["x-required-scopes"] == ["catalog:write"]
     assert paths["/api/v1/products/{sku}/"]["get"]["x-required-scopes"] == []  # any client
     assert schema["info"]["version"] == "1.1" and "insufficient_scope" in schema["info"]["description"]
+
+
+def test_the_audit_trail_records_who_created_and_revoked_a_client_not_each_use(manager):
+    from oms import audit
+
+    manager.post("/admin/oms/apiclient/add/", {"name": "Webshop", "channel": "", "scopes": ["orders:read"]})
+    client = ApiClient.objects.get()
+    manager.post("/admin/oms/apiclient/", {"action": "revoke", "_selected_action": [client.pk]})
+    ApiClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+    events = audit.history_for(client)  # one test transaction: one time, so no order
+    assert sorted(e.pgh_label for e in events) == ["insert", "update"]
+    update = next(e for e in events if e.pgh_label == "update")
+    assert update.pgh_diff == {"revoked_at": [None, update.pgh_data["revoked_at"]]}
+    assert all(e.pgh_context["user"] == client.created_by_id for e in events)

@@ -175,6 +175,7 @@ def test_a_bound_client_places_orders_in_its_channel_only(shops, customer, mug):
     one, _, _ = shops
     response = one.post(URL, body_for(customer, channel="phone"), format="json")
     assert response.status_code == 403 and errors(response) == {("channel", "insufficient_scope")}
+    assert response.json()["errors"][0]["required_scopes"] == []
     assert Order.objects.count() == 0
     assert one.post(URL, body_for(customer, channel="web"), format="json").status_code == 201
 
