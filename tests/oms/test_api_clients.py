@@ -227,3 +227,25 @@ def test_the_audit_trail_records_who_created_and_revoked_a_client_not_each_use(m
     update = next(e for e in events if e.pgh_label == "update")
     assert update.pgh_diff == {"revoked_at": [None, update.pgh_data["revoked_at"]]}
     assert all(e.pgh_context["user"] == client.created_by_id for e in events)
+
+
+def test_the_token_read_builds_the_client_and_user_the_orm_would(make_user):
+    from django.forms.models import model_to_dict
+
+    from oms.api import _client_by_token
+
+    client, token = api_client_create(name="Shop", scopes=["orders:read", "stock:write"], channel="web")
+    ApiClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+    read = _client_by_token(token)
+    expected = ApiClient.objects.select_related("user").get(pk=client.pk)
+    assert model_to_dict(read) == model_to_dict(expected)
+    assert {f.attname: getattr(read, f.attname) for f in ApiClient._meta.concrete_fields} == {
+        f.attname: getattr(expected, f.attname) for f in ApiClient._meta.concrete_fields
+    }
+    user_fields = type(expected.user)._meta.concrete_fields
+    assert {f.attname: getattr(read.user, f.attname) for f in user_fields} == {
+        f.attname: getattr(expected.user, f.attname) for f in user_fields
+    }
+    # saved instances: saving one updates its row, it does not insert another
+    assert not read._state.adding and not read.user._state.adding
+    assert _client_by_token("oms_unknown") is None
