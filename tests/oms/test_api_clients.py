@@ -249,3 +249,8 @@ def test_the_token_read_builds_the_client_and_user_the_orm_would(make_user):
     # saved instances: saving one updates its row, it does not insert another
     assert not read._state.adding and not read.user._state.adding
     assert _client_by_token("oms_unknown") is None
+
+
+def test_the_menu_leads_managers_to_the_api_clients(manager, role_client):
+    assert 'href="/admin/oms/apiclient/"' in manager.get("/").content.decode()
+    assert 'href="/admin/oms/apiclient/"' not in role_client("customer_service").get("/").content.decode()
