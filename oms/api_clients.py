@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from oms.errors import MultipleErrors, NotFound, ValidationFailed
@@ -105,7 +106,7 @@ def api_client_create(*, name: str, scopes: Iterable[str], channel: str = "", us
     token = new_token()
     with transaction.atomic():
         account = get_user_model().objects.create_user(
-            username=f"api-{secrets.token_hex(6)}", first_name=name[:150], is_active=True
+            username=f"api-{slugify(name)[:40]}-{secrets.token_hex(3)}", first_name=name[:150], is_active=True
         )  # no password given: an unusable one
         client = ApiClient.objects.create(
             name=name,
