@@ -22,5 +22,6 @@ MENU = [
     (gettext_noop("Goods receipt"), "purchasing:receipts", "box-arrow-in-down", (WH,)),
     (gettext_noop("Counter sale"), "billing:counter", "shop", (CS, AC)),
     (gettext_noop("Accounting"), "billing:invoices", "journal-text", (AC,)),
+    (gettext_noop("Locked logins"), "lockouts", "shield-lock", (MG,)),
     (gettext_noop("Exceptions"), "oms:exceptions", "exclamation-triangle", (CS, WH, PU, AC)),
 ]

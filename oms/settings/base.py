@@ -4,7 +4,7 @@ Unset ``DATABASE_URL`` starts the embedded PostgreSQL under ``var/pgdata``; unse
 ``REDIS_URL`` runs Celery tasks inline and prints e-mail to the console.
 """
 
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 import environ
@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
+    "axes",
     "oms",
     "customers",
     "inventory",
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "oms.middleware.LoginRequiredMiddleware",
+    # last: turns a login refused by axes (oms.auth) into the "locked out" page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
@@ -130,7 +133,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "oms.auth.RepetitivePasswordValidator"},
 ]
+# Login throttling (oms.auth): 5 wrong passwords for one (username, address) pair lock that pair
+# for 15 minutes, or until a manager unlocks it on /accounts/lockouts/. A success clears the count.
+AUTHENTICATION_BACKENDS = ["oms.auth.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "oms.auth.lockout_response"
+# Behind a proxy REMOTE_ADDR is the proxy's address: point AXES_CLIENT_IP_CALLABLE at one that reads the
+# header the proxy sets.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
