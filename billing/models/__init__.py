@@ -29,7 +29,7 @@ from billing.models.invoices import (
     LineKind,
     derive_status,
 )
-from billing.models.ledger import Account, AccountKind, JournalEntry, JournalLine
+from billing.models.ledger import Account, AccountKind, JournalEntry, JournalLine, LedgerLock
 from billing.models.payments import (
     COUNTER_METHODS,
     PAYMENT_MUTABLE_COLUMNS,
@@ -57,6 +57,7 @@ __all__ = [
     "InvoicedOrderLine",
     "JournalEntry",
     "JournalLine",
+    "LedgerLock",
     "LineKind",
     "Payment",
     "PaymentAllocation",

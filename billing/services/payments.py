@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
@@ -35,7 +36,7 @@ from billing import accounts, selectors
 from billing.events import PAYMENT_RECEIVED
 from billing.models import Invoice, InvoiceKind, Payment, PaymentAllocation, derive_status
 from billing.models.invoices import OPEN_STATUSES
-from billing.services.ledger import journal_post
+from billing.services.ledger import journal_post, ledger_lock_date
 from billing.services.locks import lock_customer_billing
 from customers.models import Customer, PaymentMethod
 from oms import events
@@ -101,6 +102,20 @@ def clean_paid_at(value: datetime | None) -> datetime:
         value = timezone.make_aware(value)
     if value > now + CLOCK_SKEW:
         raise ValidationFailed("A payment cannot be in the future.", code="in_the_future", field="paid_at")
+    max_age = settings.OMS_PAYMENT_MAX_AGE_DAYS
+    if value < now - timedelta(days=max_age):
+        raise ValidationFailed(
+            f"A payment more than {max_age} days ago cannot be recorded here; ask accounting to post it.",
+            code="too_old",
+            field="paid_at",
+        )
+    lock_date = ledger_lock_date()
+    if lock_date is not None and timezone.localdate(value) <= lock_date:
+        raise ValidationFailed(
+            f"The books are locked through {lock_date:%Y-%m-%d}: a payment must be dated after that.",
+            code="period_locked",
+            field="paid_at",
+        )
     return value
 
 

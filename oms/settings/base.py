@@ -282,6 +282,9 @@ OMS_ORDER_API_EXTRAS = {
     "shipments": "shipping.selectors.fulfilment.order_api_shipments",
     "invoices": "billing.selectors.invoices_for_orders",
 }
+# A payment dated longer ago than this is refused (paid_at, API and screens); older ones are
+# posted by accounting. Nothing is ever posted on or before the lock date (billing's lock-date screen).
+OMS_PAYMENT_MAX_AGE_DAYS = env.int("OMS_PAYMENT_MAX_AGE_DAYS", default=60)
 # Payment providers whose webhooks billing accepts (/webhooks/payments/<name>/): the payment is
 # fetched from ``url`` + /payments/<id> with the key (billing.services.psp).
 OMS_PAYMENT_PROVIDERS = {
