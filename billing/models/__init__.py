@@ -38,6 +38,7 @@ from billing.models.payments import (
     InvoiceReminder,
     Payment,
     PaymentAllocation,
+    PaymentFetch,
 )
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "LedgerLock",
     "LineKind",
     "Payment",
+    "PaymentFetch",
     "PaymentAllocation",
     "SendBatch",
     "SendBatchItem",

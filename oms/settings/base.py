@@ -228,6 +228,7 @@ CELERY_BEAT_SCHEDULE = {
     "orders-daily-stats": {"task": "orders.tasks.daily_stats_refresh", "schedule": crontab(minute="*/10")},
     "exceptions-refresh": {"task": "oms.tasks.exceptions_refresh", "schedule": 180.0},
     "notifications-sweep": {"task": "oms.tasks.notifications_sweep", "schedule": 300.0},
+    "billing-payment-fetches-sweep": {"task": "billing.tasks.payment_fetches_sweep", "schedule": 60.0},
     "billing-invoice-reminders": {
         "task": "billing.tasks.invoice_reminders_send",
         "schedule": crontab(hour=7, minute=30),
@@ -285,6 +286,8 @@ OMS_ORDER_API_EXTRAS = {
 # A payment dated longer ago than this is refused (paid_at, API and screens); older ones are
 # posted by accounting. Nothing is ever posted on or before the lock date (billing's lock-date screen).
 OMS_PAYMENT_MAX_AGE_DAYS = env.int("OMS_PAYMENT_MAX_AGE_DAYS", default=60)
+# Webhook calls a minute from one address before it gets 429 (per web process with the default cache).
+OMS_PAYMENT_WEBHOOK_RATE_LIMIT = env.int("OMS_PAYMENT_WEBHOOK_RATE_LIMIT", default=120)
 # Payment providers whose webhooks billing accepts (/webhooks/payments/<name>/): the payment is
 # fetched from ``url`` + /payments/<id> with the key (billing.services.psp).
 OMS_PAYMENT_PROVIDERS = {
