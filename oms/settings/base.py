@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "oms.middleware.LoginRequiredMiddleware",
+    "oms.middleware.NoStoreMiddleware",
     # last: turns a login refused by axes (oms.auth) into the "locked out" page
     "axes.middleware.AxesMiddleware",
 ]
