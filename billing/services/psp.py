@@ -43,8 +43,10 @@ from orders import selectors as order_selectors
 logger = logging.getLogger(__name__)
 security_log = logging.getLogger("billing.security")
 
-# A fetch not finished this long after it started is taken to have died with its worker.
-FETCH_STALE = timedelta(minutes=5)
+# A fetch not finished this long after it started has died with its worker: the task's hard time
+# limit would have ended it by then (and the broker redelivers it after its visibility timeout,
+# which is longer).
+FETCH_STALE_MARGIN = timedelta(seconds=10)
 # A queued fetch not started this long after it was queued is queued again by the sweep.
 FETCH_GRACE = timedelta(minutes=1)
 FETCH_MAX_ATTEMPTS = 8
@@ -245,20 +247,24 @@ def _claim(provider: str, payment_id: str) -> PaymentFetch | None:
             f"""UPDATE {PaymentFetch._meta.db_table} SET started_at = %s, again = false, attempts = attempts + 1
                 WHERE provider = %s AND payment_id = %s AND (started_at IS NULL OR started_at < %s)
                 RETURNING id, attempts""",
-            [now, provider, payment_id, now - FETCH_STALE],
+            [now, provider, payment_id, now - _fetch_stale()],
         )
         row = cursor.fetchone()
     return None if row is None else PaymentFetch(pk=row[0], provider=provider, payment_id=payment_id, attempts=row[1])
 
 
+def _fetch_stale() -> timedelta:
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + FETCH_STALE_MARGIN
+
+
 def payment_fetches_sweep() -> int:
     """Queue again the fetches that are due: queued over a minute ago and not started (a lost
-    message, or a provider back-off that ended), or started over five minutes ago (a killed
+    message, or a provider back-off that ended), or started longer ago than a task may run (a killed
     worker). Returns how many were queued."""
     now = timezone.now()
     due = list(
         PaymentFetch.objects.filter(started_at__isnull=True, requested_at__lte=now - FETCH_GRACE)
-        .union(PaymentFetch.objects.filter(started_at__lt=now - FETCH_STALE))
+        .union(PaymentFetch.objects.filter(started_at__lt=now - _fetch_stale()))
         .values_list("provider", "payment_id")[:500]
     )
     for provider, payment_id in due:

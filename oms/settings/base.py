@@ -196,8 +196,17 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 120
-CELERY_TASK_TIME_LIMIT = 180
+# Recovery from a worker killed mid-task (docs/ARCHITECTURE.md "Workers"): its unacknowledged
+# message is redelivered once the broker's visibility timeout has passed, so that timeout is fitted
+# to the longest a message may rightly stay unacknowledged: a retry's countdown (capped at
+# OMS_TASK_MAX_COUNTDOWN by oms.celery.OmsTask; longer back-offs live in the database and their
+# sweeps) plus the hard time limit, plus a margin. 90 + 180 + 30 = 300 s.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
+OMS_TASK_MAX_COUNTDOWN = 90
+OMS_BROKER_VISIBILITY_TIMEOUT = env.int(
+    "OMS_BROKER_VISIBILITY_TIMEOUT", default=OMS_TASK_MAX_COUNTDOWN + CELERY_TASK_TIME_LIMIT + 30
+)
 # Where tasks go unless routed: a worker started for tests on its own queue sets this, so that
 # the tasks it queues itself (retries, events, e-mails) come back to it.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
@@ -211,7 +220,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
     "socket_connect_timeout": 2,
-    "visibility_timeout": 600,
+    "visibility_timeout": OMS_BROKER_VISIBILITY_TIMEOUT,
+    # look for messages past their visibility timeout every 10 s (kombu's default: every 100 s)
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
     "max_retries": 1,
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {

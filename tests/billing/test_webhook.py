@@ -109,7 +109,7 @@ def test_payment_webhook_a_hint_while_fetching_fetches_again(shop, fake_psp, cli
     assert fake_psp.calls == []
 
 
-def test_payment_webhook_a_killed_fetch_is_taken_over_after_five_minutes(shop, fake_psp, no_delivery):
+def test_payment_webhook_a_killed_fetch_is_taken_over_after_the_time_limit(shop, fake_psp, no_delivery):
     order = place(shop.consumer, ("MUG-RED", 1))
     fake_psp.add("tr_Dead", order_number=order.number, amount=f"{order.gross_amount:.2f}")
     PaymentFetch.objects.create(
