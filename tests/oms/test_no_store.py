@@ -26,4 +26,3 @@ def test_api_answers_are_no_store(api_client_for):
     client = api_client_for(Role.API_CLIENT)
     assert _no_store(client.get("/api/v1/orders/"))
     assert _no_store(client.get("/api/v1/orders/SO-999999/"))
-
