@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "axes",
+    "csp",
     "oms",
     "customers",
     "inventory",
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "pghistory.middleware.HistoryMiddleware",
     "oms.middleware.LoginRequiredMiddleware",
     "oms.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     # last: turns a login refused by axes (oms.auth) into the "locked out" page
     "axes.middleware.AxesMiddleware",
 ]
@@ -147,6 +149,23 @@ AXES_LOCKOUT_CALLABLE = "oms.auth.lockout_response"
 # Behind a proxy REMOTE_ADDR is the proxy's address: point AXES_CLIENT_IP_CALLABLE at one that reads the
 # header the proxy sets.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Content-Security-Policy (django-csp 4): scripts only from our own static files (no inline
+# script, no eval: templates ask static/js/oms.js for behaviour with data attributes, and htmx runs
+# with allowEval off); inline style attributes stay allowed (the SVG charts and layout use them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
