@@ -28,10 +28,12 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from billing.models import PaymentFetch
@@ -195,7 +197,7 @@ def payment_webhook_hint(*, provider: str, payment_id: str) -> bool:
                 again=True
             )
             return False
-        transaction.on_commit(lambda: queue_fetch(provider, payment_id))
+        transaction.on_commit(partial(queue_fetch, provider, payment_id))
     return True
 
 
@@ -235,8 +237,10 @@ def payment_fetch_run(*, provider: str, payment_id: str) -> str:
         return "provider_unavailable"
     if not PaymentFetch.objects.filter(pk=fetch.pk, again=False).delete()[0]:
         # a webhook came in while we were fetching: fetch once more
-        PaymentFetch.objects.filter(pk=fetch.pk).update(started_at=None, again=False, requested_at=timezone.now())
-        transaction.on_commit(lambda: queue_fetch(provider, payment_id))
+        PaymentFetch.objects.filter(pk=fetch.pk).update(
+            started_at=None, again=False, attempts=0, requested_at=timezone.now()
+        )
+        transaction.on_commit(partial(queue_fetch, provider, payment_id))
     return outcome
 
 
@@ -262,11 +266,9 @@ def payment_fetches_sweep() -> int:
     message, or a provider back-off that ended), or started longer ago than a task may run (a killed
     worker). Returns how many were queued."""
     now = timezone.now()
-    due = list(
-        PaymentFetch.objects.filter(started_at__isnull=True, requested_at__lte=now - FETCH_GRACE)
-        .union(PaymentFetch.objects.filter(started_at__lt=now - _fetch_stale()))
-        .values_list("provider", "payment_id")[:500]
-    )
+    waiting = Q(started_at__isnull=True, requested_at__lte=now - FETCH_GRACE)
+    abandoned = Q(started_at__lt=now - _fetch_stale())
+    due = list(PaymentFetch.objects.filter(waiting | abandoned).values_list("provider", "payment_id")[:500])
     for provider, payment_id in due:
         PaymentFetch.objects.filter(provider=provider, payment_id=payment_id, started_at__isnull=True).update(
             requested_at=now

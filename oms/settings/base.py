@@ -388,6 +388,7 @@ LOGGING = {
         # WeasyPrint logs every layout step at INFO, seven lines a PDF
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its version banner at every start
     },
 }
 if not REDIS_URL:
