@@ -29,7 +29,7 @@ from billing.models.invoices import (
     LineKind,
     derive_status,
 )
-from billing.models.ledger import Account, AccountKind, JournalEntry, JournalLine
+from billing.models.ledger import Account, AccountKind, JournalEntry, JournalLine, LedgerLock
 from billing.models.payments import (
     COUNTER_METHODS,
     PAYMENT_MUTABLE_COLUMNS,
@@ -38,6 +38,7 @@ from billing.models.payments import (
     InvoiceReminder,
     Payment,
     PaymentAllocation,
+    PaymentFetch,
 )
 
 __all__ = [
@@ -57,8 +58,10 @@ __all__ = [
     "InvoicedOrderLine",
     "JournalEntry",
     "JournalLine",
+    "LedgerLock",
     "LineKind",
     "Payment",
+    "PaymentFetch",
     "PaymentAllocation",
     "SendBatch",
     "SendBatchItem",

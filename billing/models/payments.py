@@ -182,3 +182,28 @@ class InvoiceReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} reminder at {self.stage} days"
+
+
+class PaymentFetch(models.Model):
+    """A payment the provider told us about (its webhook) and a worker still has to fetch.
+
+    One row per (provider, payment id): a second webhook for a payment already queued queues
+    nothing (``billing.services.psp.payment_webhook_hint``). ``started_at`` is set while a worker
+    fetches it; a hint arriving then sets ``again`` (the provider may have changed the payment
+    after the worker read it), and the worker fetches once more. The row is deleted when done.
+    """
+
+    provider = models.CharField(max_length=40)
+    payment_id = models.CharField(max_length=64)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    again = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "payment_id"], name="payment_fetch_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.payment_id}"

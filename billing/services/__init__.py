@@ -28,7 +28,7 @@ from billing.services.delivery import (
     invoice_send_batch_start,
 )
 from billing.services.invoices import invoice_issue, invoices_mark_overdue
-from billing.services.ledger import journal_post, journal_reverse
+from billing.services.ledger import journal_post, journal_reverse, ledger_lock_date, ledger_lock_set
 from billing.services.orders import (
     order_credit_cancelled,
     order_invoice,
@@ -50,6 +50,8 @@ __all__ = [
     "invoices_mark_overdue",
     "journal_post",
     "journal_reverse",
+    "ledger_lock_date",
+    "ledger_lock_set",
     "order_credit_cancelled",
     "order_invoice",
     "order_invoice_shipped",
