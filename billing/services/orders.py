@@ -214,7 +214,12 @@ def order_invoice_when_paid(*, order_id: int, user=None) -> Invoice | None:
 
 def order_invoice_shipped(*, order_id: int, user=None) -> Invoice | None:
     """Invoice what shipped and is not yet invoiced (the ``shipment.handed_off`` handler); None
-    when there is nothing (a repeated event, a prepaid order invoiced in full). Not durable."""
+    when there is nothing (a repeated event, a prepaid order invoiced in full). A prepaid order
+    is never invoiced at hand-off: it is invoiced in full once paid (``order_invoice_when_paid``;
+    issue 15: an unpaid card order was invoiced per shipment). Not durable."""
+    order = order_selectors.order_get(order_id)
+    if order.payment_method in PREPAID_METHODS:
+        return order_invoice_when_paid(order_id=order_id, user=user)
     try:
         return order_invoice(order_id=order_id, basis="shipped", user=user)
     except Conflict as exc:
