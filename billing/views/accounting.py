@@ -9,11 +9,13 @@ import io
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from billing import export, selectors, services
+from billing.documents import payment_statement
 from billing.forms import (
     AsOfForm,
     CreditForm,
@@ -65,11 +67,15 @@ def invoice_list(request: HtmxHttpRequest) -> HttpResponse:
 def invoice_detail(request: HtmxHttpRequest, number: str) -> HttpResponse:
     invoice = _invoice_or_404(number)
     can_credit = has_role(request.user, ACC) and invoice.can_credit()
+    payments = selectors.invoice_payments(invoice)
+    statement = payment_statement(invoice, payments)
     context = {
         "invoice": invoice,
         "can_credit": can_credit,
         "can_account": has_role(request.user, ACC),
-        "payments": selectors.invoice_payments(invoice),
+        "payments": payments,
+        "payment": statement,
+        "paid_how": statement.methods_nl if (get_language() or "").startswith("nl") else statement.methods_en,
     }
     return render(request, "billing/invoice_detail.html", context)
 
