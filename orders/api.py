@@ -355,6 +355,10 @@ def _text(value, limit: int, blank: bool = False) -> bool:
     return value.isascii() or not any("\ud800" <= ch <= "\udfff" for ch in value)
 
 
+def _choice(value, allowed: frozenset) -> bool:
+    return isinstance(value, str) and value in allowed  # a list or dict is not hashable
+
+
 def _plain_address(value) -> dict | None:
     if not isinstance(value, dict) or not value.keys() <= {*_ADDRESS_LIMITS, "country"}:
         return None
@@ -396,9 +400,9 @@ def plain_order(data) -> dict | None:
         "notes": data.get("notes", ""),
         "ship_complete": data.get("ship_complete", False),
     }
-    if values["channel"] not in _CHANNELS or values["backorder_policy"] not in _POLICIES:
+    if not _choice(values["channel"], _CHANNELS) or not _choice(values["backorder_policy"], _POLICIES):
         return None
-    if values["payment_method"] is not None and values["payment_method"] not in _METHODS:
+    if values["payment_method"] is not None and not _choice(values["payment_method"], _METHODS):
         return None
     reference = values["external_reference"]
     if not (reference is None or _text(reference, 100, blank=True)) or not _text(values["notes"], 5000, blank=True):

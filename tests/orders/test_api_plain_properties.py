@@ -148,6 +148,8 @@ def typed(value):
 @example(PLAIN | {"lines": [PLAIN_LINE | {"unit_price": "9.95"}]})
 @example(PLAIN | {"customer": {"number": " C-000001"}})
 @example(PLAIN | {"notes": "a\x00b"})
+@example(PLAIN | {"channel": []})  # found by this test: an unhashable choice was a 500
+@example(PLAIN | {"payment_method": {"a": 1}, "backorder_policy": ["allow"]})
 @example(PLAIN | {"shipping_address": {"street": "x", "postal_code": "1", "city": "y", "country": "NLD"}})
 def test_the_fast_path_answers_as_the_serializer_does(body):
     values = plain_order(body)
