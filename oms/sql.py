@@ -136,3 +136,10 @@ def cache_related(instance, name: str, rows: list) -> None:
     queryset._deferred_filter = (False, (), {field: instance})
     queryset._result_cache = list(rows)
     instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+def cached_related(instance, name: str) -> list | None:
+    """The rows ``cache_related`` or ``prefetch_related`` left in ``instance.<name>``, or None
+    when they did not (then ``.all()`` would query)."""
+    cached = instance.__dict__.get("_prefetched_objects_cache", {}).get(name)
+    return None if cached is None else list(cached)

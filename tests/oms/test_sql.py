@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from customers.models import Address, Customer
 from oms.models import OutboxEvent
-from oms.sql import cache_related, instance, model_columns, new_instance
+from oms.sql import cache_related, cached_related, instance, model_columns, new_instance
 from orders.models import Allocation, OrderLine
 from tests.factories.customers import AddressFactory, CustomerFactory
 
@@ -120,3 +120,13 @@ def test_cached_rows_answer_as_the_orms_own_prefetch_does(two_customers):
     )
     assert [a.pk for a in cached.addresses.all()] == [a.pk for a in prefetched.addresses.all()]
     assert cached.addresses.all().db == prefetched.addresses.all().db == "default"
+
+
+def test_cached_related_reads_what_cache_related_or_prefetch_related_left(two_customers, django_assert_num_queries):
+    customer = two_customers[0]
+    cached = _cached(customer)
+    prefetched = Customer.objects.prefetch_related("addresses").get(pk=customer.pk)
+    with django_assert_num_queries(0):
+        assert len(cached_related(cached, "addresses")) == 2
+        assert [a.pk for a in cached_related(prefetched, "addresses")] == [a.pk for a in prefetched.addresses.all()]
+        assert cached_related(customer, "addresses") is None  # nothing left: .all() would query
