@@ -2,7 +2,7 @@
 ground"), measured A/B, interleaved, in one process.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/internals.py \
-        [--rounds 7] [--orders 60] [--calls 2000] [--skip service calls]
+        [--orders 300] [--calls 2000] [--skip service calls]
 
 It works in its own database, ``<name of DATABASE_URL's database>_internals`` (created, migrated and
 seeded once: a warehouse, 200 products with plenty of stock, 20 customers with an address), and
@@ -10,8 +10,8 @@ queues to a Redis list of its own (deleted at the end).
 
 Part 1 places 10-line orders with ``orders.services.order_place`` (orders' flat-rate delivery
 quote, inside an audit context as the API's middleware opens one), switching one piece at a time
-between its forms; the rounds interleave the forms, so a machine loaded by others slows them alike.
-Rows: CPU and wall time per order (medians over rounds):
+between its forms order by order (A, B, A, B...), so a machine loaded by others slows them alike.
+Rows: CPU and wall time per order (medians):
 
 - instances: ``oms.sql`` as it is (``Model.from_db``, ``Model(*values)``, relations set through
   their descriptors) against the removed form (``__new__`` plus a hand-made ``ModelState`` and its
@@ -163,7 +163,17 @@ def senders() -> dict:
     def apply_async(event_ids):
         outbox_dispatch.apply_async(args=[event_ids], retry=True)
 
-    return {"redis-py (now)": broker.send_outbox_batch, "RESP socket (before)": own_socket, "apply_async": apply_async}
+    kept = app.producer_pool.acquire(block=True)  # one producer and its connection for the process
+
+    def apply_async_kept(event_ids):
+        outbox_dispatch.apply_async(args=[event_ids], retry=True, producer=kept)
+
+    return {
+        "redis-py (now)": broker.send_outbox_batch,
+        "RESP socket (before)": own_socket,
+        "apply_async": apply_async,
+        "apply_async, kept producer": apply_async_kept,
+    }
 
 
 # --- swapping one piece --------------------------------------------------------------------------------
@@ -217,7 +227,9 @@ def variants() -> dict[str, dict[str, callable]]:
             "pghistory's wrapper, every write": lambda: wrapper(False),
         },
         "broker": {
-            label: (lambda send=send: swapped([(broker.send_outbox_batch, send)])) for label, send in sends.items()
+            label: (lambda send=send: swapped([(broker.send_outbox_batch, send)]))
+            for label, send in sends.items()
+            if label != "apply_async, kept producer"
         },
     }
 
@@ -238,21 +250,22 @@ def place(rng: random.Random, numbers: list[str]) -> None:
         )
 
 
-def service_ab(rounds: int, orders: int, numbers: list[str]) -> None:
+def service_ab(orders: int, numbers: list[str]) -> None:
     rng = random.Random(13)
     for piece, forms in variants().items():
         results = {label: [] for label in forms}
-        for _ in range(rounds):
-            for label, enter in forms.items():
+        for enter in forms.values():
+            with enter():
+                place(rng, numbers)  # warm-up: prepared statements, caches
+        for n in range(orders):
+            turn = list(forms.items())
+            turn = turn[n % len(turn) :] + turn[: n % len(turn)]  # each form first as often as the others
+            for label, enter in turn:
                 with enter():
-                    place(rng, numbers)  # warm-up: prepared statements, caches
                     cpu, wall = time.process_time(), time.perf_counter()
-                    for _ in range(orders):
-                        place(rng, numbers)
-                    results[label].append(
-                        ((time.process_time() - cpu) / orders * 1e3, (time.perf_counter() - wall) / orders * 1e3)
-                    )
-        print(f"\n{piece}: per 10-line order placed (order_place), medians of {rounds} interleaved rounds")
+                    place(rng, numbers)
+                    results[label].append(((time.process_time() - cpu) * 1e3, (time.perf_counter() - wall) * 1e3))
+        print(f"\n{piece}: per 10-line order placed (order_place); forms alternate order by order; medians of {orders}")
         for label, samples in results.items():
             cpu = statistics.median(s[0] for s in samples)
             wall = statistics.median(s[1] for s in samples)
@@ -406,6 +419,13 @@ def calls_ab(calls: int, numbers: list[str]) -> None:
             "RESP socket (before)",
             lambda: sends["RESP socket (before)"]([1, 2]),
         ),
+        (
+            "one outbox message",
+            "redis-py (now)",
+            lambda: sends["redis-py (now)"]([1, 2]),
+            "apply_async, kept producer",
+            lambda: sends["apply_async, kept producer"]([1, 2]),
+        ),
     ]
     print("\nsingle calls: medians, microseconds per call, CPU / wall (A and B interleaved, 3 x 7 repeats)")
     for what, label_a, a, label_b, b in rows:
@@ -421,8 +441,7 @@ def calls_ab(calls: int, numbers: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--orders", type=int, default=60, help="orders per form and round")
+    parser.add_argument("--orders", type=int, default=300, help="orders per form")
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--skip", nargs="*", default=[], choices=["service", "calls"])
     args = parser.parse_args()
@@ -433,7 +452,7 @@ def main() -> None:
 
     try:
         if "service" not in args.skip:
-            service_ab(args.rounds, args.orders, numbers)
+            service_ab(args.orders, numbers)
         if "calls" not in args.skip:
             calls_ab(args.calls, numbers)
     finally:
