@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -189,3 +190,19 @@ def test_a_webshops_plain_order_takes_the_fast_path(body):
     serializer = OrderInSerializer(data=body)
     assert values is not None and serializer.is_valid(), serializer.errors
     assert typed(plain_data(values)) == typed(plain_data(serializer.validated_data))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"channel": []}, "channel"),
+        ({"payment_method": {"a": 1}}, "payment_method"),
+        ({"backorder_policy": ["allow"]}, "backorder_policy"),
+    ],
+)
+def test_a_choice_that_is_not_a_string_is_a_400_not_a_500(api_client_for, change, field):
+    # plain_order compared them with a set of strings, which raised TypeError for a list or dict
+    response = api_client_for("api_client").post("/api/v1/orders/", PLAIN | change, format="json")
+    assert response.status_code == 400, response.content
+    assert field in {error["field"] for error in response.json()["errors"]}
