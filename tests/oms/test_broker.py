@@ -5,6 +5,8 @@ Redis dropped is opened again; a refusal is an error, not a hang."""
 
 import base64
 import json
+import socket
+import time
 import uuid
 from urllib.parse import urlparse, urlunparse
 
@@ -107,3 +109,18 @@ def test_the_message_is_field_by_field_the_one_celerys_apply_async_sends(queue, 
         assert fields[("headers", "root_id")] == fields[("properties", "correlation_id")] == task_id
         assert uuid.UUID(task_id) and uuid.UUID(fields[("properties", "delivery_tag")])
     assert ours_fields[("headers", "id")] != celerys_fields[("headers", "id")]
+
+
+def test_a_frozen_redis_is_given_up_on_after_one_timeout(queue):
+    # a server that takes the connection and never answers: one wait of broker.TIMEOUT, no retry
+    frozen = socket.socket()
+    frozen.bind(("127.0.0.1", 0))
+    frozen.listen(8)
+    url = f"redis://127.0.0.1:{frozen.getsockname()[1]}/0"
+    started = time.monotonic()
+    try:
+        with use_broker(url, queue), pytest.raises(redis.TimeoutError):
+            broker.send_outbox_batch([1])
+    finally:
+        frozen.close()
+    assert time.monotonic() - started < 2 * broker.TIMEOUT
