@@ -107,7 +107,7 @@ def publish_many(events: list[tuple[str, dict]]) -> list[OutboxEvent]:
 
 
 def _written(event_id: int, name: str, payload: dict, created_at) -> OutboxEvent:
-    # without Model.__init__'s per-keyword work: every order publishes two (oms.sql)
+    # the rows as written, built as the ORM builds rows it reads, without reading them back (oms.sql)
     return saved_instance(
         OutboxEvent,
         {

@@ -95,7 +95,7 @@ TEMPLATES = [
                 "oms.context_processors.navigation",
             ],
             "builtins": ["template_partials.templatetags.partials", "oms.templatetags.oms_tags"],
-            # Cached: parsing templates on every request cost ~50 ms on the product page.
+            # Cached: parsing the templates again on every request was most of a page's time.
             "loaders": [
                 (
                     "template_partials.loader.Loader",
@@ -117,7 +117,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env.str("DATABASE_URL", default="")
 DATABASES = {"default": dbserver.database_settings(DATABASE_URL, BASE_DIR / "var" / "pgdata")}
-# A new connection per request was measured 6x slower here (research/performance-anchors.md §3).
+# A new connection per request costs a connection set-up and a server process per request
+# (measured in research/performance-anchors.md §3).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
