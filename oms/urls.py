@@ -36,3 +36,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler400 = "oms.views_errors.bad_request"
+handler403 = "oms.views_errors.permission_denied"
+handler404 = "oms.views_errors.page_not_found"
+handler500 = "oms.views_errors.server_error"
