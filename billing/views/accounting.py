@@ -18,6 +18,7 @@ from billing.forms import AsOfForm, CreditForm, DayForm, InvoiceFilterForm, Jour
 from billing.models import Invoice
 from billing.services import delivery
 from oms.errors import NotFound, OmsError, add_to_form
+from oms.exports import csv_lines
 from oms.htmx import HtmxHttpRequest, is_partial
 from oms.pagination import paginate
 from oms.roles import Role, has_role, role_required
@@ -137,7 +138,7 @@ def journal(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _csv_response(rows, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(export.csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
