@@ -49,7 +49,9 @@ def _check_request(request) -> None:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         raise BadInput("Content-Length is not a number.", code="malformed_request") from None
-    if limit is not None and length > limit and not is_upload:
+    if is_upload:
+        limit = settings.OMS_MAX_UPLOAD_BYTES
+    if limit is not None and length > limit:
         raise BadInput(f"The body is larger than {limit} bytes.", code="too_large", status=413)
     check_text(request.path, "path")
     _check_query(request.GET, "query")

@@ -220,6 +220,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Hostile input (oms.input_guard) -----------------------------------------------------------
+# A multipart body (a file upload) larger than this is refused before it is read; each upload
+# has its own smaller limit too (the stock import: 5 MB).
+OMS_MAX_UPLOAD_BYTES = env.int("OMS_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+
 # --- Outbox -----------------------------------------------------------------------------------
 OMS_OUTBOX_MAX_ATTEMPTS = env.int("OMS_OUTBOX_MAX_ATTEMPTS", default=5)
 # The sweep leaves fresh events to the on-commit hand-off so that it does not race it.
