@@ -289,6 +289,9 @@ OMS_CARRIER_RETRY_SECONDS = env.float("OMS_CARRIER_RETRY_SECONDS", default=30.0)
 # An API endpoint on a reserved test domain never resolves: such a carrier answers from a built-in
 # sandbox (demo data, a fresh install), making a made-up tracking number and a label of our own.
 OMS_CARRIER_SANDBOX_DOMAINS = (".example", ".test", ".invalid")
+# Carrier endpoints must be https on public addresses (shipping.endpoints); this allows http and
+# private, loopback and link-local addresses too: tests, a carrier simulator on this machine.
+OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS = env.bool("OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS", default=False)
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
