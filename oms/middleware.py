@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
 from oms.errors import OmsError
@@ -56,7 +57,11 @@ def _check_request(request) -> None:
     check_text(request.path, "path")
     _check_query(request.GET, "query")
     if request.method == "POST" and (is_upload or request.content_type == "application/x-www-form-urlencoded"):
-        _check_query(request.POST, "form")
+        try:
+            form = request.POST
+        except MultiPartParserError:
+            raise BadInput("The multipart body could not be read.", code="malformed_request") from None
+        _check_query(form, "form")
 
 
 def _check_query(data, where: str) -> None:
