@@ -131,6 +131,20 @@ def test_every_url_pattern_with_hostile_path_values(pattern, name, clients):
                 _assert_not_5xx(response, f"{who} {method.upper()} {url[:120]}", api)
 
 
+@pytest.mark.django_db
+def test_every_admin_url_pattern_with_hostile_path_values(django_user_model):
+    """The admin's own patterns too, as a superuser (the admin's pages need the staff flag)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(django_user_model.objects.create_superuser("hostile-admin", password="pw-for-tests-only"))
+    for pattern, _name in ADMIN_PATTERNS:
+        for how in ("nul", "control", "long"):
+            url = _fill(pattern, how)
+            for method in ("get", "post"):
+                _assert_not_5xx(getattr(client, method)(url), f"admin {method.upper()} {url[:120]}", False)
+
+
 def _url(route) -> str:
     return reverse(route.name, kwargs=route.kwargs() if route.kwargs else None)
 
