@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from billing import selectors
 from billing.services import delivery, payments
 from customers.models import PaymentMethod
-from oms.api import api_access, order_owner
+from oms.api import DateTimeField, api_access, order_owner
 from oms.api_clients import Scope
 from oms.errors import NotFound
 from oms.idempotency import idempotent
@@ -180,7 +180,7 @@ class PaymentInSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=PaymentMethod.values)
     amount = serializers.CharField(max_length=20, help_text='EUR, e.g. "24.94"; negative: a refund')
     reference = serializers.CharField(max_length=100, help_text="Unique per method (the PSP's payment id)")
-    paid_at = serializers.DateTimeField(required=False, allow_null=True)
+    paid_at = DateTimeField(required=False, allow_null=True)
     refund_of = serializers.CharField(
         max_length=100, required=False, allow_blank=True, help_text="A refund: the reference of the payment refunded"
     )

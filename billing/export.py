@@ -6,8 +6,7 @@ dates as ISO 8601. Rows are produced as an iterator so that a year streams in co
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -53,28 +52,6 @@ INVOICE_HEADER = [
 ]
 
 
-# A text cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP);
-# such cells get a leading apostrophe. Amounts are written by us and never pass through here.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str) -> str:
-    return f"'{value}" if value and value.startswith(_FORMULA_START) else value
-
-
-class _Echo:
-    """A file-like object whose ``write`` returns the line, for streaming responses."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(rows: Iterable[list]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    for row in rows:
-        yield writer.writerow(row)
-
-
 def journal_rows(date_from: date, date_to: date) -> Iterator[list]:
     yield JOURNAL_HEADER
     for line in selectors.journal_lines_for_period(date_from=date_from, date_to=date_to).iterator(chunk_size=2000):
@@ -82,14 +59,14 @@ def journal_rows(date_from: date, date_to: date) -> Iterator[list]:
         yield [
             entry.pk,
             entry.date.isoformat(),
-            safe_text(entry.reference),
-            safe_text(entry.description),
+            entry.reference,
+            entry.description,
             line.account.code,
             line.account.name,
             f"{line.debit:.2f}",
             f"{line.credit:.2f}",
             line.customer.number if line.customer else "",
-            safe_text(line.memo),
+            line.memo,
             entry.reversal_of_id or "",
             entry.posted_at.isoformat(),
         ]
@@ -128,8 +105,8 @@ def _invoice_chunk(invoices: list[Invoice], rates: list[Decimal]) -> Iterator[li
             invoice.supply_date.isoformat(),
             invoice.due_date.isoformat(),
             invoice.customer.number,
-            safe_text(invoice.buyer_name),
-            safe_text(invoice.buyer_company),
+            invoice.buyer_name,
+            invoice.buyer_company,
             invoice.buyer_vat_id,
             invoice.buyer_country,
             int(invoice.reverse_charge),
@@ -141,5 +118,5 @@ def _invoice_chunk(invoices: list[Invoice], rates: list[Decimal]) -> Iterator[li
             f"{invoice.amount_paid:.2f}",
             f"{invoice.amount_credited:.2f}",
             invoice.credit_of.number if invoice.credit_of else "",
-            safe_text(invoice.reference),
+            invoice.reference,
         ] + [f"{getattr(vat.get(rate), field, ZERO):.2f}" for rate in rates for field in ("net_amount", "vat_amount")]

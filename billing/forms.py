@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import COUNTER_METHODS, InvoiceKind, InvoiceStatus
 from customers.models import PaymentMethod
+from oms import forms as oms_forms
 
 DATE = forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"})
 
@@ -23,8 +24,8 @@ class InvoiceFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100)
     status = forms.ChoiceField(required=False, choices=[("", _("Any status")), *InvoiceStatus.choices])
     kind = forms.ChoiceField(required=False, choices=[("", _("Invoices and credit notes")), *InvoiceKind.choices])
-    date_from = forms.DateField(required=False, widget=DATE)
-    date_to = forms.DateField(required=False, widget=DATE)
+    date_from = oms_forms.DateField(required=False, widget=DATE)
+    date_to = oms_forms.DateField(required=False, widget=DATE)
     customer = forms.CharField(required=False, max_length=20)
     unsent = forms.BooleanField(required=False, label="Not yet sent")
     overdue = forms.BooleanField(required=False, label="Overdue")
@@ -48,8 +49,8 @@ class InvoiceFilterForm(forms.Form):
 class PeriodForm(forms.Form):
     """A period for exports and the journal; defaults to this month so far."""
 
-    date_from = forms.DateField(required=False, widget=DATE, label=_("From"))
-    date_to = forms.DateField(required=False, widget=DATE, label=_("To"))
+    date_from = oms_forms.DateField(required=False, widget=DATE, label=_("From"))
+    date_to = oms_forms.DateField(required=False, widget=DATE, label=_("To"))
 
     def period(self) -> tuple[date, date]:
         today = timezone.localdate()
@@ -62,7 +63,7 @@ class PeriodForm(forms.Form):
 class DayForm(forms.Form):
     """One day (default today); a bad date counts as today."""
 
-    date = forms.DateField(required=False, widget=DATE, label="Day")
+    date = oms_forms.DateField(required=False, widget=DATE, label="Day")
 
     def day(self) -> date:
         data = self.cleaned_data if self.is_valid() else {}
@@ -75,7 +76,7 @@ class JournalFilterForm(PeriodForm):
 
 
 class AsOfForm(forms.Form):
-    as_of = forms.DateField(required=False, widget=DATE, label=_("As of"))
+    as_of = oms_forms.DateField(required=False, widget=DATE, label=_("As of"))
 
     def as_of_date(self) -> date:
         return (self.cleaned_data.get("as_of") if self.is_valid() else None) or timezone.localdate()
@@ -130,7 +131,7 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(
         label=_("Reference"), max_length=100, widget=forms.TextInput(attrs={**SM, "autocomplete": "off"})
     )
-    paid_at = forms.DateTimeField(
+    paid_at = oms_forms.DateTimeField(
         label=_("Paid at"),
         required=False,
         widget=forms.DateTimeInput(attrs={**SM, "type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

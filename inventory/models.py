@@ -254,6 +254,7 @@ class ImportStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
+    FAILED = "failed", _("Refused")
 
 
 class ImportJob(models.Model):
@@ -262,6 +263,8 @@ class ImportJob(models.Model):
 
     kind = models.CharField(max_length=20, choices=ImportKind.choices)
     file_name = models.CharField(max_length=200)
+    # The uploaded file until the worker has read it (then emptied): the request never parses it.
+    content = models.BinaryField(default=b"", editable=False)
     rows = models.JSONField(default=list)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
@@ -284,8 +287,14 @@ class ImportJob(models.Model):
 
     @property
     def percent(self) -> int:
-        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 100
+        if not self.total_rows:  # the worker is still reading the file, or it was refused
+            return 100 if self.finished else 0
+        return int(100 * self.processed_rows / self.total_rows)
 
     @property
     def error_count(self) -> int:
         return len(self.errors)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)

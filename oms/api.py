@@ -15,12 +15,14 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import OperationalError, connection
 from django.db.models import CharField, Q, Value
 from django.http import Http404
-from rest_framework import authentication, exceptions, pagination
+from rest_framework import authentication, exceptions, pagination, parsers, serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from oms import input_guard
 from oms.api_clients import Scope, api_client_mark_used, token_hash
 from oms.errors import InsufficientScope, OmsError, error_list
+from oms.forms import MAX_YEAR, MIN_YEAR
 from oms.models import ApiClient
 from oms.roles import has_role, remember_roles
 
@@ -71,6 +73,8 @@ def flatten_errors(detail: Any, path: str = "") -> list[dict[str, Any]]:
 def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, OmsError):
         return problem_response(exc.status, type(exc).title, error_list(exc))
+    if isinstance(exc, input_guard.BadInput):
+        return problem_response(400, "Invalid input.", [{"field": exc.field, "code": exc.code, "message": exc.message}])
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -100,6 +104,31 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
             Retry_After="5",
         )
     return None
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser through ``oms.input_guard.loads``: too deep, a control character in a
+    string or not JSON at all is a 400 with the field and the code, never a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return input_guard.loads(stream.read() if stream is not None else b"")
+
+
+class DateTimeField(serializers.DateTimeField):
+    """A date-time in years ``oms.forms.MIN_YEAR``..``MAX_YEAR`` (9999-12-31 or 0001-01-01 would
+    overflow the moment it is converted or a day is added): the API's side of the date range
+    class of hostile input."""
+
+    def to_internal_value(self, value):
+        try:
+            result = super().to_internal_value(value)
+        except OverflowError:  # the conversion to the current time zone went past year 9999 or 1
+            result = None
+        if result is None or not MIN_YEAR <= result.year <= MAX_YEAR:
+            self.fail("out_of_range", min=f"{MIN_YEAR}-01-01", max=f"{MAX_YEAR}-12-31")
+        return result
+
+    default_error_messages = {"out_of_range": "Enter a date between {min} and {max}."}
 
 
 class CursorPagination(pagination.CursorPagination):

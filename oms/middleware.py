@@ -1,5 +1,11 @@
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
+
+from oms.errors import OmsError
+from oms.input_guard import BadInput, check_text, is_api, problem_for
 
 # The API authenticates with tokens inside DRF and answers 401 itself; webhooks and the
 # health probe are called by machines. Everything else needs a logged-in user.
@@ -11,6 +17,66 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if request.path.startswith(OPEN_PREFIXES):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class InputGuardMiddleware:
+    """Refuses a request whose path, query string or form fields carry a control character, or
+    whose body is larger than Django would read (uploads excepted), before a view or a query
+    sees it (``oms.input_guard``). The API gets 400/413 problem+json with the field; a screen
+    gets a 400 page that names the field."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            _check_request(request)
+        except BadInput as exc:
+            return _refuse(request, exc)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """A business error a screen did not catch (a record gone between two clicks) is its
+        4xx page, not a 500; the API's own handler maps them before this is reached."""
+        if isinstance(exception, OmsError):
+            error = BadInput(exception.message, code=exception.code, field=exception.field, status=exception.status)
+            return _refuse(request, error)
+        return None
+
+
+def _check_request(request) -> None:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    is_upload = request.content_type == "multipart/form-data"
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise BadInput("Content-Length is not a number.", code="malformed_request") from None
+    if is_upload:
+        limit = settings.OMS_MAX_UPLOAD_BYTES
+    if limit is not None and length > limit:
+        raise BadInput(f"The body is larger than {limit} bytes.", code="too_large", status=413)
+    check_text(request.path, "path")
+    _check_query(request.GET, "query")
+    if request.method == "POST" and (is_upload or request.content_type == "application/x-www-form-urlencoded"):
+        try:
+            form = request.POST
+        except MultiPartParserError:
+            raise BadInput("The multipart body could not be read.", code="malformed_request") from None
+        _check_query(form, "form")
+
+
+def _check_query(data, where: str) -> None:
+    for key, values in data.lists():
+        check_text(key, f"{where}.{key[:50]}")
+        for value in values:
+            check_text(value, key)
+
+
+def _refuse(request, exc: BadInput):
+    if is_api(request):
+        return problem_for(exc)
+    context = {"message": exc.message, "field": exc.field}
+    return render(request, "oms/bad_input.html", context, status=exc.status)
 
 
 class NoStoreMiddleware:

@@ -41,3 +41,8 @@ urlpatterns = [
     # the split view serves its start-up script as a file (no inline script: CSP)
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler400 = "oms.views_errors.bad_request"
+handler403 = "oms.views_errors.permission_denied"
+handler404 = "oms.views_errors.page_not_found"
+handler500 = "oms.views_errors.server_error"

@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.models import PaymentMethod
-from oms.api import CursorPagination, api_access, may_change_others_orders, order_owner, request_client
+from oms.api import CursorPagination, DateTimeField, api_access, may_change_others_orders, order_owner, request_client
 from oms.api_clients import Scope
 from oms.errors import InsufficientScope
 from oms.idempotency import complete_within, idempotent, idempotent_with_effect
@@ -108,7 +108,7 @@ class OrderListFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     customer = serializers.CharField(max_length=20, required=False)
-    updated_since = serializers.DateTimeField(required=False)
+    updated_since = DateTimeField(required=False)
 
 
 # --- representation -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import PaymentMethod
+from oms import forms as oms_forms
 from orders.models import Channel, OrderStatus
 from orders.selectors import LIST_SORTS
 
@@ -18,8 +19,8 @@ class OrderFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label=_("Search"))
     status = forms.ChoiceField(required=False, choices=[("", _("Any status")), *OrderStatus.choices])
     channel = forms.ChoiceField(required=False, choices=[("", _("Any channel")), *Channel.choices])
-    date_from = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = oms_forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = oms_forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     customer = forms.CharField(required=False, max_length=20, label=_("Customer number"))
 
     backordered = forms.BooleanField(required=False, label=_("Backordered"))

@@ -41,6 +41,8 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 
+from shipping import endpoints
+
 MAX_ANSWER_BYTES = 10 * 1024 * 1024
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
@@ -130,8 +132,11 @@ class JsonHttpCarrier:
             headers["Authorization"] = f"Bearer {self.api_key}"
         http_request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(http_request, timeout=self.timeout) as answer:  # noqa: S310 (https/http only)
+            endpoints.check_url(self.url)
+            with endpoints.opener().open(http_request, timeout=self.timeout) as answer:
                 return answer.status, answer.read(MAX_ANSWER_BYTES)
+        except endpoints.EndpointRefused as exc:
+            raise CarrierRefused(str(exc)) from exc
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read(4000)
         except TimeoutError as exc:

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from oms import forms as oms_forms
 from shipping import workdays
 from shipping.models import CarrierKind
 
@@ -37,6 +38,10 @@ def format_postcode_ranges(ranges) -> str:
     return ", ".join(f"{r.country} {r.first}-{r.last}" if r.country != "NL" else f"{r.first}-{r.last}" for r in ranges)
 
 
+MAX_BRACKET_GRAMS = 1_000_000_000  # the column is an integer of grams
+MAX_BRACKET_PRICE = Decimal(1_000_000)
+
+
 def parse_brackets(text: str) -> list[tuple[int, Decimal]]:
     """One bracket a line: ``2 4,10`` = up to 2 kg for € 4,10 (comma or point as decimal mark)."""
     brackets = []
@@ -50,9 +55,15 @@ def parse_brackets(text: str) -> list[tuple[int, Decimal]]:
         weight, price = (value.replace(",", ".") for value in match.groups())
         try:
             grams = int((Decimal(weight) * 1000).to_integral_value())
-            brackets.append((grams, Decimal(price)))
+            amount = Decimal(price)
         except InvalidOperation as exc:
             raise forms.ValidationError(_("“%(line)s” is not a number."), params={"line": line}) from exc
+        if not (0 < grams <= MAX_BRACKET_GRAMS and 0 <= amount < MAX_BRACKET_PRICE):
+            raise forms.ValidationError(
+                _("“%(line)s”: the weight is at most 1,000,000 kg and the price under 1,000,000."),
+                params={"line": line},
+            )
+        brackets.append((grams, amount))
     return brackets
 
 
@@ -157,7 +168,7 @@ class FreeShippingForm(forms.Form):
 
 class HolidayForm(forms.Form):
     country = forms.CharField(min_length=2, max_length=2, initial="NL")
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    day = oms_forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     name = forms.CharField(max_length=100)
 
 
@@ -278,7 +289,7 @@ class VehicleForm(forms.Form):
 
 class TripPlanForm(forms.Form):
     vehicle = forms.ChoiceField()
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = oms_forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     shipments = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
 
     def __init__(self, *args, vehicles=(), shipment_ids=(), **kwargs):

@@ -28,6 +28,7 @@ from billing.forms import (
 from billing.models import Invoice
 from billing.services import delivery
 from oms.errors import NotFound, OmsError, add_to_form
+from oms.exports import csv_lines
 from oms.htmx import HtmxHttpRequest, is_partial
 from oms.pagination import paginate
 from oms.roles import Role, has_role, role_required
@@ -151,7 +152,7 @@ def journal(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _csv_response(rows, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(export.csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -7,15 +7,13 @@ do not have, and 429 problem+json to an address that calls more than
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from billing.services import psp
-from oms import ratelimit
+from oms import input_guard, ratelimit
 from oms.errors import NotFound
 
 MAX_BODY = 4096
@@ -26,7 +24,7 @@ def _payment_id(request: HttpRequest) -> str:
     """Mollie posts ``id=tr_...`` form-encoded; a JSON ``{"id": ...}`` is accepted too."""
     if request.content_type == "application/json":
         try:
-            body = json.loads(request.body[:MAX_BODY] or b"{}")
+            body = input_guard.loads(request.body[:MAX_BODY] or b"{}")
         except ValueError:
             return ""
         return str(body.get("id", "")) if isinstance(body, dict) else ""

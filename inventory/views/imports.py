@@ -11,7 +11,8 @@ from django.views.decorators.vary import vary_on_headers
 from inventory import selectors, services
 from inventory.forms import ImportForm
 from inventory.models import ImportStatus
-from oms.errors import NotFound, OmsError, add_to_form
+from inventory.services.imports import MAX_BYTES
+from oms.errors import NotFound, OmsError, ValidationFailed, add_to_form
 from oms.htmx import is_partial
 from oms.roles import Role, role_required
 
@@ -23,6 +24,8 @@ def import_upload(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            if upload.size > MAX_BYTES:  # before reading it into memory
+                raise ValidationFailed("The file is larger than 5 MB; split it.", code="file_too_large", field="file")
             job = services.import_job_create(
                 kind=form.cleaned_data["kind"], file_name=upload.name, content=upload.read(), user=request.user
             )
@@ -41,6 +44,6 @@ def import_detail(request, pk: int):
         job = selectors.import_job_get(pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    context = {"job": job, "running": job.status != ImportStatus.DONE}
+    context = {"job": job, "running": not job.finished, "refused": job.status == ImportStatus.FAILED}
     template = "inventory/import_detail.html"
     return render(request, f"{template}#import-progress" if is_partial(request) else template, context)

@@ -3,7 +3,6 @@ without counting the table, refreshed every 30 s, exportable as CSV."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 
 from django.http import StreamingHttpResponse
@@ -16,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from inventory import selectors
 from inventory.forms import StockFilterForm
 from inventory.models import StockLevel
+from oms.exports import csv_lines
 from oms.htmx import is_partial
 from oms.pagination import paginate
 from oms.roles import Role, has_role, role_required
@@ -96,11 +96,6 @@ def _query_without(params, *names: str) -> str:
     return query.urlencode()
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @require_GET
 @role_required(*READ_ROLES)
 def stock_export(request):
@@ -108,13 +103,12 @@ def stock_export(request):
     memory."""
     form = StockFilterForm(request.GET or None, warehouses=selectors.warehouses_all())
     levels = selectors.stock_overview(**form.filters())
-    writer = csv.writer(_Echo())
     header = ["sku", "name", "warehouse", "on_hand", "reserved", "available", "reorder_point", "reorder_quantity"]
 
     def rows():
-        yield writer.writerow(header)
+        yield header
         for lv in levels.iterator(chunk_size=2000):
-            yield writer.writerow(
+            yield (
                 [
                     lv.product.sku,
                     lv.product.name,
@@ -127,7 +121,7 @@ def stock_export(request):
                 ]
             )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(rows()), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="stock-{stamp}.csv"'
     return response

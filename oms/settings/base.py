@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "oms.middleware.InputGuardMiddleware",  # control characters and oversized bodies: 400/413
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
@@ -280,6 +281,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Hostile input (oms.input_guard) -----------------------------------------------------------
+# A multipart body (a file upload) larger than this is refused before it is read; each upload
+# has its own smaller limit too (the stock import: 5 MB).
+OMS_MAX_UPLOAD_BYTES = env.int("OMS_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+
 # --- Outbox -----------------------------------------------------------------------------------
 OMS_OUTBOX_MAX_ATTEMPTS = env.int("OMS_OUTBOX_MAX_ATTEMPTS", default=5)
 # The sweep leaves fresh events to the on-commit hand-off so that it does not race it.
@@ -349,6 +355,9 @@ OMS_CARRIER_RETRY_SECONDS = env.float("OMS_CARRIER_RETRY_SECONDS", default=30.0)
 # An API endpoint on a reserved test domain never resolves: such a carrier answers from a built-in
 # sandbox (demo data, a fresh install), making a made-up tracking number and a label of our own.
 OMS_CARRIER_SANDBOX_DOMAINS = (".example", ".test", ".invalid")
+# Carrier endpoints must be https on public addresses (shipping.endpoints); this allows http and
+# private, loopback and link-local addresses too: tests, a carrier simulator on this machine.
+OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS = env.bool("OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS", default=False)
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -358,7 +367,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["oms.api.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "oms.api_schema.ScopedAutoSchema",
     "EXCEPTION_HANDLER": "oms.api.problem_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "oms.api.CursorPagination",

@@ -326,7 +326,8 @@ def _parse_changes(order: Order, lines: list[OrderLine], changes) -> tuple[dict[
                 )
             except ValidationFailed as exc:
                 errors.add(exc)
-            if quantity and line.quantity_shipped > quantity:
+            cleaned = updates.get(line.pk)
+            if cleaned and line.quantity_shipped > cleaned:
                 errors.fail(f"{path}.quantity", "Cannot go below what was shipped.", "below_shipped")
         else:
             item = clean_line(change, index, errors, prefix="changes")

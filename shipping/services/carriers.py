@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from oms import audit
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.money import quantize, to_decimal
-from shipping import workdays
+from shipping import endpoints, workdays
 from shipping.models import Carrier, CarrierKind, FreeShipping, Holiday, PostcodeRange, Rate, ServiceLevel
 from shipping.zones import Zone
 
@@ -49,11 +49,13 @@ def carrier_save(
 
     ``api_key=None`` and ``webhook_secret=None`` keep the stored value (forms never show them).
     Locks the carrier row when updating. Raises ``ValidationFailed`` (bad template, kind or
-    ranges, an own fleet without a region), ``Conflict`` (code taken) and ``NotFound``.
+    ranges, an own fleet without a region, an API endpoint that is not https or points into our
+    own network: ``shipping.endpoints``), ``Conflict`` (code taken) and ``NotFound``.
     Publishes nothing.
     """
     ranges = _clean_ranges(postcode_ranges)
     _check_template(tracking_url_template)
+    endpoints.check_endpoint(api_endpoint.strip())
     if kind not in CarrierKind.values:
         raise ValidationFailed(f"Unknown carrier kind {kind!r}.", field="kind")
     if kind == CarrierKind.OWN_FLEET and not ranges:

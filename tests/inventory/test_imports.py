@@ -9,6 +9,7 @@ from django.urls import reverse
 from inventory.models import ImportJob, ImportStatus, Product, StockMovement
 from inventory.services import import_job_create, import_job_run
 from tests.factories.inventory import ProductFactory, WarehouseFactory, level, stock
+from tests.inventory.hostile_files import bomb, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +121,69 @@ def test_import_progress_fragment_polls_while_the_job_runs(role_client):
     url = reverse("inventory:import_detail", args=[job.pk])
     fragment = role_client("warehouse").get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment and 'hx-trigger="every 1s"' in fragment and 'aria-valuenow="25"' in fragment
+
+
+# --- hostile files (issue 14 §2) ----------------------------------------------------------------
+
+
+def test_the_request_only_stores_the_file_and_the_worker_reads_it(role_client):
+    # no on-commit callbacks run: what the request itself did
+    response = role_client("warehouse").post(
+        reverse("inventory:import"), {"kind": "products", "file": SimpleUploadedFile("p.xlsx", xlsx(rows=3))}
+    )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert (job.status, job.total_rows, job.rows, bytes(job.content)[:2]) == (ImportStatus.PENDING, 0, [], b"PK")
+    page = role_client("warehouse").get(response["Location"]).content.decode()
+    assert "Reading the file" in page and 'hx-trigger="every 1s"' in page
+    # the worker reads it, imports it and drops the file
+    job = import_job_run(job_id=job.pk)
+    assert (job.status, job.total_rows, job.ok_rows, bytes(job.content)) == (ImportStatus.DONE, 3, 3, b"")
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (bomb(204), "The spreadsheet unpacks to 204 MB, more than the 30 MB allowed; split it."),
+        (xlsx(long_cell=100 * 1024 * 1024), "The spreadsheet unpacks to 100 MB, more than the 30 MB allowed"),
+        (xlsx(rows=300_000), "The spreadsheet unpacks to 53 MB, more than the 30 MB allowed"),
+    ],
+    ids=["204MB-bomb", "100MB-cell", "300k-rows"],
+)
+def test_an_xlsx_that_unpacks_too_large_is_refused_before_it_is_parsed(role_client, content, message):
+    assert len(content) < 5 * 1024 * 1024
+    response = role_client("warehouse").post(
+        reverse("inventory:import"), {"kind": "products", "file": SimpleUploadedFile("big.xlsx", content)}
+    )
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (xlsx(rows=20_001), "At most 20,000 rows per file."),
+        (xlsx(long_cell=6_000), "Line 2: a cell is longer than 5,000 characters."),
+    ],
+    ids=["20001-rows", "long-cell"],
+)
+def test_the_worker_refuses_a_file_with_too_many_rows_or_a_too_long_cell_whole(
+    role_client, make_user, content, message
+):
+    job = import_job_create(kind="products", file_name="p.xlsx", content=content, user=make_user())
+    job = import_job_run(job_id=job.pk)
+    assert job.status == ImportStatus.FAILED and job.errors[0]["message"] == message
+    assert not Product.objects.exists() and bytes(job.content) == b""
+    page = role_client("warehouse").get(reverse("inventory:import_detail", args=[job.pk])).content.decode()
+    assert 'data-testid="import-refused"' in page and message in page and 'hx-trigger="every 1s"' not in page
+
+
+def test_a_nul_in_a_csv_cell_is_that_rows_error(make_user, django_capture_on_commit_callbacks):
+    content = b"sku,name,list_price\nN-1,Good,1.00\nN-2,Bad\x00name,1.00\nN-3,Fine,2.00\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_job_create(kind="products", file_name="p.csv", content=content, user=make_user())
+    job.refresh_from_db()
+    assert (job.status, job.ok_rows) == (ImportStatus.DONE, 2)
+    assert [(e["line"], e["sku"], e["field"]) for e in job.errors] == [(3, "N-2", "name")]
+    assert "control character (U+0000)" in job.errors[0]["message"]
+    assert sorted(Product.objects.values_list("sku", flat=True)) == ["N-1", "N-3"]

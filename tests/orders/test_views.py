@@ -271,3 +271,14 @@ def test_the_customer_page_loads_the_orders_panel(cs, customer):
     html = cs.get(reverse("customers:detail", kwargs={"number": customer.number})).content.decode()
     url = reverse("orders:customer_panel", kwargs={"customer_id": customer.pk})
     assert f'hx-get="{url}" hx-trigger="load"' in html
+
+
+def test_order_change_lines_negative_quantity_is_a_form_error(cs, customer, mug):
+    order = place(customer, ("MUG-RED", 2))
+    line = OrderLine.objects.get(order=order)
+    url = reverse("orders:change_lines", args=[order.number])
+    for raw in ("-5", "2.5", "9" * 40):
+        response = cs.post(url, {f"qty-{line.pk}": raw}, **HTMX)
+        assert response.status_code == 200 and response["HX-Retarget"] == "#order-lines", raw
+        assert "is-invalid" in response.content.decode()
+    assert OrderLine.objects.get(pk=line.pk).quantity == 2

@@ -21,7 +21,11 @@ WEBHOOK_SECRET = "whsec-test-0123456789"
 
 
 @pytest.fixture
-def carrier_server():
+def carrier_server(settings, monkeypatch):
+    # the fake carrier is plain http on 127.0.0.1, which only this setting allows (also for a
+    # worker process started by the test: it reads the environment)
+    settings.OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS = True
+    monkeypatch.setenv("OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS", "1")
     server = FakeCarrier().start()
     yield server
     server.stop()

@@ -9,6 +9,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from billing import export
+from oms.exports import csv_lines
 
 
 class Command(BaseCommand):
@@ -31,10 +32,10 @@ class Command(BaseCommand):
         if options["output"]:
             written = 0
             with open(options["output"], "w", encoding="utf-8", newline="") as handle:
-                for line in export.csv_lines(rows):
+                for line in csv_lines(rows):
                     handle.write(line)
                     written += 1
             self.stderr.write(f"wrote {written - 1} rows to {options['output']}")
         else:
-            for line in export.csv_lines(rows):
+            for line in csv_lines(rows):
                 self.stdout.write(line, ending="")
