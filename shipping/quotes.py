@@ -20,10 +20,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
+from types import MappingProxyType
 
 from django.conf import settings
-
-from types import MappingProxyType
 
 from inventory import models as inventory_models
 from inventory import selectors as inventory_selectors

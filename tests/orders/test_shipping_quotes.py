@@ -91,9 +91,7 @@ def test_order_place_on_the_shipped_quote_reads_no_reference_table_when_warm(cus
 
 
 @override_settings(OMS_DELIVERY_QUOTE_BACKEND=SHIPPING)
-def test_api_order_on_the_shipped_quote_costs_at_most_twelve_queries_whatever_the_lines(
-    api_client_for, customer, ams
-):
+def test_api_order_on_the_shipped_quote_costs_at_most_twelve_queries_whatever_the_lines(api_client_for, customer, ams):
     parcel_service("postnl", rates={"nl": [(30000, "4.10")]})
     skus = catalogue(ams, 10)
     api = api_client_for("api_client")
