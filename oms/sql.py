@@ -16,8 +16,10 @@ tables each time).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models.base import ModelState
 
@@ -51,25 +53,94 @@ def select_models(model, name: str, where: str, params, *, order_by: str = "") -
 def execute_prepared(cursor, name: str, sql: str, params, *, before: str = "") -> None:
     """Execute ``sql`` (placeholders ``$1``, ``$2``...) as the prepared statement ``name``.
 
-    On a connection that has not seen it yet, ``PREPARE`` goes in the same round trip, before the
-    ``EXECUTE`` (one query, so query counts do not depend on which test ran first). ``name`` is
-    one fixed identifier per statement text. A prepared statement outlives a rolled-back
-    transaction, and a new connection (a new server process) starts with none. ``before`` is
-    SQL sent ahead of it in the same round trip (without parameters)."""
-    wrapper = cursor.db  # this thread's connection, not the module-level proxy
+    ``name`` is one fixed identifier per statement text. ``before`` is SQL sent ahead of it in
+    the same round trip (without parameters). Either way the statement costs one round trip and
+    one query, so query counts do not depend on which test ran first or on the setting.
+
+    With ``OMS_PREPARED_STATEMENTS`` off (behind PgBouncer in transaction-pooling mode, where
+    the next transaction may run on another server connection) the same SQL is sent as a plain
+    parameterised statement.
+
+    Otherwise, on a connection where ``name`` is not known to be prepared, ``PREPARE`` goes in
+    the same round trip, after a guard that drops a statement of that name left behind. The name
+    is known only once a round trip that prepared it has succeeded: when one fails we cannot tell
+    how far it got (``before``, ``PREPARE`` or ``EXECUTE``), and PostgreSQL keeps a prepared
+    statement through a failed ``EXECUTE`` and a rolled-back transaction, so a plain ``PREPARE``
+    on the next use would fail with "already exists" for as long as the connection lives. A
+    failure of an ``EXECUTE`` of a known name forgets it too ("does not exist" after a
+    ``DISCARD ALL``, a plan invalidated by a schema change). A new connection (a new server
+    process) starts with none."""
+    if not settings.OMS_PREPARED_STATEMENTS:
+        text, order = _plain(sql, bool(params))
+        cursor.execute(_escaped(before, params) + text, [params[i] for i in order] if params else None)
+        return
+    known = _prepared_on(cursor.db)
+    execute = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
+    try:
+        if name in known:
+            cursor.execute(_escaped(before, params) + execute, params)
+            return
+        cursor.execute(_escaped(before, params) + _guarded_prepare(name, sql, bool(params)) + execute, params)
+    except BaseException:
+        known.discard(name)
+        raise
+    known.add(name)
+
+
+def deallocate_all(wrapper=None) -> None:
+    """Drop every prepared statement of ``wrapper``'s connection (Django's default one if
+    None), on the server and from our record: the session is then as a new connection's."""
+    wrapper = wrapper or connection
+    with wrapper.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+        _prepared_on(cursor.db).clear()
+
+
+def _prepared_on(wrapper) -> set[str]:
+    """The names prepared on ``wrapper``'s current connection (``cursor.db``: this thread's
+    connection, not the module-level proxy); a new set when the connection was replaced."""
     raw = wrapper.connection
     key = (id(raw), raw.get_backend_pid())
     known = wrapper.__dict__.get("_oms_prepared")
     if known is None or known[0] != key:
         known = wrapper._oms_prepared = (key, set())
-    execute = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
-    before = before.replace("%", "%%") if params else before
-    if name in known[1]:
-        cursor.execute(before + execute, params)
-        return
-    prepare = f"PREPARE {name} AS {sql.replace('%', '%%') if params else sql}; "
-    cursor.execute(before + prepare + execute, params)
-    known[1].add(name)
+    return known[1]
+
+
+def _escaped(text: str, params) -> str:
+    # psycopg2 reads % as a placeholder only when it is given parameters
+    return text.replace("%", "%%") if params else text
+
+
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@cache
+def _guarded_prepare(name: str, sql: str, with_params: bool) -> str:
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"Not a prepared statement name: {name!r}")
+    drop = (
+        "DO $oms$BEGIN IF EXISTS (SELECT FROM pg_prepared_statements "
+        f"WHERE name = '{name}') THEN EXECUTE 'DEALLOCATE {name}'; END IF; END$oms$; "
+    )
+    return f"{drop}PREPARE {name} AS {_escaped(sql, with_params)}; "
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+@cache
+def _plain(sql: str, with_params: bool) -> tuple[str, tuple[int, ...]]:
+    """``sql`` with ``%s`` for each ``$n`` and the parameter index of each, in order (a
+    parameter used twice is passed twice)."""
+    order: list[int] = []
+
+    def placeholder(match) -> str:
+        order.append(int(match.group(1)) - 1)
+        return "%s"
+
+    text = _PLACEHOLDER.sub(placeholder, _escaped(sql, with_params))
+    return text, tuple(order)
 
 
 def instance(model, row) -> object:

@@ -120,7 +120,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DATABASES["default"].setdefault("OPTIONS", {})
 # Fail fast instead of queueing requests behind a stuck lock (reliability-security.md FT-10).
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
-DATABASES["default"]["OPTIONS"].setdefault("options", "-c lock_timeout=10000 -c statement_timeout=60000")
+# Behind PgBouncer in transaction-pooling mode (README "Configuration"): each transaction may run
+# on another server connection, so nothing may live in the session. No server-side cursors, no
+# prepared statements, and no ``options`` startup parameter (PgBouncer refuses it): the pooler
+# or the server sets the timeouts (pgbouncer.ini ``connect_query``, or ALTER ROLE ... SET).
+DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+if DATABASE_TRANSACTION_POOLING:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+else:
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c lock_timeout=10000 -c statement_timeout=60000")
+# The hot path's hand-written statements as server-side prepared statements (oms.sql): off,
+# the same SQL goes as plain parameterised statements.
+OMS_PREPARED_STATEMENTS = env.bool("OMS_PREPARED_STATEMENTS", default=not DATABASE_TRANSACTION_POOLING)
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_oms")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
