@@ -22,7 +22,8 @@ from pghistory.models import Events
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INERROR
 
 _inject_every_statement = pghistory_runtime._inject_history_context  # pghistory's, kept before install()
-READ_PREFIXES = (*pghistory_runtime.IGNORED_SQL_PREFIXES, "execute oms_read_", "prepare oms_read_")
+# a read's first use on a connection starts with the guard before its PREPARE (oms.sql)
+READ_PREFIXES = (*pghistory_runtime.IGNORED_SQL_PREFIXES, "execute oms_read_", "prepare oms_read_", "do $oms_read_")
 
 
 def track(*trackers, **kwargs):

@@ -78,9 +78,10 @@ def execute_prepared(cursor, name: str, sql: str, params, *, before: str = "") -
     execute = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
     try:
         if name in known:
-            cursor.execute(_escaped(before, params) + execute, params)
+            cursor.execute(_escaped(before, params) + execute, params or None)
             return
-        cursor.execute(_escaped(before, params) + _guarded_prepare(name, sql, bool(params)) + execute, params)
+        prepare = _guarded_prepare(name, sql, bool(params))
+        cursor.execute(_escaped(before, params) + prepare + execute, params or None)
     except BaseException:
         known.discard(name)
         raise
@@ -119,13 +120,16 @@ _NAME = re.compile(r"[a-z_][a-z0-9_]*")
 def _guarded_prepare(name: str, sql: str, with_params: bool) -> str:
     if not _NAME.fullmatch(name):
         raise ValueError(f"Not a prepared statement name: {name!r}")
+    # quoted with the name as the dollar-quote tag, so the round trip of a read still starts
+    # with its name (oms.audit tells reads from writes by that)
     drop = (
-        "DO $oms$BEGIN IF EXISTS (SELECT FROM pg_prepared_statements "
-        f"WHERE name = '{name}') THEN EXECUTE 'DEALLOCATE {name}'; END IF; END$oms$; "
+        f"DO ${name}$BEGIN IF EXISTS (SELECT FROM pg_prepared_statements "
+        f"WHERE name = '{name}') THEN EXECUTE 'DEALLOCATE {name}'; END IF; END${name}$; "
     )
     return f"{drop}PREPARE {name} AS {_escaped(sql, with_params)}; "
 
 
+# our statements have no "$" in string literals or dollar quotes, so every $n is a placeholder
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
