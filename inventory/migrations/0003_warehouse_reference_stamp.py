@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('inventory', '0002_stock_level_with_warehouse'),
-        ('oms', '0005_tablestamp'),  # the triggers write its table and sequence
+        ('oms', '0007_tablestamp'),  # the triggers write its table and sequence
     ]
 
     operations = [

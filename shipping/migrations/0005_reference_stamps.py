@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('shipping', '0004_dashboard_indexes'),
-        ('oms', '0005_tablestamp'),  # the triggers write its table and sequence
+        ('oms', '0007_tablestamp'),  # the triggers write its table and sequence
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oms', '0004_idempotency_user_no_extra_index'),
+        ('oms', '0006_api_client_audit'),
     ]
 
     operations = [
