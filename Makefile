@@ -35,10 +35,10 @@ serve: install
 	$(MANAGE) runserver 127.0.0.1:8000
 
 worker: install
-	$(VENV)/bin/celery -A oms worker --loglevel=INFO --concurrency=2
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-oms.settings.base} $(VENV)/bin/celery -A oms worker --loglevel=INFO --concurrency=2
 
 beat: install
-	$(VENV)/bin/celery -A oms beat --loglevel=INFO
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-oms.settings.base} $(VENV)/bin/celery -A oms beat --loglevel=INFO
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -215,3 +215,12 @@ def parse_scan(text: str) -> tuple[str, int]:
     if found and head.strip().isdigit() and tail.strip():
         return tail.strip(), max(1, min(int(head), MAX_COUNTER_QUANTITY))
     return text, 1
+
+
+class LockDateForm(forms.Form):
+    lock_date = forms.DateField(
+        label=_("Lock date"),
+        required=False,
+        help_text=_("Nothing can be posted on or before this date. Leave empty to lock nothing."),
+        widget=forms.DateInput(attrs={**SM, "type": "date"}, format="%Y-%m-%d"),
+    )

@@ -57,3 +57,18 @@ def invoice_reminders_send() -> dict:
     from billing.services import reminders
 
     return reminders.invoice_reminders_send()
+
+
+@shared_task(name="billing.tasks.payment_fetch", acks_late=True, ignore_result=True)
+def payment_fetch(provider: str, payment_id: str) -> str:
+    """Fetch a payment the provider's webhook named, and record it when paid (idempotent)."""
+    from billing.services import psp
+
+    return psp.payment_fetch_run(provider=provider, payment_id=payment_id)
+
+
+@shared_task(name="billing.tasks.payment_fetches_sweep", ignore_result=True)
+def payment_fetches_sweep() -> int:
+    from billing.services import psp
+
+    return psp.payment_fetches_sweep()

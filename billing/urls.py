@@ -15,6 +15,7 @@ urlpatterns = [
     path("payments/", accounting.payment_list, name="payments"),
     path("journal/", accounting.journal, name="journal"),
     path("journal/export.csv", accounting.journal_export, name="journal_export"),
+    path("lock-date/", accounting.lock_date, name="lock_date"),
     path("trial-balance/", accounting.trial_balance, name="trial_balance"),
     path("receivables/", accounting.receivables, name="receivables"),
     path("customers/<int:customer_id>/panel/", payments.customer_panel, name="customer_panel"),

@@ -17,7 +17,7 @@ from customers.models import Address, Customer
 from customers.search import MIN_TERM_LENGTH, is_searchable, search_terms
 from oms.errors import NotFound
 from oms.money import format_eur
-from oms.sql import cache_related, execute_prepared, instance, model_columns, select_models
+from oms.sql import cache_related, cached_related, execute_prepared, instance, model_columns, select_models
 
 SEARCH_CANDIDATES = 500
 _DEFAULTS = Prefetch("addresses", queryset=Address.objects.filter(is_default=True), to_attr="default_addresses")
@@ -61,8 +61,8 @@ def customer_with_addresses_by_number(number: str) -> Customer:
 
 def addresses_of(customer: Customer) -> list[Address]:
     """The customer's addresses: the ones read with it if they were, else ``customer_addresses``."""
-    cached = customer.__dict__.get("_prefetched_objects_cache", {}).get("addresses")
-    return list(cached) if cached is not None else customer_addresses(customer.pk)
+    cached = cached_related(customer, "addresses")
+    return cached if cached is not None else customer_addresses(customer.pk)
 
 
 def customer_get_with_addresses(number: str) -> Customer:

@@ -24,19 +24,31 @@ from oms import audit, reference_cache
 from oms.models import VatCategory
 from oms.money import money_field
 
+# Product inserts and warehouse inserts must see each other: with two triggers that each read the
+# other table, a product and a warehouse inserted at the same moment would each miss the other
+# (neither sees the other's uncommitted row) and their pair would have no stock level. They meet
+# on one transaction-level advisory lock instead: product inserts take it shared (they never wait
+# for each other), a warehouse insert takes it exclusively, so it waits for the product inserts in
+# flight and keeps new ones waiting until it commits. Its INSERT ... SELECT then runs with a fresh
+# snapshot (READ COMMITTED: every statement in the function takes one) that sees those products,
+# and a product insert that waited sees the new warehouse. Nothing else takes this lock: unlike
+# the SHARE lock on the product table it replaced, product updates (a product PUT) never wait for
+# a warehouse being created, nor it for them (they deadlocked).
+STOCK_PAIRS_LOCK = "hashtext('inventory.stock_level_pairs')"
+
 # Insert the missing stock levels for new products (one statement per INSERT, not per row).
-_LEVELS_FOR_NEW_PRODUCTS = """
+_LEVELS_FOR_NEW_PRODUCTS = f"""
+    PERFORM pg_advisory_xact_lock_shared({STOCK_PAIRS_LOCK});
     INSERT INTO inventory_stocklevel (product_id, warehouse_id, on_hand, reserved, reorder_point, reorder_quantity)
     SELECT n.id, w.id, 0, 0, 0, 0 FROM new_products n CROSS JOIN inventory_warehouse w
     ON CONFLICT (product_id, warehouse_id) DO NOTHING;
     RETURN NULL;
 """
 
-# A new warehouse gets a level for every product. The SHARE lock waits for transactions that
-# are inserting products right now and keeps new ones out until this one commits; without it a
-# product inserted concurrently would see neither the new warehouse nor be seen by it.
-_LEVELS_FOR_NEW_WAREHOUSES = """
-    LOCK TABLE inventory_product IN SHARE MODE;
+# A new warehouse gets a level for every product, set-based, once the product inserts in flight
+# have committed (the advisory lock above).
+_LEVELS_FOR_NEW_WAREHOUSES = f"""
+    PERFORM pg_advisory_xact_lock({STOCK_PAIRS_LOCK});
     INSERT INTO inventory_stocklevel (product_id, warehouse_id, on_hand, reserved, reorder_point, reorder_quantity)
     SELECT p.id, n.id, 0, 0, 0, 0 FROM inventory_product p CROSS JOIN new_warehouses n
     ON CONFLICT (product_id, warehouse_id) DO NOTHING;

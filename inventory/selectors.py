@@ -108,8 +108,8 @@ def _matching_product_ids(q: str) -> QuerySet:
     it. Walking the SKU index (with the whole condition as a filter) fills a page at once when
     the search is a SKU prefix only (the prefix is an index range) or when many names match.
     With few name matches the walk can read almost the whole index before it reaches a SKU
-    cluster at the far end ("B09": 170 ms at 100k products), so then the match set is built
-    first, one index per branch, and only that set is sorted (about 35 ms).
+    cluster at the far end (as "B09" does), so then the match set is built first, one index per
+    branch, and only that set is sorted (figures in docs/ARCHITECTURE.md).
     """
     branches = _search_branches(q)
     name_words = Q()
@@ -265,8 +265,8 @@ def stock_levels_in_order(ids: list[int]) -> list[StockLevel]:
     """The levels with these ids, in this order, with product and warehouse. One query.
 
     The overview pages over bare ids first (``stock_overview(...).values_list("id")``): sorting
-    and paging stock levels alone, without their joins, keeps a sort by on-hand over 300k rows
-    at a third of the time (bench/stock_screen.py)."""
+    and paging stock levels alone, without their joins, keeps a sort by on-hand over every
+    level fast (bench/stock_screen.py; figures in docs/ARCHITECTURE.md)."""
     levels = StockLevel.objects.select_related("product", "warehouse").annotate(
         available_qty=F("on_hand") - F("reserved")
     )

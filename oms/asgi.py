@@ -1,6 +1,9 @@
+"""The ASGI entry point for servers (gunicorn, uvicorn): production settings unless
+DJANGO_SETTINGS_MODULE says otherwise. Development runs through manage.py (base settings)."""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings.production")
 application = get_asgi_application()

@@ -10,8 +10,14 @@ cannot tell those from writes). ``inject_context_once`` (installed by ``oms.apps
 once per transaction instead: again when the context or its metadata changes, after a
 ``ROLLBACK TO SAVEPOINT`` (which undoes a setting made inside the savepoint), and for each
 statement in autocommit mode (each is its own transaction). Reads (``SELECT``, and prepared
-statements named ``oms_read_...``) never need it. An API order placement ran twelve of those statements (one
-order's worth of PostgreSQL CPU in every eight, bench/order_intake.py); now it runs three.
+statements named ``oms_read_...``) never need it. An API order placement ran twelve of those
+statements, each a round of server work; now it runs three (the cost is in docs/ARCHITECTURE.md).
+
+pghistory offers no public hook for this, so this module is the one place that touches its
+privates: it replaces ``runtime._inject_history_context`` (which ``pghistory.context`` looks up
+when entered) and reads ``runtime._tracker``. tests/oms/test_audit_context.py is the contract: the
+context written through our wrapper is read back through pghistory's public models (``Context``,
+``Events``) exactly as pghistory's own wrapper writes it.
 """
 
 from __future__ import annotations

@@ -1,22 +1,25 @@
 """Handing the outbox's batches to a Redis broker with one LPUSH.
 
 Every committed transaction that published events sends one ``oms.tasks.outbox_dispatch``
-message. Through Celery's ``apply_async`` that cost about 1.1 ms of CPU and 1.9 ms of wall time
-per order (kombu's producer pool, routing and retry machinery; bench/order_intake.py), about
-twenty times a plain ``LPUSH`` of the same message. With a ``redis://`` broker and no eager
-mode we therefore write the message ourselves, in Celery's documented message protocol 2
-(https://docs.celeryq.dev/en/stable/internals/protocol.html) and the way kombu's Redis
-transport stores it (the JSON envelope with a base64 body, in the list named after the queue);
-any other broker, or eager mode, goes through ``apply_async``. The task is routed to
-``task_default_queue`` (the outbox task has no route of its own). Sockets time out after 2 s so
-a frozen Redis never blocks a request: the event stays pending and the sweep sends it.
+message. Through Celery's ``apply_async`` that cost many times a plain ``LPUSH`` of the same
+message, even with a producer kept between calls (kombu's producer, routing and retry machinery;
+the figures are bench/internals.py's and docs/ARCHITECTURE.md's). With a ``redis://`` or
+``rediss://`` broker and no eager mode we therefore write the message ourselves, in Celery's
+documented message protocol 2 (https://docs.celeryq.dev/en/stable/internals/protocol.html) and
+the way kombu's Redis transport stores it (the JSON envelope with a base64 body, in the list named
+after the queue); any other broker, or eager mode, goes through ``apply_async``. The task is
+routed to ``task_default_queue`` (the outbox task has no route of its own).
 
-The ``LPUSH`` itself goes over a socket of our own, one per process and thread, in Redis's
-wire protocol (RESP): the command is one write and its answer one line, and redis-py's
-connection pool, retry and reply parsing around it cost twice the CPU of that (82 against 37
-us per order). A ``rediss://`` (TLS) or socket URL still goes through redis-py. A connection
-found broken when reused is opened again once; a message that is then sent twice is harmless
-(``outbox_dispatch`` runs each handler once per event).
+This module is the one place that knows that format. tests/oms/test_broker.py is its contract:
+it has the installed Celery send the same task with ``apply_async`` and compares the two messages
+field by field, so a Celery or kombu release that changes the format fails the test, not the
+workers.
+
+The ``LPUSH`` goes through redis-py: one client per process holding one connection (no pool to
+take it from and give it back to), with a socket timeout of 2 s so a frozen Redis never blocks a
+request (the event stays pending and the sweep sends it). A connection found broken is opened
+again once; a timeout is not retried (a frozen server: do not wait twice). A message that is then
+sent twice is harmless (``outbox_dispatch`` runs each handler once per event).
 """
 
 from __future__ import annotations
@@ -25,23 +28,37 @@ import base64
 import json
 import os
 import socket
-import threading
 import uuid
 from functools import cache
-from urllib.parse import unquote, urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 _HOST = socket.gethostname()
+TIMEOUT = 2.0
 
 
 @cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+def _client(url: str, pid: int) -> redis.Redis:
+    """One client per URL and process (a forked child, as a Celery worker process is, opens its
+    own), holding one connection; redis-py locks it around each command, so threads may share it."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=TIMEOUT,
+        socket_connect_timeout=TIMEOUT,
+        single_connection_client=True,
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+    )
 
 
-def message(task: str, args: list, queue: str, limits: tuple[int | None, int | None]) -> bytes:
+def client(url: str) -> redis.Redis:
+    """This process's client for ``url``."""
+    return _client(url, os.getpid())
+
+
+def message(task: str, args: list, queue: str, limits: tuple[int | None, int | None], reply_to: str) -> bytes:
     """The broker message for ``task(*args)`` as kombu's Redis transport stores it."""
     task_id = str(uuid.uuid4())
     body = base64.b64encode(json.dumps([args, {}, _EMBED]).encode()).decode()
@@ -72,6 +89,7 @@ def message(task: str, args: list, queue: str, limits: tuple[int | None, int | N
         },
         "properties": {
             "correlation_id": task_id,
+            "reply_to": reply_to,
             "delivery_mode": 2,
             "delivery_info": {"exchange": "", "routing_key": queue},
             "priority": 0,
@@ -94,75 +112,5 @@ def send_outbox_batch(event_ids: int | list[int]) -> None:
         return
     queue = conf.task_default_queue
     limits = (conf.task_time_limit, conf.task_soft_time_limit)
-    payload = message(outbox_dispatch.name, [event_ids], queue, limits)
-    if url.startswith("redis://"):
-        _lpush(url, queue.encode(), payload)
-    else:
-        _client(url).lpush(queue, payload)
-
-
-# --- LPUSH over a socket of our own ----------------------------------------------------------------
-
-TIMEOUT = 2.0
-_local = threading.local()
-
-
-def _lpush(url: str, key: bytes, value: bytes) -> None:
-    command = b"*3\r\n$5\r\nLPUSH\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value)
-    sock, reused = _connection(url)
-    try:
-        _call(sock, command)
-    except OSError as exc:
-        _drop()
-        if not reused or isinstance(exc, TimeoutError):  # a frozen server: do not wait twice
-            raise
-        _call(_connection(url)[0], command)  # a connection the server closed while we idled
-
-
-def _connection(url: str) -> tuple[socket.socket, bool]:
-    """This thread's socket to ``url`` and whether it was open already (a forked child, as a
-    Celery worker process is, opens its own)."""
-    held = getattr(_local, "held", None)
-    if held is not None and held[0] == (url, os.getpid()):
-        return held[1], True
-    _drop()
-    parts = urlsplit(url)
-    sock = socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=TIMEOUT)
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if parts.password is not None:
-            login = [parts.username, parts.password] if parts.username else [parts.password]
-            _call(sock, _command(b"AUTH", *(unquote(part).encode() for part in login)))
-        database = parts.path.strip("/") or "0"
-        if database != "0":
-            _call(sock, _command(b"SELECT", database.encode()))
-    except BaseException:
-        sock.close()
-        raise
-    _local.held = ((url, os.getpid()), sock)
-    return sock, False
-
-
-def _command(*parts: bytes) -> bytes:
-    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(part), part) for part in parts)
-
-
-def _call(sock: socket.socket, command: bytes) -> bytes:
-    """Send one command and read its one-line answer (``:n`` or ``+OK``; ``-ERR ...`` raises)."""
-    sock.sendall(command)
-    answer = b""
-    while not answer.endswith(b"\r\n"):
-        chunk = sock.recv(256)
-        if not chunk:
-            raise ConnectionResetError("Redis closed the connection")
-        answer += chunk
-    if answer.startswith(b"-"):
-        raise RuntimeError(f"Redis refused: {answer[1:].strip().decode(errors='replace')}")
-    return answer
-
-
-def _drop() -> None:
-    held = getattr(_local, "held", None)
-    _local.held = None
-    if held is not None:
-        held[1].close()
+    payload = message(outbox_dispatch.name, [event_ids], queue, limits, app.thread_oid)
+    client(url).lpush(queue, payload)

@@ -1,11 +1,40 @@
-"""The Celery app. Settings live in Django settings under the ``CELERY_`` prefix."""
+"""The Celery app. Settings live in Django settings under the ``CELERY_`` prefix.
+
+Like ``oms.wsgi``, a worker started without ``DJANGO_SETTINGS_MODULE`` runs with the production
+settings; ``make worker``/``make beat`` and ``bin/run`` ask for the development ones. (This
+module is imported with the ``oms`` package, so its default is also the one ``oms.wsgi`` gets.)"""
 
 import os
+from datetime import datetime, timedelta
 
-from celery import Celery
+from celery import Celery, Task
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings.production")
 
-app = Celery("oms")
+
+class OmsTask(Task):
+    """Every task of the project: a countdown or ETA is capped at ``OMS_TASK_MAX_COUNTDOWN``.
+
+    A Redis worker holds a message with a countdown unacknowledged until it runs; one held longer
+    than the broker's visibility timeout is delivered a second time, again and again. The
+    visibility timeout is kept short so that a killed worker's task comes back within minutes
+    (settings ``OMS_BROKER_VISIBILITY_TIMEOUT``), so a retry's back-off is capped to fit; longer
+    waits belong to the database and a sweep (carrier hand-off, invoice delivery, payment fetch)."""
+
+    def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, link=None, link_error=None, **options):
+        from django.conf import settings
+
+        cap = settings.OMS_TASK_MAX_COUNTDOWN
+        if options.get("countdown") is not None and options["countdown"] > cap:
+            options["countdown"] = cap
+        eta = options.get("eta")
+        if isinstance(eta, datetime):
+            latest = datetime.now(eta.tzinfo) + timedelta(seconds=cap)
+            if eta > latest:
+                options["eta"] = latest
+        return super().apply_async(args, kwargs, task_id, producer, link, link_error, **options)
+
+
+app = Celery("oms", task_cls=OmsTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -58,7 +58,7 @@ HANDLERS: dict[str, list[str]] = {
     "shipment.handed_off": ["billing.events.shipment_handed_off"],
     "shipment.delivered": [],
     "shipment.failed": [],
-    "return.received": [],
+    "return.received": ["billing.events.return_received"],
     "invoice.issued": [],
     "payment.received": [],
     "oms.ping": ["oms.handlers.record_ping"],
@@ -107,7 +107,7 @@ def publish_many(events: list[tuple[str, dict]]) -> list[OutboxEvent]:
 
 
 def _written(event_id: int, name: str, payload: dict, created_at) -> OutboxEvent:
-    # without Model.__init__'s per-keyword work: every order publishes two (oms.sql)
+    # the rows as written, built as the ORM builds rows it reads, without reading them back (oms.sql)
     return saved_instance(
         OutboxEvent,
         {

@@ -12,8 +12,8 @@ the transaction of its effect (``complete_within`` from the service's ``before_c
 order placement does). There the record is inserted once, complete, at the end of that
 transaction: the unique index makes a concurrent repeat wait for the first to commit, after
 which the repeat's own transaction is rolled back and it replays the first answer. Claiming
-first cost a transaction of its own and a second write of the record on every keyed order (a
-tenth of an order's database work, bench/order_intake.py); the price is that a repeat does
+first cost a transaction of its own and a second write of the record on every keyed order
+(measured with bench/order_intake.py); the price is that a repeat does
 the work before it finds it was done already, and only a repeat, which is rare.
 """
 

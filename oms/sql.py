@@ -4,14 +4,13 @@ server-side prepared statements.
 The ORM compiles every queryset anew: for a one-row lookup that costs more CPU than the query
 itself (order intake reads a token, a customer, addresses and products per request,
 bench/order_intake.py). ``select_models`` runs a ``WHERE`` clause we write once against every
-concrete column of the model and builds ordinary model instances from the rows (each field's
-``from_db_value`` converter applied; ``Model.__init__``'s per-field work skipped, as
-``new_instance`` explains).
+concrete column of the model and builds ordinary model instances from the rows with
+``Model.from_db`` (each field's ``from_db_value`` converter applied first, as the ORM does).
 
 ``execute_prepared`` runs a statement PostgreSQL has parsed and planned once per connection:
-planning the statements of one order placement cost more server CPU than running them (about
-4 of 8 ms per order at 100k products; the planner weighs every index of the product and order
-tables each time).
+planning the statements of one order placement cost more server CPU than running them (the
+planner weighs every index of the product and order tables each time; figures in
+docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from functools import cache
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models.base import ModelState
 
 
 @cache
@@ -154,29 +152,27 @@ def instance(model, row) -> object:
         row = list(row)
         for index, field in converters:
             row[index] = field.from_db_value(row[index], None, connection)
-    return saved_instance(model, dict(zip(names, row, strict=True)))
+    return model.from_db(DEFAULT_DB_ALIAS, names, row)
 
 
 def saved_instance(model, values: dict) -> object:
-    """As ``new_instance``, for a row that is in the database (read, or just written)."""
-    loaded = _bare(model, values)
-    loaded._state.adding, loaded._state.db = False, DEFAULT_DB_ALIAS
-    return loaded
+    """As ``new_instance``, for a row that is in the database (read, or just written): built by
+    ``Model.from_db``, as the ORM builds the rows it reads."""
+    return model.from_db(DEFAULT_DB_ALIAS, _shape(model)[1], _ordered(model, values))
 
 
 def new_instance(model, values: dict, related: dict | None = None) -> object:
     """A new, unsaved ``model(**values)`` for a hot path. ``values`` names every concrete field
     by its attribute name (``order_id``, not ``order``; else TypeError, because a field left out
-    would read as deferred and cost a query later); ``related`` fills the caches of forward
-    relations (``{"order": order}``) so that ``line.order`` is that object.
+    would read as deferred and cost a query later); ``related`` sets forward relations
+    (``{"order": order}``) so that ``line.order`` is that object without a query.
 
-    ``Model.__init__`` takes each keyword through the field's descriptor: 11 us for an order
-    line, 0.7 us this way, and an order placement builds twenty such objects. Only for models
-    with no ``__init__`` of their own and no ``pre_init``/``post_init`` receivers (which this
-    skips), as ours."""
-    made = _bare(model, values)
-    if related:
-        made._state.fields_cache.update(related)
+    Built with the fields as positional arguments, the way ``Model.from_db`` builds instances:
+    keywords go through each field's descriptor, which cost several times as much and an order
+    placement builds twenty such objects (bench/internals.py)."""
+    made = model(*_ordered(model, values))
+    for name, value in (related or {}).items():
+        setattr(made, name, value)
     return made
 
 
@@ -185,13 +181,10 @@ def _attnames(model) -> frozenset:
     return frozenset(field.attname for field in model._meta.concrete_fields)
 
 
-def _bare(model, values: dict) -> object:
+def _ordered(model, values: dict) -> list:
     if values.keys() != _attnames(model):
         raise TypeError(f"{model.__name__} needs exactly {sorted(_attnames(model))}, got {sorted(values)}")
-    made = model.__new__(model)
-    made._state = ModelState()
-    made.__dict__.update(values)
-    return made
+    return [values[name] for name in _shape(model)[1]]
 
 
 @cache
@@ -206,13 +199,22 @@ def cache_related(instance, name: str, rows: list) -> None:
     ``prefetch_related`` does, so the caller reads rows it already has (just written, or read in
     the same query) without a query.
 
-    The cached queryset is built the way the related manager builds its own, with the filter on
-    ``instance`` deferred (Django's ``_deferred_filter``) until a further ``.filter()`` or
-    ``.count()`` needs it, rather than through the manager: that compiled the filter at once,
-    about 30 us per call, eleven calls per 10-line order placed."""
+    Django has no public way to hand a relation rows it did not fetch itself
+    (``prefetch_related_objects`` always queries), so this is the one place that writes its private
+    QuerySet attributes: the result cache, and the filter on ``instance`` kept
+    deferred (``_deferred_filter``) until a further ``.filter()`` or ``.count()`` needs it, as the
+    related manager keeps it; building the filter through the manager compiled it at once, for
+    every line of every order placed. tests/oms/test_sql.py is the contract: it fails when a
+    Django release changes any of these."""
     related, field = _reverse_relation(type(instance), name)
     queryset = related._default_manager.get_queryset()
-    queryset._add_hints(instance=instance)
     queryset._deferred_filter = (False, (), {field: instance})
-    queryset._result_cache, queryset._prefetch_done = list(rows), True
+    queryset._result_cache = list(rows)
     instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+def cached_related(instance, name: str) -> list | None:
+    """The rows ``cache_related`` or ``prefetch_related`` left in ``instance.<name>``, or None
+    when they did not (then ``.all()`` would query)."""
+    cached = instance.__dict__.get("_prefetched_objects_cache", {}).get(name)
+    return None if cached is None else list(cached)

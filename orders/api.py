@@ -353,10 +353,12 @@ class OrderListCreate(APIView):
 #
 # A webshop order is nearly always plain: known choices, short trimmed strings, lines of a SKU and
 # a whole quantity. ``plain_order`` recognises exactly such a body and returns what
-# ``OrderInSerializer`` would (same keys and defaults), at a twentieth of its CPU (it was a tenth
-# of an API order's, bench/order_intake.py). It never rejects: anything it is not sure of (a
-# price, padding, a NUL, a long text) returns None and goes through the serializer, which is the
-# one place the 400s are worded. tests/orders/test_api.py holds the two to the same answers.
+# ``OrderInSerializer`` would (same keys, defaults and types) without the serializer's per-field
+# machinery, which was a large share of an API order's CPU (figures: bench/internals.py,
+# docs/ARCHITECTURE.md). It never rejects: anything it is not sure of (a price, padding, a NUL, a
+# long text) returns None and goes through the serializer, which is the one place the 400s are
+# worded. tests/orders/test_api_plain.py (a table) and test_api_plain_properties.py (Hypothesis,
+# over generated valid and invalid bodies) hold the two to the same answers.
 
 _ADDRESS_LIMITS = {"street": 200, "house_number": 10, "house_number_addition": 10, "postal_code": 12, "city": 100}
 _ADDRESS_REQUIRED = ("street", "postal_code", "city")
@@ -380,6 +382,10 @@ def _text(value, limit: int, blank: bool = False) -> bool:
     if value != value.strip() or "\x00" in value:
         return False
     return value.isascii() or not any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def _choice(value, allowed: frozenset) -> bool:
+    return isinstance(value, str) and value in allowed  # a list or dict is not hashable
 
 
 def _plain_address(value) -> dict | None:
@@ -419,13 +425,13 @@ def plain_order(data) -> dict | None:
         "customer": customer,
         "lines": lines,
         "payment_method": data.get("payment_method"),
-        "backorder_policy": data.get("backorder_policy", BackorderPolicy.ALLOW),
+        "backorder_policy": data.get("backorder_policy", BackorderPolicy.ALLOW.value),
         "notes": data.get("notes", ""),
         "ship_complete": data.get("ship_complete", False),
     }
-    if values["channel"] not in _CHANNELS or values["backorder_policy"] not in _POLICIES:
+    if not _choice(values["channel"], _CHANNELS) or not _choice(values["backorder_policy"], _POLICIES):
         return None
-    if values["payment_method"] is not None and values["payment_method"] not in _METHODS:
+    if values["payment_method"] is not None and not _choice(values["payment_method"], _METHODS):
         return None
     reference = values["external_reference"]
     if not (reference is None or _text(reference, 100, blank=True)) or not _text(values["notes"], 5000, blank=True):

@@ -158,7 +158,7 @@ def reorder_scan_level_ids() -> list[int]:
 
     Pending pairs are taken out in Python, not with an anti-join: the scan inserts requests
     faster than statistics follow, and a plan made for "no open requests" (a nested loop over
-    them) turned a 3-second scan into 45 seconds (bench/reorder_scan.py)."""
+    them) made the scan many times slower (bench/reorder_scan.py; figures in docs/ARCHITECTURE.md)."""
     pending = pending_pairs()
     rows = (
         inventory_selectors.stock_levels_for_reorder_scan()

@@ -15,7 +15,7 @@ from celery import shared_task
 MAX_TRIES = 50  # a safety net only: the database bounds the hand-off tries
 # A longer countdown would outlive the broker's visibility timeout (and be delivered twice):
 # such a try is left to the sweep, which reads the due time from the database.
-MAX_COUNTDOWN = 300
+MAX_COUNTDOWN = 90  # settings.OMS_TASK_MAX_COUNTDOWN (oms.celery caps every countdown there)
 
 
 @shared_task(name="shipping.tasks.shipment_hand_off", bind=True, acks_late=True, ignore_result=True,

@@ -108,3 +108,20 @@ class JournalLine(models.Model):
     def amount(self) -> Decimal:
         """Signed: debit positive, credit negative."""
         return self.debit - self.credit
+
+
+class LedgerLock(models.Model):
+    """The lock date (Odoo's fiscal lock date): nothing is posted dated on or before it. One row
+    (``id`` 1), set by accounting on the lock-date screen (``billing.services.ledger_lock_set``)."""
+
+    lock_date = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="ledger_lock_single_row")]
+
+    def __str__(self) -> str:
+        return f"locked through {self.lock_date}" if self.lock_date else "not locked"

@@ -182,3 +182,50 @@ class InvoiceReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} reminder at {self.stage} days"
+
+
+class PaymentFetch(models.Model):
+    """A payment the provider told us about (its webhook) and a worker still has to fetch.
+
+    One row per (provider, payment id): a second webhook for a payment already queued queues
+    nothing (``billing.services.psp.payment_webhook_hint``). ``started_at`` is set while a worker
+    fetches it; a hint arriving then sets ``again`` (the provider may have changed the payment
+    after the worker read it), and the worker fetches once more. The row is deleted when done.
+    """
+
+    provider = models.CharField(max_length=40)
+    payment_id = models.CharField(max_length=64)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    again = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "payment_id"], name="payment_fetch_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.payment_id}"
+
+
+class ReturnSettlement(models.Model):
+    """A received return settled by billing, once (``return.received``): the credit note(s) of
+    the returned units, and what was refunded through the payments' own methods. The unique
+    ``return_id`` (shipping's return; no foreign key, shipping is billing's peer) is the claim
+    that makes a second event for the same return change nothing."""
+
+    return_id = models.PositiveBigIntegerField(unique=True)
+    return_number = models.CharField(max_length=20)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Positive amounts: the credit notes' total (incl. VAT) and the refunds' total.
+    amount_credited = money_field(default=ZERO)
+    amount_refunded = money_field(default=ZERO)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["order"], name="return_settlement_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.return_number}: credited {self.amount_credited}, refunded {self.amount_refunded}"

@@ -15,6 +15,7 @@ details (callers may import them directly):
   ``order_credit_cancelled``;
 * ``counter``: ``counter_sale`` (the store's one-step sale, booked as a cash sale);
 * ``reminders``: ``invoice_reminders_send`` (overdue reminders, once per stage);
+* ``returns``: ``return_settle`` (a received return credited and refunded, once);
 * ``psp``: ``payment_webhook_process`` (a provider's webhook as a hint: fetch, then record);
 * ``locks``: the customer's billing lock every money-moving use case takes first.
 """
@@ -28,7 +29,7 @@ from billing.services.delivery import (
     invoice_send_batch_start,
 )
 from billing.services.invoices import invoice_issue, invoices_mark_overdue
-from billing.services.ledger import journal_post, journal_reverse
+from billing.services.ledger import journal_post, journal_reverse, ledger_lock_date, ledger_lock_set
 from billing.services.orders import (
     order_credit_cancelled,
     order_invoice,
@@ -37,6 +38,7 @@ from billing.services.orders import (
 )
 from billing.services.payments import payment_record, payment_refund
 from billing.services.reminders import invoice_reminders_send
+from billing.services.returns import return_settle
 
 __all__ = [
     "counter_sale",
@@ -50,10 +52,13 @@ __all__ = [
     "invoices_mark_overdue",
     "journal_post",
     "journal_reverse",
+    "ledger_lock_date",
+    "ledger_lock_set",
     "order_credit_cancelled",
     "order_invoice",
     "order_invoice_shipped",
     "order_invoice_when_paid",
     "payment_record",
     "payment_refund",
+    "return_settle",
 ]

@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from billing.models import Account, JournalEntry, JournalLine
+from billing.models import Account, JournalEntry, JournalLine, LedgerLock
 from oms.errors import Conflict, ValidationFailed
 from oms.money import ZERO, quantize, to_decimal
 
@@ -33,8 +34,13 @@ def journal_post(
     posted ("invoice 2026-000001"); a second posting with the same reference is refused.
     Locks nothing. Publishes no event. The database checks again at COMMIT that the entry
     balances. Raises ``ValidationFailed`` (``unbalanced``, ``unknown_account``,
-    ``customer_required``, ``invalid_amount``) and ``Conflict`` ``duplicate_reference``.
+    ``customer_required``, ``invalid_amount``, ``period_locked``) and ``Conflict``
+    ``duplicate_reference``.
+
+    This is the one place where the lock date is checked: every posting (invoices, payments,
+    refunds, credit, reversals) comes through here.
     """
+    _check_not_locked(date)
     rows = _clean_lines(lines)
     total = sum((row["debit"] for row in rows), ZERO)
     if total != sum((row["credit"] for row in rows), ZERO):
@@ -58,6 +64,37 @@ def journal_post(
             raise Conflict(f"'{reference}' is already posted.", code="duplicate_reference") from exc
         raise
     return entry
+
+
+def ledger_lock_date():
+    """The lock date, or None when no period is locked."""
+    return LedgerLock.objects.filter(pk=1).values_list("lock_date", flat=True).first()
+
+
+def _check_not_locked(day: date) -> None:
+    lock_date = ledger_lock_date()
+    if lock_date is not None and day <= lock_date:
+        raise ValidationFailed(
+            f"The books are locked through {lock_date:%Y-%m-%d}: nothing can be posted on {day:%Y-%m-%d}.",
+            code="period_locked",
+            field="date",
+        )
+
+
+def ledger_lock_set(*, lock_date: date | None, user) -> LedgerLock:
+    """Set (or clear, with None) the lock date. Postings dated on or before it are refused from
+    then on; a posting already in flight in another transaction may still commit (it checked
+    before). Locks the single lock row. Publishes no event. Raises ``ValidationFailed``
+    ``in_the_future`` (the lock date is before today: today's sales must still post)."""
+    if lock_date is not None and lock_date >= timezone.localdate():
+        raise ValidationFailed("The lock date must be before today.", code="in_the_future", field="lock_date")
+    with transaction.atomic():
+        lock, _ = LedgerLock.objects.select_for_update().get_or_create(pk=1)
+        lock.lock_date = lock_date
+        lock.updated_at = timezone.now()
+        lock.updated_by = user if getattr(user, "pk", None) else None
+        lock.save(update_fields=["lock_date", "updated_at", "updated_by"])
+    return lock
 
 
 def _clean_lines(lines: Iterable[Mapping[str, Any]]) -> list[dict]:

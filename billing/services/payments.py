@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
@@ -35,7 +36,7 @@ from billing import accounts, selectors
 from billing.events import PAYMENT_RECEIVED
 from billing.models import Invoice, InvoiceKind, Payment, PaymentAllocation, derive_status
 from billing.models.invoices import OPEN_STATUSES
-from billing.services.ledger import journal_post
+from billing.services.ledger import journal_post, ledger_lock_date
 from billing.services.locks import lock_customer_billing
 from customers.models import Customer, PaymentMethod
 from oms import events
@@ -93,7 +94,9 @@ def clean_reference(value) -> str:
     return reference
 
 
-def clean_paid_at(value: datetime | None) -> datetime:
+def clean_paid_at(value: datetime | None, *, history: bool = False) -> datetime:
+    """``paid_at`` as an aware time: not in the future, not more than ``OMS_PAYMENT_MAX_AGE_DAYS``
+    ago (unless ``history``), and after the lock date."""
     now = timezone.now()
     if value is None:
         return now
@@ -101,6 +104,20 @@ def clean_paid_at(value: datetime | None) -> datetime:
         value = timezone.make_aware(value)
     if value > now + CLOCK_SKEW:
         raise ValidationFailed("A payment cannot be in the future.", code="in_the_future", field="paid_at")
+    max_age = settings.OMS_PAYMENT_MAX_AGE_DAYS
+    if not history and value < now - timedelta(days=max_age):
+        raise ValidationFailed(
+            f"A payment more than {max_age} days ago cannot be recorded here; ask accounting to post it.",
+            code="too_old",
+            field="paid_at",
+        )
+    lock_date = ledger_lock_date()
+    if lock_date is not None and timezone.localdate(value) <= lock_date:
+        raise ValidationFailed(
+            f"The books are locked through {lock_date:%Y-%m-%d}: a payment must be dated after that.",
+            code="period_locked",
+            field="paid_at",
+        )
     return value
 
 
@@ -118,6 +135,7 @@ def payment_record(
     paid_at: datetime | None = None,
     refund_of: Payment | None = None,
     provider: str = "",
+    history: bool = False,
 ) -> PaymentResult:
     """Record a payment for ``order`` (or, without one, for ``customer``'s account); a negative
     ``amount`` records a refund (of ``refund_of``, else of the order's latest payment by
@@ -131,9 +149,13 @@ def payment_record(
     paid in full (the yearly counter). Publishes ``payment.received`` (money in). Raises
     ``ValidationFailed`` (``method``, ``amount``, ``reference``, ``paid_at``), ``Conflict``
     ``payment_reference_conflict`` / ``refund_exceeds_paid`` / ``nothing_to_refund``.
+
+    ``paid_at`` more than ``OMS_PAYMENT_MAX_AGE_DAYS`` ago is refused (``too_old``) unless
+    ``history`` (loading past data: the demo loader; never the API or the screens); on or before
+    the lock date it is always refused (``period_locked``).
     """
     method, amount, reference = clean_method(method), clean_amount(amount), clean_reference(reference)
-    paid_at = clean_paid_at(paid_at)
+    paid_at = clean_paid_at(paid_at, history=history)
     customer = order.customer if order is not None else customer
     if customer is None:
         raise ValidationFailed("Say who paid.", code="required", field="customer")

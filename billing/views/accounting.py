@@ -9,12 +9,22 @@ import io
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from billing import export, selectors, services
-from billing.forms import AsOfForm, CreditForm, DayForm, InvoiceFilterForm, JournalFilterForm, PeriodForm
+from billing.documents import payment_statement
+from billing.forms import (
+    AsOfForm,
+    CreditForm,
+    DayForm,
+    InvoiceFilterForm,
+    JournalFilterForm,
+    LockDateForm,
+    PeriodForm,
+)
 from billing.models import Invoice
 from billing.services import delivery
 from oms.errors import NotFound, OmsError, add_to_form
@@ -57,11 +67,15 @@ def invoice_list(request: HtmxHttpRequest) -> HttpResponse:
 def invoice_detail(request: HtmxHttpRequest, number: str) -> HttpResponse:
     invoice = _invoice_or_404(number)
     can_credit = has_role(request.user, ACC) and invoice.can_credit()
+    payments = selectors.invoice_payments(invoice)
+    statement = payment_statement(invoice, payments)
     context = {
         "invoice": invoice,
         "can_credit": can_credit,
         "can_account": has_role(request.user, ACC),
-        "payments": selectors.invoice_payments(invoice),
+        "payments": payments,
+        "payment": statement,
+        "paid_how": statement.methods_nl if (get_language() or "").startswith("nl") else statement.methods_en,
     }
     return render(request, "billing/invoice_detail.html", context)
 
@@ -195,3 +209,23 @@ def payment_list(request: HtmxHttpRequest) -> HttpResponse:
     page = paginate(selectors.payments_on(day), request.GET, per_page=50, hx_target="#payment-table")
     context = {"form": form, "day": day, "page": page, "payments": page.rows, "count": count, "total": total}
     return _render(request, "billing/payment_list.html", "payment-table", context)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ACC)
+def lock_date(request: HtmxHttpRequest) -> HttpResponse:
+    """The lock date: accounting closes a period so that nothing is posted into it any more."""
+    from django.contrib import messages
+    from django.utils.translation import gettext as _
+
+    current = services.ledger_lock_date()
+    form = LockDateForm(request.POST or None, initial={"lock_date": current})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ledger_lock_set(lock_date=form.cleaned_data["lock_date"], user=request.user)
+        except OmsError as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, _("Lock date saved."))
+            return redirect("billing:lock_date")
+    return render(request, "billing/lock_date.html", {"form": form, "current": current})

@@ -42,7 +42,9 @@ def product_upsert(
     """Create the product with this SKU or replace its fields; returns ``(product, created)``.
 
     A new product gets a stock level (all zero) in every warehouse, inserted by a database
-    trigger in the same statement. Locks the existing product row (FOR UPDATE). Publishes
+    trigger in the same statement. Locks the existing product row (FOR NO KEY UPDATE: it never
+    changes the id, so the stock levels a new warehouse inserts, whose foreign keys take KEY
+    SHARE on every product, need not wait for it). Publishes
     nothing. Raises ``ValidationFailed`` (field ``sku``, ``name``, ``list_price``,
     ``vat_category``, ``weight_grams``, ``barcode``) and ``Conflict`` ``duplicate_barcode``.
     Not durable: imports and demo loaders call it inside their own transactions.
@@ -50,13 +52,13 @@ def product_upsert(
     sku = _clean_sku(sku)
     values = _clean_product_values(name, list_price, vat_category, weight_grams, barcode, description, active)
     with transaction.atomic(), audit.context(user=getattr(user, "pk", None)):
-        product = Product.objects.select_for_update().filter(sku=sku).first()
+        product = Product.objects.select_for_update(no_key=True).filter(sku=sku).first()
         _ensure_barcode_free(values["barcode"], sku)
         if product is None:
             product = _product_create(sku, values)
             if product is not None:
                 return product, True
-            product = Product.objects.select_for_update().get(sku=sku)  # created concurrently: update it
+            product = Product.objects.select_for_update(no_key=True).get(sku=sku)  # created concurrently
         changed = [field for field, value in values.items() if getattr(product, field) != value]
         for field in changed:
             setattr(product, field, values[field])
@@ -170,8 +172,9 @@ def warehouse_upsert(
 
     ``priority`` and ``active`` keep their current value when None (a new warehouse goes last
     and is active). A new warehouse gets a stock level for every product, inserted by a
-    database trigger that first takes a SHARE lock on the product table (so a product created
-    at the same moment is not missed). Locks the existing warehouse row. Publishes nothing.
+    database trigger that first waits for product inserts in flight (an advisory lock, see
+    ``inventory.models``; product updates never wait), so a product created at the same moment
+    is not missed. Locks the existing warehouse row. Publishes nothing.
     Raises ``ValidationFailed`` (``code``, ``name``, ``postal_code``, ``country``, ``cutoff_time``).
     """
     code = (code or "").strip().upper()

@@ -8,6 +8,13 @@ nothing to read means the server has not hung up and the connection is used as i
 to read (that, or a notice) falls back to Django's ``SELECT 1``, which tells the two apart.
 A server that vanished without a word (a cut cable) is not seen by either check until the
 query times out (``connect_timeout``, ``statement_timeout`` in settings).
+
+``close_if_health_check_failed`` is Django's, not documented: the one place we override it.
+tests/oms/test_pgbackend.py holds it to Django's documented ``CONN_HEALTH_CHECKS`` behaviour
+(checked once per request before the connection is reused, a dead one replaced without failing
+the request) and fails when a Django release stops calling it that way. Without it, Django's own
+check sends ``SELECT 1`` on every request that reuses a connection (the cost is in
+docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Unset ``DATABASE_URL`` starts the embedded PostgreSQL under ``var/pgdata``; unse
 ``REDIS_URL`` runs Celery tasks inline and prints e-mail to the console.
 """
 
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 import environ
@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
+    "axes",
+    "csp",
     "oms",
     "customers",
     "inventory",
@@ -69,6 +71,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "oms.middleware.LoginRequiredMiddleware",
+    "oms.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # last: turns a login refused by axes (oms.auth) into the "locked out" page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
@@ -89,7 +95,7 @@ TEMPLATES = [
                 "oms.context_processors.navigation",
             ],
             "builtins": ["template_partials.templatetags.partials", "oms.templatetags.oms_tags"],
-            # Cached: parsing templates on every request cost ~50 ms on the product page.
+            # Cached: parsing the templates again on every request was most of a page's time.
             "loaders": [
                 (
                     "template_partials.loader.Loader",
@@ -111,7 +117,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env.str("DATABASE_URL", default="")
 DATABASES = {"default": dbserver.database_settings(DATABASE_URL, BASE_DIR / "var" / "pgdata")}
-# A new connection per request was measured 6x slower here (research/performance-anchors.md §3).
+# A new connection per request costs a connection set-up and a server process per request
+# (measured in research/performance-anchors.md §3).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -141,9 +148,37 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "oms.auth.RepetitivePasswordValidator"},
 ]
-# An API client's user never logs into the screens or the admin (oms.auth).
-AUTHENTICATION_BACKENDS = ["oms.auth.StaffOnlyBackend"]
+# Login throttling (oms.auth): 5 wrong passwords for one (username, address) pair lock that pair
+# for 15 minutes, or until a manager unlocks it on /accounts/lockouts/. A success clears the count.
+# An API client's user never logs into the screens or the admin (oms.auth.StaffOnlyBackend).
+AUTHENTICATION_BACKENDS = ["oms.auth.AxesBackend", "oms.auth.StaffOnlyBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "oms.auth.lockout_response"
+# Behind a proxy REMOTE_ADDR is the proxy's address: point AXES_CLIENT_IP_CALLABLE at one that reads the
+# header the proxy sets.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Content-Security-Policy (django-csp 4): scripts only from our own static files (no inline
+# script, no eval: templates ask static/js/oms.js for behaviour with data attributes, and htmx runs
+# with allowEval off); inline style attributes stay allowed (the SVG charts and layout use them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -193,8 +228,17 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 120
-CELERY_TASK_TIME_LIMIT = 180
+# Recovery from a worker killed mid-task (docs/ARCHITECTURE.md "Workers"): its unacknowledged
+# message is redelivered once the broker's visibility timeout has passed, so that timeout is fitted
+# to the longest a message may rightly stay unacknowledged: a retry's countdown (capped at
+# OMS_TASK_MAX_COUNTDOWN by oms.celery.OmsTask; longer back-offs live in the database and their
+# sweeps) plus the hard time limit, plus a margin. 90 + 180 + 30 = 300 s.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
+OMS_TASK_MAX_COUNTDOWN = 90
+OMS_BROKER_VISIBILITY_TIMEOUT = env.int(
+    "OMS_BROKER_VISIBILITY_TIMEOUT", default=OMS_TASK_MAX_COUNTDOWN + CELERY_TASK_TIME_LIMIT + 30
+)
 # Where tasks go unless routed: a worker started for tests on its own queue sets this, so that
 # the tasks it queues itself (retries, events, e-mails) come back to it.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
@@ -208,7 +252,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
     "socket_connect_timeout": 2,
-    "visibility_timeout": 600,
+    "visibility_timeout": OMS_BROKER_VISIBILITY_TIMEOUT,
+    # look for messages past their visibility timeout every 10 s (kombu's default: every 100 s)
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
     "max_retries": 1,
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -226,6 +273,7 @@ CELERY_BEAT_SCHEDULE = {
     "orders-daily-stats": {"task": "orders.tasks.daily_stats_refresh", "schedule": crontab(minute="*/10")},
     "exceptions-refresh": {"task": "oms.tasks.exceptions_refresh", "schedule": 180.0},
     "notifications-sweep": {"task": "oms.tasks.notifications_sweep", "schedule": 300.0},
+    "billing-payment-fetches-sweep": {"task": "billing.tasks.payment_fetches_sweep", "schedule": 60.0},
     "billing-invoice-reminders": {
         "task": "billing.tasks.invoice_reminders_send",
         "schedule": crontab(hour=7, minute=30),
@@ -280,6 +328,11 @@ OMS_ORDER_API_EXTRAS = {
     "shipments": "shipping.selectors.fulfilment.order_api_shipments",
     "invoices": "billing.selectors.invoices_for_orders",
 }
+# A payment dated longer ago than this is refused (paid_at, API and screens); older ones are
+# posted by accounting. Nothing is ever posted on or before the lock date (billing's lock-date screen).
+OMS_PAYMENT_MAX_AGE_DAYS = env.int("OMS_PAYMENT_MAX_AGE_DAYS", default=60)
+# Webhook calls a minute from one address before it gets 429 (per web process with the default cache).
+OMS_PAYMENT_WEBHOOK_RATE_LIMIT = env.int("OMS_PAYMENT_WEBHOOK_RATE_LIMIT", default=120)
 # Payment providers whose webhooks billing accepts (/webhooks/payments/<name>/): the payment is
 # fetched from ``url`` + /payments/<id> with the key (billing.services.psp).
 OMS_PAYMENT_PROVIDERS = {
@@ -356,6 +409,7 @@ LOGGING = {
         # WeasyPrint logs every layout step at INFO, seven lines a PDF
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its version banner at every start
     },
 }
 if not REDIS_URL:

@@ -15,10 +15,17 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 
+# Hashed, compressed static files from STATIC_ROOT (collectstatic), served by WhiteNoise; a later
+# collectstatic takes effect without a restart (oms.static).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "oms.static.ManifestStaticFilesStorage"},
 }
+WHITENOISE_USE_FINDERS = False
+MIDDLEWARE = [  # noqa: F405
+    "oms.static.WhiteNoiseMiddleware" if name == "whitenoise.middleware.WhiteNoiseMiddleware" else name
+    for name in MIDDLEWARE  # noqa: F405
+]
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31536000

@@ -2,12 +2,13 @@
 
 ``order_place`` inserts the order, its lines, their allocations and the first timeline row with
 one data-modifying CTE: one round trip instead of four, and none of the ORM's per-field work
-(together about a quarter of an order's CPU, bench/order_intake.py). The order's values are
+(together a large share of an order's CPU: figures in docs/ARCHITECTURE.md, measured with
+bench/order_intake.py). The order's values are
 parameters and the lines and allocations are one JSON document each (``json_to_recordset``),
 so the statement's text does not depend on the number of lines and PostgreSQL plans it once per
 connection (``oms.sql.execute_prepared``; planning it each time cost more than running it).
 JSON rather than one array per column because psycopg2 quotes list parameters element by
-element in Python: 0.22 ms of CPU per 10-line order, against 0.03 ms for ``json.dumps``. The
+element in Python, several times the CPU of one ``json.dumps`` (docs/ARCHITECTURE.md). The
 record types name the column's base type without its length (an explicit ``varchar(64)`` would
 cut a long value short silently; the insert itself checks lengths and constraints as for any
 insert). The

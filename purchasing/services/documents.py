@@ -1,6 +1,6 @@
 """The purchase order document: a PDF rendered with WeasyPrint by a worker and e-mailed to the
-supplier once. Both steps run outside any transaction that holds a lock (rendering takes
-about a tenth of a second, the mail server may take seconds)."""
+supplier once. Both steps run outside any transaction that holds a lock (rendering is slow
+next to a database write, and the mail server may take seconds)."""
 
 from __future__ import annotations
 

@@ -35,3 +35,35 @@ document.addEventListener("click", (event) => {
   const box = document.getElementById("header-search-results");
   if (form && box && !form.contains(event.target)) box.innerHTML = "";
 });
+
+// Behaviour the templates ask for with data attributes, because the Content-Security-Policy
+// allows no inline script (no onclick=, no hx-on, no <script> blocks):
+//   data-print                  a click prints the page;
+//   data-confirm="question"     a click goes on only when the user confirms;
+//   data-check-all="selector"   a click ticks every checkbox the selector finds;
+//   data-htmx-submit-only       a form htmx submits as you type is not also submitted by Enter;
+//   data-reset-after-request    an htmx form is emptied, its first field focused, after each request.
+document.addEventListener("click", (event) => {
+  const element = event.target.closest("[data-print], [data-confirm], [data-check-all]");
+  if (!element) return;
+  if (element.hasAttribute("data-confirm") && !window.confirm(element.dataset.confirm)) {
+    event.preventDefault();
+    return;
+  }
+  if (element.hasAttribute("data-print")) window.print();
+  if (element.hasAttribute("data-check-all")) {
+    document.querySelectorAll(element.dataset.checkAll).forEach((box) => { box.checked = true; });
+  }
+});
+
+document.addEventListener("submit", (event) => {
+  if (window.htmx && event.target.matches("[data-htmx-submit-only]")) event.preventDefault();
+});
+
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.target.closest && event.target.closest("[data-reset-after-request]");
+  if (!form) return;
+  form.reset();
+  const field = form.querySelector("input:not([type=hidden])");
+  if (field) field.focus();
+});

@@ -1,11 +1,13 @@
 """A small payment provider on 127.0.0.1 with Mollie's payments API shape: ``GET
 /v2/payments/<id>`` answers what the test put in ``payments`` (404 for anything else) and
-counts the calls; ``down`` makes it answer 502."""
+counts the calls; ``down`` makes it answer 502; ``delay`` (seconds) makes every answer slow."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -18,6 +20,8 @@ class _Handler(BaseHTTPRequestHandler):
         with server.lock:
             server.calls.append((self.path, self.headers.get("Authorization", "")))
         payment_id = self.path.rsplit("/", 1)[-1]
+        if server.delay:
+            time.sleep(server.delay)
         if server.down:
             self._answer(502, {"error": "bad gateway"})
         elif self.path.startswith("/v2/payments/") and payment_id in server.payments:
@@ -42,6 +46,7 @@ class FakePsp(ThreadingHTTPServer):
         self.payments: dict[str, dict] = {}
         self.calls: list[tuple[str, str]] = []
         self.down = False
+        self.delay = 0.0
         self.lock = threading.Lock()
 
     @property
@@ -55,7 +60,7 @@ class FakePsp(ThreadingHTTPServer):
             "status": status,
             "amount": {"value": amount, "currency": "EUR"},
             "method": method,
-            "paidAt": "2026-11-26T20:53:10+00:00" if status == "paid" else None,
+            "paidAt": (datetime.now(UTC) - timedelta(hours=1)).isoformat() if status == "paid" else None,
             "metadata": {"order_number": order_number},
         }
 

@@ -58,6 +58,8 @@ ROUTES = [
     Route("billing:send_unsent", (ACC,), method="post"),
     Route("billing:send_batch", (ACC,), kwargs=_batch),
     Route("billing:payments", (ACC,)),
+    Route("billing:lock_date", (ACC,)),
+    Route("billing:lock_date", (ACC,), method="post", data={"lock_date": ""}),
     Route("billing:journal", (ACC,)),
     Route("billing:journal_export", (ACC,)),
     Route("billing:trial_balance", (ACC,)),

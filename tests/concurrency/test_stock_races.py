@@ -142,3 +142,44 @@ def test_products_and_a_warehouse_created_at_the_same_moment_all_get_levels():
     assert not [r for r in results if isinstance(r, Exception)]
     assert StockLevel.objects.count() == 12 * 3
     assert invariants.violations() == {}
+
+
+def test_a_warehouse_is_created_while_products_are_being_updated():
+    """Issue 14 §4: the warehouse trigger used to take a SHARE lock on the whole product table,
+    so it waited for every open product update (and deadlocked with a product PUT). Now a
+    warehouse is created while product updates are open, and they finish too."""
+    # given products, two of them being updated in transactions that stay open for a while
+    WarehouseFactory(code="AMS")
+    products = [ProductFactory(sku=f"UPD-{n}") for n in range(4)]
+    updating = threading.Barrier(3)
+    timings: dict[str, float] = {}
+
+    def update(product):
+        try:
+            with transaction.atomic():
+                product_upsert(sku=product.sku, name="Renamed", list_price="2.00", vat_category="high")
+                updating.wait()
+                time.sleep(2)
+        finally:
+            connection.close()
+
+    def create_warehouse():
+        try:
+            updating.wait()
+            started = time.monotonic()
+            warehouse_upsert(code="NEW", name="New warehouse")
+            timings["warehouse"] = time.monotonic() - started
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=update, args=(p,)) for p in products[:2]]
+    threads.append(threading.Thread(target=create_warehouse))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # then the warehouse did not wait for the updates, and it has a level for every product
+    assert timings["warehouse"] < 1.0, timings
+    assert StockLevel.objects.filter(warehouse__code="NEW").count() == len(products)
+    assert StockLevel.objects.filter(product__name="Renamed").count() == 2 * 2
+    assert invariants.violations() == {}

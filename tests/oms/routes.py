@@ -16,7 +16,18 @@ def _item():
     return {"item_id": item.pk}
 
 
+def _lockout():
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(
+        username="someone", ip_address="203.0.113.9", user_agent="x", failures_since_start=5, get_data="", post_data=""
+    )
+    return {"attempt_id": attempt.pk}
+
+
 ROUTES = [
+    Route("lockouts", ()),
+    Route("lockout_release", (), kwargs=_lockout, method="post"),
     Route("home", ANY),
     Route("search", ANY),
     Route("dashboard_panel", ("customer_service",), kwargs=lambda: {"key": "orders.today"}),

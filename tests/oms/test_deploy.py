@@ -43,3 +43,28 @@ def test_production_settings_refuse_to_start_without_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def _import_in_a_subprocess(module: str, **extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG")}
+    env.update(DATABASE_URL="postgres://x@127.0.0.1:1/x", **extra)
+    code = f"import {module}; from django.conf import settings; print(settings.SETTINGS_MODULE, settings.DEBUG)"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_wsgi_and_asgi_default_to_the_production_settings():
+    for module in ("oms.wsgi", "oms.asgi"):
+        refused = _import_in_a_subprocess(module)
+        assert refused.returncode != 0 and "SECRET_KEY must be set" in refused.stderr, refused.stderr
+        started = _import_in_a_subprocess(module, SECRET_KEY=secrets.token_urlsafe(50))
+        assert started.returncode == 0, started.stderr
+        assert started.stdout.split() == ["oms.settings.production", "False"]
+
+
+def test_manage_py_still_defaults_to_the_development_settings():
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "diffsettings", "--all"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "SETTINGS_MODULE = 'oms.settings.base'" in result.stdout

@@ -30,5 +30,5 @@ def test_htmx_requests_carry_the_csrf_token(role_client):
 
 def test_pages_carry_the_htmx_config_and_no_template_comment_text(client):
     html = client.get("/accounts/login/").content.decode()
-    assert '<meta name="htmx-config" content=\'{"defaultSettleDelay": 0}\'>' in html
+    assert '<meta name="htmx-config" content=\'{"defaultSettleDelay": 0, "allowEval": false}\'>' in html
     assert "{#" not in html and "#}" not in html and "settleDelay 0:" not in html

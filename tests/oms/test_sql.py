@@ -1,12 +1,18 @@
-"""oms.sql's fast model instances: the same objects the ORM would make."""
+"""oms.sql's fast model instances: the same objects the ORM would make (built through
+``Model.from_db`` and ``Model.__init__``), and ``cache_related``: the one place that fills a
+reverse relation's prefetch cache through Django's private QuerySet attributes. Its tests are the
+contract: each fails when a Django upgrade renames or changes what it relies on."""
 
 import pytest
-from django.db.models.signals import post_init, pre_init
+from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models.signals import post_init
 from django.utils import timezone
 
+from customers.models import Address, Customer
 from oms.models import OutboxEvent
-from oms.sql import instance, model_columns, new_instance
+from oms.sql import cache_related, cached_related, instance, model_columns, new_instance
 from orders.models import Allocation, OrderLine
+from tests.factories.customers import AddressFactory, CustomerFactory
 
 
 def _values_of(obj) -> dict:
@@ -51,7 +57,76 @@ def test_an_instance_from_a_row_is_a_saved_object(django_assert_num_queries):
         loaded.save(update_fields=["name"])
 
 
-def test_the_models_built_this_way_have_no_init_signal_receivers():
-    # new_instance skips Model.__init__, which would send these
-    for model in (OrderLine, Allocation, OutboxEvent):
-        assert not pre_init.has_listeners(model) and not post_init.has_listeners(model)
+def test_a_new_instance_goes_through_the_models_init():
+    # so init signals and any __init__ of a model's own see it, as with model(**values)
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=OrderLine)
+    try:
+        line = new_instance(OrderLine, _values_of(OrderLine(line_no=1)))
+    finally:
+        post_init.disconnect(receiver, sender=OrderLine)
+    assert seen[-1] is line and line._state.adding and line._state.db is None
+
+
+# --- cache_related: the contract with Django's QuerySet internals -------------------------------------
+
+
+@pytest.fixture
+def two_customers(db):
+    first, second = CustomerFactory(), CustomerFactory()
+    for customer in (first, second):
+        AddressFactory(customer=customer, city="Utrecht")
+        AddressFactory(customer=customer, city="Zwolle", kind="billing")
+    return first, second
+
+
+def _cached(customer) -> Customer:
+    fresh = Customer.objects.get(pk=customer.pk)
+    cache_related(fresh, "addresses", list(Address.objects.filter(customer=customer).order_by("id")))
+    return fresh
+
+
+def test_cached_rows_are_read_without_a_query(two_customers, django_assert_num_queries):
+    customer = _cached(two_customers[0])
+    with django_assert_num_queries(0):  # Django's _prefetched_objects_cache, _result_cache
+        rows = list(customer.addresses.all())
+        assert customer.addresses.count() == 2 and len(customer.addresses.all()) == 2
+    assert {a.customer_id for a in rows} == {customer.pk}
+
+
+def test_a_further_filter_on_cached_rows_is_limited_to_the_instance(two_customers, django_assert_num_queries):
+    customer = _cached(two_customers[0])
+    with django_assert_num_queries(1):  # Django's _deferred_filter: applied when the query is built
+        found = list(customer.addresses.filter(city="Utrecht"))
+    assert [a.customer_id for a in found] == [customer.pk]
+    assert customer.addresses.exclude(city="Zwolle").get().customer_id == customer.pk
+
+
+def test_prefetch_related_objects_takes_cached_rows_as_done(two_customers, django_assert_num_queries):
+    customer = _cached(two_customers[0])
+    with django_assert_num_queries(0):  # Django's _prefetch_done
+        prefetch_related_objects([customer], "addresses")
+    assert len(customer.addresses.all()) == 2
+
+
+def test_cached_rows_answer_as_the_orms_own_prefetch_does(two_customers):
+    cached = _cached(two_customers[0])
+    prefetched = Customer.objects.prefetch_related(Prefetch("addresses", queryset=Address.objects.order_by("id"))).get(
+        pk=two_customers[0].pk
+    )
+    assert [a.pk for a in cached.addresses.all()] == [a.pk for a in prefetched.addresses.all()]
+    assert cached.addresses.all().db == prefetched.addresses.all().db == "default"
+
+
+def test_cached_related_reads_what_cache_related_or_prefetch_related_left(two_customers, django_assert_num_queries):
+    customer = two_customers[0]
+    cached = _cached(customer)
+    prefetched = Customer.objects.prefetch_related("addresses").get(pk=customer.pk)
+    with django_assert_num_queries(0):
+        assert len(cached_related(cached, "addresses")) == 2
+        assert [a.pk for a in cached_related(prefetched, "addresses")] == [a.pk for a in prefetched.addresses.all()]
+        assert cached_related(customer, "addresses") is None  # nothing left: .all() would query

@@ -19,10 +19,10 @@ from decimal import Decimal
 import psycopg2
 import pytest
 from django.db import IntegrityError, connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from inventory.models import StockLevel
+from oms.api_clients import api_client_create
 from oms.sql import deallocate_all
 from orders.models import Order
 from tests.factories.customers import AddressFactory, CustomerFactory
@@ -50,8 +50,10 @@ def shop(make_user):
     OrderFactory(customer=business, payment_method="on_account", gross_amount=Decimal("4990.00"),
                  net_amount=Decimal("4990.00"), vat_amount=0)  # fmt: skip
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=make_user('api_client')).key}")
-    return {"api": client, "consumer": consumer, "business": business, "levels": _levels(plenty)}
+    api_client, key = api_client_create(name="refusals shop", scopes=["all"])
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return {"api": client, "consumer": consumer, "business": business, "levels": _levels(plenty),
+            "key": key, "user_id": api_client.user_id}  # fmt: skip
 
 
 def _levels(products) -> list[int]:
@@ -179,7 +181,7 @@ def test_no_lock_statement_or_deadlock_failure_poisons_the_connection(shop, make
     assert timed_out.status_code == 503
 
     # the key's record: a concurrent holder of the same Idempotency-Key, past the lock timeout
-    user_id = Token.objects.get().user_id
+    user_id = shop["user_id"]
     holder = (
         "INSERT INTO oms_idempotencyrecord (user_id, key, method, path, fingerprint, created_at) "
         f"VALUES ({user_id}, 'busy-1', 'POST', '{URL}', '', now())"
@@ -262,8 +264,8 @@ def gunicorn(request):
     server.stop()
 
 
-def _headers() -> dict:
-    return {"Authorization": f"Token {Token.objects.get().key}"}
+def _headers(shop) -> dict:
+    return {"Authorization": f"Token {shop['key']}"}
 
 
 @pytest.mark.slow
@@ -274,8 +276,8 @@ def test_one_sync_worker_answers_409_to_a_duplicate_and_201_to_every_order_after
     assert shop["api"].post(URL, order_body(consumer, reference="USED-1"), format="json").status_code == 201
 
     # when it is the first order the worker sees, and valid orders follow on its connection
-    status, problem = gunicorn.request("POST", URL, order_body(consumer, reference="USED-1"), _headers())
-    after = [gunicorn.request("POST", URL, order_body(consumer), _headers())[0] for _ in range(10)]
+    status, problem = gunicorn.request("POST", URL, order_body(consumer, reference="USED-1"), _headers(shop))
+    after = [gunicorn.request("POST", URL, order_body(consumer), _headers(shop))[0] for _ in range(10)]
 
     # then a 409 for the duplicate and a 201 for every later order
     assert status == 409 and codes_of(problem) == {"duplicate_external_reference"}, problem
@@ -294,8 +296,8 @@ def test_a_race_of_orders_with_duplicate_references_gets_no_server_error(shop, g
     random.Random(13).shuffle(bodies)
 
     with ThreadPoolExecutor(max_workers=12) as pool:
-        statuses = list(pool.map(lambda body: gunicorn.request("POST", URL, body, _headers())[0], bodies))
-    after = [gunicorn.request("POST", URL, order_body(consumer), _headers())[0] for _ in range(6)]
+        statuses = list(pool.map(lambda body: gunicorn.request("POST", URL, body, _headers(shop))[0], bodies))
+    after = [gunicorn.request("POST", URL, order_body(consumer), _headers(shop))[0] for _ in range(6)]
 
     # then each new reference is placed once, every other try is a 409, and nothing is a 5xx
     assert sorted(statuses) == [201] * 10 + [409] * 50, gunicorn.output()[-3000:]

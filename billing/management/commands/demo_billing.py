@@ -73,6 +73,7 @@ class Command(BaseCommand):
                 reference=f"DEMO-{invoice.number}",
                 paid_at=paid_at,
                 user=user,
+                history=True,  # months of demo history, older than the screens accept
             )
             recorded += result.created
         return recorded
