@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0002_stock_level_with_warehouse'),
+        ('inventory', '0003_stock_pairs_advisory_lock'),
         ('oms', '0007_tablestamp'),  # the triggers write its table and sequence
     ]
 
