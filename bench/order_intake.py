@@ -1,7 +1,7 @@
-"""Benchmark: order intake at 100k products (issue 4 "Benchmark").
+"""Benchmark: order intake at 100k products (issues 4 and 13).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms_ord .venv/bin/python bench/order_intake.py \
-        [--seconds 15] [--port 8104] [--reseed] [--quotes flat|shipping]
+        [--seconds 15] [--rounds 3] [--reseed] [--quotes shipping|flat|both] [--prepared on off]
 
 It works in its own database, ``<name of DATABASE_URL's database>_bench`` (created, migrated and
 seeded once, then reused; ``--reseed`` starts over). Seeded: 100,000 products in two
@@ -12,9 +12,20 @@ records are emptied before each run.
 Every order has 10 lines (line i from the i-th tenth of the catalogue, quantity 1..3, so the
 stock rows are distinct and hot rows are rare, as in performance-anchors.md §2) and is placed
 with the real work: customer by number, prices and VAT, reservation, allocations, the
-delivery quote (orders' flat-rate stand-in by default; ``--quotes shipping`` asks shipping's
-backend, with its demo carriers), timeline, two outbox events handed to Redis after commit (a queue of its own,
+delivery quote, timeline, two outbox events handed to Redis after commit (a queue of its own,
 deleted at the end), and through the API the token, role check and Idempotency-Key.
+
+What it runs is the production configuration, except where the output says otherwise:
+
+- the delivery quote is the one that ships, shipping's backend (``OMS_DELIVERY_QUOTE_BACKEND``'s
+  default), over the demo carriers, services, rates per zone, postcode areas, free-shipping
+  thresholds and holidays (``demo_shipping``). ``--quotes flat`` runs orders' flat-rate
+  stand-in instead and ``--quotes both`` runs both; every row of the stand-in says so;
+- gunicorn with sync workers and persistent database connections (``CONN_MAX_AGE=600``);
+- prepared statements on and off (``OMS_PREPARED_STATEMENTS``; off is the mode behind PgBouncer
+  in transaction-pooling mode), both by default, each row and round labelled;
+- NOT a Celery worker: the events reach the broker as in production, but nothing consumes them
+  while it measures, so the handlers' work (invoices, pick lists) is not in these figures.
 
 It measures, in one run, on the same machine:
 
@@ -44,6 +55,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -68,13 +80,32 @@ QUEUE = "bench-order-intake"
 WRK_SCRIPT = "order_intake_wrk.lua"
 STAMP = "2026-01-01 00:00:00+00"
 ADDRESS = {"street": "Oudegracht", "house_number": "12A", "postal_code": "3511 AB", "city": "Utrecht", "country": "NL"}
+# The quote backend and OMS_PREPARED_STATEMENTS come from the environment (base settings), so
+# one settings module serves every mode.
 SETTINGS = f"""
 from oms.settings.base import *  # noqa
 DEBUG = False
 CELERY_TASK_DEFAULT_QUEUE = "{QUEUE}"
-OMS_DELIVERY_QUOTE_BACKEND = "{{backend}}"
 LOGGING["root"]["level"] = "WARNING"  # noqa
 """
+QUOTES = {"shipping": "shipping.quotes.quote_delivery", "flat": "orders.quotes.quote_delivery"}
+QUOTE_LABELS = {"shipping": "shipped quote", "flat": "FLAT STAND-IN quote (not what ships)"}
+PREPARED = {"on": "1", "off": "0"}
+
+
+def mode_env(quotes: str, prepared: str) -> dict[str, str]:
+    return {"OMS_DELIVERY_QUOTE_BACKEND": QUOTES[quotes], "OMS_PREPARED_STATEMENTS": PREPARED[prepared]}
+
+
+def mode_label(quotes: str, prepared: str) -> str:
+    return f"{QUOTE_LABELS[quotes]}, prepared {prepared}"
+
+
+def free_port() -> int:
+    """A port nobody listens on now (the kernel picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def bench_database_url() -> str:
@@ -281,33 +312,57 @@ def summary(label: str, latencies: list[float], seconds: float, failures: list) 
 
 
 def queries_per_order(numbers: list[str], token: str) -> tuple[int, int]:
-    """Queries of one order through the service, and of one API request (in process)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    """Queries of one order through the service, and of one API request (in process, warm)."""
     from rest_framework.test import APIClient
 
     rng = random.Random(99)
     place_one(rng, numbers, None)
-    with CaptureQueriesContext(connection) as service:
-        place_one(rng, numbers, None)
+    service = counted(place_one, rng, numbers, None)[1]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    client.post("/api/v1/orders/", order_body(rng, numbers), format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
-    with CaptureQueriesContext(connection) as api:
-        response = client.post(
-            "/api/v1/orders/", order_body(rng, numbers), format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
-        )
+
+    def post():
+        key = str(uuid.uuid4())
+        return client.post("/api/v1/orders/", order_body(rng, numbers), format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+    post()
+    response, api = counted(post)
     assert response.status_code == 201, response.content
-    return len(service), len(api)
+    return service, api
+
+
+def counted(function, *args):
+    """``function(*args)`` and its round trips to the database (BEGIN and COMMIT included, as
+    Django's query log counts them; the log emptied first, so a request before it cannot skew
+    the count)."""
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    reset_queries()
+    with CaptureQueriesContext(connection) as captured:
+        result = function(*args)
+    return result, len(captured)
+
+
+@contextmanager
+def in_mode(quotes: str, prepared: str):
+    """This process's settings in one mode (the gunicorn workers get theirs from the environment)."""
+    from django.test import override_settings
+
+    with override_settings(
+        OMS_DELIVERY_QUOTE_BACKEND=QUOTES[quotes], OMS_PREPARED_STATEMENTS=PREPARED[prepared] == "1"
+    ):
+        yield
 
 
 # --- 2. the HTTP API under gunicorn -------------------------------------------------------------------
 
 
 def start_gunicorn(
-    port: int, settings_dir: str, url: str, workers: int = 2, app: str = "oms.wsgi:application"
+    port: int, settings_dir: str, url: str, workers: int = 2, app: str = "oms.wsgi:application", extra_env=None
 ) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench_order_intake_settings", CONN_MAX_AGE="600")
+    env.update(extra_env or {})
     process = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -328,8 +383,9 @@ def start_gunicorn(
         cwd=ROOT,
         env=env,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    # generous: on a machine shared with other work, importing Django in two workers can be slow
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             connection = HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/health/")
@@ -338,13 +394,15 @@ def start_gunicorn(
         except OSError:
             time.sleep(0.2)
     process.terminate()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"gunicorn did not start on port {port} (exit code {process.poll()})")
 
 
 @contextmanager
-def serving(port: int, settings_dir: str, url: str, workers: int = 2, app: str = "oms.wsgi:application"):
+def serving(
+    port: int, settings_dir: str, url: str, workers: int = 2, app: str = "oms.wsgi:application", extra_env=None
+):
     """gunicorn serving ``app`` for the duration of the block."""
-    process = start_gunicorn(port, settings_dir, url, workers, app)
+    process = start_gunicorn(port, settings_dir, url, workers, app, extra_env)
     try:
         yield process
     finally:
@@ -550,13 +608,14 @@ def sql_ceiling(url: str, seconds: int) -> list[tuple[str, int, float]]:
     return results
 
 
-def bare_view_run(url: str, seconds: float, port: int, settings_dir: str, database: str, workers: list[int]) -> list:
+def bare_view_run(url: str, seconds: float, settings_dir: str, database: str, workers: list[int]) -> list:
     """research/performance-anchors.md §3's bare 13-query order view (bench/bare_order_view.py) on
     the raw-SQL tables (inside ``perf_tables``), under the same gunicorn and load as our API."""
     from django.db import connection
 
     rows = []
     for count in workers:
+        port = free_port()
         with serving(port, settings_dir, url, count, app="bare_order_view:application"):
             with connection.cursor() as cursor:
                 cursor.execute("CHECKPOINT")
@@ -571,23 +630,30 @@ def bare_view_run(url: str, seconds: float, port: int, settings_dir: str, databa
     return rows
 
 
-def compare_rounds(url: str, seconds: float, port: int, settings_dir: str, token: str, rounds: int) -> None:
-    """Our API and the bare view (inside ``perf_tables``) under wrk, alternately, ``rounds`` times
-    each: this machine's speed drifts within minutes, so one pair of runs can mislead; the
-    medians of interleaved runs are the comparison to quote."""
-    ours, bare = [], []
+def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, rounds: int, modes: list) -> None:
+    """Our API in each mode and the bare view (inside ``perf_tables``) under wrk, one after the
+    other, ``rounds`` times: this machine's speed drifts within minutes, so one pair of runs can
+    mislead; the medians of interleaved runs are the comparison to quote."""
+    contestants = [(f"API, {mode_label(*mode)}", "oms.wsgi:application", WRK_SCRIPT, mode_env(*mode)) for mode in modes]
+    contestants.append(("bare 13-query view", "bare_order_view:application", "bare_order_wrk.lua", {}))
+    rates: dict[str, list[float]] = {label: [] for label, *_ in contestants}
+    failed: dict[str, int] = dict.fromkeys(rates, 0)
     for _ in range(rounds):
-        for app, script, rates in (
-            ("oms.wsgi:application", WRK_SCRIPT, ours),
-            ("bare_order_view:application", "bare_order_wrk.lua", bare),
-        ):
+        for label, app, script, env in contestants:
             reset()
-            with serving(port, settings_dir, url, 2, app=app):
-                rates.append(wrk_run("", port, script, seconds, token)["rate"])
-    print(f"interleaved wrk runs, 2 workers: API {' '.join(f'{r:.0f}' for r in ours)} orders/s")
-    print(f"                            bare view {' '.join(f'{r:.0f}' for r in bare)} orders/s")
-    ratio = statistics.median(ours) / statistics.median(bare)
-    print(f"medians: API {statistics.median(ours):.0f}, bare view {statistics.median(bare):.0f} ({ratio:.0%})")
+            port = free_port()
+            with serving(port, settings_dir, url, 2, app=app, extra_env=env):
+                row = wrk_run("", port, script, seconds, token)
+            rates[label].append(row["rate"])
+            failed[label] += row["failures"]
+    bare = statistics.median(rates["bare 13-query view"])
+    print(f"interleaved wrk runs, 2 workers, {rounds} rounds (orders/s; median; share of the bare view's median):")
+    for label, runs in rates.items():
+        median = statistics.median(runs)
+        note = f"   ({failed[label]} non-2xx answers)" if failed[label] else ""
+        print(
+            f"  {label:<58} {' '.join(f'{r:4.0f}' for r in runs)}   median {median:4.0f}   {median / bare:4.0%}{note}"
+        )
 
 
 # --- how busy the machine was with other work ---------------------------------------------------------
@@ -666,7 +732,7 @@ def print_row(row: dict, foreign: ForeignCpu) -> None:
     failed = f"  ({row['failures']} failed: {', '.join(map(str, row['failure_kinds']))})" if row["failures"] else ""
     tail_name, tail = row["tail"]
     print(
-        f"{row['label']:<42} {row['rate']:>6.0f} orders/s   p50 {row['p50']:6.1f} ms   {tail_name} {tail:6.1f} ms"
+        f"{row['label']:<70} {row['rate']:>6.0f} orders/s   p50 {row['p50']:6.1f} ms   {tail_name} {tail:6.1f} ms"
         f"   foreign CPU {foreign.seconds:4.1f} s{failed}"
     )
 
@@ -674,7 +740,6 @@ def print_row(row: dict, foreign: ForeignCpu) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--port", type=int, default=8104)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--skip", nargs="*", default=[], choices=["service", "api", "sql"])
     parser.add_argument("--workers", type=int, nargs="*", default=[2], help="gunicorn sync workers (one run each)")
@@ -683,59 +748,79 @@ def main() -> None:
     )
     parser.add_argument(
         "--quotes",
-        choices=["flat", "shipping"],
-        default="flat",
-        help="the delivery quote: orders' flat-rate stand-in, or shipping's backend with its demo carriers",
+        choices=["shipping", "flat", "both"],
+        default="shipping",
+        help="the delivery quote: shipping's backend, which ships (default), orders' flat-rate stand-in, or both",
+    )
+    parser.add_argument(
+        "--prepared", nargs="+", choices=["on", "off"], default=["on", "off"], help="OMS_PREPARED_STATEMENTS modes"
     )
     args = parser.parse_args()
+    quote_modes = ["shipping", "flat"] if args.quotes == "both" else [args.quotes]
+    modes = [(quotes, prepared) for quotes in quote_modes for prepared in args.prepared]
     url = bench_database_url()
     ensure_database(url)
     settings_dir = tempfile.mkdtemp(prefix="bench-orders-")
-    backend = "shipping.quotes.quote_delivery" if args.quotes == "shipping" else "orders.quotes.quote_delivery"
-    Path(settings_dir, "bench_order_intake_settings.py").write_text(SETTINGS.replace("{backend}", backend))
+    Path(settings_dir, "bench_order_intake_settings.py").write_text(SETTINGS)
+    os.environ.update(mode_env(*modes[0]))
     setup_django(url, settings_dir)
     seed(args.reseed)
-    if args.quotes == "shipping":
-        from django.core.management import call_command
+    from django.core.management import call_command
 
-        call_command("demo_shipping", verbosity=0)
-    print(f"delivery quotes: {backend}")
+    call_command("demo_shipping", verbosity=0)  # idempotent: the shipped quote's carriers, rates, holidays
+    print("configuration: gunicorn sync workers, persistent connections (CONN_MAX_AGE=600), events to Redis;")
+    print("  NO Celery worker consumes the events while it measures (their handlers' work is not in these figures)")
+    for quotes in quote_modes:
+        print(f"delivery quote: {QUOTES[quotes]} ({QUOTE_LABELS[quotes]})")
     reset()
     numbers, token = customer_numbers(), api_token()
-    service_queries, api_queries = queries_per_order(numbers, token)
-    print(f"queries per 10-line order: service {service_queries}, API request {api_queries} (constant in the lines)")
+    for mode in modes:
+        with in_mode(*mode):
+            service_queries, api_queries = queries_per_order(numbers, token)
+        print(
+            f"queries per 10-line order, {mode_label(*mode)}: service {service_queries}, API request {api_queries}"
+            " (constant in the lines)"
+        )
     database = urlparse(url).path.lstrip("/")
     try:
-        if "service" not in args.skip:
+        for mode in modes if "service" not in args.skip else []:
             for threads in (2, 8):
                 reset()
-                with ForeignCpu(database) as foreign:
+                with in_mode(*mode), ForeignCpu(database) as foreign:
                     row = service_run(threads, args.seconds, numbers)
+                row["label"] += f" ({mode_label(*mode)})"
                 print_row(row, foreign)
-        for workers in args.workers if "api" not in args.skip else []:
-            reset()
-            with serving(args.port, settings_dir, url, workers):
-                with ForeignCpu(database) as foreign:
-                    row = api_run(args.port, token, numbers, args.seconds)
-                row["label"] = row["label"].replace("2 workers", f"{workers} workers")
-                print_row(row, foreign)
-                reset()
-                with ForeignCpu(database) as foreign:
-                    row = wrk_run(f"API, gunicorn {workers} workers, wrk", args.port, WRK_SCRIPT, args.seconds, token)
-                if row:
-                    print_row(row, foreign)
+        for mode in modes if "api" not in args.skip else []:
+            for workers in args.workers:
+                api_rows(url, args.seconds, settings_dir, database, token, numbers, workers, mode)
         print("invariant violations after the runs:", check_books() or "none")
         with perf_tables():
             if "sql" not in args.skip:
                 for label, clients, tps in sql_ceiling(url, int(args.seconds)):
-                    print(f"{'raw SQL (pgbench), ' + label + f', {clients} clients':<42} {tps:>6.0f} orders/s")
-                for row, foreign in bare_view_run(url, args.seconds, args.port, settings_dir, database, args.workers):
+                    print(f"{'raw SQL (pgbench), ' + label + f', {clients} clients':<70} {tps:>6.0f} orders/s")
+                for row, foreign in bare_view_run(url, args.seconds, settings_dir, database, args.workers):
                     print_row(row, foreign)
             if args.rounds and shutil.which("wrk"):
-                compare_rounds(url, args.seconds, args.port, settings_dir, token, args.rounds)
+                compare_rounds(url, args.seconds, settings_dir, token, args.rounds, modes)
     finally:
         drop_queue()
         reset()
+
+
+def api_rows(url, seconds, settings_dir, database, token, numbers, workers: int, mode) -> None:
+    """The API under gunicorn in one mode: Python clients, then wrk."""
+    reset()
+    port = free_port()
+    with serving(port, settings_dir, url, workers, extra_env=mode_env(*mode)):
+        with ForeignCpu(database) as foreign:
+            row = api_run(port, token, numbers, seconds)
+        row["label"] = f"API, {workers} workers, 4 clients ({mode_label(*mode)})"
+        print_row(row, foreign)
+        reset()
+        with ForeignCpu(database) as foreign:
+            row = wrk_run(f"API, {workers} workers, wrk ({mode_label(*mode)})", port, WRK_SCRIPT, seconds, token)
+        if row:
+            print_row(row, foreign)
 
 
 if __name__ == "__main__":

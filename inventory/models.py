@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum import ean
 
-from oms import audit
+from oms import audit, reference_cache
 from oms.models import VatCategory
 from oms.money import money_field
 
@@ -127,7 +127,9 @@ class Warehouse(models.Model):
                 operation=pgtrigger.Insert,
                 referencing=pgtrigger.Referencing(new="new_warehouses"),
                 func=_LEVELS_FOR_NEW_WAREHOUSES,
-            )
+            ),
+            # the delivery quote caches the active warehouses per process (oms.reference_cache)
+            reference_cache.stamp_trigger(),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,5 @@
-"""Layer-0 tables: the outbox, handler bookkeeping, worker heartbeat, dated VAT rates and
-idempotency records for the API."""
+"""Layer-0 tables: the outbox, handler bookkeeping, worker heartbeat, dated VAT rates,
+idempotency records for the API, and the stamps of cached reference tables."""
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -118,6 +118,18 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class TableStamp(models.Model):
+    """The last change to a reference table that processes cache (``oms.reference_cache``): a
+    number from ``oms_tablestamp_version_seq``, set by the table's trigger in the changing
+    transaction. No row yet means no change since the table got its trigger."""
+
+    name = models.CharField(max_length=63, primary_key=True)  # the table's name
+    version = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.version}"
 
 
 class CloseReason(models.TextChoices):

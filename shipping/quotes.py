@@ -3,11 +3,15 @@
 ``quote_delivery`` loads a ``PromiseData`` snapshot in a fixed number of queries and hands it to
 the pure planner ``shipping.promise.build_quote``, which holds every rule:
 
-- warehouses (1 query), stock of the products that are not yet allocated (1, skipped when every
-  line carries its allocations), the next expected receipts (1, only when something is short),
+- per order: stock of the products that are not yet allocated (1 query, skipped when every line
+  carries its allocations), the next expected receipts (1, only when something is short),
   product weights (1, only when a line comes without a weight);
-- this zone's services and rates (2), its free-shipping threshold (1), holidays (1).
+- reference data, the same for every order: warehouses, this zone's services and rates, its
+  free-shipping threshold, holidays. Each process keeps them (``oms.reference_cache``) and reads
+  them again (5 queries) only after one of their tables changed; what it costs per quote is
+  reading the tables' stamps (1 query).
 
+The cache holds table rows, not quotes: every rule is applied to them anew on each quote.
 Reads only; it locks nothing and publishes nothing. Raises what ``build_quote`` raises.
 """
 
@@ -16,21 +20,28 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
+from types import MappingProxyType
 
 from django.conf import settings
 
 from inventory import models as inventory_models
 from inventory import selectors as inventory_selectors
 from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
+from oms.reference_cache import ReferenceCache, stamps_read_once
 from shipping import selectors
+from shipping.models import Carrier, FreeShipping, Holiday, PostcodeRange, Rate, ServiceLevel
 from shipping.promise import PromiseData, Receipt, WarehouseInfo, build_quote, local_now
 from shipping.zones import zone_for
 
 OVERDUE_RECEIPT_GRACE = timedelta(days=14)
+# Every table a quote's reference data comes from: a change to any of them renews all of it.
+CARRIER_TABLES = ReferenceCache(Carrier, ServiceLevel, Rate, PostcodeRange, FreeShipping, Holiday)
+WAREHOUSE_TABLE = ReferenceCache(inventory_models.Warehouse)
 
 
 def quote_delivery(request: QuoteRequest) -> DeliveryQuote:
-    return build_quote(request, promise_data_load(request))
+    with stamps_read_once():
+        return build_quote(request, promise_data_load(request))
 
 
 def promise_data_load(request: QuoteRequest) -> PromiseData:
@@ -47,11 +58,11 @@ def promise_data_load(request: QuoteRequest) -> PromiseData:
     return PromiseData(
         warehouses=warehouses,
         preference=preference,
-        services=selectors.promise_services(zone),
+        services=_services(zone),
         stock=stock,
         receipts=_receipts(_short_products(lines, stock, preference), today=today),
-        holidays=selectors.closed_days(countries, since=today),
-        free_shipping_above=selectors.free_shipping_thresholds(zone),
+        holidays=_closed_days(tuple(sorted(countries)), today),
+        free_shipping_above=_free_shipping_thresholds(zone),
         weights=_weights([line.product_id for line in lines if not line.weight_grams]),
         handling_days=getattr(settings, "OMS_RECEIPT_HANDLING_DAYS", 1),
         unknown_lead_days=getattr(settings, "OMS_UNKNOWN_LEAD_DAYS", 10),
@@ -60,12 +71,36 @@ def promise_data_load(request: QuoteRequest) -> PromiseData:
     )
 
 
-def _warehouses() -> dict[int, WarehouseInfo]:
+# --- reference data, cached per process (returned read-only: every quote shares them) -----------
+
+
+@WAREHOUSE_TABLE.memoize
+def _warehouses() -> MappingProxyType:
     """Active warehouses in preference order (inventory orders them by priority)."""
-    return {
-        w.pk: WarehouseInfo(w.pk, w.code, w.country.upper(), w.cutoff_time or settings.OMS_DEFAULT_CUTOFF)
-        for w in inventory_selectors.warehouses_active()
-    }
+    return MappingProxyType(
+        {
+            w.pk: WarehouseInfo(w.pk, w.code, w.country.upper(), w.cutoff_time or settings.OMS_DEFAULT_CUTOFF)
+            for w in inventory_selectors.warehouses_active()
+        }
+    )
+
+
+@CARRIER_TABLES.memoize
+def _services(zone: str) -> tuple:
+    return tuple(selectors.promise_services(zone))
+
+
+@CARRIER_TABLES.memoize
+def _free_shipping_thresholds(zone: str) -> MappingProxyType:
+    return MappingProxyType(selectors.free_shipping_thresholds(zone))
+
+
+@CARRIER_TABLES.memoize
+def _closed_days(countries: tuple[str, ...], since: date) -> MappingProxyType:
+    return MappingProxyType(selectors.closed_days(countries, since=since))
+
+
+# --- per order ----------------------------------------------------------------------------------
 
 
 def _stock(lines: Sequence[QuoteLine]) -> dict[int, dict[int, int]]:

@@ -1,6 +1,10 @@
 """Carriers, their service levels and rates, delivery areas, free-shipping thresholds and the
 holiday calendar: the data the delivery promise is computed from (``shipping.promise``).
 
+Every order's quote reads these tables, so each process caches them (``shipping.quotes``); each
+table's ``reference_stamp`` trigger tells the caches of every process when it changed
+(``oms.reference_cache``).
+
 Shipments and vehicles (``shipping.models.fulfilment``, ``shipping.models.trips``) point at
 ``Carrier`` and ``ServiceLevel``; both are protected from deletion once used, and deactivated
 instead.
@@ -15,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from oms import audit
+from oms import audit, reference_cache
 from oms.money import money_field
 from shipping.zones import Zone
 
@@ -47,6 +51,7 @@ class Carrier(models.Model):
 
     class Meta:
         ordering = ["sort_order", "name"]
+        triggers = [reference_cache.stamp_trigger()]  # cached by the delivery quote
         constraints = [models.CheckConstraint(condition=Q(kind__in=CarrierKind.values), name="carrier_kind_valid")]
 
     def __str__(self) -> str:
@@ -83,6 +88,7 @@ class ServiceLevel(models.Model):
 
     class Meta:
         ordering = ["carrier__sort_order", "carrier__name", "transit_days", "code"]
+        triggers = [reference_cache.stamp_trigger()]  # cached by the delivery quote
         constraints = [
             models.UniqueConstraint(fields=["carrier", "code"], name="service_code_unique_per_carrier"),
             models.CheckConstraint(condition=Q(transit_days__lte=60), name="service_transit_days_sane"),
@@ -104,6 +110,7 @@ class Rate(models.Model):
 
     class Meta:
         ordering = ["service", "zone", "max_weight_grams"]
+        triggers = [reference_cache.stamp_trigger()]  # cached by the delivery quote
         constraints = [
             models.UniqueConstraint(fields=["service", "zone", "max_weight_grams"], name="rate_bracket_unique"),
             models.CheckConstraint(condition=Q(zone__in=Zone.values), name="rate_zone_valid"),
@@ -133,6 +140,7 @@ class PostcodeRange(models.Model):
 
     class Meta:
         ordering = ["carrier", "country", "first"]
+        triggers = [reference_cache.stamp_trigger()]  # cached by the delivery quote
         constraints = [models.CheckConstraint(condition=Q(first__lte=models.F("last")), name="postcode_range_order")]
 
     def __str__(self) -> str:
@@ -148,6 +156,7 @@ class FreeShipping(models.Model):
 
     class Meta:
         ordering = ["zone"]
+        triggers = [reference_cache.stamp_trigger()]  # cached by the delivery quote
         constraints = [
             models.CheckConstraint(condition=Q(zone__in=Zone.values), name="free_shipping_zone_valid"),
             models.CheckConstraint(condition=Q(min_order_net__gte=0), name="free_shipping_amount_not_negative"),
@@ -166,6 +175,7 @@ class Holiday(models.Model):
 
     class Meta:
         ordering = ["date", "country"]
+        triggers = [reference_cache.stamp_trigger()]  # cached by the delivery quote
         constraints = [
             models.UniqueConstraint(fields=["country", "date"], name="holiday_unique_per_country"),
             models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"), name="holiday_country_iso"),

@@ -6,6 +6,7 @@ The parcels go to Groningen (9711 AB), outside the own van's Randstad region, so
 carrier's standard service (one working day) carries them unless a test says otherwise.
 """
 
+import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from io import StringIO
@@ -13,16 +14,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inventory import services as inventory_services
 from oms.delivery import QuoteLine, QuoteRequest
 from oms.delivery import quote_delivery as quote_through_the_seam
 from shipping.promise import ShippingUnavailable
-from shipping.quotes import quote_delivery
+from shipping.quotes import CARRIER_TABLES, WAREHOUSE_TABLE, quote_delivery
 
 pytestmark = pytest.mark.django_db
 
 AMS = ZoneInfo("Europe/Amsterdam")
+TABLE_NAME = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)', re.IGNORECASE)
 
 
 def at(day: str, clock: str = "10:00") -> datetime:
@@ -230,14 +234,44 @@ def test_quote_delivery_reads_a_fixed_number_of_queries(shop, django_assert_num_
     one = (QuoteLine(shop.mug.pk, 1),)
     many = tuple(QuoteLine(p.pk, 1) for p in products * 4)  # four of each: two are short
 
-    # warehouses, stock, product weights, this zone's rates and areas, its free-shipping amount, holidays
-    with django_assert_num_queries(7):
-        quote_delivery(QuoteRequest(lines=one, postal_code="9711 AB", now=at("2026-11-26")))
-    # the same plus the expected receipts, as something is short
+    # cold: the tables' stamps, warehouses, stock, product weights, this zone's rates and areas,
+    # its free-shipping amount, holidays
+    CARRIER_TABLES.clear(), WAREHOUSE_TABLE.clear()
     with django_assert_num_queries(8):
+        quote_delivery(QuoteRequest(lines=one, postal_code="9711 AB", now=at("2026-11-26")))
+    # warm: the stamps and what is per order (stock, weights), plus the expected receipts, as
+    # something is short
+    with django_assert_num_queries(4):
         quote = quote_delivery(QuoteRequest(lines=many, postal_code="9711 AB", now=at("2026-11-26")))
 
     assert quote.delivery_date == d("2026-12-09")
+
+
+def test_every_table_behind_the_cached_reference_data_is_stamped(shop):
+    # A table the quote reads once per process must tell the processes when it changes: it is
+    # one of its cache's tables and carries the stamp trigger (oms.reference_cache).
+    request = QuoteRequest(
+        lines=(QuoteLine(shop.mug.pk, 1, 350, allocations=((shop.ams.pk, 1),)),), postal_code="9711 AB",
+        now=at("2026-11-26"),
+    )  # fmt: skip
+    CARRIER_TABLES.clear(), WAREHOUSE_TABLE.clear()
+    with CaptureQueriesContext(connection) as cold:
+        quote_delivery(request)
+    with CaptureQueriesContext(connection) as warm:
+        quote_delivery(request)
+
+    def tables(captured) -> set[str]:
+        return {name for q in captured.captured_queries for name in TABLE_NAME.findall(q["sql"])}
+
+    cached = tables(cold) - tables(warm)
+    assert "shipping_rate" in cached and len(warm) == 1
+    assert cached <= set(CARRIER_TABLES.tables + WAREHOUSE_TABLE.tables)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE 'pgtrigger_reference_stamp_%%'"
+        )
+        stamped = {row[0] for row in cursor.fetchall()}
+    assert set(CARRIER_TABLES.tables + WAREHOUSE_TABLE.tables) <= stamped
 
 
 def test_availability_api_promises_the_date_of_this_backend(shop, api_client_for):
