@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0003_stock_pairs_advisory_lock'),
+        ('inventory', '0004_import_job_content_failed'),
         ('oms', '0007_tablestamp'),  # the triggers write its table and sequence
     ]
 
