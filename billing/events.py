@@ -14,7 +14,9 @@ once per event, and the services are idempotent on their own too):
   (``order_invoice_when_paid``; otherwise the payment invoices it when it comes);
 * ``shipment.handed_off`` {shipment_id, order_id}: invoice what shipped and is not yet
   invoiced (``order_invoice_shipped``);
-* ``order.cancelled``: credit the cancelled order's invoices (``order_credit_cancelled``).
+* ``order.cancelled``: credit the cancelled order's invoices (``order_credit_cancelled``);
+* ``return.received`` {return_id, order_id, number, reason, lines}: credit the returned units
+  and refund (or, on account, credit) the money, once per return (``returns.return_settle``).
 """
 
 INVOICE_ISSUED = "invoice.issued"
@@ -37,3 +39,16 @@ def order_cancelled(event) -> None:
     from billing.services import orders
 
     orders.order_credit_cancelled(order_id=event.payload["order_id"])
+
+
+def return_received(event) -> None:
+    from billing.services import returns
+
+    payload = event.payload
+    returns.return_settle(
+        return_id=payload["return_id"],
+        order_id=payload["order_id"],
+        number=payload.get("number") or f"return {payload['return_id']}",
+        reason=payload.get("reason", ""),
+        lines=payload["lines"],
+    )

@@ -58,7 +58,7 @@ HANDLERS: dict[str, list[str]] = {
     "shipment.handed_off": ["billing.events.shipment_handed_off"],
     "shipment.delivered": [],
     "shipment.failed": [],
-    "return.received": [],
+    "return.received": ["billing.events.return_received"],
     "invoice.issued": [],
     "payment.received": [],
     "oms.ping": ["oms.handlers.record_ping"],

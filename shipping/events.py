@@ -11,8 +11,8 @@ Published:
   (orders publishes ``order.delivered``, and ``order.completed`` when it is paid).
 - ``shipment.failed`` {"shipment_id", "order_id"}: a delivery attempt failed (nobody home, a
   refused parcel); the shipment may still be delivered later, or come back as a return.
-- ``return.received`` {"return_id", "order_id", "restocked": bool, "lines": [{"order_line_id",
-  "quantity"}]}: returned goods arrived and were received into stock (``restocked``) or
+- ``return.received`` {"return_id", "number", "order_id", "reason", "restocked": bool,
+  "lines": [{"order_line_id", "quantity"}]}: returned goods arrived and were received into stock (``restocked``) or
   scrapped; orders has counted them (``quantity_returned``). Billing makes the credit note for
   these lines and the refund where the order was paid.
 

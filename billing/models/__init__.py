@@ -38,6 +38,7 @@ from billing.models.payments import (
     InvoiceReminder,
     Payment,
     PaymentAllocation,
+    ReturnSettlement,
 )
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "LineKind",
     "Payment",
     "PaymentAllocation",
+    "ReturnSettlement",
     "SendBatch",
     "SendBatchItem",
     "SendOutcome",

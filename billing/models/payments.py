@@ -182,3 +182,25 @@ class InvoiceReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} reminder at {self.stage} days"
+
+
+class ReturnSettlement(models.Model):
+    """A received return settled by billing, once (``return.received``): the credit note(s) of
+    the returned units, and what was refunded through the payments' own methods. The unique
+    ``return_id`` (shipping's return; no foreign key, shipping is billing's peer) is the claim
+    that makes a second event for the same return change nothing."""
+
+    return_id = models.PositiveBigIntegerField(unique=True)
+    return_number = models.CharField(max_length=20)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Positive amounts: the credit notes' total (incl. VAT) and the refunds' total.
+    amount_credited = money_field(default=ZERO)
+    amount_refunded = money_field(default=ZERO)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["order"], name="return_settlement_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.return_number}: credited {self.amount_credited}, refunded {self.amount_refunded}"

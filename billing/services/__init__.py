@@ -15,6 +15,7 @@ details (callers may import them directly):
   ``order_credit_cancelled``;
 * ``counter``: ``counter_sale`` (the store's one-step sale, booked as a cash sale);
 * ``reminders``: ``invoice_reminders_send`` (overdue reminders, once per stage);
+* ``returns``: ``return_settle`` (a received return credited and refunded, once);
 * ``psp``: ``payment_webhook_process`` (a provider's webhook as a hint: fetch, then record);
 * ``locks``: the customer's billing lock every money-moving use case takes first.
 """
@@ -37,6 +38,7 @@ from billing.services.orders import (
 )
 from billing.services.payments import payment_record, payment_refund
 from billing.services.reminders import invoice_reminders_send
+from billing.services.returns import return_settle
 
 __all__ = [
     "counter_sale",
@@ -56,4 +58,5 @@ __all__ = [
     "order_invoice_when_paid",
     "payment_record",
     "payment_refund",
+    "return_settle",
 ]

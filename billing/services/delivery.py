@@ -145,10 +145,11 @@ def invoice_email_send(*, invoice_id: int) -> str:
 
 def _message(invoice: Invoice, pdf: bytes) -> EmailMessage:
     """The invoice e-mail in the customer's language (``billing/notifications/invoice.*.txt``)."""
+    from billing.documents import payment_statement
+
     seller = invoice.seller
-    subject, body = notify.render_text(
-        "billing/notifications/invoice", _language(invoice), {"invoice": invoice, "seller": seller}
-    )
+    context = {"invoice": invoice, "seller": seller, "payment": payment_statement(invoice)}
+    subject, body = notify.render_text("billing/notifications/invoice", _language(invoice), context)
     message = EmailMessage(
         subject=" ".join(subject.split()),
         body=body,

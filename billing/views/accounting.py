@@ -14,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from billing import export, selectors, services
+from billing.documents import payment_statement
 from billing.forms import AsOfForm, CreditForm, DayForm, InvoiceFilterForm, JournalFilterForm, PeriodForm
 from billing.models import Invoice
 from billing.services import delivery
@@ -57,11 +58,13 @@ def invoice_list(request: HtmxHttpRequest) -> HttpResponse:
 def invoice_detail(request: HtmxHttpRequest, number: str) -> HttpResponse:
     invoice = _invoice_or_404(number)
     can_credit = has_role(request.user, ACC) and invoice.can_credit()
+    payments = selectors.invoice_payments(invoice)
     context = {
         "invoice": invoice,
         "can_credit": can_credit,
         "can_account": has_role(request.user, ACC),
-        "payments": selectors.invoice_payments(invoice),
+        "payments": payments,
+        "payment": payment_statement(invoice, payments),
     }
     return render(request, "billing/invoice_detail.html", context)
 

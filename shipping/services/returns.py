@@ -199,7 +199,9 @@ def _process(return_id: int, *, user, warehouse_id: int | None) -> Return:
             RETURN_RECEIVED,
             {
                 "return_id": ret.pk,
+                "number": ret.number,
                 "order_id": ret.order_id,
+                "reason": english(ret.get_reason_display()).lower(),
                 "restocked": bool(warehouse_id),
                 "lines": [{"order_line_id": line.order_line_id, "quantity": line.quantity} for line in lines],
             },

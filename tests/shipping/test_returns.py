@@ -44,7 +44,8 @@ def test_return_register_then_receive_into_stock(shipped, mug, ams, packer):
     assert StockMovement.objects.filter(product=mug, kind="return").get().quantity == 2
     assert _line(shipped, "MUG-RED").quantity_returned == 2
     event = OutboxEvent.objects.get(name="return.received")
-    assert event.payload == {"return_id": ret.pk, "order_id": shipped.order_id, "restocked": True,
+    assert event.payload == {"return_id": ret.pk, "number": ret.number, "order_id": shipped.order_id,
+                             "reason": "arrived damaged", "restocked": True,
                              "lines": [{"order_line_id": mugs.pk, "quantity": 2}]}  # fmt: skip
     assert Return.objects.get(pk=ret.pk).status == "received"
     assert invariants.violations() == {}
