@@ -84,7 +84,12 @@ SHRINK = os.environ.get("O2C_SHRINK", "1") != "0"
 
 # Checks of ``check_invariants`` that depend on a defect of issue 15 not yet fixed on this
 # branch: left out of the machine's every-step check, and held by their own xfail tests below.
-PENDING_CHECKS: dict[str, str] = {}
+PENDING_CHECKS: dict[str, str] = {
+    "billing: per order owed in full, invoices - credit notes = the order's gross": (
+        "issue 15 defect 3 (per-shipment invoices lose a cent of VAT): "
+        "test_per_shipment_invoices_add_up_to_the_order_to_the_cent"
+    ),
+}
 
 METHODS = ["ideal", "card", "klarna", "riverty", "bank_transfer", "on_account", "pin", "cash"]
 PER_SHIPMENT = {"on_account", "bank_transfer"}
@@ -670,4 +675,41 @@ def test_counter_sale_refund_without_a_return_is_refused_and_leaves_nothing_owed
     refused = run(payment_refund, payment=payment, amount=payment.amount / 2, reference="RF-1", user=None)
     # then: refused, and the sale owes nothing
     assert isinstance(refused, OmsError) and refused.code == "refund_needs_credit_note"
+    assert invariants.violations() == {}
+
+
+def _ship_units(shop, order, units: dict[str, int]):
+    """Pack ``units`` ({sku: n}) of ``order`` into one box and close it (the worker hands it off)."""
+    shipment = run(packing.shipment_start, order_id=order.pk, warehouse_id=shop.ams.pk, user=shop.users.warehouse)
+    assert isinstance(shipment, Shipment), shipment
+    for sku, n in units.items():
+        run(packing.shipment_scan, shipment_id=shipment.pk, code=sku, quantity=n, user=shop.users.warehouse)
+    return run(packing.shipment_pack, shipment_id=shipment.pk, weight_grams=1000, user=shop.users.warehouse)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 15 defect 3, branch h15a")
+def test_per_shipment_invoices_add_up_to_the_order_to_the_cent(shop):
+    """Three teas at 15 % off on account, shipped one at a time: three invoices of 2.83 + 9 %
+    VAT (0.25 each, 0.75) against the order's 8.49 + 0.76."""
+    order = run(
+        order_place, channel="b2b", customer=shop.customers["bakker"],
+        lines=[{"sku": "TEA", "quantity": 3, "discount_percent": 15}],
+        user=shop.users.cs, payment_method="on_account", shipping_address=ADDRESS,
+    )  # fmt: skip
+    for _ in range(3):
+        _ship_units(shop, order, {"TEA": 1})
+    assert Invoice.objects.filter(order=order).count() == 3
+    assert invariants.violations() == {}
+
+
+@pytest.mark.xfail(strict=True, reason="issue 15 defect 2, branch h15a")
+def test_an_unpaid_prepaid_order_does_not_enter_the_pick_queue(shop):
+    """Found by the machine before the warehouse was told to skip them: an unpaid iDEAL order
+    was packed and handed off, and the hand-off invoiced the shipped units as if on account."""
+    order = run(
+        order_place, channel="web", customer=shop.customers["anna"], lines=[{"sku": "BOOK", "quantity": 2}],
+        user=shop.users.cs, payment_method="ideal", shipping_address=ADDRESS,
+    )  # fmt: skip
+    started = run(packing.shipment_start, order_id=order.pk, warehouse_id=shop.ams.pk, user=shop.users.warehouse)
+    assert isinstance(started, OmsError)
     assert invariants.violations() == {}
