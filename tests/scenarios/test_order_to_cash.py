@@ -160,7 +160,7 @@ def build_shop() -> SimpleNamespace:
             email="inkoop@bakkerij.example",
             company_name="Bakkerij B.V.",
             vat_id="NL000099998B57",
-            credit_limit=Decimal("400.00"),
+            credit_limit=Decimal("150.00"),
             payment_terms_days=30,
         ),
         "gmbh": _customer(
@@ -489,10 +489,17 @@ class OrderToCash(RuleBasedStateMachine):
         registered = run(returns.return_register, order_id=order.pk, lines=lines, reason="damaged", user=self.u.cs)
         if not isinstance(registered, Return):
             return
+        unused_before = _unused_credit(order)
         if keep:
-            run(returns.return_receive, return_id=registered.pk, warehouse_id=self.shop.ams.pk, user=self.u.warehouse)
+            done = run(
+                returns.return_receive, return_id=registered.pk, warehouse_id=self.shop.ams.pk, user=self.u.warehouse
+            )
         else:
-            run(returns.return_scrap, return_id=registered.pk, user=self.u.warehouse)
+            done = run(returns.return_scrap, return_id=registered.pk, user=self.u.warehouse)
+        if isinstance(done, Return) and order.payment_method != "on_account":
+            # what the credit note freed of the order's payments went back to the customer the
+            # way it came in: the payments hold no more unused credit than before
+            assert _unused_credit(order) <= unused_before, (registered.number, unused_before, _unused_credit(order))
 
     @rule(
         method=st.sampled_from(["pin", "cash"]),
@@ -601,6 +608,12 @@ def _address_of(customer) -> dict:
         "city": address.city,
         "country": address.country,
     }
+
+
+def _unused_credit(order: Order) -> Decimal:
+    """What the order's payments brought in and neither paid an invoice nor went back."""
+    rows = Payment.objects.filter(order=order, amount__gt=0, refund_of__isnull=True)
+    return sum((p.amount - p.amount_allocated - p.amount_refunded for p in rows), Decimal(0))
 
 
 def _paid_in_full(order: Order) -> bool:
