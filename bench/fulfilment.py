@@ -71,7 +71,14 @@ def _setup(orders: int, carrier_url: str):
     address = {"street": "Oudegracht", "house_number": "1", "postal_code": "3511 AB", "city": "Utrecht"}
     for n in range(orders):
         lines = [{"sku": skus[(n + k) % len(skus)], "quantity": 1 + k} for k in range(3)]
-        order_services.order_place(channel="web", customer=customer, lines=lines, user=None, shipping_address=address)
+        order_services.order_place(
+            channel="web",
+            customer=customer,
+            lines=lines,
+            user=None,
+            shipping_address=address,
+            payment_method="bank_transfer",
+        )  # by bank transfer: iDEAL orders wait for their payment before picking
     return warehouse, carrier
 
 

@@ -460,6 +460,22 @@ class OrderBilling:
         return self.order.gross_amount - self.paid
 
     @property
+    def invoiced(self) -> Decimal:
+        """The gross of the order's invoices (not credit notes)."""
+        return sum((i.gross_amount for i in self.invoices if not i.is_credit_note), ZERO)
+
+    @property
+    def credited(self) -> Decimal:
+        """The gross of the order's credit notes, as a positive amount."""
+        return -sum((i.gross_amount for i in self.invoices if i.is_credit_note), ZERO)
+
+    @property
+    def not_invoiced(self) -> Decimal:
+        """What of the order's total no invoice carries yet (0 once it is invoiced in full: the
+        invoices of an order add up to it to the cent)."""
+        return self.order.gross_amount - self.invoiced
+
+    @property
     def open_on_invoices(self) -> Decimal:
         return sum((invoice.open_amount for invoice in self.invoices if not invoice.is_credit_note), ZERO)
 

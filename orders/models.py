@@ -81,6 +81,15 @@ CHANGEABLE_STATUSES = frozenset({S.ON_HOLD, S.ALLOCATED, S.BACKORDERED})
 UNSHIPPED_STATUSES = frozenset({S.ON_HOLD, S.ALLOCATED, S.BACKORDERED, S.PICKING, S.PARTIALLY_SHIPPED})
 
 
+# Paid before the warehouse starts (issue 15): an order paid by one of these methods enters the
+# pick queue only once its payment is in (for Klarna and Riverty: once the provider has
+# authorised it, which billing records as the provider's payment). PIN and cash are paid at
+# hand-over (the counter), bank transfer and on account after delivery, on the invoice.
+PAID_BEFORE_PICKING = frozenset({PaymentMethod.IDEAL, PaymentMethod.CARD, PaymentMethod.KLARNA, PaymentMethod.RIVERTY})
+# The orders that wait for their payment before the warehouse may pick them (a queryset filter).
+AWAITING_PAYMENT = Q(payment_method__in=PAID_BEFORE_PICKING, gross_amount__gt=0, amount_paid__lt=F("gross_amount"))
+
+
 class BackorderPolicy(models.TextChoices):
     ALLOW = "allow", _("Reserve what is in stock, backorder the rest")
     REJECT = "reject", _("Place nothing unless every line is in stock")
@@ -225,6 +234,16 @@ class Order(models.Model):
     @property
     def amount_due(self):
         return self.gross_amount - self.amount_paid
+
+    @property
+    def awaits_payment(self) -> bool:
+        """Paid before picking (``PAID_BEFORE_PICKING``) and not yet paid in full."""
+        return (
+            self.payment_method in PAID_BEFORE_PICKING
+            and self.gross_amount > 0
+            and self.amount_paid < self.gross_amount
+            and self.status not in (OrderStatus.DRAFT, OrderStatus.CANCELLED)
+        )
 
 
 class OrderLine(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -129,6 +130,7 @@ def invoice_issue(
     issue_date: date | None = None,
     order: Order | None = None,
     settled_by: str | None = None,
+    order_left: Mapping[Decimal, Mapping[str, Decimal]] | None = None,
     user,
 ) -> Invoice:
     """Issue an invoice to ``customer`` and post its receivable, in one transaction.
@@ -141,6 +143,9 @@ def invoice_issue(
     order it invoices. ``settled_by`` (a payment method) books a cash sale: the gross is
     debited to that method's money account instead of receivables and the invoice is issued
     paid; the caller records the payment that settled it (``billing.services.counter``).
+    ``order_left`` (``{rate: {"net", "vat"}}``: what of ``order`` is not yet invoiced per rate)
+    makes the invoice that completes the order take the VAT left per rate instead of rounding
+    afresh, so an order's invoices add up to it to the cent (``closing_totals``).
 
     Not durable: event handlers call it inside the outbox dispatch transaction. Locks the
     yearly counter row of the series (last; held until commit). Publishes ``invoice.issued``.
@@ -154,7 +159,7 @@ def invoice_issue(
     buyer = buyer_snapshot(customer)
     reverse_charge, export = tax_treatment(customer, buyer, reverse_charge=reverse_charge, export=export)
     computed = calc.compute_lines(lines, supply_date=supply_date, zero_rated=reverse_charge or export)
-    totals = calc.totals_for(computed)
+    totals = closing_totals(calc.totals_for(computed), order_left)
     if totals.gross < 0:
         raise ValidationFailed("An invoice total cannot be negative; issue a credit note.", code="negative_total")
     settled_to = accounts.PAYMENT_METHOD_ACCOUNTS[settled_by] if settled_by else None
@@ -197,6 +202,24 @@ def invoice_issue(
         write_lines(invoice, computed, totals)
         issued(invoice)
     return invoice
+
+
+def closing_totals(totals: calc.Totals, left: Mapping[Decimal, Mapping[str, Decimal]] | None) -> calc.Totals:
+    """``totals`` with the VAT of each rate this invoice completes replaced by the VAT ``left`` of
+    the order at that rate: a rate is completed when the invoice takes exactly the net left at
+    it (and something is left). Other rates keep their VAT rounded over the invoice. The
+    database allows a completing rate's VAT to differ from rate x net rounded by at most a cent
+    per earlier document of the order (migration 0008)."""
+    if not left:
+        return totals
+    left = {quantize(rate): row for rate, row in left.items()}
+    breakdown = {}
+    for rate, row in totals.breakdown.items():
+        rest = left.get(quantize(rate))
+        completes = rest is not None and row["net"] == rest["net"] and (rest["net"] or rest["vat"])
+        breakdown[rate] = {"net": row["net"], "vat": rest["vat"] if completes else row["vat"]}
+    vat = sum((row["vat"] for row in breakdown.values()), ZERO)
+    return calc.Totals(net=totals.net, vat=vat, gross=totals.net + vat, breakdown=breakdown)
 
 
 def amount_fields(computed: list[calc.Line], totals: calc.Totals) -> dict:

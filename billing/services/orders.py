@@ -15,8 +15,10 @@
 * A cancelled order's invoices are credited in full (``order.cancelled``).
 
 Invoice lines copy the order's snapshots (price, discount, VAT category and rate); the last
-invoice of a line takes exactly what is left of the line's total, so the invoices of an order
-add up to the order to the cent.
+invoice of a line takes exactly what is left of the line's total, and the invoice that
+completes a VAT rate of the order takes the VAT left at that rate (the order computes VAT per
+rate over the whole order, each invoice over itself), so the invoices of an order add up to the
+order to the cent: net and VAT per rate, and gross.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing import selectors
-from billing.models import PREPAID_METHODS, Invoice, InvoicedOrderLine, InvoiceKind, LineKind
+from billing.models import PREPAID_METHODS, Invoice, InvoicedOrderLine, InvoiceKind, InvoiceVat, LineKind
 from billing.services import payments
 from billing.services.credits import invoice_credit
 from billing.services.invoices import invoice_issue
@@ -39,6 +41,7 @@ from oms.i18n import english
 from oms.money import HUNDRED, ZERO, quantize
 from orders import selectors as order_selectors
 from orders.models import Order, OrderLine, OrderStatus, VatRegime
+from orders.pricing import order_totals
 
 BASES = ("shipped", "ordered")
 SHIPPING_DESCRIPTION = "Verzendkosten"
@@ -92,12 +95,34 @@ def _issue(order: Order, lines: list[dict], *, user, settled_by: str | None, sup
             reference=order.number,
             order=order,
             settled_by=settled_by,
+            order_left=order_left_to_invoice(order),
             user=user,
         )
         _count_invoiced(order, invoice)
         if not settled_by:
             payments.credit_apply(invoices=[invoice], customer_id=order.customer_id, user=user)
     return invoice
+
+
+def order_left_to_invoice(order: Order) -> dict[Decimal, dict[str, Decimal]]:
+    """Per VAT rate, the net and VAT of ``order`` (as the order computes them: per rate over the
+    whole order, shipping included) less what its invoices (not credit notes: a return does not
+    make the order's remaining units cost more) carried so far. The invoice that takes all the
+    net left at a rate takes the VAT left there too (``invoices.closing_totals``)."""
+    totals = order_totals(
+        ((line.line_total, line.vat_rate) for line in order.lines.all() if not line.is_cancelled),
+        order.shipping_amount,
+        order.shipping_vat_rate,
+    )
+    if totals.gross != order.gross_amount:  # not the order's own arithmetic: leave it alone
+        return {}
+    left = {quantize(rate): dict(row) for rate, row in totals.by_rate.items()}
+    invoiced = InvoiceVat.objects.filter(invoice__order_id=order.pk, invoice__kind=InvoiceKind.INVOICE)
+    for row in invoiced.values("rate", "net_amount", "vat_amount"):
+        done = left.setdefault(quantize(row["rate"]), {"net": ZERO, "vat": ZERO})
+        done["net"] -= row["net_amount"]
+        done["vat"] -= row["vat_amount"]
+    return left
 
 
 def invoice_lines(order: Order, basis: str) -> list[dict]:
@@ -189,7 +214,12 @@ def order_invoice_when_paid(*, order_id: int, user=None) -> Invoice | None:
 
 def order_invoice_shipped(*, order_id: int, user=None) -> Invoice | None:
     """Invoice what shipped and is not yet invoiced (the ``shipment.handed_off`` handler); None
-    when there is nothing (a repeated event, a prepaid order invoiced in full). Not durable."""
+    when there is nothing (a repeated event, a prepaid order invoiced in full). A prepaid order
+    is never invoiced at hand-off: it is invoiced in full once paid (``order_invoice_when_paid``;
+    issue 15: an unpaid card order was invoiced per shipment). Not durable."""
+    order = order_selectors.order_get(order_id)
+    if order.payment_method in PREPAID_METHODS:
+        return order_invoice_when_paid(order_id=order_id, user=user)
     try:
         return order_invoice(order_id=order_id, basis="shipped", user=user)
     except Conflict as exc:

@@ -4,8 +4,9 @@ The provider calls ``/webhooks/payments/<provider>/`` with nothing but its payme
 style). We never trust the call: we fetch the payment from the provider's API over HTTPS (the
 URL and key are in ``settings.OMS_PAYMENT_PROVIDERS``), and only a payment the provider itself
 reports as ``paid`` is recorded, through ``payment_record`` with the provider's id as the
-reference, so a repeated or concurrent call records it once. An unknown or forged id changes
-nothing (and is logged on the ``billing.security`` logger).
+reference, so a repeated or concurrent call records it once. A pay-later payment (Klarna,
+Riverty) is recorded once the provider reports it ``authorized``: the provider owes it then.
+An unknown or forged id changes nothing (and is logged on the ``billing.security`` logger).
 
 The provider's answer (Mollie's payments API shape):
 ``{"id": "tr_WDqYK6vllg", "status": "paid", "amount": {"value": "24.94", "currency": "EUR"},
@@ -47,6 +48,17 @@ METHODS = {
     "riverty": PaymentMethod.RIVERTY,
     "banktransfer": PaymentMethod.BANK_TRANSFER,
 }
+
+
+# Pay-later methods: the provider authorises the payment (Mollie status ``authorized``) and from
+# then on owes us the money, whatever the customer does; it is recorded as the provider's payment
+# then (account 1320/1330), which releases the order to the warehouse (issue 15).
+PAY_LATER = frozenset({PaymentMethod.KLARNA, PaymentMethod.RIVERTY})
+
+
+def _settled(found: ProviderPayment) -> bool:
+    """Paid, or (pay later) authorised by the provider."""
+    return found.status == "paid" or (found.status == "authorized" and METHODS.get(found.method) in PAY_LATER)
 
 
 class ProviderUnavailable(Exception):
@@ -123,7 +135,7 @@ def payment_webhook_process(*, provider: str, payment_id: str) -> str:
     if found is None or found.id != payment_id:
         security_log.warning("payment webhook %s: the provider does not know payment %s", provider, payment_id)
         return "unknown"
-    if found.status != "paid":
+    if not _settled(found):
         return found.status
     if found.currency != "EUR":
         logger.warning("payment webhook %s: payment %s is in %s, not recorded", provider, payment_id, found.currency)

@@ -9,6 +9,7 @@ import io
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -59,12 +60,14 @@ def invoice_detail(request: HtmxHttpRequest, number: str) -> HttpResponse:
     invoice = _invoice_or_404(number)
     can_credit = has_role(request.user, ACC) and invoice.can_credit()
     payments = selectors.invoice_payments(invoice)
+    statement = payment_statement(invoice, payments)
     context = {
         "invoice": invoice,
         "can_credit": can_credit,
         "can_account": has_role(request.user, ACC),
         "payments": payments,
-        "payment": payment_statement(invoice, payments),
+        "payment": statement,
+        "paid_how": statement.methods_nl if (get_language() or "").startswith("nl") else statement.methods_en,
     }
     return render(request, "billing/invoice_detail.html", context)
 

@@ -38,13 +38,15 @@ RETURNABLE = (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DE
 
 
 def order_start_picking(*, order: Order, user, now: datetime | None = None) -> Order:
-    """The warehouse starts picking what is reserved. Refused while nothing is reserved, and
-    for a ship-complete order while anything is backordered. Locks the order row. Publishes
-    ``order.picking_started``. Raises ``InvalidTransition``, ``Conflict`` ``nothing_to_pick`` /
-    ``ship_complete_waiting``."""
+    """The warehouse starts picking what is reserved. Refused while nothing is reserved, for a
+    ship-complete order while anything is backordered, and for an order paid before picking
+    whose payment is not in. Locks the order row. Publishes ``order.picking_started``. Raises
+    ``InvalidTransition``, ``Conflict`` ``nothing_to_pick`` / ``ship_complete_waiting`` /
+    ``awaiting_payment``."""
     with transaction.atomic():
         locked = lock_order(order.pk)
         require(locked, OrderStatus.PICKING)
+        refuse_unpaid(locked, "picked")
         lines = [line for line in OrderLine.objects.filter(order=locked) if not line.is_cancelled]
         if locked.ship_complete and any(line.quantity_backordered for line in lines):
             raise Conflict(
@@ -77,7 +79,8 @@ def order_record_shipment(
     Not durable (shipping calls it in its own transaction). Locks the order row, then the stock
     levels. Publishes ``order.partially_shipped`` or ``order.shipped``. Raises
     ``InvalidTransition``, ``ValidationFailed`` (``lines.N``), ``NotFound`` (a line of another
-    order), ``Conflict`` ``not_reserved`` (more than is reserved for the line there).
+    order), ``Conflict`` ``not_reserved`` (more than is reserved for the line there) /
+    ``awaiting_payment`` (paid before picking, and not paid).
     """
     now = now or timezone.now()
     wanted = _pairs(lines, "lines")
@@ -85,6 +88,7 @@ def order_record_shipment(
         locked = lock_order(order.pk)
         if locked.status not in SHIPPABLE:
             raise_invalid(locked, OrderStatus.SHIPPED)
+        refuse_unpaid(locked, "shipped")
         by_id = _lines(locked, wanted, "lines")
         allocations = _allocations_to_ship(by_id, wanted, warehouse_id)
         take = _take_oldest(allocations, wanted)
@@ -195,6 +199,17 @@ def order_record_return(
 
 
 # --- helpers -------------------------------------------------------------------------------------------
+
+
+def refuse_unpaid(order: Order, what: str) -> None:
+    """An order paid before picking (iDEAL, card, Klarna, Riverty) is not picked or shipped
+    before its payment is in: ``Conflict`` ``awaiting_payment``."""
+    if order.awaits_payment:
+        raise Conflict(
+            f"Order {order.number} waits for its payment ({money(order.amount_paid)} of "
+            f"{money(order.gross_amount)} paid by {order.get_payment_method_display()}): it is not {what} before.",
+            code="awaiting_payment",
+        )
 
 
 def _take_back(order: Order, by_id: dict[int, OrderLine], wanted: dict[int, int], warehouse_id, user) -> None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from oms.errors import NotFound
 from orders import selectors as orders_selectors
-from orders.models import Order, OrderStatus
+from orders.models import AWAITING_PAYMENT, Order, OrderStatus
 from shipping.models import (
     OPEN_STATUSES,
     DeliveryTrip,
@@ -42,11 +42,22 @@ PICKABLE = (OrderStatus.ALLOCATED, OrderStatus.BACKORDERED, OrderStatus.PARTIALL
 def pick_queue(warehouse_id: int) -> QuerySet[Order]:
     """Orders with stock reserved in the warehouse that may be picked, oldest first: allocated,
     the reserved part of backordered and partially shipped orders that ship as available, and
-    ship-complete orders once nothing waits; not those with a box being packed here. The caller
+    ship-complete orders once nothing waits; not those with a box being packed here, nor those
+    paid before picking whose payment is not in (``awaiting_payment``). The caller
     pages (one query per page)."""
     open_here = Shipment.objects.filter(warehouse_id=warehouse_id, status__in=OPEN_STATUSES).values("order_id")
     return orders_selectors.orders_with_stock_reserved(
         warehouse_id=warehouse_id, statuses=PICKABLE, exclude_ids=open_here
+    ).exclude(AWAITING_PAYMENT)
+
+
+def awaiting_payment(warehouse_id: int, *, limit: int = 20) -> list[Order]:
+    """Orders with stock reserved here that would be in the pick queue but wait for their
+    payment (iDEAL, card, Klarna, Riverty not yet paid), oldest first: the queue names them."""
+    return list(
+        orders_selectors.orders_with_stock_reserved(warehouse_id=warehouse_id, statuses=PICKABLE).filter(
+            AWAITING_PAYMENT
+        )[:limit]
     )
 
 

@@ -34,6 +34,7 @@ def pick_queue(request):
             page=page,
             rows=[(order, units.get(order.pk)) for order in page.rows],
             pick_lists=selectors.pick_lists_recent(warehouse.pk),
+            awaiting_payment=selectors.awaiting_payment(warehouse.pk),
         )
     return page_or_fragment(request, "shipping/pick_queue.html", "pick-queue", context)
 

@@ -67,3 +67,23 @@ def test_payment_webhook_answers_503_when_the_provider_cannot_be_asked(shop, fak
     assert response.status_code == 503 and response["Retry-After"] == "60"
     assert client.post("/webhooks/payments/unknown/", {"id": "tr_Any"}).status_code == 404
     assert client.get(URL).status_code == 405
+
+
+def test_a_pay_later_payment_authorised_by_the_provider_releases_the_order(shop, fake_psp, client, no_delivery):
+    # given a Klarna order: the provider authorises it (it owes us the money from then on)
+    from orders.models import Order
+
+    order = place(shop.consumer, ("MUG-RED", 1), method="klarna")
+    assert Order.objects.get(pk=order.pk).awaits_payment
+    fake_psp.add("tr_Auth", order_number=order.number, amount=f"{order.gross_amount:.2f}", status="authorized",
+                 method="klarnapaylater")  # fmt: skip
+    assert client.post(URL, {"id": "tr_Auth"}).status_code == 200
+    # then it is recorded as Klarna's payment, and the order no longer waits for the warehouse
+    assert Payment.objects.get().method == "klarna"
+    assert not Order.objects.get(pk=order.pk).awaits_payment
+    # an iDEAL payment is never "authorised": only paid counts
+    other = place(shop.consumer, ("MUG-RED", 1), method="ideal")
+    fake_psp.add("tr_IdealAuth", order_number=other.number, amount=f"{other.gross_amount:.2f}", status="authorized")
+    client.post(URL, {"id": "tr_IdealAuth"})
+    assert Payment.objects.count() == 1 and Order.objects.get(pk=other.pk).awaits_payment
+    assert violations() == {}

@@ -18,9 +18,15 @@ from orders.services import (
     order_start_picking,
 )
 from tests.factories.inventory import WarehouseFactory, level, stock
-from tests.factories.orders import place
+from tests.factories.orders import place as place_order
 
 pytestmark = pytest.mark.django_db
+
+
+def place(customer, *lines, **kwargs):
+    """By bank transfer unless told: picked unpaid (iDEAL orders wait for their payment)."""
+    kwargs.setdefault("payment_method", "bank_transfer")
+    return place_order(customer, *lines, **kwargs)
 
 
 def state(order):

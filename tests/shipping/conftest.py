@@ -87,7 +87,8 @@ def plate(ams):
 
 @pytest.fixture
 def customer(db):
-    customer = CustomerFactory(email="jan@example.nl", name="Jan de Vries")
+    # pays by bank transfer: picked unpaid (iDEAL orders wait for their payment, issue 15)
+    customer = CustomerFactory(email="jan@example.nl", name="Jan de Vries", preferred_payment_method="bank_transfer")
     AddressFactory(customer=customer)
     return customer
 

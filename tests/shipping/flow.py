@@ -9,6 +9,9 @@ from tests.factories.orders import place as place_order
 
 
 def place(customer, *lines, **kwargs) -> Order:
+    """Placed by bank transfer unless told otherwise: the warehouse may pick it unpaid (an order
+    paid by iDEAL, card, Klarna or Riverty waits for its payment, test_awaiting_payment)."""
+    kwargs.setdefault("payment_method", "bank_transfer")
     return place_order(customer, *lines, **kwargs)
 
 

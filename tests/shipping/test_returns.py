@@ -97,3 +97,30 @@ def test_return_cancel_frees_the_units_for_another_return(shipped, packer):
     returns.return_cancel(return_id=ret.pk, user=packer)
     again = returns.return_register(order_id=shipped.order_id, lines=[(mugs.pk, 3)], reason="not_wanted", user=packer)
     assert again.status == "registered"
+
+
+def test_a_received_return_of_a_paid_order_is_credited_and_refunded_through_the_chain(
+    customer, mug, plate, ams, packer, parcel_carrier
+):
+    # given an iDEAL order, paid (so picked, shipped and invoiced), of which one mug comes back
+    from billing.models import Invoice, Payment
+    from billing.services import payment_record
+    from tests.factories.payments import dispatch_pending
+
+    order = place(customer, ("MUG-RED", 2), payment_method="ideal")
+    payment_record(order=order, method="ideal", amount=order.gross_amount, reference="tr_chain", user=None)
+    shipment = ship(order, ams, packer)
+    dispatch_pending()
+    invoice = Invoice.objects.get(order=order)
+    mugs = _line(shipment, "MUG-RED")
+    ret = returns.return_register(order_id=order.pk, lines=[(mugs.pk, 1)], reason="defective", user=packer)
+    # when the warehouse receives it, and billing handles the event as the worker would
+    returns.return_receive(return_id=ret.pk, warehouse_id=ams.pk, user=packer)
+    dispatch_pending()
+    # then the mug is credited (not the shipping) and refunded by iDEAL under the return's number
+    note = Invoice.objects.get(credit_of=invoice)
+    assert [(ln.sku, ln.quantity) for ln in note.lines.all()] == [("MUG-RED", -1)]
+    assert ret.number in note.credit_reason and "defective" in note.credit_reason
+    refund = Payment.objects.get(order=order, amount__lt=0)
+    assert (refund.method, refund.reference, refund.amount) == ("ideal", ret.number, note.gross_amount)
+    assert invariants.violations() == {}

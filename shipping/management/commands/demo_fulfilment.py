@@ -97,7 +97,7 @@ class Command(BaseCommand):
                     customer=customers[index],
                     lines=[{"sku": p.sku, "quantity": 1 + (index + n) % 3} for n, p in enumerate(picks)],
                     user=None,
-                    payment_method="ideal",
+                    payment_method="bank_transfer",  # iDEAL orders wait for their payment
                 )
             except OmsError as exc:
                 self.stdout.write(f"  order for {customers[index].number} not placed: {exc.message}")
