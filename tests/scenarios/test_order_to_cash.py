@@ -84,12 +84,8 @@ SHRINK = os.environ.get("O2C_SHRINK", "1") != "0"
 
 # Checks of ``check_invariants`` that depend on a defect of issue 15 not yet fixed on this
 # branch: left out of the machine's every-step check, and held by their own xfail tests below.
-PENDING_CHECKS: dict[str, str] = {
-    "billing: per order owed in full, invoices - credit notes = the order's gross": (
-        "issue 15 defect 3 (per-shipment invoices lose a cent of VAT): "
-        "test_per_shipment_invoices_add_up_to_the_order_to_the_cent"
-    ),
-}
+# (Defects 2 and 3 were pending here until branch h15a was merged.)
+PENDING_CHECKS: dict[str, str] = {}
 
 METHODS = ["ideal", "card", "klarna", "riverty", "bank_transfer", "on_account", "pin", "cash"]
 PER_SHIPMENT = {"on_account", "bank_transfer"}
@@ -272,11 +268,10 @@ def _orders_in(*statuses):
 class OrderToCash(RuleBasedStateMachine):
     shop: SimpleNamespace  # set by the test before the machine runs
     skip_checks: frozenset[str] = frozenset(PENDING_CHECKS)
-    # Until issue 15 defect 2 is fixed (branch h15a) an unpaid prepaid order can be picked, and
-    # its hand-off invoices the shipped units as if it were on account: every money identity of
-    # the order breaks. The warehouse here only takes the pick queue's paid prepaid orders; the
-    # machine below also tries the unpaid ones, and must find them refused.
-    pick_unpaid_prepaid = False
+    # The warehouse tries every order of the pick queue's statuses, also prepaid ones not yet
+    # paid: those must be refused (issue 15 defect 2), which ``no_prepaid_order_is_picked_unpaid``
+    # holds.
+    pick_unpaid_prepaid = True
 
     def __init__(self):
         super().__init__()
@@ -589,6 +584,10 @@ class OrderToCash(RuleBasedStateMachine):
         notices = ShipmentNotice.objects.filter(sent_at__isnull=False).count()
         assert notices == len([k for k in keys if k.startswith("shipment_")]), keys
 
+    @invariant()
+    def no_prepaid_order_is_picked_unpaid(self):
+        assert self.picked_unpaid == [], self.picked_unpaid
+
     def _check_credit_limit(self, order: Order) -> None:
         customer = order.customer
         exposure = order_selectors.customer_open_on_account_amount(customer.pk)
@@ -618,17 +617,6 @@ def _unused_credit(order: Order) -> Decimal:
 
 def _paid_in_full(order: Order) -> bool:
     return billing_selectors.order_paid_totals([order.pk])[order.pk] >= order.gross_amount
-
-
-class PickingWaitsForPayment(OrderToCash):
-    """The same walk, also holding issue 15 defect 2: no prepaid order is picked unpaid (the
-    warehouse tries them; the system must refuse)."""
-
-    pick_unpaid_prepaid = True
-
-    @invariant()
-    def no_prepaid_order_is_picked_unpaid(self):
-        assert self.picked_unpaid == [], self.picked_unpaid
 
 
 # --- the tests -----------------------------------------------------------------------------------
@@ -668,13 +656,6 @@ def test_order_to_cash_adds_up_after_every_step(shop):
     _run(OrderToCash, shop, EXAMPLES)
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(0)
-@pytest.mark.xfail(strict=True, reason="issue 15 defect 2, branch h15a")
-def test_order_to_cash_never_picks_an_unpaid_prepaid_order(shop):
-    _run(PickingWaitsForPayment, shop, max(EXAMPLES, 12))
-
-
 # --- counterexamples the machine found, kept as regression tests ----------------------------------
 
 
@@ -700,7 +681,6 @@ def _ship_units(shop, order, units: dict[str, int]):
     return run(packing.shipment_pack, shipment_id=shipment.pk, weight_grams=1000, user=shop.users.warehouse)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 defect 3, branch h15a")
 def test_per_shipment_invoices_add_up_to_the_order_to_the_cent(shop):
     """Three teas at 15 % off on account, shipped one at a time: three invoices of 2.83 + 9 %
     VAT (0.25 each, 0.75) against the order's 8.49 + 0.76."""
@@ -715,10 +695,10 @@ def test_per_shipment_invoices_add_up_to_the_order_to_the_cent(shop):
     assert invariants.violations() == {}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 defect 2, branch h15a")
 def test_an_unpaid_prepaid_order_does_not_enter_the_pick_queue(shop):
-    """Found by the machine before the warehouse was told to skip them: an unpaid iDEAL order
-    was packed and handed off, and the hand-off invoiced the shipped units as if on account."""
+    """Issue 15 defect 2, as the machine found it: an unpaid iDEAL order was packed and handed
+    off, and the hand-off invoiced the shipped units as if on account (the per-order identity
+    broke). Now the pick refuses it."""
     order = run(
         order_place, channel="web", customer=shop.customers["anna"], lines=[{"sku": "BOOK", "quantity": 2}],
         user=shop.users.cs, payment_method="ideal", shipping_address=ADDRESS,
