@@ -477,7 +477,7 @@ def _refund_legs(head: Payment, amount: Decimal, from_credit: Decimal, memo: str
     return legs
 
 
-# A cash sale (the counter: cash or PIN) is never owed: it is booked without receivables. Its
+# A cash sale (the counter: a store order paid in cash or by PIN) is never owed: it is booked without receivables. Its
 # money goes back only through a credit note (a return), which turns the payment into credit.
 CASH_SALE_METHODS = frozenset({"cash", "pin"})
 
@@ -486,8 +486,7 @@ def _refuse_reopening_cash_sales(head: Payment, invoices) -> None:
     """Taking a payment back from a cash sale's invoice would leave the sale owed, a receivable
     of a walk-in customer (issue 15: found by the order-to-cash scenarios)."""
     orders = {invoice.order_id for invoice in invoices if invoice.order_id}
-    methods = set(Order.objects.filter(pk__in=orders).values_list("payment_method", flat=True))
-    if methods & CASH_SALE_METHODS:
+    if Order.objects.filter(pk__in=orders, channel="store", payment_method__in=CASH_SALE_METHODS).exists():
         raise Conflict(
             f"Payment {head.reference} paid a counter sale: credit the sale first (register the return), "
             f"then the credit is refunded. At most {head.credit} can be refunded now.",
