@@ -184,6 +184,17 @@ def stock_by_product(product_ids: Iterable[int]) -> dict[int, list[WarehouseStoc
     return result
 
 
+def stock_levels_for_products(product_ids: Iterable[int]) -> list[StockLevel]:
+    """The levels of these products in active warehouses, annotated with ``available_qty`` and
+    ``incoming`` (all expected receipts, as ``stock_levels_for_reorder_scan`` counts them): the
+    reorder scan's top-up of open requests. One query."""
+    return list(
+        StockLevel.objects.filter(product_id__in=set(product_ids), warehouse__active=True)
+        .annotate(available_qty=F("on_hand") - F("reserved"), incoming=_incoming_subquery())
+        .order_by("id")
+    )
+
+
 def next_expected_receipts(product_ids: Iterable[int], *, after: date | None = None) -> dict[int, ExpectedReceiptInfo]:
     """The earliest receipt per product expected on or after ``after`` (default today). One query."""
     after = after or timezone.localdate()

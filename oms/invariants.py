@@ -34,6 +34,19 @@ CHECKS: dict[str, str] = {
     "billing: customer credit equals unused payments": "billing.invariants.customer_credit_equals_unused_payments",
     "billing: money accounts equal payments less refunds": "billing.invariants.money_accounts_equal_payments",
     "billing: invoiced quantities of order lines match their invoices": "billing.invariants.order_invoicing_adds_up",
+    "billing: per order, invoiced - credited = what was shipped or sold and not returned": (
+        "billing.invariants.order_invoiced_matches_shipped"
+    ),
+    "billing: per order owed in full, invoices - credit notes = the order's gross": (
+        "billing.invariants.order_invoices_add_up_to_the_order"
+    ),
+    "billing: per customer, open balance = invoiced - paid - credited + refunded": (
+        "billing.invariants.customer_open_balance_is_invoiced_less_paid"
+    ),
+    "billing: cash and PIN sales never appear as receivables": "billing.invariants.cash_sales_never_receivable",
+    "billing: VAT accounts equal the VAT of invoices and credit notes": (
+        "billing.invariants.vat_accounts_match_documents"
+    ),
     "shipping: shipped lines = units in handed-off shipments": "shipping.invariants.shipments_match_shipped_lines",
     "shipping: returned lines = units in processed returns": "shipping.invariants.returns_match_returned_lines",
     "shipping: a handed-off shipment has its label": "shipping.invariants.handed_off_shipments_have_labels",

@@ -142,6 +142,77 @@ def already_pending(product_id: int, warehouse_id: int) -> bool:
     return open_request.exists() or draft_line.exists()
 
 
+def draft_line_pending(product_id: int, warehouse_id: int) -> bool:
+    """A line for this product and warehouse on a draft purchase order (supply decided on but
+    not yet in inventory's expected receipts). One query."""
+    return PurchaseOrderLine.objects.filter(
+        purchase_order__status=POStatus.DRAFT, product_id=product_id, purchase_order__warehouse_id=warehouse_id
+    ).exists()
+
+
+def open_request_for(product_id: int, warehouse_id: int) -> ReorderRequest | None:
+    """The open request for this product and warehouse, if any (at most one: the partial
+    unique index ``reorder_request_one_open``). One query."""
+    return ReorderRequest.objects.filter(
+        status=RequestStatus.OPEN, product_id=product_id, warehouse_id=warehouse_id
+    ).first()
+
+
+def backordered_demand(product_ids: Iterable[int], warehouse_id: int) -> dict[int, int]:
+    """Units waiting for stock per product, counted for ``warehouse_id`` only when it is the home
+    warehouse (where unallocated demand is bought). Up to two queries."""
+    product_ids = list(set(product_ids))
+    if not product_ids or warehouse_id != home_warehouse_id():
+        return {}
+    return backordered_by_product(product_ids)
+
+
+def backordered_by_product(product_ids: Iterable[int]) -> dict[int, int]:
+    """Units waiting for stock per product over the orders that wait, read through orders'
+    selector (orders sits below purchasing). One query."""
+    from orders import selectors as order_selectors
+
+    return order_selectors.backordered_quantities(product_ids)
+
+
+def open_requests_to_top_up() -> list[tuple[int, int, int, int, int | None]]:
+    """(request id, product, warehouse, suggested quantity, supplier) of every open request whose
+    pair has no draft purchase order line, in id order. Two queries."""
+    drafts = set(
+        PurchaseOrderLine.objects.filter(purchase_order__status=POStatus.DRAFT).values_list(
+            "product_id", "purchase_order__warehouse_id"
+        )
+    )
+    rows = (
+        ReorderRequest.objects.filter(status=RequestStatus.OPEN)
+        .order_by("id")
+        .values_list("id", "product_id", "warehouse_id", "suggested_quantity", "supplier_id")
+    )
+    return [row for row in rows if (row[1], row[2]) not in drafts]
+
+
+def positions_for_pairs(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Position]:
+    """The position of each (product, warehouse) pair that has a stock level in an active
+    warehouse, with incoming counted as the scan counts it (all expected receipts). One query."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    return {
+        (lv.product_id, lv.warehouse_id): Position(
+            stock_level_id=lv.pk,
+            product_id=lv.product_id,
+            warehouse_id=lv.warehouse_id,
+            on_hand=lv.on_hand,
+            available=lv.available_qty,
+            incoming=lv.incoming,
+            reorder_point=lv.reorder_point,
+            reorder_quantity=lv.reorder_quantity,
+        )
+        for lv in inventory_selectors.stock_levels_for_products({p for p, _ in pairs})
+        if (lv.product_id, lv.warehouse_id) in pairs
+    }
+
+
 def pending_pairs() -> set[tuple[int, int]]:
     """(product, warehouse) pairs with supply pending in purchasing: an open request or a line
     on a draft purchase order. Two queries."""

@@ -132,6 +132,12 @@ class ServiceLevelForm(forms.Form):
         help_text=_("Working days from hand-over to delivery."),
     )
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    free_shipping = forms.BooleanField(
+        label=_("Free shipping applies"),
+        required=False,
+        initial=True,
+        help_text=_("Orders above a zone's free-shipping amount ship free with this service. Off for pallet freight."),
+    )
 
 
 class RatesForm(forms.Form):

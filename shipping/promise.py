@@ -10,7 +10,9 @@ The rules, in the order they apply:
 
 1. Carrier and service: the cheapest service that serves the destination zone (and, for one with
    postcode areas such as the own fleet, the postcode) at the order's total weight; ties go to the
-   faster service. Shipping is free when the goods' net reaches the zone's threshold.
+   faster service. Shipping is free when the goods' net reaches the zone's threshold and that
+   service takes part in free shipping (``ServiceOption.free_shipping``: parcels do, pallet
+   freight does not, whatever the order's weight picks).
 2. Sources per line: the given allocations, else stock taken warehouse by warehouse in preference
    order. What is short is backordered: first against the product's next expected receipt, the
    rest with no known date.
@@ -88,6 +90,7 @@ class ServiceOption:
     areas: tuple[PostcodeArea, ...] = ()  # empty: the whole of every zone it has rates for
     local_only: bool = False  # the own fleet: only inside ``areas``, nowhere when it has none
     service_id: int | None = None
+    free_shipping: bool = True  # the zone's free-shipping threshold applies to this service
 
     def serves(self, country: str, postcode: int | None) -> bool:
         if not self.areas:
@@ -161,6 +164,11 @@ def shipping_charge(price: Decimal, order_net: Decimal, free_above: Decimal | No
     if free_above is not None and order_net >= free_above:
         return ZERO
     return quantize(price)
+
+
+def _free_above(service: ServiceOption, zone: str, data: PromiseData) -> Decimal | None:
+    """The zone's free-shipping threshold when the chosen service takes part in free shipping."""
+    return data.free_shipping_above.get(zone) if service.free_shipping else None
 
 
 def total_weight(lines: Sequence[QuoteLine], weights: Mapping[int, int]) -> int:
@@ -344,7 +352,7 @@ def build_quote(request: QuoteRequest, data: PromiseData) -> DeliveryQuote:
         carrier_code=choice.service.carrier_code,
         carrier_name=choice.service.carrier_name,
         service_code=choice.service.service_code,
-        shipping_net=shipping_charge(choice.price, request.order_net, data.free_shipping_above.get(zone)),
+        shipping_net=shipping_charge(choice.price, request.order_net, _free_above(choice.service, zone, data)),
         ship_date=first_ship,
         delivery_date=max(t.delivery_date for t in every),
         first_delivery_date=first_delivery,

@@ -447,7 +447,8 @@ def _refund_source(order: Order | None, customer: Customer, method: str, amount:
 def refund(*, head: Payment, amount: Decimal, reference: str, paid_at: datetime, user) -> Payment:
     """Money back of payment ``head`` (under the caller's billing lock): from its credit first,
     then by taking back what it paid on invoices, newest first. Not durable. Locks the payment
-    and those invoices. Raises ``Conflict`` ``refund_exceeds_paid`` / ``not_a_payment``."""
+    and those invoices. Raises ``Conflict`` ``refund_exceeds_paid`` / ``not_a_payment`` /
+    ``refund_needs_credit_note`` (more than the credit of a counter sale's payment)."""
     head = Payment.objects.select_for_update().get(pk=head.pk)
     if head.is_refund:
         raise Conflict("A refund is not refunded; refund the payment itself.", code="not_a_payment")
@@ -461,6 +462,8 @@ def refund(*, head: Payment, amount: Decimal, reference: str, paid_at: datetime,
     from_credit = min(amount, head.credit)
     invoice_ids = list(PaymentAllocation.objects.filter(payment=head).values_list("invoice_id", flat=True).distinct())
     invoices = Invoice.objects.select_for_update().order_by("id").in_bulk(invoice_ids)
+    if amount > from_credit:
+        _refuse_reopening_cash_sales(head, invoices.values())
     plan = _take_back(invoice_ids=invoice_ids, amount=amount - from_credit, invoices=invoices, payment=head)
     row = Payment(
         customer_id=head.customer_id,
@@ -494,6 +497,25 @@ def _refund_legs(head: Payment, amount: Decimal, from_credit: Decimal, memo: str
     if amount - from_credit:
         legs.append({"account": accounts.RECEIVABLES, "debit": amount - from_credit, "customer": head.customer_id})
     return legs
+
+
+# A cash sale (the counter: a store order paid in cash or by PIN) is never owed: it is booked without receivables. Its
+# money goes back only through a credit note (a return), which turns the payment into credit.
+CASH_SALE_METHODS = frozenset({"cash", "pin"})
+
+
+def _refuse_reopening_cash_sales(head: Payment, invoices) -> None:
+    """Taking a payment back from a cash sale's invoice would leave the sale owed, a receivable
+    of a walk-in customer (issue 15: found by the order-to-cash scenarios)."""
+    orders = {invoice.order_id for invoice in invoices if invoice.order_id}
+    if Order.objects.filter(pk__in=orders, channel="store", payment_method__in=CASH_SALE_METHODS).exists():
+        raise Conflict(
+            f"Payment {head.reference} paid a counter sale: credit the sale first (register the return), "
+            f"then the credit is refunded. At most {head.credit} can be refunded now.",
+            code="refund_needs_credit_note",
+            field="amount",
+            refundable=str(head.credit),
+        )
 
 
 def payment_refund(*, payment: Payment, amount, reference: str, user, paid_at: datetime | None = None) -> PaymentResult:

@@ -25,6 +25,7 @@ from purchasing.services.reorder import (
     reorder_requests_assign_suppliers,
     reorder_requests_for_backorders,
     reorder_requests_for_large_lines,
+    reorder_requests_top_up,
     reorder_scan,
 )
 from purchasing.services.suppliers import supplier_product_remove, supplier_product_save, supplier_save
@@ -41,6 +42,7 @@ __all__ = [
     "purchase_orders_create_from_requests",
     "reorder_request_dismiss",
     "reorder_request_raise",
+    "reorder_requests_top_up",
     "reorder_request_set_quantity",
     "reorder_requests_assign_suppliers",
     "reorder_requests_for_backorders",

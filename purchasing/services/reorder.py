@@ -3,9 +3,11 @@ dismissed on the purchasing screen.
 
 "Never two open requests for one product and warehouse" is kept by the partial unique index
 ``reorder_request_one_open``: every insert is ``INSERT ... ON CONFLICT DO NOTHING`` on it, so a
-repeated or concurrent trigger waits for the first transaction and then adds nothing. A level
-that already has supply on the way through purchasing (an open request, or a line on a draft
-purchase order not yet in inventory's expected receipts) is left alone too.
+repeated or concurrent trigger waits for the first transaction and then adds nothing. An open
+request is not sent yet, so it grows when the need grows (more backordered, less available):
+triggers and the scan top it up with one conditional UPDATE that concurrent callers cannot
+apply twice (``_top_up``). A level with a line on a draft purchase order (decided on, not yet
+in inventory's expected receipts) is left alone.
 """
 
 from __future__ import annotations
@@ -66,16 +68,7 @@ def _new_request(
 ) -> NewRequest | None:  # fmt: skip
     """The request to insert for a position, or None when nothing is needed. ``arrival(days)``
     is the expected date after a lead time (cached by the scan: few distinct lead times)."""
-    quantity = rules.suggested_quantity(
-        reorder_point=position.reorder_point,
-        reorder_quantity=position.reorder_quantity,
-        available=position.available,
-        incoming=position.incoming,
-        demand=demand,
-        at_least=at_least,
-        min_order_quantity=terms.min_order_quantity if terms else 1,
-        pack_size=terms.pack_size if terms else 1,
-    )
+    quantity = _suggestion(position, terms, demand=demand, at_least=at_least)
     if quantity <= 0:
         return None
     return NewRequest(
@@ -106,23 +99,30 @@ def reorder_request_raise(
     position: Position | None = None,
     today: date | None = None,
 ) -> ReorderRequest | None:
-    """Raise an open reorder request for a product in a warehouse; returns it, or None when
-    nothing was raised: one is pending already (an open request or a draft purchase order
-    line), the stock is not low (reasons ``low_stock``/``scan``), or nothing is needed.
+    """Raise an open reorder request for a product in a warehouse, or grow the open one to the
+    need; returns the request raised or grown, or None when nothing changed: a draft purchase
+    order line is pending, the open request covers the need already, the stock is not low
+    (reasons ``low_stock``/``scan``, for a new request), or nothing is needed.
 
-    The suggestion fills the level up to its reorder quantity, plus ``demand`` (backordered
-    units), at least ``at_least``, rounded to the preferred supplier's minimum order quantity
-    and pack size (``rules.suggested_quantity``); the expected date adds the lead time.
+    The suggestion fills the level up to its reorder quantity, plus the backordered units
+    (``demand``, at least all units waiting for the product when this is the home warehouse),
+    at least ``at_least``, rounded to the preferred supplier's minimum order quantity and pack
+    size (``rules.suggested_quantity``); the expected date adds the lead time.
 
     Runs in the caller's transaction (event handlers run inside the outbox dispatch). Takes no
-    lock: the insert skips a pair with an open request, also one committed concurrently.
-    Publishes nothing. Raises ``ValidationFailed`` (field ``reason``) for an unknown reason.
+    lock: the insert skips a pair with an open request, also one committed concurrently, and
+    the top-up is a conditional UPDATE. Publishes nothing. Raises ``ValidationFailed`` (field
+    ``reason``) for an unknown reason.
     """
     if reason not in ReorderReason.values:
         raise ValidationFailed(f"Unknown reorder reason '{reason}'.", code="invalid_reason", field="reason")
-    if selectors.already_pending(product_id, warehouse_id):
+    if selectors.draft_line_pending(product_id, warehouse_id):
         return None
+    demand = max(demand, selectors.backordered_demand([product_id], warehouse_id).get(product_id, 0))
+    existing = selectors.open_request_for(product_id, warehouse_id)
     position = position or selectors.stock_positions(product_id).get(warehouse_id)
+    if existing is not None:
+        return _top_up_one(existing, position, demand=demand, at_least=at_least)
     if position is None or (reason in STOCK_REASONS and not position.is_low):
         return None
     row = _new_request(
@@ -137,6 +137,85 @@ def reorder_request_raise(
     with transaction.atomic():
         ids = _insert_open([row] if row else [])
     return ReorderRequest.objects.get(pk=ids[0]) if ids else None
+
+
+def _top_up(rows: Sequence[tuple[int, int]]) -> list[int]:
+    """Grow open requests to cover their need: ``rows`` are (request id, suggested quantity
+    now needed). One conditional UPDATE: a request whose suggestion is below the need gets the
+    need as suggestion, and its quantity grows by as much (a buyer's own change is kept on top).
+
+    The suggestion is an absolute figure, not an increment, and the WHERE is re-checked on
+    the row a concurrent top-up just committed (PostgreSQL re-evaluates it after the row
+    lock), so two scans or triggers at once grow a request once. Returns the ids grown."""
+    if not rows:
+        return []
+    ids, needs = (list(column) for column in zip(*rows, strict=True))
+    sql = (
+        "UPDATE purchasing_reorderrequest r SET quantity = r.quantity + (t.need - r.suggested_quantity), "
+        "suggested_quantity = t.need, updated_at = now() "
+        "FROM unnest(%s::bigint[], %s::integer[]) AS t(id, need) "
+        "WHERE r.id = t.id AND r.status = 'open' AND r.suggested_quantity < t.need RETURNING r.id"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [ids, needs])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _top_up_one(
+    request: ReorderRequest, position: Position | None, *, demand: int, at_least: int
+) -> ReorderRequest | None:
+    """Grow one open request to what its level needs now (the same suggestion a new request
+    would get); returns it when it grew, else None."""
+    if position is None:
+        return None
+    terms = selectors.supplier_terms_for([request.product_id]).get(request.product_id)
+    need = _suggestion(position, terms, demand=demand, at_least=at_least)
+    if need <= request.suggested_quantity or not _top_up([(request.pk, need)]):
+        return None
+    return ReorderRequest.objects.get(pk=request.pk)
+
+
+def _suggestion(position: Position, terms: SupplierTerms | None, *, demand: int, at_least: int = 0) -> int:
+    return rules.suggested_quantity(
+        reorder_point=position.reorder_point,
+        reorder_quantity=position.reorder_quantity,
+        available=position.available,
+        incoming=position.incoming,
+        demand=demand,
+        at_least=at_least,
+        min_order_quantity=terms.min_order_quantity if terms else 1,
+        pack_size=terms.pack_size if terms else 1,
+    )
+
+
+def reorder_requests_top_up() -> int:
+    """Grow every open request (not on a draft purchase order) that no longer covers its
+    level's need: fill up to the reorder quantity plus the units backordered (home warehouse)
+    less what is available and incoming, rounded to the supplier (``rules.suggested_quantity``,
+    as for a new request). Part of the scan. Returns how many grew.
+
+    Takes no lock up front; the one UPDATE is conditional (see ``_top_up``), so concurrent scans
+    do not grow a request twice. Publishes nothing."""
+    requests = selectors.open_requests_to_top_up()
+    if not requests:
+        return 0
+    positions = selectors.positions_for_pairs(
+        (product_id, warehouse_id) for _, product_id, warehouse_id, _, _ in requests
+    )
+    products = {product_id for _, product_id, _, _, _ in requests}
+    terms = selectors.supplier_terms_for(products)
+    home = selectors.home_warehouse_id()
+    backordered = selectors.backordered_by_product(products) if home else {}
+    rows = []
+    for request_id, product_id, warehouse_id, suggested, _supplier in requests:
+        position = positions.get((product_id, warehouse_id))
+        if position is None:
+            continue
+        demand = backordered.get(product_id, 0) if warehouse_id == home else 0
+        need = _suggestion(position, terms.get(product_id), demand=demand)
+        if need > suggested:
+            rows.append((request_id, need))
+    return len(_top_up(rows))
 
 
 def reorder_requests_for_backorders(*, order_id: int, source: str = "") -> list[ReorderRequest]:
@@ -194,8 +273,8 @@ def reorder_requests_for_large_lines(*, order_id: int, source: str = "") -> list
 
 def reorder_scan(*, batch_size: int = 5000, today: date | None = None) -> int:
     """The scheduled scan: a request for every active level whose available plus incoming is
-    below its reorder point and that has nothing pending. Returns how many were raised; a
-    rerun raises none.
+    below its reorder point and that has nothing pending, then every open request grown to its
+    need (``reorder_requests_top_up``). Returns how many were raised; a rerun raises none.
 
     One query finds the levels; then per batch of levels ONE statement selects them again
     (with the same conditions, so what changed meanwhile is respected), joins the supplier
@@ -210,6 +289,7 @@ def reorder_scan(*, batch_size: int = 5000, today: date | None = None) -> int:
     for start in range(0, len(level_ids), batch_size):
         with transaction.atomic():
             created += _scan_batch(level_ids[start : start + batch_size], today)
+    reorder_requests_top_up()
     return created
 
 

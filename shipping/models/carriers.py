@@ -85,6 +85,10 @@ class ServiceLevel(models.Model):
         default=1, help_text="Working days from hand-over to delivery (0: the same day)."
     )
     active = models.BooleanField(default=True)
+    free_shipping = models.BooleanField(
+        default=True,
+        help_text="The zones' free-shipping thresholds apply to this service (off for pallet freight and the like).",
+    )
 
     class Meta:
         ordering = ["carrier__sort_order", "carrier__name", "transit_days", "code"]

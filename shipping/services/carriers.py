@@ -134,8 +134,10 @@ def service_level_save(
     name: str,
     transit_days: int,
     active: bool = True,
+    free_shipping: bool = True,
 ) -> ServiceLevel:
     """Create a service level of a carrier, or update the one with ``service_id``.
+    ``free_shipping``: the zones' free-shipping thresholds apply to it (off for pallet freight).
 
     Raises ``ValidationFailed`` (transit days outside 0-60), ``Conflict`` (code taken at this
     carrier), ``NotFound``. Publishes nothing.
@@ -148,7 +150,13 @@ def service_level_save(
             raise NotFound("No such carrier.")
         if ServiceLevel.objects.filter(carrier_id=carrier_id, code=code).exclude(pk=service_id).exists():
             raise Conflict(f"This carrier already has a service {code!r}.", code="duplicate_code", field="code")
-        values = {"code": code, "name": name.strip(), "transit_days": transit_days, "active": active}
+        values = {
+            "code": code,
+            "name": name.strip(),
+            "transit_days": transit_days,
+            "active": active,
+            "free_shipping": bool(free_shipping),
+        }
         if service_id is None:
             return ServiceLevel.objects.create(carrier_id=carrier_id, **values)
         service = ServiceLevel.objects.select_for_update().filter(pk=service_id, carrier_id=carrier_id).first()

@@ -176,3 +176,26 @@ def test_supplier_product_save_two_preferred_suppliers_at_once_leaves_one(db):
     results = run_together([prefer(s) for s in suppliers])
     assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, Conflict)], results
     assert SupplierProduct.objects.filter(product=product, preferred=True).count() == 1
+
+
+def test_reorder_requests_top_up_two_scans_at_once_grow_a_request_once(low_level):
+    # given: an open request for 20 (nothing on hand, fill up to 20); then 17 units backordered
+    # behind it, as the order trigger would find them
+    product, warehouse = low_level
+    request = reorder_request_raise(product_id=product.pk, warehouse_id=warehouse.pk, reason="low_stock")
+    assert request.quantity == 20
+    waiting = {product.pk: 17}
+
+    # when: two scans top the request up at the same moment
+    from orders import selectors as order_selectors
+
+    original = order_selectors.backordered_quantities
+    order_selectors.backordered_quantities = lambda ids: {p: q for p, q in waiting.items() if p in set(ids)}
+    try:
+        results = run_together([reorder_scan, reorder_scan])
+    finally:
+        order_selectors.backordered_quantities = original
+    # then: it grows by the 17 once, not twice
+    assert results == [0, 0]
+    (grown,) = open_requests(product)
+    assert (grown.pk, grown.suggested_quantity, grown.quantity) == (request.pk, 37, 37)

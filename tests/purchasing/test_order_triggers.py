@@ -55,10 +55,34 @@ def test_reorder_requests_for_backorders_raised_when_an_order_is_backordered(
     (request,) = requests_for(lamp)
     assert (request.reason, request.warehouse, request.quantity) == ("backorder", ams, 18)
     assert request.source == order.number
-    # and a second backordered order adds nothing: the open request is the one to edit
+    # and a second backordered order grows the open request: 10 + 7 + 3 = 20, in packs of 6 = 24
     with django_capture_on_commit_callbacks(execute=True):
         place(CustomerFactory(), ("LAMP", 3))
-    assert len(requests_for(lamp)) == 1
+    (grown,) = requests_for(lamp)
+    assert (grown.pk, grown.suggested_quantity, grown.quantity) == (request.pk, 24, 24)
+
+
+def test_reorder_request_open_with_one_unit_grows_to_the_units_backordered_behind_it(
+    ams, django_capture_on_commit_callbacks
+):
+    """Issue 15 defect 5: a 1-unit request stayed at 1 while 17 units were backordered behind it."""
+    # given: one cup left, reorder point 2, fill up to 2: the stock.low trigger asks for 1
+    cup = ProductFactory(sku="CUP", list_price=Decimal("4.00"))
+    stock(cup, ams, 2)
+    stock_level_configure(stock_level_id=level(cup, ams).pk, reorder_point=2, reorder_quantity=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        place(CustomerFactory(), ("CUP", 1))
+    (request,) = requests_for(cup)
+    assert request.quantity == 1
+    # when: orders for 18 more come in: 1 allocated, 17 backordered
+    with django_capture_on_commit_callbacks(execute=True):
+        place(CustomerFactory(), ("CUP", 10))
+        place(CustomerFactory(), ("CUP", 8))
+    # then: the open request covers the level (2) and the 17 waiting, less nothing available
+    (grown,) = requests_for(cup)
+    assert grown.pk == request.pk
+    assert grown.quantity == 2 + 17
+    assert invariants.violations() == {}
 
 
 def test_reorder_requests_for_large_lines_raised_when_a_line_takes_most_of_the_stock(

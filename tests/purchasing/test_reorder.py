@@ -116,9 +116,39 @@ def test_reorder_request_raise_twice_adds_nothing_and_keeps_one_open_request(ams
     product = ProductFactory()
     configure(product, ams, on_hand=0, point=4, quantity=10)
     first = reorder_request_raise(product_id=product.pk, warehouse_id=ams.pk, reason="low_stock")
-    again = reorder_request_raise(product_id=product.pk, warehouse_id=ams.pk, reason="backorder", demand=50)
+    again = reorder_request_raise(product_id=product.pk, warehouse_id=ams.pk, reason="scan")
     assert first is not None and again is None
-    assert [r.pk for r in open_requests()] == [first.pk]
+    assert [(r.pk, r.quantity) for r in open_requests()] == [(first.pk, 10)]
+
+
+def test_reorder_request_raise_grows_the_open_request_to_the_new_demand_keeping_the_buyers_change(ams, make_user):
+    # given: an open request for 10 that a buyer raised to 12
+    product = ProductFactory()
+    configure(product, ams, on_hand=0, point=4, quantity=10)
+    first = reorder_request_raise(product_id=product.pk, warehouse_id=ams.pk, reason="low_stock")
+    reorder_request_set_quantity(request_id=first.pk, quantity=12, user=make_user("purchasing"))
+    # when: 50 units are backordered
+    again = reorder_request_raise(product_id=product.pk, warehouse_id=ams.pk, reason="backorder", demand=50)
+    # then: the same request, suggesting 10 + 50, and the buyer's +2 kept on top
+    assert again is not None and again.pk == first.pk
+    assert [(r.pk, r.suggested_quantity, r.quantity) for r in open_requests()] == [(first.pk, 60, 62)]
+    # and the same demand again grows nothing
+    assert reorder_request_raise(product_id=product.pk, warehouse_id=ams.pk, reason="backorder", demand=50) is None
+    assert [(r.suggested_quantity, r.quantity) for r in open_requests()] == [(60, 62)]
+
+
+def test_reorder_scan_tops_up_an_open_request_whose_stock_was_taken_since(ams):
+    # given: a request for 6 (fill up to 10 with 4 available); then the 4 are reserved
+    product = ProductFactory()
+    configure(product, ams, on_hand=4, point=5, quantity=10)
+    request = reorder_request_raise(product_id=product.pk, warehouse_id=ams.pk, reason="low_stock")
+    assert request.quantity == 6
+    stock_reserve(lines=[ReserveLine(product.pk, 4)], warehouse_ids=[ams.pk])
+    # when: the scan runs (it raises nothing new) - twice
+    assert reorder_scan() == 0
+    assert reorder_scan() == 0
+    # then: the open request fills up to 10 again, once
+    assert [(r.pk, r.suggested_quantity, r.quantity) for r in open_requests()] == [(request.pk, 10, 10)]
 
 
 def test_reorder_request_raise_leaves_a_product_on_a_draft_purchase_order_alone(ams):

@@ -11,7 +11,7 @@ import pytest
 
 from oms.delivery import QuoteLine
 from oms.errors import ValidationFailed
-from shipping.promise import ShippingUnavailable, build_quote, choose_service, plan_sources
+from shipping.promise import ServiceOption, ShippingUnavailable, build_quote, choose_service, plan_sources
 from shipping.zones import postcode_number
 from tests.shipping.plain import (
     AMS_WH,
@@ -25,6 +25,7 @@ from tests.shipping.plain import (
     VAN,
     WORLD,
     at,
+    brackets,
     d,
     data,
     kg,
@@ -378,6 +379,27 @@ def test_build_quote_shipping_is_free_from_the_zone_threshold_on():
     assert below.shipping_net == Decimal("4.10")
     assert at_threshold.shipping_net == Decimal("0.00")
     assert belgium.shipping_net == Decimal("8.50")  # Belgium is free from 75
+
+
+def test_build_quote_free_shipping_only_for_the_services_it_applies_to():
+    """Issue 15 defect 6: free shipping was applied to 48 kg of pallet freight."""
+    freight = ServiceOption(
+        carrier_code="euroexpress",
+        carrier_name="EuroExpress",
+        service_code="freight",
+        transit_days=2,
+        rates={"nl": brackets((100, "45.00"), (300, "75.00"))},
+        free_shipping=False,
+    )
+    heavy = (QuoteLine(TEAPOT, 4, weight_grams=kg(12)),)  # 48 kg: too heavy for a parcel
+    light = (QuoteLine(MUG, 1, weight_grams=kg(1)),)
+    services = (PARCEL, freight)
+
+    pallet = build_quote(request(*heavy, now=at("2026-11-26"), order_net=Decimal("900")), data(services=services))
+    parcel = build_quote(request(*light, now=at("2026-11-26"), order_net=Decimal("900")), data(services=services))
+
+    assert (pallet.service_code, pallet.shipping_net) == ("freight", Decimal("45.00"))
+    assert (parcel.service_code, parcel.shipping_net) == ("standard", Decimal("0.00"))
 
 
 def test_build_quote_weighs_lines_per_unit_and_falls_back_to_product_weights():

@@ -219,6 +219,17 @@ def test_quote_delivery_is_free_from_the_threshold(shop):
     assert ask((shop.mug, 1), now=at("2026-11-26"), order_net=Decimal("49.99")).shipping_net == Decimal("4.10")
 
 
+def test_quote_delivery_charges_pallet_freight_above_the_threshold(shop):
+    """Issue 15 defect 6: 48 kg goes by pallet freight, which the demo marks as never free."""
+    shop.receive(shop.teapot, shop.ams, 40)
+
+    heavy = ask((shop.teapot, 40), now=at("2026-11-26"), order_net=Decimal("398.00"))  # 48 kg
+    parcel = ask((shop.teapot, 10), now=at("2026-11-26"), order_net=Decimal("99.50"))  # 12 kg
+
+    assert (heavy.service_code, heavy.shipping_net) == ("freight", Decimal("45.00"))
+    assert (parcel.service_code, parcel.shipping_net) == ("standard", Decimal("0.00"))
+
+
 def test_quote_delivery_with_no_carrier_for_the_address_is_a_conflict(shop):
     shop.receive(shop.teapot, shop.ams, 30)
 

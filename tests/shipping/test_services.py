@@ -7,7 +7,7 @@ import pytest
 from pghistory.models import Events
 
 from oms.errors import Conflict, NotFound, ValidationFailed
-from shipping import services
+from shipping import selectors, services
 from shipping.models import Carrier, CarrierKind, FreeShipping, Holiday, Rate
 from tests.factories.shipping import CarrierFactory, HolidayFactory, RateFactory, ServiceLevelFactory
 
@@ -120,6 +120,26 @@ def test_service_level_save_creates_and_updates(make_user):
 
     service.refresh_from_db()
     assert (service.code, service.name, service.transit_days) == ("standard", "Standard", 2)
+
+
+def test_service_level_save_sets_whether_free_shipping_applies(make_user):
+    user = make_user("warehouse")
+    carrier = CarrierFactory()
+
+    parcel = services.service_level_save(user=user, carrier_id=carrier.pk, code="std", name="Std", transit_days=1)
+    pallet = services.service_level_save(
+        user=user, carrier_id=carrier.pk, code="freight", name="Pallet", transit_days=2, free_shipping=False
+    )
+
+    parcel.refresh_from_db()
+    pallet.refresh_from_db()
+    assert (parcel.free_shipping, pallet.free_shipping) == (True, False)
+    for service in (parcel, pallet):
+        services.rates_set(user=make_user("manager"), service_id=service.pk, zone="nl", brackets=[(2000, Decimal("5"))])
+    assert {o.service_code: o.free_shipping for o in selectors.promise_services("nl")} == {
+        "std": True,
+        "freight": False,
+    }
 
 
 def test_service_level_save_refuses_a_code_the_carrier_has(make_user):

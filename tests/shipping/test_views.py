@@ -99,6 +99,29 @@ def test_service_new_adds_a_service_level(role_client):
     assert ServiceLevel.objects.get(carrier=carrier, code="express").transit_days == 0
 
 
+def test_service_edit_turns_free_shipping_off_and_the_carrier_list_says_so(role_client):
+    carrier = CarrierFactory()
+    client = role_client("warehouse")
+    client.post(
+        reverse("shipping:service_new", args=[carrier.pk]),
+        {"code": "freight", "name": "Pallet", "transit_days": "2", "active": "on", "free_shipping": "on"},
+    )
+    service = ServiceLevel.objects.get(carrier=carrier, code="freight")
+    assert service.free_shipping is True
+    form = client.get(reverse("shipping:service_edit", args=[carrier.pk, service.pk])).content.decode()
+    assert 'name="free_shipping"' in form and "checked" in form.split('name="free_shipping"', 1)[1].split(">", 1)[0]
+
+    response = client.post(
+        reverse("shipping:service_edit", args=[carrier.pk, service.pk]),
+        {"code": "freight", "name": "Pallet", "transit_days": "2", "active": "on"},
+    )
+
+    assert response.status_code == 302
+    service.refresh_from_db()
+    assert service.free_shipping is False
+    assert f'data-testid="never-free-{service.pk}"' in client.get(reverse("shipping:carriers")).content.decode()
+
+
 def test_rate_table_shows_brackets_and_thresholds_read_only_for_the_warehouse(role_client):
     parcel_service("pakketpost", name="PakketPost", rates={"nl": [(2000, "4.10"), (31500, "15.95")]})
     FreeShipping.objects.create(zone="nl", min_order_net=Decimal("50.00"))

@@ -58,6 +58,7 @@ CARRIERS = [
     },
 ]  # fmt: skip
 FREE_SHIPPING = {Zone.NL: Decimal("50.00"), Zone.BE_LU: Decimal("75.00")}
+NO_FREE_SHIPPING = {"freight"}  # pallets are charged whatever the order's value
 HOLIDAY_COUNTRIES = ["NL", "BE"]
 
 
@@ -97,7 +98,12 @@ def _carrier_load(spec: dict) -> bool:
     )
     for code, name, transit_days, rates in spec["services"]:
         service = services.service_level_save(
-            user=None, carrier_id=carrier.pk, code=code, name=name, transit_days=transit_days
+            user=None,
+            carrier_id=carrier.pk,
+            code=code,
+            name=name,
+            transit_days=transit_days,
+            free_shipping=code not in NO_FREE_SHIPPING,
         )
         for zone, brackets in rates.items():
             services.rates_set(
