@@ -18,7 +18,7 @@ def freight_is_never_free(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shipping', '0004_dashboard_indexes'),
+        ('shipping', '0005_reference_stamps'),
     ]
 
     operations = [
