@@ -6,4 +6,5 @@ urlpatterns = [
     path("orders/<str:number>/payments/", api.OrderPayments.as_view(), name="order-payments"),
     path("invoices/<str:number>/", api.InvoiceDetail.as_view(), name="invoice-detail"),
     path("invoices/<str:number>/pdf/", api.InvoicePdf.as_view(), name="invoice-pdf"),
+    path("invoices/<str:number>/ubl/", api.InvoiceUbl.as_view(), name="invoice-ubl"),
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("invoices/send/<int:batch_id>/", accounting.send_batch, name="send_batch"),
     path("invoices/<str:number>/", accounting.invoice_detail, name="invoice_detail"),
     path("invoices/<str:number>/pdf/", accounting.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<str:number>/ubl/", accounting.invoice_ubl, name="invoice_ubl"),
     path("invoices/<str:number>/credit/", accounting.invoice_credit, name="invoice_credit"),
     path("payments/", accounting.payment_list, name="payments"),
     path("journal/", accounting.journal, name="journal"),

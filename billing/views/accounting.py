@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from billing import export, selectors, services
+from billing import export, selectors, services, ubl
 from billing.forms import AsOfForm, CreditForm, DayForm, InvoiceFilterForm, JournalFilterForm, PeriodForm
 from billing.models import Invoice
 from billing.services import delivery
@@ -73,6 +73,16 @@ def invoice_pdf(request: HtmxHttpRequest, number: str) -> HttpResponse:
     invoice = _invoice_or_404(number)
     data = delivery.invoice_pdf_content(invoice_id=invoice.pk)
     return FileResponse(io.BytesIO(data), content_type="application/pdf", filename=f"{invoice.number}.pdf")
+
+
+@require_GET
+@role_required(ACC, CS)
+def invoice_ubl(request: HtmxHttpRequest, number: str) -> HttpResponse:
+    """The e-invoice: the invoice or credit note as UBL 2.1 XML (``billing.ubl``)."""
+    invoice = _invoice_or_404(number)
+    response = HttpResponse(ubl.invoice_ubl_bytes(invoice), content_type=ubl.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{ubl.invoice_ubl_filename(invoice)}"'
+    return response
 
 
 @require_http_methods(["GET", "POST"])
