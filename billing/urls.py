@@ -16,6 +16,7 @@ urlpatterns = [
     path("payments/", accounting.payment_list, name="payments"),
     path("journal/", accounting.journal, name="journal"),
     path("journal/export.csv", accounting.journal_export, name="journal_export"),
+    path("journal/auditfile.xaf", accounting.journal_auditfile, name="journal_auditfile"),
     path("trial-balance/", accounting.trial_balance, name="trial_balance"),
     path("receivables/", accounting.receivables, name="receivables"),
     path("customers/<int:customer_id>/panel/", payments.customer_panel, name="customer_panel"),
