@@ -190,12 +190,10 @@ def reset() -> None:
 
 
 def api_token() -> str:
-    from django.contrib.auth.models import Group, User
-    from rest_framework.authtoken.models import Token
+    """A new API client's token for this run (a client's token is shown once, never stored)."""
+    from oms.api_clients import api_client_create
 
-    user, _ = User.objects.get_or_create(username="bench-api")
-    user.groups.add(Group.objects.get(name="api_client"))
-    return Token.objects.get_or_create(user=user)[0].key
+    return api_client_create(name="bench order intake", scopes=["all"])[1]
 
 
 def customer_numbers() -> list[str]:

@@ -146,13 +146,13 @@ def _stock_levels() -> None:
 
 def scenarios(product_skus: list[str]) -> list[tuple[str, callable]]:
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
+    from oms.api_clients import api_client_create
     from oms.roles import Role
 
     page = Client()
     page.force_login(_user("bench-warehouse", Role.WAREHOUSE))
-    api = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=_user('bench-api', Role.API_CLIENT))[0]}")
+    api = Client(HTTP_AUTHORIZATION=f"Token {api_client_create(name='bench stock screen', scopes=['all'])[1]}")
     rng = random.Random(7)
     htmx = {"HTTP_HX_REQUEST": "true"}
     # Words from the names, SKU prefixes as they are typed (B0, B09, B091, ...), a two-word search.

@@ -20,14 +20,26 @@ from rest_framework.views import APIView
 from billing import selectors, ubl
 from billing.services import delivery, payments
 from customers.models import PaymentMethod
+from oms.api import api_access, order_owner
+from oms.api_clients import Scope
 from oms.errors import NotFound
 from oms.idempotency import idempotent
 from oms.money import rate_label
-from oms.roles import Role, roles_allowed
+from oms.roles import Role
 from orders import selectors as order_selectors
 
-READ_ROLES = (Role.CUSTOMER_SERVICE, Role.ACCOUNTING, Role.API_CLIENT)
-PAYMENT_ROLES = (Role.ACCOUNTING, Role.API_CLIENT)
+# Staff by role; API clients by scope (API.md 1.1), and a client bound to a channel only for
+# the orders it placed (an invoice of another order is 404 to it, as is the order).
+READ_ACCESS = api_access(Scope.INVOICES_READ, roles=(Role.CUSTOMER_SERVICE, Role.ACCOUNTING))
+PAYMENT_ACCESS = api_access(Scope.PAYMENTS_WRITE, roles=(Role.ACCOUNTING,))
+
+
+def _invoice_or_404(request, number: str):
+    invoice = selectors.invoice_get_by_number(number)
+    owner = order_owner(request)
+    if owner is not None and (invoice.order is None or invoice.order.entered_by_id != owner):
+        raise NotFound(f"No invoice with number '{number}'.", field="number")
+    return invoice
 
 
 def _money(value) -> str:
@@ -142,21 +154,21 @@ BUYER_FIELDS = (
 class InvoiceDetail(APIView):
     """``GET /api/v1/invoices/{number}/``: the invoice with lines, VAT per rate and amount due."""
 
-    permission_classes = [roles_allowed(*READ_ROLES)]
+    permission_classes = [READ_ACCESS]
 
     @extend_schema(responses={200: InvoiceOutSerializer})
     def get(self, request, number: str):
-        return Response(InvoiceOutSerializer(selectors.invoice_get_by_number(number)).data)
+        return Response(InvoiceOutSerializer(_invoice_or_404(request, number)).data)
 
 
 class InvoicePdf(APIView):
     """``GET /api/v1/invoices/{number}/pdf/``: the stored PDF (rendered now if the worker has not yet)."""
 
-    permission_classes = [roles_allowed(*READ_ROLES)]
+    permission_classes = [READ_ACCESS]
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, number: str):
-        invoice = selectors.invoice_get_by_number(number)
+        invoice = _invoice_or_404(request, number)
         data = delivery.invoice_pdf_content(invoice_id=invoice.pk)
         return FileResponse(io.BytesIO(data), content_type="application/pdf", filename=f"{invoice.number}.pdf")
 
@@ -230,11 +242,11 @@ class OrderPayments(APIView):
     taken elsewhere; a repeat of a method + reference answers the recorded payment (200) and
     changes nothing. ``GET`` lists the order's payments and refunds."""
 
-    permission_classes = [roles_allowed(*PAYMENT_ROLES)]
+    permission_classes = [PAYMENT_ACCESS]
 
     @extend_schema(responses={200: PAYMENT_SCHEMA}, operation_id="v1_order_payments_list")
     def get(self, request, number: str):
-        order = order_selectors.order_get_by_number(number)
+        order = order_selectors.order_get_by_number(number, entered_by=order_owner(request))
         rows = [payment_representation(p, order) for p in selectors.order_payments(order.pk)]
         return Response(
             {"results": rows, "amount_paid": _money(order.amount_paid), "amount_due": _money(order.amount_due)}
@@ -246,7 +258,7 @@ class OrderPayments(APIView):
         data = PaymentInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        order = order_selectors.order_get_by_number(number)
+        order = order_selectors.order_get_by_number(number, entered_by=order_owner(request))
         result = payments.payment_record(
             order=order,
             method=values["method"],

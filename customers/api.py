@@ -16,11 +16,16 @@ from rest_framework.views import APIView
 
 from customers import selectors, services
 from customers.models import AddressKind, CustomerKind, Language, PaymentMethod
+from oms.api import api_access, require_scope
+from oms.api_clients import Scope
 from oms.idempotency import idempotent
-from oms.roles import Role, roles_allowed
+from oms.roles import Role
 
-READ_ROLES = (Role.CUSTOMER_SERVICE, Role.ACCOUNTING, Role.API_CLIENT)
-WRITE_ROLES = (Role.CUSTOMER_SERVICE, Role.API_CLIENT)
+# staff by role; API clients by scope (API.md 1.1)
+READ_ACCESS = api_access(Scope.CUSTOMERS_READ, roles=(Role.CUSTOMER_SERVICE, Role.ACCOUNTING))
+WRITE_ACCESS = api_access(Scope.CUSTOMERS_WRITE, roles=(Role.CUSTOMER_SERVICE,))
+# What a client sets only with ``credit:write``: a credit limit lets the customer order on account.
+CREDIT_FIELDS = ("credit_limit", "payment_terms_days")
 
 
 class AddressInSerializer(serializers.Serializer):
@@ -96,8 +101,7 @@ class CustomerListCreate(ListAPIView):
     serializer_class = CustomerOutSerializer
 
     def get_permissions(self):
-        roles = READ_ROLES if self.request.method in ("GET", "HEAD", "OPTIONS") else WRITE_ROLES
-        return [roles_allowed(*roles)()]
+        return [(READ_ACCESS if self.request.method in ("GET", "HEAD", "OPTIONS") else WRITE_ACCESS)()]
 
     def get_queryset(self):
         return selectors.customer_list_with_addresses(search=self.request.query_params.get("search", ""))
@@ -113,6 +117,9 @@ class CustomerListCreate(ListAPIView):
     def post(self, request):
         data = CustomerInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        for name in CREDIT_FIELDS:
+            if isinstance(request.data, dict) and name in request.data:
+                require_scope(request, Scope.CREDIT_WRITE, field=name)
         customer = services.customer_create(**data.validated_data, user=request.user)
         body = CustomerOutSerializer(selectors.customer_get_with_addresses(customer.number)).data
         location = reverse("api:customer-detail", kwargs={"number": customer.number})
@@ -122,7 +129,7 @@ class CustomerListCreate(ListAPIView):
 class CustomerDetail(APIView):
     """``GET /api/v1/customers/{number}/``."""
 
-    permission_classes = [roles_allowed(*READ_ROLES)]
+    permission_classes = [READ_ACCESS]
 
     @extend_schema(responses={200: CustomerOutSerializer})
     def get(self, request, number: str):

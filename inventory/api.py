@@ -10,14 +10,21 @@ from rest_framework.views import APIView
 
 from inventory import selectors, services
 from inventory.models import AdjustmentReason, Product, Warehouse
-from oms.api import CursorPagination
+from oms.api import CursorPagination, api_access
+from oms.api_clients import Scope
 from oms.errors import NotFound, ValidationFailed
 from oms.idempotency import idempotent
 from oms.models import VatCategory
-from oms.roles import Role, roles_allowed
+from oms.roles import Role
 
-WRITE_ROLES = (Role.WAREHOUSE, Role.API_CLIENT)
-READ_ROLES = (Role.WAREHOUSE, Role.API_CLIENT, Role.CUSTOMER_SERVICE, Role.PURCHASING)
+WRITE_ROLES = (Role.WAREHOUSE,)
+READ_ROLES = (Role.WAREHOUSE, Role.CUSTOMER_SERVICE, Role.PURCHASING)
+# Staff by role; API clients by scope (API.md 1.1). Products, availability and warehouses are
+# readable by every client: a webshop shows them, and they hold nothing personal.
+READ_ACCESS = api_access(roles=READ_ROLES)
+CATALOG_ACCESS = api_access(Scope.CATALOG_WRITE, roles=WRITE_ROLES)
+STOCK_ACCESS = api_access(Scope.STOCK_WRITE, roles=WRITE_ROLES)
+WAREHOUSE_ACCESS = api_access(Scope.WAREHOUSES_WRITE, roles=WRITE_ROLES)
 
 
 # --- serializers --------------------------------------------------------------------------------
@@ -126,7 +133,7 @@ class ProductPagination(CursorPagination):
 
 
 class ProductListView(APIView):
-    permission_classes = [roles_allowed(*READ_ROLES)]
+    permission_classes = [READ_ACCESS]
 
     @extend_schema(
         parameters=[
@@ -150,8 +157,7 @@ class ProductListView(APIView):
 
 class ProductDetailView(APIView):
     def get_permissions(self):
-        roles = READ_ROLES if self.request.method == "GET" else WRITE_ROLES
-        return [roles_allowed(*roles)()]
+        return [(READ_ACCESS if self.request.method == "GET" else CATALOG_ACCESS)()]
 
     @extend_schema(responses=ProductOutSerializer)
     def get(self, request, sku: str):
@@ -176,7 +182,7 @@ class ProductDetailView(APIView):
 
 
 class ProductAvailabilityView(APIView):
-    permission_classes = [roles_allowed(*READ_ROLES)]
+    permission_classes = [READ_ACCESS]
 
     @extend_schema(responses=AvailabilitySerializer)
     def get(self, request, sku: str):
@@ -189,7 +195,7 @@ class ProductAvailabilityView(APIView):
 
 
 class StockAdjustmentView(APIView):
-    permission_classes = [roles_allowed(*WRITE_ROLES)]
+    permission_classes = [STOCK_ACCESS]
 
     @extend_schema(request=AdjustmentInSerializer, responses={201: StockLevelOutSerializer})
     @idempotent
@@ -230,7 +236,7 @@ def _lookup(selector, key: str, field: str):
 
 
 class WarehouseListView(APIView):
-    permission_classes = [roles_allowed(*READ_ROLES)]
+    permission_classes = [READ_ACCESS]
 
     @extend_schema(
         operation_id="v1_warehouses_list",
@@ -246,8 +252,7 @@ class WarehouseListView(APIView):
 
 class WarehouseDetailView(APIView):
     def get_permissions(self):
-        roles = READ_ROLES if self.request.method == "GET" else WRITE_ROLES
-        return [roles_allowed(*roles)()]
+        return [(READ_ACCESS if self.request.method == "GET" else WAREHOUSE_ACCESS)()]
 
     @extend_schema(responses=WarehouseSerializer)
     def get(self, request, code: str):

@@ -1,19 +1,28 @@
-"""API plumbing shared by every app: problem+json errors (RFC 9457) and cursor pagination."""
+"""API plumbing shared by every app: problem+json errors (RFC 9457), cursor pagination, token
+authentication and the scope and role checks of each endpoint (``api_access``)."""
 
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import OperationalError, connection
+from django.db.models import CharField, Q, Value
 from django.http import Http404
 from rest_framework import authentication, exceptions, pagination
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from oms.errors import OmsError, error_list
-from oms.roles import remember_roles
-from oms.sql import execute_prepared, instance, model_columns
+from oms.api_clients import Scope, api_client_mark_used, token_hash
+from oms.errors import InsufficientScope, OmsError, error_list
+from oms.models import ApiClient
+from oms.roles import has_role, remember_roles
 
 logger = logging.getLogger(__name__)
 
@@ -113,31 +122,129 @@ class CursorPagination(pagination.CursorPagination):
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, with the user's roles read in the same query: every API
-    request checks a role, and the extra round trip for the groups was one in sixteen of an
-    order placement (bench/order_intake.py). The SQL is written out (``oms.sql``): compiling
-    the same lookup through the ORM cost more CPU than running it."""
+    """``Authorization: Token <token>``: an API client's token (``oms.api_clients``), read with
+    its user in one indexed query by the token's hash; ``request.user`` is the client's user and
+    ``request.auth`` the ``ApiClient``, whose scopes decide (``api_access``). Failing that, a
+    staff user's own DRF token (``drf_create_token``), which acts with the user's roles (read
+    in the same query as the user)."""
 
     def authenticate_credentials(self, key):
-        from django.contrib.auth import get_user_model
-        from rest_framework.authtoken.models import Token
-
-        user_model = get_user_model()
-        users, memberships = user_model._meta.db_table, user_model.groups.through._meta.db_table
-        with connection.cursor() as cursor:
-            execute_prepared(
-                cursor,
-                "oms_read_token_user",
-                f"SELECT {model_columns(user_model)}, ARRAY(SELECT g.name FROM {memberships} ug "
-                f"JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = {users}.id) "
-                f"FROM authtoken_token t JOIN {users} ON {users}.id = t.user_id WHERE t.key = $1",
-                [key],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            raise exceptions.AuthenticationFailed("Invalid token.")
-        user = instance(user_model, row[:-1])
-        if not user.is_active:
+        client = _client_by_token(key)
+        if client is None:
+            return _staff_token_user(key)
+        if client.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("This token was revoked.")
+        if not client.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
-        remember_roles(user, row[-1])
-        return user, Token(key=key, user=user)
+        remember_roles(client.user, ())  # a client acts by its scopes, never by roles
+        api_client_mark_used(client)
+        return client.user, client
+
+
+def _client_by_token(key: str) -> ApiClient | None:
+    """The client of a token, with its user, in one indexed query (by the token's hash). Written
+    out rather than ``select_related``: on every API request, compiling the ORM query cost more
+    CPU than running it. Public ground only (a cursor, ``Model.from_db``);
+    tests/oms/test_api_clients.py holds the result to the ORM's."""
+    sql, client_names, user_names = _client_read()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token_hash(key)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(client_names)
+    client = ApiClient.from_db(connection.alias, client_names, row[:split])
+    client.user = get_user_model().from_db(connection.alias, user_names, row[split:])
+    return client
+
+
+@cache
+def _client_read() -> tuple[str, list[str], list[str]]:
+    user_model = get_user_model()
+    client_fields = [f for f in ApiClient._meta.get_fields() if f.concrete and not f.many_to_many]
+    user_fields = [f for f in user_model._meta.get_fields() if f.concrete and not f.many_to_many]
+    columns = [f"c.{f.column}" for f in client_fields] + [f"u.{f.column}" for f in user_fields]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {ApiClient._meta.db_table} c "
+        f"JOIN {user_model._meta.db_table} u ON u.id = c.user_id WHERE c.token_hash = %s"
+    )
+    return sql, [f.attname for f in client_fields], [f.attname for f in user_fields]
+
+
+def _staff_token_user(key: str):
+    from rest_framework.authtoken.models import Token
+
+    roles = ArrayAgg(
+        "groups__name",
+        filter=Q(groups__isnull=False),
+        default=Value([], output_field=ArrayField(CharField())),
+    )
+    try:
+        user = get_user_model().objects.annotate(oms_role_names=roles).get(auth_token__key=key)
+    except ObjectDoesNotExist:
+        raise exceptions.AuthenticationFailed("Invalid token.") from None
+    if not user.is_active:
+        raise exceptions.AuthenticationFailed("User inactive or deleted.")
+    remember_roles(user, user.oms_role_names)
+    return user, Token(key=key, user=user)
+
+
+# --- who may do what ------------------------------------------------------------------------------
+
+
+def request_client(request) -> ApiClient | None:
+    """The API client making the request, or None (a staff token or session)."""
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiClient) else None
+
+
+def api_access(*scopes: str, roles: tuple[str, ...]) -> type[BasePermission]:
+    """DRF permission class for an endpoint: an API client needs one of ``scopes`` (none given:
+    any client), else 403 ``insufficient_scope``; a staff token or session needs one of
+    ``roles`` (``manager`` passes), else 403 ``permission_denied``."""
+
+    class ApiAccess(BasePermission):
+        message = "Your role may not use this endpoint."
+        required_scopes = tuple(scopes)
+        allowed = tuple(roles)
+
+        def has_permission(self, request, view) -> bool:
+            user = request.user
+            if not (user and user.is_authenticated):
+                return False
+            client = request_client(request)
+            if client is None:
+                return has_role(user, *self.allowed)
+            if not self.required_scopes or client.has_scope(*self.required_scopes):
+                return True
+            raise InsufficientScope(self.required_scopes)
+
+    ApiAccess.__name__ = f"ApiAccess_{'_'.join(scopes) or 'any_client'}"
+    return ApiAccess
+
+
+def require_scope(request, *scopes: str, field: str | None = None) -> None:
+    """Inside a view: a client without one of ``scopes`` is refused (403 ``insufficient_scope``,
+    on ``field``); staff are not asked (their roles let them into the view)."""
+    client = request_client(request)
+    if client is not None and not client.has_scope(*scopes):
+        raise InsufficientScope(scopes, field=field)
+
+
+def order_owner(request, *scopes_for_all: str) -> int | None:
+    """Whose orders the caller may see: None for every order, else the id of the user that
+    placed them (the client's own user: two webshops on one channel are two users). Staff see
+    every order; a client bound to a channel only its own; an unbound client every order if it
+    holds one of ``scopes_for_all`` (none given: always), else its own."""
+    client = request_client(request)
+    if client is None:
+        return None
+    if not client.channel and (not scopes_for_all or client.has_scope(*scopes_for_all)):
+        return None
+    return client.user_id
+
+
+def may_change_others_orders(request) -> bool:
+    """Staff, and an unbound client with ``all``, may cancel (or pay) orders they did not place."""
+    client = request_client(request)
+    return client is None or (not client.channel and Scope.ALL in client.scopes)

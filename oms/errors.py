@@ -43,6 +43,22 @@ class NotFound(OmsError):
     title = "Not found."
 
 
+class InsufficientScope(OmsError):
+    """An API client called outside its scopes (API.md 1.1); ``scopes`` names what would do."""
+
+    status = 403
+    code = "insufficient_scope"
+    title = "Not allowed for this API client."
+
+    def __init__(self, scopes, message: str = "", *, field: str | None = None) -> None:
+        scopes = list(scopes)
+        super().__init__(
+            message or f"This API client needs the scope {' or '.join(scopes)}.",
+            field=field,
+            required_scopes=scopes,
+        )
+
+
 class Conflict(OmsError):
     """A valid request that the current state of the data refuses."""
 

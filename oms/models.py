@@ -2,9 +2,13 @@
 idempotency records for the API."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from oms import audit
 
 
 class OutboxStatus(models.TextChoices):
@@ -213,3 +217,47 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status})"
+
+
+@audit.track(exclude=["last_used_at"], model_name="ApiClientChange")
+class ApiClient(models.Model):
+    """A webshop, ERP or WMS that calls the API with a token (API.md 1.1 "API clients and
+    scopes"). It acts as its own user (``user``: no password, no role; the user is what
+    idempotency keys, audit rows and ``Order.entered_by`` point at) and may do what its
+    ``scopes`` allow; a ``channel`` binds it to one sales channel and to the orders it placed
+    itself. Only a hash of the token is stored; ``prefix`` is its readable start, to tell keys
+    apart. Written by ``oms.api_clients`` only; the audit trail records who created and revoked
+    it (not each use)."""
+
+    name = models.CharField(max_length=100)
+    channel = models.CharField(max_length=10, blank=True, help_text="Empty: not bound to a channel")
+    scopes = ArrayField(models.CharField(max_length=30), default=list)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client")
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=["", "web", "phone", "store", "b2b"]), name="api_client_channel_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def has_scope(self, *scopes: str) -> bool:
+        """Holds one of ``scopes`` (``all`` holds every one)."""
+        held = self.scopes
+        return "all" in held or any(scope in held for scope in scopes)

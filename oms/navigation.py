@@ -23,4 +23,6 @@ MENU = [
     (gettext_noop("Counter sale"), "billing:counter", "shop", (CS, AC)),
     (gettext_noop("Accounting"), "billing:invoices", "journal-text", (AC,)),
     (gettext_noop("Exceptions"), "oms:exceptions", "exclamation-triangle", (CS, WH, PU, AC)),
+    # in the admin: create (the token shown once), last use, revoke (API.md 1.1)
+    (gettext_noop("API clients"), "admin:oms_apiclient_changelist", "key", (MG,)),
 ]

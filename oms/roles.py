@@ -2,7 +2,11 @@
 may use them; ``manager`` and superusers may use everything.
 
     @role_required(Role.WAREHOUSE)            # a page
-    permission_classes = [roles_allowed(Role.WAREHOUSE, Role.API_CLIENT)]   # an API view
+    permission_classes = [api_access(Scope.STOCK_WRITE, roles=(Role.WAREHOUSE,))]   # an API view
+
+An API view names the scopes of API clients too (``oms.api.api_access``, API.md 1.1): a client
+acts by its scopes, never by a role. The ``api_client`` role is kept for users from before 1.1;
+it opens no endpoint, and its users cannot log into the screens (``oms.auth``).
 """
 
 from __future__ import annotations

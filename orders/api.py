@@ -27,15 +27,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.models import PaymentMethod
-from oms.api import CursorPagination
+from oms.api import CursorPagination, api_access, may_change_others_orders, order_owner, request_client
+from oms.api_clients import Scope
+from oms.errors import InsufficientScope
 from oms.idempotency import complete_within, idempotent, idempotent_with_effect
 from oms.money import rate_label
-from oms.roles import Role, roles_allowed
+from oms.roles import Role
 from orders import selectors, services
 from orders.models import BackorderPolicy, Channel, Order, OrderStatus
 from orders.services._common import MAX_LINES, MAX_QUANTITY
 
-ROLES = (Role.API_CLIENT, Role.CUSTOMER_SERVICE)
+ROLES = (Role.CUSTOMER_SERVICE,)  # staff; API clients by scope (API.md 1.1)
+READ_ACCESS = api_access(Scope.ORDERS_READ, Scope.ORDERS_WRITE, roles=ROLES)
+WRITE_ACCESS = api_access(Scope.ORDERS_WRITE, roles=ROLES)
 
 
 class WholeNumberField(serializers.IntegerField):
@@ -247,8 +251,30 @@ def order_api_extras(orders: list[Order]) -> dict[str, dict[int, list]]:
     return result
 
 
-def _order_or_404(number: str) -> Order:
-    return selectors.order_get_by_number(number)
+def _order_or_404(request, number: str) -> Order:
+    """The order, if the caller may see it: an API client bound to a channel (or with
+    ``orders:write`` only) sees the orders it placed; any other is 404, as if unknown."""
+    return selectors.order_get_by_number(number, entered_by=order_owner(request, Scope.ORDERS_READ))
+
+
+def check_client_order(request, values: dict) -> None:
+    """What an API client may not put in an order: another channel than the one it is bound
+    to, a price of 0 or a 100 % discount without ``prices:override`` (403
+    ``insufficient_scope`` on the field). ``values`` as ``plain_order`` or the serializer give
+    them, so both paths are checked here, once."""
+    client = request_client(request)
+    if client is None:
+        return
+    if client.channel and values["channel"] != client.channel:
+        # no scope widens a bound client: required_scopes is empty
+        raise InsufficientScope([], f"This API client places orders in channel {client.channel} only.", field="channel")
+    if client.has_scope(Scope.PRICES_OVERRIDE):
+        return
+    for index, line in enumerate(values["lines"]):
+        if line.get("unit_price") is not None and line["unit_price"] == 0:
+            raise InsufficientScope([Scope.PRICES_OVERRIDE], field=f"lines.{index}.unit_price")
+        if line.get("discount_percent") is not None and line["discount_percent"] >= 100:
+            raise InsufficientScope([Scope.PRICES_OVERRIDE], field=f"lines.{index}.discount_percent")
 
 
 # --- views -------------------------------------------------------------------------------------------
@@ -258,7 +284,8 @@ class OrderListCreate(APIView):
     """``GET /api/v1/orders/?status=&channel=&customer=&updated_since=`` (cursor-paginated,
     newest first) and ``POST /api/v1/orders/`` (place an order)."""
 
-    permission_classes = [roles_allowed(*ROLES)]
+    def get_permissions(self):
+        return [(READ_ACCESS if self.request.method in ("GET", "HEAD", "OPTIONS") else WRITE_ACCESS)()]
 
     @extend_schema(
         parameters=[
@@ -279,6 +306,7 @@ class OrderListCreate(APIView):
             channel=values.get("channel"),
             customer_number=values.get("customer"),
             updated_since=values.get("updated_since"),
+            entered_by=order_owner(request, Scope.ORDERS_READ),
         )
         paginator = CursorPagination()
         page = paginator.paginate_queryset(selectors.orders_with_lines(queryset), request, view=self)
@@ -293,6 +321,7 @@ class OrderListCreate(APIView):
             data = OrderInSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             values = dict(data.validated_data)
+        check_client_order(request, values)
         body, rendered = {}, []
 
         def answer(order: Order) -> None:
@@ -422,26 +451,29 @@ def _line(line: dict) -> dict:
 class OrderDetail(APIView):
     """``GET /api/v1/orders/{number}/``: the order with its shipments and invoices."""
 
-    permission_classes = [roles_allowed(*ROLES)]
+    permission_classes = [READ_ACCESS]
 
     @extend_schema(responses={200: ORDER_SCHEMA})
     def get(self, request, number: str):
-        order = _order_or_404(number)
+        order = _order_or_404(request, number)
         return Response(order_representation(order, order_api_extras([order])))
 
 
 class OrderCancel(APIView):
     """``POST /api/v1/orders/{number}/cancel/`` ``{"reason": "..."}`` (optional): cancels an
-    order not yet shipped and releases its reservations; 409 ``invalid_transition`` otherwise."""
+    order not yet shipped and releases its reservations; 409 ``invalid_transition`` otherwise.
+    An API client cancels the orders it placed itself (an unbound one with ``all``: any)."""
 
-    permission_classes = [roles_allowed(*ROLES)]
+    permission_classes = [WRITE_ACCESS]
 
     @extend_schema(request=OrderCancelInSerializer, responses={200: ORDER_SCHEMA})
     @idempotent
     def post(self, request, number: str):
         data = OrderCancelInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = _order_or_404(number)
+        order = _order_or_404(request, number)
+        if order.entered_by_id != request.user.pk and not may_change_others_orders(request):
+            raise InsufficientScope([Scope.ALL], "This API client cancels only the orders it placed itself.")
         services.order_cancel(order=order, reason=data.validated_data["reason"], user=request.user)
-        order = _order_or_404(number)
+        order = _order_or_404(request, number)
         return Response(order_representation(order, order_api_extras([order])))

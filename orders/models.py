@@ -177,6 +177,8 @@ class Order(models.Model):
             models.Index(fields=["status", "-id"], name="order_status_idx"),
             models.Index(fields=["channel", "-id"], name="order_channel_idx"),
             models.Index(fields=["customer", "-id"], name="order_customer_idx"),
+            # An API client's own orders (API.md 1.1: a bound client sees only what it placed).
+            models.Index(fields=["entered_by", "-id"], name="order_entered_by_idx"),
             # The order list sorted by date or by total, and paged by keyset (value, id).
             models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
             models.Index(fields=["gross_amount", "id"], name="order_gross_idx"),

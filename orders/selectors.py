@@ -65,10 +65,15 @@ def normalize_number(number: str) -> str:
     return text
 
 
-def order_get_by_number(number: str) -> Order:
-    """As ``order_get``, by number (``SO-000123``, case-insensitive). Raises ``NotFound``."""
+def order_get_by_number(number: str, *, entered_by: int | None = None) -> Order:
+    """As ``order_get``, by number (``SO-000123``, case-insensitive). ``entered_by``: only an
+    order that user placed (an API client's own orders; any other is as unknown). Raises
+    ``NotFound``."""
     normalized = normalize_number(number)
-    order = _with_lines(Order.objects.filter(number=normalized)).first()
+    queryset = Order.objects.filter(number=normalized)
+    if entered_by is not None:
+        queryset = queryset.filter(entered_by_id=entered_by)
+    order = _with_lines(queryset).first()
     if order is None:
         raise NotFound(f"No order with number '{number}'.", field="number")
     return order
@@ -98,13 +103,17 @@ def order_list(
     search: str = "",
     today: date | None = None,
     exclude_drafts: bool = False,
+    entered_by: int | None = None,
 ) -> QuerySet[Order]:
     """Orders newest first (by id) with their customer, filtered; the caller pages (keyset or
     ``oms.pagination``) and prefetches lines if it shows them; ``exclude_drafts`` leaves out
     orders still being entered unless a status is asked for. Every filter is served by an
     index of ``Order`` (status, channel, customer, created/updated, late, external reference,
-    postcode, number), so a page stays a short index walk at a million orders."""
+    postcode, number; ``entered_by``, an API client's own orders), so a page stays a short index
+    walk at a million orders."""
     qs = Order.objects.select_related("customer").order_by("-id")
+    if entered_by is not None:
+        qs = qs.filter(entered_by_id=entered_by)
     if status:
         qs = qs.filter(status=status) if isinstance(status, str) else qs.filter(status__in=list(status))
     elif exclude_drafts:

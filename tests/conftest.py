@@ -87,14 +87,25 @@ def role_client(make_user, client):
 
 @pytest.fixture
 def api_client_for(make_user):
-    """``api_client_for("api_client")``: a DRF client authenticated with a real token."""
+    """A DRF client authenticated with a real token through the real authentication:
+    ``api_client_for("api_client")`` an API client with every scope (``all``, unbound);
+    ``api_client_for(scopes=["orders:write"], channel="web")`` a scoped client;
+    ``api_client_for("customer_service")`` a staff user's own DRF token (acts by its roles).
+    ``c.user`` is the acting user, ``c.api_client`` the client (None for a staff token)."""
 
-    def build(*roles: str):
-        user = make_user(*roles)
-        token = Token.objects.create(user=user)
+    def build(*roles: str, scopes=None, channel: str = "", name: str = "test shop"):
+        from oms.api_clients import api_client_create
+
+        client = None
+        if scopes is not None or roles == (Role.API_CLIENT,):
+            client, key = api_client_create(name=name, scopes=scopes or ["all"], channel=channel)
+            user = client.user
+        else:
+            user = make_user(*roles)
+            key = Token.objects.create(user=user).key
         c = APIClient()
-        c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        c.user = user
+        c.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        c.user, c.api_client, c.token = user, client, key
         return c
 
     return build

@@ -131,6 +131,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# An API client's user never logs into the screens or the admin (oms.auth).
+AUTHENTICATION_BACKENDS = ["oms.auth.StaffOnlyBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -293,7 +295,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "oms.api_schema.ScopedAutoSchema",
     "EXCEPTION_HANDLER": "oms.api.problem_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "oms.api.CursorPagination",
     "PAGE_SIZE": 50,
@@ -301,8 +303,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OMS integration API",
-    "VERSION": "1",
-    "DESCRIPTION": "Orders, products, stock, customers and payments (see shared/API.md).",
+    "VERSION": "1.1",
+    "DESCRIPTION": (
+        "Orders, products, stock, customers and payments (see docs/API.md). "
+        "Authorization: Token <token> of an API client, which may do what its scopes allow "
+        "(each operation names them, also in x-required-scopes; a call outside them is 403 "
+        "insufficient_scope): orders:write, orders:read, customers:read, customers:write, "
+        "credit:write, catalog:write, stock:write, warehouses:write, payments:write, "
+        "invoices:read, events:read, webhooks:write, prices:override, all. A client bound to a "
+        "channel places orders there only and sees only the orders it placed (any other: 404)."
+    ),
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the installed sidecar package: the docs page works offline (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",

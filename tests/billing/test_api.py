@@ -47,3 +47,25 @@ def test_invoice_api_unknown_number_is_a_problem_404(api_client_for):
     response = api_client_for(Role.API_CLIENT).get("/api/v1/invoices/2099-000001/")
     assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
     assert response.json()["errors"][0]["code"] == "not_found"
+
+
+def test_a_bound_client_reads_the_invoices_of_its_own_orders_only(api_client_for, shop, no_delivery):
+    from billing.services import order_invoice
+    from tests.factories.payments import place
+
+    # given two webshops on channel web, each with an invoiced order, and an invoice of no order
+    one = api_client_for(scopes=["invoices:read"], channel="web", name="Shop one")
+    two = api_client_for(scopes=["invoices:read"], channel="web", name="Shop two")
+    mine = place(shop.consumer, ("MUG-RED", 1), user=one.user)
+    theirs = place(shop.consumer, ("MUG-RED", 1), user=two.user)
+    invoices = {order: order_invoice(order_id=order.pk, basis="ordered", user=None).number for order in (mine, theirs)}
+    loose = issue().number
+    # then each reads its own order's invoice and PDF, and any other is 404, as if unknown
+    assert one.get(f"/api/v1/invoices/{invoices[mine]}/").status_code == 200
+    for number in (invoices[theirs], loose):
+        response = one.get(f"/api/v1/invoices/{number}/")
+        assert response.status_code == 404 and response.json()["errors"][0]["code"] == "not_found"
+        assert one.get(f"/api/v1/invoices/{number}/pdf/").status_code == 404
+    # an unbound client with invoices:read (an ERP) reads them all
+    erp = api_client_for(scopes=["invoices:read"], name="ERP")
+    assert all(erp.get(f"/api/v1/invoices/{n}/").status_code == 200 for n in (*invoices.values(), loose))

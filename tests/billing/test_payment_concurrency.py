@@ -9,14 +9,13 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from billing.models import Invoice, JournalEntry, Payment
 from billing.services import order_invoice, payment_record, payment_refund
+from oms.api_clients import api_client_create
 from oms.errors import Conflict
 from oms.invariants import violations
-from oms.roles import Role
 from orders.services import order_record_shipment
 from tests.factories.payments import place
 
@@ -53,7 +52,7 @@ def test_payment_webhook_concurrent_repeats_record_one_payment(shop, fake_psp, n
 
 def test_order_payments_api_concurrent_repeats_record_one_payment(shop, make_user, no_delivery):
     order = place(shop.consumer, ("BOOK-1", 1))
-    token = Token.objects.create(user=make_user(Role.API_CLIENT)).key
+    token = api_client_create(name="psp bridge", scopes=["payments:write"])[1]
     body = {"method": "card", "amount": f"{order.gross_amount:.2f}", "reference": "ch_Race"}
 
     def post(_):

@@ -24,27 +24,39 @@ def test_no_token_is_401_problem_json():
     assert response.json()["errors"][0]["code"] == "not_authenticated"
 
 
-def test_a_token_and_its_roles_are_read_in_one_query(api, make_user):
+def test_a_client_token_is_read_in_one_query_without_roles(api):
+    from django.test.utils import CaptureQueriesContext
+
+    from oms.roles import user_roles
+
+    api.post(URL, {"text": "warm"}, format="json")  # the first call records the last use
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(URL, {"text": "x"}, format="json")
+    assert response.status_code == 201
+    auth = [q["sql"] for q in queries.captured_queries if "oms_apiclient" in q["sql"] or "auth_" in q["sql"]]
+    assert len(auth) == 1 and "token_hash" in auth[0] and "auth_user" in auth[0]
+    assert user_roles(response.renderer_context["request"].user) == frozenset()
+
+
+def test_a_staff_token_and_its_roles_are_read_in_one_query(make_user):
     from django.test.utils import CaptureQueriesContext
     from rest_framework.authtoken.models import Token
 
     from oms.roles import user_roles
 
+    # given a staff user's own DRF token (drf_create_token)
+    staff = make_user("customer_service", "accounting")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
     with CaptureQueriesContext(connection) as queries:
-        response = api.post(URL, {"text": "x"}, format="json")
+        response = client.post(URL, {"text": "x"}, format="json")
+    # then the token's user and roles are one query (after the miss on the clients' hashes)
     assert response.status_code == 201
-    # the lookup is a prepared statement: its text the first time on a connection, its name after
-    auth = [
-        q["sql"]
-        for q in queries.captured_queries
-        if "auth_group" in q["sql"] or "authtoken_token" in q["sql"] or "oms_read_token_user" in q["sql"]
-    ]
-    assert len(auth) == 1 and "EXECUTE oms_read_token_user" in auth[0]
-    assert "authtoken_token" not in auth[0] or "auth_group" in auth[0]
-    assert user_roles(response.renderer_context["request"].user) == {"api_client"}
+    assert user_roles(response.renderer_context["request"].user) == {"customer_service", "accounting"}
+    reads = [q["sql"] for q in queries.captured_queries if "authtoken_token" in q["sql"] or "auth_group" in q["sql"]]
+    assert len(reads) == 1 and "auth_group" in reads[0]
     # a user without groups has no roles; an inactive user or a bad token is 401
     plain = make_user()
-    client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=plain).key}")
     response = client.post(URL, {"text": "x"}, format="json")
     assert user_roles(response.renderer_context["request"].user) == frozenset()

@@ -11,10 +11,10 @@ import time
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from oms import invariants
+from oms.api_clients import api_client_create
 from orders.models import Order, OrderLine
 from tests.concurrency.test_stock_races import deadlocks, run_concurrently
 from tests.factories.inventory import ProductFactory, WarehouseFactory, level, stock
@@ -30,7 +30,7 @@ def setup(make_user):
     warehouse = WarehouseFactory(code="AMS")
     customer = CustomerFactory()
     AddressFactory(customer=customer)
-    token = Token.objects.create(user=make_user("api_client")).key
+    token = api_client_create(name="webshop", scopes=["all"])[1]
     return warehouse, customer, token
 
 

@@ -1,4 +1,6 @@
-"""One demo user per role, with passwords made once and kept in var/demo-credentials.json."""
+"""One demo user per staff role, with passwords made once and kept in var/demo-credentials.json,
+and one demo API client with every scope (an API client has a token, not a login; its token is
+kept in the same file, as the database holds only its hash)."""
 
 import json
 import secrets
@@ -8,9 +10,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from rest_framework.authtoken.models import Token
 
-from oms.roles import Role
+from oms.api_clients import api_client_create, token_hash
+from oms.models import ApiClient
+from oms.roles import STAFF_ROLES, Role
 
 
 class Command(BaseCommand):
@@ -20,12 +23,13 @@ class Command(BaseCommand):
         path = Path(settings.BASE_DIR) / "var" / "demo-credentials.json"
         known = json.loads(path.read_text()) if path.exists() else {}
         rows = []
-        for role in Role:
+        for role in STAFF_ROLES:
             password = known.get(role.value) or secrets.token_urlsafe(9)
-            user = self._ensure_user(role, password)
+            self._ensure_user(role, password)
             known[role.value] = password
-            token = Token.objects.get_or_create(user=user)[0].key if role == Role.API_CLIENT else ""
-            rows.append((role.value, password, token))
+            rows.append((role.value, password, ""))
+        known[Role.API_CLIENT.value] = self._ensure_client(known.get(Role.API_CLIENT.value))
+        rows.append(("API client", "(no login)", known[Role.API_CLIENT.value]))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(known, indent=2))
         path.chmod(0o600)
@@ -33,6 +37,12 @@ class Command(BaseCommand):
         for username, password, token in rows:
             extra = f"  API token: {token}" if token else ""
             self.stdout.write(f"  {username:<18} {password}{extra}")
+
+    def _ensure_client(self, token: str | None) -> str:
+        live = ApiClient.objects.filter(token_hash=token_hash(token or ""), revoked_at__isnull=True)
+        if token and token.startswith("oms_") and live.exists():
+            return token
+        return api_client_create(name="Demo webshop and ERP", scopes=["all"])[1]
 
     def _ensure_user(self, role: Role, password: str):
         user, created = get_user_model().objects.get_or_create(
