@@ -177,11 +177,11 @@ class InvoiceUbl(APIView):
     """``GET /api/v1/invoices/{number}/ubl/``: the invoice or credit note as UBL 2.1 XML (Peppol
     BIS Billing 3.0, NLCIUS), made from the issued document (``billing.ubl``)."""
 
-    permission_classes = [roles_allowed(*READ_ROLES)]
+    permission_classes = [READ_ACCESS]
 
     @extend_schema(responses={(200, ubl.CONTENT_TYPE): OpenApiTypes.BINARY})
     def get(self, request, number: str):
-        invoice = selectors.invoice_get_by_number(number)
+        invoice = _invoice_or_404(request, number)
         response = HttpResponse(ubl.invoice_ubl_bytes(invoice), content_type=ubl.CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{ubl.invoice_ubl_filename(invoice)}"'
         return response

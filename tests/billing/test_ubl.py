@@ -293,9 +293,12 @@ def test_api_serves_the_ubl_as_xml(api_client_for):
     assert api_client_for(Role.API_CLIENT).get("/api/v1/invoices/2099-000001/ubl/").status_code == 404
 
 
-def test_api_ubl_needs_a_reading_role(api_client_for):
+def test_api_ubl_needs_a_reading_role_or_the_invoices_scope(api_client_for):
     invoice = issue(supply_date=SUPPLY)
-    assert api_client_for(Role.WAREHOUSE).get(f"/api/v1/invoices/{invoice.number}/ubl/").status_code == 403
+    url = f"/api/v1/invoices/{invoice.number}/ubl/"
+    assert api_client_for(Role.WAREHOUSE).get(url).status_code == 403
+    assert api_client_for(scopes=["orders:read"]).get(url).status_code == 403
+    assert api_client_for(scopes=["invoices:read"]).get(url).status_code == 200
 
 
 def test_invoice_page_links_the_ubl_beside_the_pdf(role_client):
