@@ -61,6 +61,7 @@ BANK = Journal("BANK", "Bankboek (bank transfers)", "B")
 RECEIPTS = Journal("ONTV", "Ontvangsten via betaalproviders, PIN en achteraf betalen", "Z")
 MEMORIAL = Journal("MEM", "Memoriaal (customer credit, reversals, manual entries)", "M")
 JOURNALS = (SALES, CASH, BANK, RECEIPTS, MEMORIAL)
+_VAT_PREFIX_COUNTRY = {"EL": "GR", "XI": "GB"}
 _METHOD_JOURNAL = {"cash": CASH.code, "bank_transfer": BANK.code, "on_account": BANK.code}
 
 
@@ -187,7 +188,9 @@ def _customer(customer: Customer, address: Address | None) -> etree._Element:
     _opt(row, "eMail", customer.email)
     _opt(row, "commerceNr", customer.coc_number)
     if customer.vat_id:
-        _el(row, "taxRegistrationCountry", customer.vat_id[:2].upper().replace("EL", "GR"))
+        prefix = customer.vat_id[:2].upper()
+        if prefix.isalpha():  # VAT prefixes that are not ISO 3166 country codes: Greece, Northern Ireland
+            _el(row, "taxRegistrationCountry", _VAT_PREFIX_COUNTRY.get(prefix, prefix))
         _el(row, "taxRegIdent", customer.vat_id[:30])
     _el(row, "custSupTp", "C")
     if customer.credit_limit:
