@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -17,7 +17,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import selectors
+from billing import selectors, ubl
 from billing.services import delivery, payments
 from customers.models import PaymentMethod
 from oms.api import DateTimeField, api_access, order_owner
@@ -171,6 +171,20 @@ class InvoicePdf(APIView):
         invoice = _invoice_or_404(request, number)
         data = delivery.invoice_pdf_content(invoice_id=invoice.pk)
         return FileResponse(io.BytesIO(data), content_type="application/pdf", filename=f"{invoice.number}.pdf")
+
+
+class InvoiceUbl(APIView):
+    """``GET /api/v1/invoices/{number}/ubl/``: the invoice or credit note as UBL 2.1 XML (Peppol
+    BIS Billing 3.0, NLCIUS), made from the issued document (``billing.ubl``)."""
+
+    permission_classes = [READ_ACCESS]
+
+    @extend_schema(responses={(200, ubl.CONTENT_TYPE): OpenApiTypes.BINARY})
+    def get(self, request, number: str):
+        invoice = _invoice_or_404(request, number)
+        response = HttpResponse(ubl.invoice_ubl_bytes(invoice), content_type=ubl.CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{ubl.invoice_ubl_filename(invoice)}"'
+        return response
 
 
 # --- payments ------------------------------------------------------------------------------------

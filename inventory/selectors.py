@@ -399,3 +399,12 @@ def _next_working_day(day: date) -> date:
     while not _is_working_day(day):
         day += timedelta(days=1)
     return day
+
+
+def stock_movements_since(*, updated_since: datetime | None = None) -> QuerySet[StockMovement]:
+    """Stock movements (append-only, so "changed since" is "made since") with product and
+    warehouse, for the API's cursor-paginated list (one query a page)."""
+    movements = StockMovement.objects.select_related("product", "warehouse")
+    if updated_since is not None:
+        movements = movements.filter(created_at__gte=updated_since)
+    return movements

@@ -256,7 +256,9 @@ def retry_dead(event_ids: list[int]) -> int:
 
 
 def prune(keep_days: int | None = None) -> int:
-    cutoff = timezone.now() - timedelta(days=keep_days or settings.OMS_OUTBOX_KEEP_DAYS)
+    # The event feed (oms.feed) serves events for its own retention: keep them at least that long.
+    days = max(keep_days or settings.OMS_OUTBOX_KEEP_DAYS, settings.OMS_EVENT_FEED_RETENTION_DAYS)
+    cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = OutboxEvent.objects.filter(status=OutboxStatus.DONE, handled_at__lt=cutoff).delete()
     return deleted
 

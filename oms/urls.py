@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("billing.api_urls")),
     path("", include("shipping.api_urls")),
     path("", include("purchasing.api_urls")),
+    path("", include("oms.api_urls")),
 ]
 
 urlpatterns = [

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from purchasing import api
+
+urlpatterns = [
+    path("purchase-orders/", api.PurchaseOrderList.as_view(), name="purchase-order-list"),
+]

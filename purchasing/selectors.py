@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from oms.money import quantize
 from purchasing.models import (
     RECEIVABLE,
     GoodsReceipt,
+    GoodsReceiptLine,
     POStatus,
     PurchaseOrder,
     PurchaseOrderDocument,
@@ -483,3 +484,20 @@ def order_demand(order_id: int) -> OrderDemand:
             )
         )
     return OrderDemand(reference=order.number, lines=lines)
+
+
+def purchase_orders_changed(*, updated_since: datetime | None = None) -> QuerySet[PurchaseOrder]:
+    """Purchase orders for the API's ERP list with supplier, warehouse, lines and goods receipts
+    (with their lines) prefetched: four queries a page. ``updated_since``: changed
+    (``updated_at``) or goods received since then."""
+    receipts = GoodsReceipt.objects.order_by("id").prefetch_related(
+        Prefetch("lines", queryset=GoodsReceiptLine.objects.select_related("purchase_order_line").order_by("id"))
+    )
+    orders = PurchaseOrder.objects.select_related("supplier", "warehouse").prefetch_related(
+        Prefetch("lines", queryset=PurchaseOrderLine.objects.order_by("line_no")),
+        Prefetch("receipts", queryset=receipts),
+    )
+    if updated_since is not None:
+        received = GoodsReceipt.objects.filter(purchase_order_id=OuterRef("pk"), received_at__gte=updated_since)
+        orders = orders.filter(Q(updated_at__gte=updated_since) | Exists(received))
+    return orders

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from shipping import api
+
+urlpatterns = [
+    path("shipments/", api.ShipmentList.as_view(), name="shipment-list"),
+]

@@ -158,6 +158,12 @@ def _message(invoice: Invoice, pdf: bytes) -> EmailMessage:
         reply_to=[seller["email"]] if seller.get("email") else None,
     )
     message.attach(f"{invoice.number}.pdf", pdf, "application/pdf")
+    if invoice.customer.is_b2b:
+        # Business customers also get the e-invoice for their bookkeeping (billing.ubl).
+        from billing import selectors, ubl
+
+        document = selectors.invoice_document(invoice.pk)
+        message.attach(ubl.invoice_ubl_filename(invoice), ubl.invoice_ubl_bytes(document), ubl.CONTENT_TYPE)
     return message
 
 

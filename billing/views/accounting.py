@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from billing import export, selectors, services
+from billing import export, selectors, services, ubl, xaf
 from billing.documents import payment_statement
 from billing.forms import (
     AsOfForm,
@@ -90,6 +90,16 @@ def invoice_pdf(request: HtmxHttpRequest, number: str) -> HttpResponse:
     return FileResponse(io.BytesIO(data), content_type="application/pdf", filename=f"{invoice.number}.pdf")
 
 
+@require_GET
+@role_required(ACC, CS)
+def invoice_ubl(request: HtmxHttpRequest, number: str) -> HttpResponse:
+    """The e-invoice: the invoice or credit note as UBL 2.1 XML (``billing.ubl``)."""
+    invoice = _invoice_or_404(number)
+    response = HttpResponse(ubl.invoice_ubl_bytes(invoice), content_type=ubl.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{ubl.invoice_ubl_filename(invoice)}"'
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(ACC)
 @vary_on_headers("HX-Request")
@@ -162,6 +172,22 @@ def _csv_response(rows, filename: str) -> StreamingHttpResponse:
 def journal_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
     date_from, date_to = PeriodForm(request.GET or None).period()
     return _csv_response(export.journal_rows(date_from, date_to), f"journal-{date_from}-{date_to}.csv")
+
+
+@require_GET
+@role_required(ACC)
+def journal_auditfile(request: HtmxHttpRequest) -> StreamingHttpResponse:
+    """The XAF 3.2 audit file of the period, streamed (``billing.xaf``). ``?year=2026`` gives the
+    whole fiscal year; else the journal's period, cut to the fiscal year it starts in."""
+    date_from, date_to = PeriodForm(request.GET or None).period()
+    year = request.GET.get("year", "")
+    if year.isdigit() and 2000 <= int(year) <= 2999:
+        date_from, date_to = xaf.period_of_year(int(year))
+    date_to = min(date_to, date_from.replace(month=12, day=31))
+    chunks = xaf.auditfile_chunks(year=date_from.year, date_from=date_from, date_to=date_to)
+    response = StreamingHttpResponse(chunks, content_type=xaf.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{xaf.auditfile_name(date_from, date_to)}"'
+    return response
 
 
 @require_GET

@@ -291,6 +291,8 @@ OMS_OUTBOX_MAX_ATTEMPTS = env.int("OMS_OUTBOX_MAX_ATTEMPTS", default=5)
 # The sweep leaves fresh events to the on-commit hand-off so that it does not race it.
 OMS_OUTBOX_SWEEP_GRACE_SECONDS = 10
 OMS_OUTBOX_KEEP_DAYS = 30
+# How long the event feed (GET /api/v1/events/) keeps events; the outbox prune keeps them as long.
+OMS_EVENT_FEED_RETENTION_DAYS = env.int("OMS_EVENT_FEED_RETENTION_DAYS", default=30)
 OMS_HEALTH_HEARTBEAT_MAX_AGE = 120
 OMS_HEALTH_OUTBOX_LAG_WARN = 300
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Aggregate, Count, F, FloatField, Prefetch, Q, QuerySet
+from django.db.models import Aggregate, Count, Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Extract
 from django.utils import timezone
 
@@ -297,6 +297,39 @@ def _api_shipment(shipment: Shipment) -> dict:
 
 def _time(value):
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+def shipments_changed(*, updated_since: datetime | None = None, owner: int | None = None) -> QuerySet[Shipment]:
+    """Shipments for the API's ERP list, with carrier, service, order and tracking events
+    (two queries a page). ``updated_since``: changed (``updated_at``) or tracked since then;
+    ``owner``: only shipments of orders entered by that user (a bound API client)."""
+    shipments = Shipment.objects.select_related("carrier", "service", "order").prefetch_related(
+        Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at", "id"))
+    )
+    if owner is not None:
+        shipments = shipments.filter(order__entered_by_id=owner)
+    if updated_since is not None:
+        tracked = TrackingEvent.objects.filter(shipment_id=OuterRef("pk"), received_at__gte=updated_since)
+        shipments = shipments.filter(Q(updated_at__gte=updated_since) | Exists(tracked))
+    return shipments
+
+
+def shipment_api_representation(shipment: Shipment) -> dict:
+    """A shipment as the ERP list shows it: the order API's shipment with its order and tracking."""
+    return {
+        **_api_shipment(shipment),
+        "order": shipment.order.number,
+        "updated_at": _time(shipment.updated_at),
+        "tracking": [
+            {
+                "status": event.status,
+                "occurred_at": _time(event.occurred_at),
+                "description": event.description,
+                "location": event.location,
+            }
+            for event in shipment.tracking_events.all()
+        ],
+    }
 
 
 # --- trips ---------------------------------------------------------------------------------------
