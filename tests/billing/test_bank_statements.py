@@ -18,6 +18,7 @@ from billing.services.ledger import ledger_lock_set
 from customers.models import CustomerIban, IbanSource
 from customers.services import customer_iban_add
 from oms.errors import ValidationFailed
+from oms.invariants import violations
 from tests.billing.bankfiles import Entry, camt053, mt940
 from tests.factories.billing import b2c_customer, issue, line
 
@@ -127,6 +128,7 @@ def test_bank_statement_import_camt053_matches_fifty_credit_lines_and_twice_chan
     matched = BankStatementLine.objects.filter(status=LineStatus.MATCHED)
     assert all(row.payment.method == "bank_transfer" and row.payment.amount == row.amount for row in matched)
     assert bank_balance() - balance_before == matched.aggregate(t=Sum("amount"))["t"]
+    assert violations() == {}
 
     # when: the same file again
     before = snapshot()
