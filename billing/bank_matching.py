@@ -118,8 +118,8 @@ def suggestions(line: BankStatementLine, *, limit: int = SUGGESTIONS) -> list[Su
         add(invoice, 50, "customer's IBAN")
     for invoice in _open(Invoice.objects.filter(gross_amount=line.amount)).order_by("issue_date", "id")[:20]:
         add(invoice, 0, "")
-    name = (line.counterparty_name or "").strip().lower()
-    if len(name) >= 3:
+    name = _name_token(line.counterparty_name)
+    if name:
         by_name = _open(Invoice.objects.filter(Q(buyer_name__icontains=name) | Q(buyer_company__icontains=name)))
         for invoice in by_name.order_by("issue_date", "id")[:20]:
             add(invoice, 20, "payer's name")
@@ -133,6 +133,17 @@ def suggestions(line: BankStatementLine, *, limit: int = SUGGESTIONS) -> list[Su
         entry.reasons = [r for r in entry.reasons if r]
     ranked = sorted(found.values(), key=lambda s: (-s.score, s.invoice.issue_date, s.invoice.pk))
     return [s for s in ranked if s.score > 0][:limit]
+
+
+LEGAL_FORMS = {"bv", "nv", "vof", "cv", "bvba", "gmbh", "ltd", "de", "van", "der", "den", "het"}
+
+
+def _name_token(name: str) -> str:
+    """The longest word of the payer's name, without legal forms and initials ("A. Smit" ->
+    "smit", "Bakkerij Brood BV" -> "bakkerij"): what the invoice's buyer name is searched for."""
+    words = re.sub(r"[^\w\s]", "", (name or "").lower()).split()
+    words = [w for w in words if len(w) >= 3 and w not in LEGAL_FORMS]
+    return max(words, key=len) if words else ""
 
 
 def planned_parts(invoices: list[Invoice], amount: Decimal) -> list[tuple[Invoice, Decimal]]:

@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from schwifty import IBAN
 
+from billing import bank_matching
 from billing.models import BankStatement, BankStatementLine, Invoice, JournalEntry, JournalLine, LineStatus, Payment
 from billing.services import bank
 from billing.services.ledger import ledger_lock_set
@@ -228,3 +229,34 @@ def test_a_camt_file_broken_halfway_stores_nothing(accountant):
     with pytest.raises(ValidationFailed):
         bank.bank_statement_import(content=broken, user=accountant)
     assert not BankStatement.objects.exists() and not BankStatementLine.objects.exists()
+
+
+def test_suggestions_rank_named_invoice_then_iban_then_amount_then_name(accountant):
+    # given: a line naming one invoice, from the IBAN of another customer, for the amount of a third
+    named, by_iban = invoice_of(b2c_customer(), "70.00"), invoice_of(b2c_customer(), "10.00")
+    by_amount, by_name = invoice_of(b2c_customer(), "33.00"), invoice_of(b2c_customer(name="Joost Zwagerman"), "1.00")
+    customer_iban_add(customer=by_iban.customer, iban=iban(1))
+    entry = Entry(Decimal("33.00"), f"zie {named.number}", "Iemand", iban(9))
+    entry2 = Entry(Decimal("33.00"), "zonder nummer", "J. Zwagerman", iban(1), ref="second")
+    bank.bank_statement_import(content=camt053([entry, entry2]), user=accountant)
+    # the first line was matched (it names an open invoice: paid in part); the second waits
+    waiting = BankStatementLine.objects.get(status=LineStatus.UNMATCHED)
+    waiting.remittance = f"zie {named.number}"  # as if it named the invoice too
+
+    # when
+    ranked = bank_matching.suggestions(waiting)
+
+    # then
+    assert [s.invoice for s in ranked] == [named, by_iban, by_amount, by_name]
+    assert [s.reasons for s in ranked] == [
+        ["named in the description"],
+        ["customer's IBAN"],
+        ["open amount equal"],
+        ["payer's name"],
+    ]
+    assert bank_matching.invoice_numbers_in("fact 2026 000123, 2026000124 en 2026-000125 x12026-0001266") == {
+        "2026-000123",
+        "2026-000124",
+        "2026-000125",
+    }
+    assert bank_matching.order_numbers_in("order SO-000123 / so000124") == {"SO-000123", "SO-000124"}
