@@ -300,7 +300,9 @@ class BankStatementImport(APIView):
     permission_classes = [PAYMENT_ACCESS]
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": BankStatementIn}, responses={201: BANK_IMPORT_SCHEMA})
+    @extend_schema(
+        request={"multipart/form-data": BankStatementIn}, responses={201: BANK_IMPORT_SCHEMA, 200: BANK_IMPORT_SCHEMA}
+    )
     def post(self, request):
         upload = request.FILES.get("file")
         if upload is None:

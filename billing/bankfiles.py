@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from xml.etree.ElementTree import Element
 
+import mt940
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
@@ -240,12 +241,10 @@ def _mt940(content: bytes) -> ParsedStatement:
 
 
 def _mt940_statement(block: str) -> ParsedStatement:
-    import mt940  # the library prints its regex on a failed match; only reached for MT940 files
-
     transactions = mt940.models.Transactions()
     try:
         transactions.parse(block)
-    except Exception as exc:  # the library raises RuntimeError, ValueError, KeyError... on bad input
+    except Exception as exc:  # mt-940 raises RuntimeError, ValueError, KeyError... on bad input
         logger.info("MT940 unreadable: %s", str(exc)[:200])
         raise _bad("The MT940 statement cannot be read.") from None
     data = transactions.data
