@@ -260,3 +260,13 @@ def test_suggestions_rank_named_invoice_then_iban_then_amount_then_name(accounta
         "2026-000125",
     }
     assert bank_matching.order_numbers_in("order SO-000123 / so000124") == {"SO-000123", "SO-000124"}
+
+
+def test_invariants_see_a_bank_line_that_disagrees_with_its_payment(accountant):
+    invoice = invoice_of(b2c_customer(), "20.00")
+    bank.bank_statement_import(
+        content=camt053([Entry(Decimal("20.00"), invoice.number, "A", iban(1))]), user=accountant
+    )
+    assert violations() == {}
+    BankStatementLine.objects.update(amount=Decimal("20.01"))
+    assert set(violations()) == {"billing: bank statement lines match their payment or entry"}

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from billing.models import BankStatement, BankStatementLine, JournalLine, LineStatus, Payment
 from billing.services import bank
+from oms.invariants import violations
 from oms.roles import Role
 from tests.billing.bankfiles import Entry, camt053, mt940
 from tests.billing.test_bank_statements import iban, invoice_of
@@ -199,6 +200,7 @@ def test_matching_screen_books_a_line_to_another_account(role_client, htmx_heade
     assert line.status == LineStatus.BOOKED
     legs = {(leg.account.code, leg.debit, leg.credit) for leg in JournalLine.objects.filter(entry=line.journal_entry)}
     assert legs == {("1100", Decimal("3.21"), Decimal("0")), ("8900", Decimal("0"), Decimal("3.21"))}
+    assert violations() == {}
 
 
 def test_matching_screen_refuses_booking_to_receivables(role_client, htmx_headers):
