@@ -270,3 +270,15 @@ def test_invariants_see_a_bank_line_that_disagrees_with_its_payment(accountant):
     assert violations() == {}
     BankStatementLine.objects.update(amount=Decimal("20.01"))
     assert set(violations()) == {"billing: bank statement lines match their payment or entry"}
+
+
+def test_an_mt940_file_of_several_days_is_one_import(accountant):
+    day1 = mt940([Entry(Decimal("1.00"), "a", "A", iban(1), ref="D1")], number="00001")
+    day2 = mt940([Entry(Decimal("2.00"), "b", "B", iban(2), ref="D2")], number="00002")
+    result = bank.bank_statement_import(content=day1 + day2, user=accountant)
+    assert (result.lines, result.unmatched) == (2, 2)
+    statement = BankStatement.objects.get()
+    assert statement.identifier.count("+") == 1 and statement.line_count == 2
+    # the second day exported again on its own: its line is known
+    again = bank.bank_statement_import(content=day2, user=accountant)
+    assert (again.created, again.already_imported) == (True, 1)
