@@ -4,7 +4,17 @@ accounting screens."""
 
 from django.contrib import admin
 
-from billing.models import Account, Invoice, InvoiceLine, JournalEntry, JournalLine, Payment, PaymentAllocation
+from billing.models import (
+    Account,
+    BankStatement,
+    BankStatementLine,
+    Invoice,
+    InvoiceLine,
+    JournalEntry,
+    JournalLine,
+    Payment,
+    PaymentAllocation,
+)
 from oms.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
 
 
@@ -69,3 +79,15 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_select_related = ["customer", "order"]
     date_hierarchy = "paid_at"
     inlines = [PaymentAllocationInline]
+
+
+class BankStatementLineInline(ReadOnlyInline):
+    model = BankStatementLine
+    fields = ["position", "booking_date", "amount", "counterparty_name", "counterparty_iban", "remittance", "status"]
+    readonly_fields = fields
+
+
+@admin.register(BankStatement)
+class BankStatementAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "format", "account", "identifier", "line_count", "closing_balance"]
+    inlines = [BankStatementLineInline]

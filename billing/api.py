@@ -1,5 +1,6 @@
 """Payments and invoices API (API.md "Payments"): ``POST /api/v1/orders/{number}/payments/``
-(and ``GET`` the order's payments), ``GET /api/v1/invoices/{number}/`` and ``.../pdf/``.
+(and ``GET`` the order's payments), ``GET /api/v1/invoices/{number}/`` and ``.../pdf/``,
+``POST /api/v1/bank-statements/`` (API.md 1.1 "Money documents").
 
 Invoices are read-only here: the services issue them from orders.
 """
@@ -12,17 +13,18 @@ from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import selectors, ubl
-from billing.services import delivery, payments
+from billing import bankfiles, selectors, ubl
+from billing.services import bank, delivery, payments
 from customers.models import PaymentMethod
 from oms.api import DateTimeField, api_access, order_owner
 from oms.api_clients import Scope
-from oms.errors import NotFound
+from oms.errors import NotFound, ValidationFailed
 from oms.idempotency import idempotent
 from oms.money import rate_label
 from oms.roles import Role
@@ -273,5 +275,65 @@ class OrderPayments(APIView):
             "payment": payment_representation(result.payment, order),
             "order": {"number": order.number, "amount_paid": _money(order.amount_paid)},
             "amount_due": _money(order.amount_due),
+        }
+        return Response(body, status=201 if result.created else 200)
+
+
+class BankStatementIn(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, help_text="A CAMT.053 (XML) or MT940 file, at most 5 MB.")
+
+
+BANK_IMPORT_SCHEMA = inline_serializer(
+    "BankStatementImport",
+    {
+        "statement": inline_serializer(
+            "BankStatementRef",
+            {
+                "id": serializers.IntegerField(),
+                "account": serializers.CharField(),
+                "identifier": serializers.CharField(),
+                "format": serializers.CharField(),
+            },
+        ),
+        "lines": serializers.IntegerField(),
+        "matched": serializers.IntegerField(),
+        "unmatched": serializers.IntegerField(),
+        "already_imported": serializers.IntegerField(),
+    },
+)
+
+
+class BankStatementImport(APIView):
+    """``POST /api/v1/bank-statements/`` (multipart, field ``file``): import a CAMT.053 or MT940
+    statement and match its credit lines to open invoices. 201 with the counts of this import
+    (``matched`` + ``unmatched`` + ``already_imported`` = ``lines``; debit lines count as
+    unmatched); a statement imported before is 200, nothing new stored (``already_imported``
+    equal to ``lines``).
+    A broken or oversized file is 400 on field ``file`` and stores nothing."""
+
+    permission_classes = [PAYMENT_ACCESS]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": BankStatementIn}, responses={201: BANK_IMPORT_SCHEMA, 200: BANK_IMPORT_SCHEMA}
+    )
+    def post(self, request):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed("Upload the statement as the multipart field 'file'.", code="required", field="file")
+        if upload.size > bankfiles.MAX_BYTES:
+            raise ValidationFailed("The file is larger than 5 MB.", code="file_too_large", field="file")
+        result = bank.bank_statement_import(content=upload.read(), file_name=upload.name or "", user=request.user)
+        body = {
+            "statement": {
+                "id": result.statement.pk,
+                "account": result.statement.account,
+                "identifier": result.statement.identifier,
+                "format": result.statement.format,
+            },
+            "lines": result.lines,
+            "matched": result.matched,
+            "unmatched": result.unmatched,
+            "already_imported": result.already_imported,
         }
         return Response(body, status=201 if result.created else 200)

@@ -225,3 +225,64 @@ class LockDateForm(forms.Form):
         help_text=_("Nothing can be posted on or before this date. Leave empty to lock nothing."),
         widget=forms.DateInput(attrs={**SM, "type": "date"}, format="%Y-%m-%d"),
     )
+
+
+class BankStatementUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Statement file"),
+        help_text=_("CAMT.053 (XML) or MT940, as your bank exports it; at most 5 MB."),
+        allow_empty_file=True,
+    )
+
+
+def _amount_nl(value: str) -> Decimal | None:
+    """ "1.234,56", "1234,56" and "1234.56" all read as 1234.56; empty is None."""
+    value = (value or "").strip().replace(" ", "")
+    if not value:
+        return None
+    if "," in value:
+        value = value.replace(".", "").replace(",", ".")
+    try:
+        return Decimal(value)
+    except ArithmeticError:
+        raise forms.ValidationError(_("'%(value)s' is not an amount."), params={"value": value[:20]}) from None
+
+
+class BankLineSplitForm(forms.Form):
+    """Up to four invoice numbers with the amount each gets (an empty amount: what is open)."""
+
+    ROWS = 4
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for i in range(self.ROWS):
+            self.fields[f"invoice_{i}"] = forms.CharField(required=False, max_length=20, label=_("Invoice"))
+            self.fields[f"amount_{i}"] = forms.CharField(required=False, max_length=20, label=_("Amount"))
+
+    def clean(self):
+        data = super().clean()
+        parts = []
+        for i in range(self.ROWS):
+            number = (data.get(f"invoice_{i}") or "").strip()
+            try:
+                amount = _amount_nl(data.get(f"amount_{i}") or "")
+            except forms.ValidationError as exc:
+                self.add_error(f"amount_{i}", exc)
+                continue
+            if number:
+                parts.append((number, amount))
+            elif amount is not None:
+                self.add_error(f"invoice_{i}", _("Which invoice gets this amount?"))
+        if not parts and not self.errors:
+            raise forms.ValidationError(_("Name at least one invoice."))
+        data["parts"] = parts
+        return data
+
+
+class BankLineBookForm(forms.Form):
+    account = forms.ChoiceField(label=_("Ledger account"))
+    memo = forms.CharField(label=_("What is it"), max_length=150)
+
+    def __init__(self, *args, accounts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [(a.code, f"{a.code} {a.name}") for a in accounts]

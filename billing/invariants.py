@@ -161,7 +161,8 @@ def customer_credit_equals_unused_payments() -> list[dict]:
 
 def money_accounts_equal_payments() -> list[dict]:
     """Each money account (cash, bank, payment providers, PIN in transit) holds exactly the
-    payments less refunds of the methods booked to it."""
+    payments less refunds of the methods booked to it; the bank also the bank statement lines
+    booked to other accounts on the matching screen."""
     per_method = {}
     for method, code in accounts.PAYMENT_METHOD_ACCOUNTS.items():
         per_method.setdefault(code, []).append(method)
@@ -177,11 +178,31 @@ def money_accounts_equal_payments() -> list[dict]:
         row["method"]: row["total"]
         for row in _rows("SELECT method, coalesce(sum(amount), 0) AS total FROM billing_payment GROUP BY method")
     }
+    booked = _rows("SELECT coalesce(sum(amount), 0) AS total FROM billing_bankstatementline WHERE status = 'booked'")
+    other = {accounts.BANK: booked[0]["total"]}
     return [
         {"account": row["code"], "ledger": row["ledger"], "payments": expected}
         for row in rows
-        if row["ledger"] != (expected := sum((paid.get(m, 0) for m in per_method[row["code"]]), 0))
+        if row["ledger"]
+        != (expected := sum((paid.get(m, 0) for m in per_method[row["code"]]), 0) + other.get(row["code"], 0))
     ]
+
+
+def bank_lines_match_their_money() -> list[dict]:
+    """A matched bank statement line is one bank transfer payment of exactly its amount; a booked
+    one one journal entry of exactly its amount; only credit lines are either."""
+    return _rows(
+        """
+        SELECT l.id AS line, l.status, l.amount, p.amount AS payment, p.method, e.total_amount AS entry
+          FROM billing_bankstatementline l
+          LEFT JOIN billing_payment p ON p.id = l.payment_id
+          LEFT JOIN billing_journalentry e ON e.id = l.journal_entry_id
+         WHERE (l.status = 'matched' AND (p.amount IS DISTINCT FROM l.amount OR p.method <> 'bank_transfer'))
+            OR (l.status = 'booked' AND e.total_amount IS DISTINCT FROM l.amount)
+            OR (l.status IN ('matched', 'booked', 'unmatched') AND l.amount <= 0)
+         ORDER BY l.id LIMIT 100
+        """
+    )
 
 
 def order_invoicing_adds_up() -> list[dict]:

@@ -16,6 +16,8 @@ from django.utils import timezone
 from billing import accounts, calc
 from billing.models import (
     Account,
+    BankStatement,
+    BankStatementLine,
     Invoice,
     InvoicedOrderLine,
     InvoiceKind,
@@ -23,6 +25,7 @@ from billing.models import (
     InvoiceStatus,
     JournalEntry,
     JournalLine,
+    LineStatus,
     Payment,
     PaymentAllocation,
     SendBatch,
@@ -608,3 +611,46 @@ def counter_preview(cart: list[tuple[str, int]]) -> CounterPreview:
     preview.net, preview.vat, preview.total = totals.net, totals.vat, totals.gross
     preview.vat_rows = [(rate, row["net"], row["vat"]) for rate, row in sorted(totals.breakdown.items(), reverse=True)]
     return preview
+
+
+# --- bank statements -----------------------------------------------------------------------------
+
+
+def bank_statement_list(*, limit: int = 20) -> list:
+    """The latest imported statements with their lines counted by status."""
+    return list(
+        BankStatement.objects.annotate(
+            matched=Count("lines", filter=Q(lines__status__in=[LineStatus.MATCHED, LineStatus.BOOKED])),
+            unmatched=Count("lines", filter=Q(lines__status=LineStatus.UNMATCHED)),
+            debits=Count("lines", filter=Q(lines__status=LineStatus.DEBIT)),
+        ).order_by("-created_at", "-id")[:limit]
+    )
+
+
+def bank_lines_unmatched(*, limit: int = 50) -> list:
+    """Credit lines waiting on the matching screen, oldest first."""
+    return list(
+        BankStatementLine.objects.filter(status=LineStatus.UNMATCHED)
+        .select_related("statement")
+        .order_by("booking_date", "id")[:limit]
+    )
+
+
+def bank_lines_unmatched_count() -> int:
+    return BankStatementLine.objects.filter(status=LineStatus.UNMATCHED).count()
+
+
+def bank_line_get(line_id: int):
+    try:
+        return BankStatementLine.objects.select_related("payment", "customer").get(pk=line_id)
+    except BankStatementLine.DoesNotExist:
+        raise NotFound("No such bank statement line.", field="line") from None
+
+
+def bank_book_accounts() -> list:
+    """The ledger accounts a bank line may be booked to: not the bank, not the customer accounts."""
+    return list(Account.objects.filter(active=True, subledger=False).exclude(code=accounts.BANK).order_by("code"))
+
+
+def invoice_ids_by_number(numbers: Iterable[str]) -> dict[str, int]:
+    return dict(Invoice.objects.filter(number__in=set(numbers)).values_list("number", "id"))

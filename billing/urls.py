@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.views import accounting, counter, payments
+from billing.views import accounting, bank, counter, payments
 
 app_name = "billing"
 
@@ -26,6 +26,11 @@ urlpatterns = [
     path("orders/<int:order_id>/invoice/", payments.order_invoice, name="order_invoice"),
     path("orders/<int:order_id>/payments/", payments.order_payment, name="order_payment"),
     path("payments/<int:payment_id>/refund/", payments.payment_refund, name="payment_refund"),
+    path("bank-statements/", bank.bank_statements, name="bank_statements"),
+    path("bank-statements/matching/", bank.bank_line_list, name="bank_matching"),
+    path("bank-statements/lines/<int:line_id>/accept/", bank.bank_line_accept, name="bank_line_accept"),
+    path("bank-statements/lines/<int:line_id>/split/", bank.bank_line_split, name="bank_line_split"),
+    path("bank-statements/lines/<int:line_id>/book/", bank.bank_line_book, name="bank_line_book"),
     path("counter/", counter.counter, name="counter"),
     path("counter/checkout/", counter.counter_checkout, name="counter_checkout"),
     path("counter/receipt/<str:number>/", counter.counter_receipt, name="counter_receipt"),

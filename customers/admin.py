@@ -3,7 +3,7 @@
 
 from django.contrib import admin
 
-from customers.models import Address, Customer
+from customers.models import Address, Customer, CustomerIban
 from oms.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
 
 
@@ -12,11 +12,16 @@ class AddressInline(ReadOnlyInline):
     fields = ["kind", "street", "house_number", "house_number_addition", "postal_code", "city", "country", "is_default"]
 
 
+class IbanInline(ReadOnlyInline):
+    model = CustomerIban
+    fields = ["iban", "source", "created_at"]
+
+
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
     list_display = ["number", "name", "company_name", "kind", "email", "credit_hold", "created_at"]
     list_filter = ["kind", "credit_hold", "preferred_payment_method"]
     search_fields = ["number", "email", "external_ref"]
     show_full_result_count = False
-    inlines = [AddressInline]
+    inlines = [AddressInline, IbanInline]
     exclude = ["search_document"]

@@ -171,3 +171,32 @@ class Address(models.Model):
             "city": self.city,
             "country": self.country,
         }
+
+
+class IbanSource(models.TextChoices):
+    MANUAL = "manual", _("Entered")
+    BANK_STATEMENT = "bank_statement", _("Learned from a bank statement")
+
+
+class CustomerIban(models.Model):
+    """A bank account (IBAN, compact and upper case) a customer pays from. Bank statement
+    matching looks customers up by it; a line matched to a customer teaches its IBAN here. One
+    IBAN may belong to more than one customer (a couple, a bookkeeper): matching then trusts it
+    only when it names one customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ibans")
+    iban = models.CharField("IBAN", max_length=34)
+    source = models.CharField(max_length=20, choices=IbanSource.choices, default=IbanSource.MANUAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "iban"], name="customer_iban_once"),
+            models.CheckConstraint(condition=Q(iban__regex=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"), name="iban_compact"),
+            models.CheckConstraint(condition=Q(source__in=IbanSource.values), name="customer_iban_source_valid"),
+        ]
+        indexes = [models.Index(fields=["iban"], name="customer_iban_lookup")]
+
+    def __str__(self) -> str:
+        return self.iban

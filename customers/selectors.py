@@ -13,7 +13,7 @@ from django.db.models import Case, DecimalField, IntegerField, Prefetch, Q, Quer
 from django.db.models.functions import Lower
 from pghistory.models import Events
 
-from customers.models import Address, Customer
+from customers.models import Address, Customer, CustomerIban
 from customers.search import MIN_TERM_LENGTH, is_searchable, search_terms
 from oms.errors import NotFound
 from oms.money import format_eur
@@ -245,3 +245,15 @@ def search_hint(query: str) -> str:
     if terms and not is_searchable(terms):
         return f"Type at least {MIN_TERM_LENGTH} characters."
     return ""
+
+
+def customer_ids_by_iban(ibans: Iterable[str]) -> dict[str, list[int]]:
+    """For each IBAN (compact form), the ids of the customers known to pay from it."""
+    found: dict[str, list[int]] = {}
+    for iban, customer_id in CustomerIban.objects.filter(iban__in=set(ibans)).values_list("iban", "customer_id"):
+        found.setdefault(iban, []).append(customer_id)
+    return found
+
+
+def customer_ibans(customer_id: int) -> list[CustomerIban]:
+    return list(CustomerIban.objects.filter(customer_id=customer_id))

@@ -191,6 +191,7 @@ def _detail_with(request: HtmxHttpRequest, customer: Customer, **extra) -> HttpR
         "orders_panel": any(p["name"] == "orders:customer_panel" for p in panels),
         "can_edit": has_role(request.user, CS),
         "hold_form": CreditHoldForm(),
+        "ibans": selectors.customer_ibans(customer.pk),
         **extra,
     }
     return render(request, "customers/customer_detail.html", context)
@@ -264,3 +265,22 @@ def address_make_default(request: HtmxHttpRequest, number: str, address_id: int)
     customer = _customer_or_404(number)
     services.address_set_default(address=_address_of(customer, address_id), user=request.user)
     return _addresses_response(request, customer)
+
+
+@require_POST
+@role_required(CS, ACC)
+@vary_on_headers("HX-Request")
+def customer_iban_add(request: HtmxHttpRequest, number: str) -> HttpResponse:
+    """Remember a bank account the customer pays from (bank statement matching uses it)."""
+    customer = _customer_or_404(number)
+    error = ""
+    try:
+        services.customer_iban_add(customer=customer, iban=request.POST.get("iban", ""), user=request.user)
+    except OmsError as exc:
+        error = exc.message
+    if not is_partial(request):
+        if not error:
+            return redirect("customers:detail", number=customer.number)
+        return _detail_with(request, customer, iban_error=error)
+    context = {"customer": customer, "ibans": selectors.customer_ibans(customer.pk), "iban_error": error}
+    return render(request, "customers/customer_detail.html#customer-ibans", context)

@@ -18,6 +18,7 @@ What the database itself enforces (triggers in ``billing/migrations/0002_ledger_
   payment's allocations plus refunds never exceed its amount (a CHECK), see ``payments``.
 """
 
+from billing.models.bank import BankStatement, BankStatementLine, LineStatus, MatchRule, StatementFormat
 from billing.models.delivery import SendBatch, SendBatchItem, SendOutcome
 from billing.models.invoices import (
     INVOICE_MUTABLE_COLUMNS,
@@ -49,6 +50,11 @@ __all__ = [
     "PAYMENT_MUTABLE_COLUMNS",
     "PREPAID_METHODS",
     "Account",
+    "BankStatement",
+    "BankStatementLine",
+    "LineStatus",
+    "MatchRule",
+    "StatementFormat",
     "AccountKind",
     "Invoice",
     "InvoiceCounter",

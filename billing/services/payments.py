@@ -219,10 +219,16 @@ def receive(
     paid_at: datetime,
     user,
     provider: str = "",
+    pay: list[tuple[int, Decimal | None]] | None = None,
 ) -> Payment:
     """Money in (under the caller's billing lock, in its transaction): post it, pay the open
     invoices it may pay, keep the rest as credit, tell orders, invoice a prepaid order paid in
-    full. Not durable; ``payment_record`` is the use case."""
+    full. Not durable; ``payment_record`` is the use case.
+
+    ``pay`` directs the money (a bank transfer naming invoices, a split on the matching screen):
+    ``(invoice id, amount or None for what is open)`` pairs, paid in that order and never beyond
+    what is open or what was paid; the rest is credit. Raises ``Conflict`` ``invoice_not_open``
+    when one of them is not an open invoice of ``customer``."""
     payment = Payment(
         customer=customer,
         order=order,
@@ -233,8 +239,11 @@ def receive(
         provider=provider[:30],
         created_by=user if getattr(user, "pk", None) else None,
     )
-    invoices = _lock_open_invoices(customer.pk, order_id=order.pk if order else None)
-    plan = allocation_plan(invoices, [payment])
+    if pay is None:
+        invoices = _lock_open_invoices(customer.pk, order_id=order.pk if order else None)
+        plan = allocation_plan(invoices, [payment])
+    else:
+        plan = _directed_plan(payment, customer.pk, pay)
     paid_on_invoices = sum((part for _, _, part in plan), ZERO)
     payment.journal_entry = journal_post(
         date=timezone.localdate(paid_at),
@@ -281,6 +290,32 @@ def _lock_open_invoices(customer_id: int, *, order_id: int | None) -> list[Invoi
     if order_id is not None:
         invoices = invoices.filter(order_id=order_id)
     return list(invoices.select_for_update().order_by("issue_date", "id"))
+
+
+def _directed_plan(
+    payment: Payment, customer_id: int, pay: list[tuple[int, Decimal | None]]
+) -> list[tuple[Payment, Invoice, Decimal]]:
+    """The plan of a payment told which invoices to pay (``receive``'s ``pay``); locks them."""
+    ids = [invoice_id for invoice_id, _ in pay]
+    invoices = Invoice.objects.select_for_update().order_by("id").in_bulk(ids)
+    plan, left = [], payment.amount
+    for invoice_id, wanted in pay:
+        invoice = invoices.get(invoice_id)
+        if (
+            invoice is None
+            or invoice.customer_id != customer_id
+            or invoice.kind != InvoiceKind.INVOICE
+            or invoice.status not in OPEN_STATUSES
+        ):
+            number = invoice.number if invoice else invoice_id
+            raise Conflict(
+                f"Invoice {number} is not open for this customer.", code="invoice_not_open", field="invoices"
+            )
+        part = min(invoice.open_amount if wanted is None else wanted, invoice.open_amount, left)
+        if part > 0:
+            plan.append((payment, invoice, part))
+            left -= part
+    return plan
 
 
 def allocation_plan(invoices: list[Invoice], sources: list[Payment]) -> list[tuple[Payment, Invoice, Decimal]]:

@@ -11,6 +11,7 @@ from customers.services.customers import (
     customer_set_credit_hold,
     customer_update,
 )
+from customers.services.ibans import customer_iban_add, validate_iban
 from customers.services.validation import (
     InvalidInput,
     address_clean,
@@ -36,6 +37,8 @@ __all__ = [
     "clean_vat_id",
     "customer_create",
     "customer_find_or_create_b2c",
+    "customer_iban_add",
     "customer_set_credit_hold",
     "customer_update",
+    "validate_iban",
 ]

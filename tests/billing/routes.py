@@ -46,6 +46,24 @@ def _payment() -> dict:
     }
 
 
+def _bank_line() -> dict:
+    from datetime import date
+    from decimal import Decimal
+
+    from billing.models import BankStatement, BankStatementLine
+
+    statement = BankStatement.objects.create(format="camt053", account="NL91ABNA0417164300", identifier="matrix")
+    line = BankStatementLine.objects.create(
+        statement=statement,
+        account=statement.account,
+        key="matrix-1",
+        position=1,
+        booking_date=date.today(),
+        amount=Decimal("5.00"),
+    )
+    return {"line_id": line.pk}
+
+
 PAYMENT = {"payment-method": "bank_transfer", "payment-amount": "1.00", "payment-reference": "matrix"}
 
 ROUTES = [
@@ -70,6 +88,12 @@ ROUTES = [
     Route("billing:order_invoice", (ACC,), kwargs=_order, method="post", data={"basis": "ordered"}),
     Route("billing:order_payment", (ACC,), kwargs=_order, method="post", data=PAYMENT),
     Route("billing:payment_refund", (ACC,), kwargs=_payment, method="post", data={"amount": "1.00", "reference": "r"}),
+    Route("billing:bank_statements", (ACC,)),
+    Route("billing:bank_statements", (ACC,), method="post"),
+    Route("billing:bank_matching", (ACC,)),
+    Route("billing:bank_line_accept", (ACC,), kwargs=_bank_line, method="post", data={"invoice": "0"}),
+    Route("billing:bank_line_split", (ACC,), kwargs=_bank_line, method="post", data={}),
+    Route("billing:bank_line_book", (ACC,), kwargs=_bank_line, method="post", data={}),
     Route("billing:counter", (CS, ACC)),
     Route("billing:counter_checkout", (CS, ACC), method="post", data={"method": "pin"}),
     Route("billing:counter_receipt", (CS, ACC), kwargs=_number),
@@ -84,5 +108,6 @@ ROUTES = [
         api=True,
     ),
     Route("api:invoice-detail", (CS, ACC, API), kwargs=_number, api=True),
+    Route("api:bank-statements", (ACC, API), method="post", api=True),
     Route("api:invoice-pdf", (CS, ACC, API), kwargs=_number, api=True),
 ]

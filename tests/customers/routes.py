@@ -22,6 +22,7 @@ ROUTES = [
     Route("customers:detail", (CS, ACC), kwargs=_number),
     Route("customers:edit", (CS,), kwargs=_number),
     Route("customers:credit_hold", (CS, ACC), kwargs=_number, method="post", data={"hold": "1", "reason": "test"}),
+    Route("customers:iban_add", (CS, ACC), kwargs=_number, method="post", data={"iban": "NL91ABNA0417164300"}),
     Route("customers:address_add", (CS,), kwargs=_number),
     Route("customers:address_edit", (CS,), kwargs=_address),
     Route("customers:address_default", (CS,), kwargs=_address, method="post"),
