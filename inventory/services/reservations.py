@@ -230,6 +230,16 @@ def _locked_update(totals: dict[int, int], assignments: str) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _lower_reserved(totals: dict[int, int], assignments: str, verb: str) -> list[tuple]:
+    """The locked update of release and issue; more than is reserved anywhere: ``Conflict``
+    ``<verb>_exceeds_reserved``, and the caller's transaction is rolled back."""
+    rows = _locked_update(totals, assignments)
+    if len(rows) != len(totals):
+        abort_after_write()
+        raise Conflict(f"Cannot {verb} more than is reserved.", code=f"{verb}_exceeds_reserved", field="items")
+    return rows
+
+
 def stock_release(*, items: Sequence[tuple[int, int]]) -> None:
     """Give back reserved stock: ``items`` are ``(stock_level_id, quantity)``.
 
@@ -242,10 +252,7 @@ def stock_release(*, items: Sequence[tuple[int, int]]) -> None:
     if not totals:
         return
     with in_transaction():
-        rows = _locked_update(totals, "reserved = sl.reserved - v.qty")
-        if len(rows) != len(totals):
-            abort_after_write()
-            raise Conflict("Cannot release more than is reserved.", code="release_exceeds_reserved", field="items")
+        _lower_reserved(totals, "reserved = sl.reserved - v.qty", "release")
 
 
 def stock_issue(*, items: Sequence[tuple[int, int]], reference: str, user=None) -> None:
@@ -260,10 +267,7 @@ def stock_issue(*, items: Sequence[tuple[int, int]], reference: str, user=None) 
     if not totals:
         return
     with in_transaction():
-        rows = _locked_update(totals, "on_hand = sl.on_hand - v.qty, reserved = sl.reserved - v.qty")
-        if len(rows) != len(totals):
-            abort_after_write()
-            raise Conflict("Cannot issue more than is reserved.", code="issue_exceeds_reserved", field="items")
+        rows = _lower_reserved(totals, "on_hand = sl.on_hand - v.qty, reserved = sl.reserved - v.qty", "issue")
         StockMovement.objects.bulk_create(
             _issue_movement(product_id, warehouse_id, totals[level_id], on_hand, reference, user)
             for level_id, product_id, warehouse_id, on_hand in sorted(rows)
