@@ -192,15 +192,18 @@ def _apply_reservations(levels: dict[int, list[_Level]], reservations: list[Rese
         raise InsufficientStock("Stock changed while reserving; try again.")
     by_id = {level.id: level for candidates in levels.values() for level in candidates}
     for level_id, quantity in totals.items():
-        level = by_id[level_id]
-        publish_low_if_crossed(
-            level_id=level.id,
-            product_id=level.product_id,
-            warehouse_id=level.warehouse_id,
-            before=level.available,
-            after=level.available - quantity,
-            point=level.reorder_point,
-        )
+        _publish_low(by_id[level_id], quantity)
+
+
+def _publish_low(level: _Level, taken: int) -> None:
+    publish_low_if_crossed(
+        level_id=level.id,
+        product_id=level.product_id,
+        warehouse_id=level.warehouse_id,
+        before=level.available,
+        after=level.available - taken,
+        point=level.reorder_point,
+    )
 
 
 # --- release and issue --------------------------------------------------------------------------
@@ -350,12 +353,5 @@ def _record_unreserved_issue(totals: dict, levels: dict, reference: str, user) -
         movements.append(
             _issue_movement(level.product_id, level.warehouse_id, quantity, level.on_hand - quantity, reference, user)
         )
-        publish_low_if_crossed(
-            level_id=level.id,
-            product_id=level.product_id,
-            warehouse_id=level.warehouse_id,
-            before=level.available,
-            after=level.available - quantity,
-            point=level.reorder_point,
-        )
+        _publish_low(level, quantity)
     StockMovement.objects.bulk_create(movements)
