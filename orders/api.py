@@ -32,10 +32,11 @@ from oms.api_clients import Scope
 from oms.errors import InsufficientScope
 from oms.idempotency import complete_within, idempotent, idempotent_with_effect
 from oms.money import rate_label
+from oms.quantities import MAX_QUANTITY
 from oms.roles import Role
 from orders import selectors, services
 from orders.models import BackorderPolicy, Channel, Order, OrderStatus
-from orders.services._common import MAX_LINES, MAX_QUANTITY
+from orders.services._common import MAX_LINES
 
 ROLES = (Role.CUSTOMER_SERVICE,)  # staff; API clients by scope (API.md 1.1)
 READ_ACCESS = api_access(Scope.ORDERS_READ, Scope.ORDERS_WRITE, roles=ROLES)

@@ -4,15 +4,19 @@ A working day is Monday to Friday and not a holiday. Which holidays count depend
 the warehouse ships on working days of its own country; a parcel travels on days that are
 working days both where it leaves and where it arrives. Callers pass the closed days as a set.
 
-Public holidays are computed here (Easter-based and fixed ones) so the demo and the calendar
+Public holidays come from the ``holidays`` package (see below) so the demo and the calendar
 page can load a year at once; the holidays the promise uses are the ``Holiday`` rows, which the
 warehouse can edit (a carrier closing on Christmas Eve, a region's extra day).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Container
 from datetime import date, timedelta
+
+import holidays
+from dateutil.easter import easter
 
 ONE_DAY = timedelta(days=1)
 # Far enough for any supplier date; stops a runaway loop if a caller passes every day as closed.
@@ -49,26 +53,43 @@ def add_working_days(day: date, days: int, closed: Container[date]) -> date:
 
 
 # --- public holidays -----------------------------------------------------------------------------
+# The dates come from the ``holidays`` package (its Dutch and Belgian calendars, Dutch names). We
+# keep the choices it cannot know: which official days a parcel still travels on, and the names as
+# our calendar has always spelled them (so a reload matches the rows already stored).
+
+# Official days that are ordinary working days for carriers, or Sundays anyway (Belgium's Easter
+# and Whit Sunday): left out.
+_LEFT_OUT = {"NL": {"Goede vrijdag"}, "BE": {"Pasen", "Pinksteren"}}
+_SPELLING = {"O. L. H. Hemelvaart": "O.L.H. Hemelvaart", "O. L. V. Hemelvaart": "O.L.V. Hemelvaart"}
+
+
+def _our_name(country: str, name: str) -> str:
+    # "Eerste paasdag" -> "Eerste Paasdag": the Dutch calendar capitalises both words.
+    return name.title() if country == "NL" else _SPELLING.get(name, name)
+
+
+@functools.lru_cache(maxsize=128)
+def _calendar(country: str, year: int) -> tuple[tuple[date, str], ...]:
+    # Building a year's calendar costs far more than our old arithmetic did; cached, once a year per process.
+    calendar = holidays.country_holidays(country, years=year, language="nl")
+    return tuple(
+        sorted(
+            (day, _our_name(country, name))
+            for day in calendar
+            for name in calendar.get_list(day)  # two holidays on one day are two entries
+            if name not in _LEFT_OUT[country]
+        )
+    )
 
 
 def easter_sunday(year: int) -> date:
-    """Gregorian Easter Sunday (the anonymous Gregorian algorithm, valid for 1583 onwards)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * h + 22 * m) // 451
-    month, day = divmod(h + m - 7 * n + 114, 31)
-    return date(year, month, day + 1)
+    """Gregorian Easter Sunday."""
+    return easter(year)
 
 
 def kings_day(year: int) -> date:
     """Koningsdag: 27 April, moved to Saturday the 26th when the 27th is a Sunday."""
-    day = date(year, 4, 27)
-    return day - ONE_DAY if day.weekday() == 6 else day
+    return next(day for day, name in _calendar("NL", year) if name.startswith("Koning"))  # Koninginnedag before 2014
 
 
 def dutch_public_holidays(year: int) -> list[tuple[date, str]]:
@@ -78,40 +99,12 @@ def dutch_public_holidays(year: int) -> list[tuple[date, str]]:
     most employers. Liberation Day (5 May) counts only in lustrum years (2025, 2030, ...), when it
     is a day off under most collective agreements; in other years parcels are delivered.
     """
-    easter = easter_sunday(year)
-    days = [
-        (date(year, 1, 1), "Nieuwjaarsdag"),
-        (easter, "Eerste Paasdag"),
-        (easter + timedelta(days=1), "Tweede Paasdag"),
-        (kings_day(year), "Koningsdag"),
-        (easter + timedelta(days=39), "Hemelvaartsdag"),
-        (easter + timedelta(days=49), "Eerste Pinksterdag"),
-        (easter + timedelta(days=50), "Tweede Pinksterdag"),
-        (date(year, 12, 25), "Eerste Kerstdag"),
-        (date(year, 12, 26), "Tweede Kerstdag"),
-    ]
-    if year % 5 == 0:
-        days.append((date(year, 5, 5), "Bevrijdingsdag"))
-    return sorted(days)
+    return list(_calendar("NL", year))
 
 
 def belgian_public_holidays(year: int) -> list[tuple[date, str]]:
     """The ten Belgian legal holidays (for deliveries to Belgium)."""
-    easter = easter_sunday(year)
-    return sorted(
-        [
-            (date(year, 1, 1), "Nieuwjaar"),
-            (easter + timedelta(days=1), "Paasmaandag"),
-            (date(year, 5, 1), "Dag van de Arbeid"),
-            (easter + timedelta(days=39), "O.L.H. Hemelvaart"),
-            (easter + timedelta(days=50), "Pinkstermaandag"),
-            (date(year, 7, 21), "Nationale feestdag"),
-            (date(year, 8, 15), "O.L.V. Hemelvaart"),
-            (date(year, 11, 1), "Allerheiligen"),
-            (date(year, 11, 11), "Wapenstilstand"),
-            (date(year, 12, 25), "Kerstmis"),
-        ]
-    )
+    return list(_calendar("BE", year))
 
 
 PUBLIC_HOLIDAYS = {"NL": dutch_public_holidays, "BE": belgian_public_holidays}

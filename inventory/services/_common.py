@@ -10,19 +10,7 @@ from django.db import connection, transaction
 from inventory.events import STOCK_LOW, STOCK_RECEIVED
 from oms import events
 from oms.errors import ValidationFailed
-
-MAX_QUANTITY = 1_000_000
-
-
-def positive_quantity(value, field: str) -> int:
-    """An int in 1..MAX_QUANTITY (bools and floats are refused: they are bugs, not quantities)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed("Quantity must be a whole number.", code="invalid_quantity", field=field)
-    if not 0 < value <= MAX_QUANTITY:
-        raise ValidationFailed(
-            f"Quantity must be between 1 and {MAX_QUANTITY:,}.", code="invalid_quantity", field=field
-        )
-    return value
+from oms.quantities import MAX_QUANTITY
 
 
 def whole_number(value, field: str, *, minimum: int | None = None) -> int:

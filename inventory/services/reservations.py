@@ -19,11 +19,11 @@ from inventory.services._common import (
     abort_after_write,
     aggregate,
     in_transaction,
-    positive_quantity,
     publish_low_if_crossed,
     values_sql,
 )
 from oms.errors import Conflict, InsufficientStock, MultipleErrors
+from oms.quantities import whole_quantity
 from oms.sql import execute_prepared
 
 
@@ -72,7 +72,6 @@ def stock_reserve(
     lines: Sequence[ReserveLine],
     warehouse_ids: Sequence[int] | None = None,
     partial: bool = False,
-    reference: str = "",
 ) -> list[Reservation]:
     """Reserve stock for order lines; a line may be split over warehouses in preference order.
 
@@ -81,7 +80,8 @@ def stock_reserve(
     ``InsufficientStockLines`` (an ``InsufficientStock``; ``errors`` has one per short line,
     field ``lines.<index>``, extra ``available``) *before writing anything*, so the caller's
     transaction stays usable. With ``partial=True`` it reserves what it can; a line with
-    nothing available gets no ``Reservation``.
+    nothing available gets no ``Reservation``. Takes no ``reference``: reserving moves no stock,
+    so it writes no movement (the order's allocations say what the stock is held for).
 
     Runs inside the caller's transaction (opens one if there is none). Two statements whatever
     the number of lines: all candidate levels locked FOR UPDATE in id order, then one
@@ -90,7 +90,7 @@ def stock_reserve(
     """
     lines = list(lines)
     for index, line in enumerate(lines):
-        positive_quantity(line.quantity, f"lines.{index}.quantity")
+        whole_quantity(line.quantity, f"lines.{index}.quantity")
     if not lines:
         return []
     with in_transaction():
@@ -192,15 +192,18 @@ def _apply_reservations(levels: dict[int, list[_Level]], reservations: list[Rese
         raise InsufficientStock("Stock changed while reserving; try again.")
     by_id = {level.id: level for candidates in levels.values() for level in candidates}
     for level_id, quantity in totals.items():
-        level = by_id[level_id]
-        publish_low_if_crossed(
-            level_id=level.id,
-            product_id=level.product_id,
-            warehouse_id=level.warehouse_id,
-            before=level.available,
-            after=level.available - quantity,
-            point=level.reorder_point,
-        )
+        _publish_low(by_id[level_id], quantity)
+
+
+def _publish_low(level: _Level, taken: int) -> None:
+    publish_low_if_crossed(
+        level_id=level.id,
+        product_id=level.product_id,
+        warehouse_id=level.warehouse_id,
+        before=level.available,
+        after=level.available - taken,
+        point=level.reorder_point,
+    )
 
 
 # --- release and issue --------------------------------------------------------------------------
@@ -219,7 +222,7 @@ _LOCKED_UPDATE = (
 
 def _validated_items(items: Sequence[tuple[int, int]]) -> dict[int, int]:
     for index, (_, quantity) in enumerate(items):
-        positive_quantity(quantity, f"items.{index}.quantity")
+        whole_quantity(quantity, f"items.{index}.quantity")
     return aggregate((int(level_id), quantity) for level_id, quantity in items)
 
 
@@ -230,7 +233,17 @@ def _locked_update(totals: dict[int, int], assignments: str) -> list[tuple]:
         return cursor.fetchall()
 
 
-def stock_release(*, items: Sequence[tuple[int, int]], reference: str = "") -> None:
+def _lower_reserved(totals: dict[int, int], assignments: str, verb: str) -> list[tuple]:
+    """The locked update of release and issue; more than is reserved anywhere: ``Conflict``
+    ``<verb>_exceeds_reserved``, and the caller's transaction is rolled back."""
+    rows = _locked_update(totals, assignments)
+    if len(rows) != len(totals):
+        abort_after_write()
+        raise Conflict(f"Cannot {verb} more than is reserved.", code=f"{verb}_exceeds_reserved", field="items")
+    return rows
+
+
+def stock_release(*, items: Sequence[tuple[int, int]]) -> None:
     """Give back reserved stock: ``items`` are ``(stock_level_id, quantity)``.
 
     One statement: the levels are locked in id order and reserved goes down, only where at
@@ -242,10 +255,7 @@ def stock_release(*, items: Sequence[tuple[int, int]], reference: str = "") -> N
     if not totals:
         return
     with in_transaction():
-        rows = _locked_update(totals, "reserved = sl.reserved - v.qty")
-        if len(rows) != len(totals):
-            abort_after_write()
-            raise Conflict("Cannot release more than is reserved.", code="release_exceeds_reserved", field="items")
+        _lower_reserved(totals, "reserved = sl.reserved - v.qty", "release")
 
 
 def stock_issue(*, items: Sequence[tuple[int, int]], reference: str, user=None) -> None:
@@ -260,22 +270,23 @@ def stock_issue(*, items: Sequence[tuple[int, int]], reference: str, user=None) 
     if not totals:
         return
     with in_transaction():
-        rows = _locked_update(totals, "on_hand = sl.on_hand - v.qty, reserved = sl.reserved - v.qty")
-        if len(rows) != len(totals):
-            abort_after_write()
-            raise Conflict("Cannot issue more than is reserved.", code="issue_exceeds_reserved", field="items")
+        rows = _lower_reserved(totals, "on_hand = sl.on_hand - v.qty, reserved = sl.reserved - v.qty", "issue")
         StockMovement.objects.bulk_create(
-            StockMovement(
-                product_id=product_id,
-                warehouse_id=warehouse_id,
-                kind=MovementKind.ISSUE,
-                quantity=-totals[level_id],
-                on_hand_after=on_hand,
-                reference=(reference or "")[:100],
-                user=user if getattr(user, "pk", None) else None,
-            )
+            _issue_movement(product_id, warehouse_id, totals[level_id], on_hand, reference, user)
             for level_id, product_id, warehouse_id, on_hand in sorted(rows)
         )
+
+
+def _issue_movement(product_id: int, warehouse_id: int, quantity: int, on_hand_after: int, reference, user):
+    return StockMovement(
+        product_id=product_id,
+        warehouse_id=warehouse_id,
+        kind=MovementKind.ISSUE,
+        quantity=-quantity,
+        on_hand_after=on_hand_after,
+        reference=(reference or "")[:100],
+        user=user if getattr(user, "pk", None) else None,
+    )
 
 
 def stock_issue_unreserved(*, items: Sequence[tuple[int, int, int]], reference: str, user=None) -> None:
@@ -288,7 +299,7 @@ def stock_issue_unreserved(*, items: Sequence[tuple[int, int, int]], reference: 
     (field ``items.<i>``, extra ``available``) before writing anything; ``ValidationFailed``.
     """
     for index, (_, _, quantity) in enumerate(items):
-        positive_quantity(quantity, f"items.{index}.quantity")
+        whole_quantity(quantity, f"items.{index}.quantity")
     totals = aggregate(((int(p), int(w)), q) for p, w, q in items)
     if not totals:
         return
@@ -340,22 +351,7 @@ def _record_unreserved_issue(totals: dict, levels: dict, reference: str, user) -
     for pair, quantity in sorted(totals.items(), key=lambda item: levels[item[0]].id):
         level = levels[pair]
         movements.append(
-            StockMovement(
-                product_id=level.product_id,
-                warehouse_id=level.warehouse_id,
-                kind=MovementKind.ISSUE,
-                quantity=-quantity,
-                on_hand_after=level.on_hand - quantity,
-                reference=(reference or "")[:100],
-                user=user if getattr(user, "pk", None) else None,
-            )
+            _issue_movement(level.product_id, level.warehouse_id, quantity, level.on_hand - quantity, reference, user)
         )
-        publish_low_if_crossed(
-            level_id=level.id,
-            product_id=level.product_id,
-            warehouse_id=level.warehouse_id,
-            before=level.available,
-            after=level.available - quantity,
-            point=level.reorder_point,
-        )
+        _publish_low(level, quantity)
     StockMovement.objects.bulk_create(movements)

@@ -11,12 +11,12 @@ from django.db import transaction
 
 from inventory.models import AdjustmentReason, MovementKind, StockLevel, StockMovement
 from inventory.services._common import (
-    positive_quantity,
     publish_low_if_crossed,
     publish_received,
     whole_number,
 )
 from oms.errors import InsufficientStock, NotFound, ValidationFailed
+from oms.quantities import whole_quantity
 
 RECEIVE_KINDS = (MovementKind.RECEIPT, MovementKind.RETURN)
 
@@ -79,7 +79,7 @@ def stock_receive(
     quantity, reference, kind}. Raises ``ValidationFailed`` (quantity, kind) and ``NotFound``.
     Not durable: purchasing's goods receipt and shipping's returns call it in their transaction.
     """
-    quantity = positive_quantity(quantity, "quantity")
+    quantity = whole_quantity(quantity, "quantity")
     if kind not in RECEIVE_KINDS:
         raise ValidationFailed("Kind must be receipt or return.", code="invalid_kind", field="kind")
     with transaction.atomic():
@@ -165,7 +165,7 @@ def stock_transfer(
     point. Raises ``InsufficientStock`` (field ``quantity``, with ``available``) when more than
     the available quantity is moved, ``ValidationFailed`` and ``NotFound``.
     """
-    quantity = positive_quantity(quantity, "quantity")
+    quantity = whole_quantity(quantity, "quantity")
     if from_warehouse_id == to_warehouse_id:
         raise ValidationFailed("Pick two different warehouses.", code="same_warehouse", field="to_warehouse_id")
     with transaction.atomic(durable=True):

@@ -35,8 +35,6 @@ INSTALLED_APPS = [
     "template_partials.apps.SimpleAppConfig",
     "crispy_forms",
     "crispy_bootstrap5",
-    "django_tables2",
-    "django_filters",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -403,7 +401,6 @@ SPECTACULAR_SETTINGS = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 PHONENUMBER_DEFAULT_REGION = "NL"
 PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 PGHISTORY_MIDDLEWARE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

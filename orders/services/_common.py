@@ -17,7 +17,6 @@ from orders.events import STATUS_EVENTS
 from orders.models import Order, OrderEvent
 
 MAX_LINES = 500
-MAX_QUANTITY = 1_000_000
 MAX_PRICE = Decimal("9999999999.99")
 
 
@@ -45,17 +44,6 @@ class Collector:
 
 
 # --- input cleaning (no database) -----------------------------------------------------------------
-
-
-def clean_quantity(value, field: str) -> int:
-    """A whole number 1..MAX_QUANTITY; bools, floats and strings are refused (they are bugs)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed("Quantity must be a whole number.", code="invalid_quantity", field=field)
-    if not 0 < value <= MAX_QUANTITY:
-        raise ValidationFailed(
-            f"Quantity must be between 1 and {MAX_QUANTITY:,}.", code="invalid_quantity", field=field
-        )
-    return value
 
 
 def clean_amount(value, field: str, *, maximum: Decimal = MAX_PRICE, code: str = "invalid_price") -> Decimal:

@@ -25,6 +25,7 @@ from oms import events
 from oms.errors import Conflict, ValidationFailed
 from oms.i18n import english
 from oms.money import vat_rates_on
+from oms.quantities import whole_quantity
 from orders import pricing, selectors
 from orders.events import ORDER_ALLOCATED, ORDER_CHANGED
 from orders.models import (
@@ -39,7 +40,6 @@ from orders.models import (
 )
 from orders.services._common import (
     Collector,
-    clean_quantity,
     lock_order,
     publish,
     save,
@@ -119,6 +119,21 @@ def split_off(allocations: list[Allocation], take: dict[int, int], status: str, 
             )
             for a in partial
         )
+
+
+def allocate(line: OrderLine, reservation: inventory_services.Reservation, now) -> Allocation:
+    """What ``reservation`` got for ``line``: moved from backordered to allocated on the line, and
+    the (unsaved) allocation row; the caller saves both in bulk."""
+    line.quantity_allocated += reservation.quantity
+    line.quantity_backordered -= reservation.quantity
+    return Allocation(
+        order_line=line,
+        stock_level_id=reservation.stock_level_id,
+        warehouse_id=reservation.warehouse_id,
+        quantity=reservation.quantity,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def reserved_allocations(line_ids: Iterable[int]) -> list[Allocation]:
@@ -208,18 +223,7 @@ def _record_backorder_reservations(lines: list[OrderLine], reservations, now) ->
     allocations = []
     for r in reservations:
         line = lines[r.line_index]
-        line.quantity_allocated += r.quantity
-        line.quantity_backordered -= r.quantity
-        allocations.append(
-            Allocation(
-                order_line=line,
-                stock_level_id=r.stock_level_id,
-                warehouse_id=r.warehouse_id,
-                quantity=r.quantity,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        allocations.append(allocate(line, r, now))
         got[line.order_id].append((line.sku, r.quantity, r.warehouse_id))
     changed = list({id(a.order_line): a.order_line for a in allocations}.values())
     if changed:
@@ -322,7 +326,7 @@ def _parse_changes(order: Order, lines: list[OrderLine], changes) -> tuple[dict[
                 updates[line.pk] = (
                     0
                     if quantity == 0 and not isinstance(quantity, bool)
-                    else clean_quantity(quantity, f"{path}.quantity")
+                    else whole_quantity(quantity, f"{path}.quantity")
                 )
             except ValidationFailed as exc:
                 errors.add(exc)
@@ -413,22 +417,7 @@ def _apply_increases(order: Order, lines: list[OrderLine], updates, additions, n
     reservations = inventory_services.stock_reserve(
         lines=[inventory_services.ReserveLine(line.product_id, extra) for line, extra in wanted], partial=True
     )
-    allocations = []
-    for r in reservations:
-        line = wanted[r.line_index][0]
-        line.quantity_allocated += r.quantity
-        line.quantity_backordered -= r.quantity
-        allocations.append(
-            Allocation(
-                order_line=line,
-                stock_level_id=r.stock_level_id,
-                warehouse_id=r.warehouse_id,
-                quantity=r.quantity,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    Allocation.objects.bulk_create(allocations)
+    Allocation.objects.bulk_create([allocate(wanted[r.line_index][0], r, now) for r in reservations])
     return sum(r.quantity for r in reservations)
 
 

@@ -21,6 +21,7 @@ from customers import services as customers_services
 from customers.models import AddressKind, Customer, CustomerKind, PaymentMethod
 from inventory import selectors as inventory_selectors
 from oms.errors import Conflict, NotFound, ValidationFailed
+from oms.quantities import whole_quantity
 from oms.sql import cache_related
 from orders.models import BackorderPolicy, Channel, Order, OrderEventKind, OrderLine, OrderStatus
 from orders.services._common import (
@@ -29,7 +30,6 @@ from orders.services._common import (
     clean_amount,
     clean_choice,
     clean_discount,
-    clean_quantity,
     clean_text,
     lock_order,
     save,
@@ -163,7 +163,7 @@ def order_draft_update_line(
     errors = Collector()
     changes = {}
     for name, value, cleaner in (
-        ("quantity", quantity, clean_quantity),
+        ("quantity", quantity, whole_quantity),
         ("unit_price", unit_price, clean_amount),
         ("discount_percent", discount_percent, clean_discount),
     ):

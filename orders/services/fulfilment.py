@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from inventory import services as inventory_services
 from oms.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from oms.quantities import whole_quantity
 from orders.events import ORDER_RETURNED, STATUS_EVENTS
 from orders.models import Allocation, AllocationStatus, Order, OrderEventKind, OrderLine, OrderStatus
 from orders.services._common import (
     clean_amount,
-    clean_quantity,
     clean_text,
     lock_order,
     money,
@@ -251,7 +251,7 @@ def _pairs(pairs, field: str) -> dict[int, int]:
             or not isinstance(pair[0], int)
         ):
             raise ValidationFailed("Each item is (order_line_id, quantity).", field=f"{field}.{index}")
-        totals[pair[0]] = totals.get(pair[0], 0) + clean_quantity(pair[1], f"{field}.{index}.quantity")
+        totals[pair[0]] = totals.get(pair[0], 0) + whole_quantity(pair[1], f"{field}.{index}.quantity")
     return totals
 
 

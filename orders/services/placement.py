@@ -35,6 +35,7 @@ from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
 from oms.errors import Conflict, MultipleErrors, NotFound, OmsError, ValidationFailed
 from oms.i18n import english
 from oms.money import ZERO, vat_rates_on
+from oms.quantities import whole_quantity
 from oms.sql import cache_related, new_instance
 from orders import pricing, selectors
 from orders.events import ORDER_PLACED, STATUS_EVENTS
@@ -57,7 +58,6 @@ from orders.services._common import (
     clean_amount,
     clean_choice,
     clean_discount,
-    clean_quantity,
     clean_text,
     money,
     publish_all,
@@ -251,7 +251,7 @@ def clean_line(raw, index: int, errors: Collector, prefix: str = "lines") -> Lin
         index=index, quantity=0, sku=sku.strip() if isinstance(sku, str) else "", product_id=product_id, prefix=prefix
     )
     for name, cleaner in (
-        ("quantity", clean_quantity),
+        ("quantity", whole_quantity),
         ("unit_price", clean_amount),
         ("discount_percent", clean_discount),
     ):

@@ -16,6 +16,7 @@ from oms import audit
 from oms.errors import Conflict, InvalidTransition, MultipleErrors, ValidationFailed
 from oms.money import ZERO, quantize
 from oms.numbering import format_number, next_value
+from oms.quantities import whole_quantity
 from purchasing import rules
 from purchasing.models import (
     PO_NUMBER_SEQUENCE,
@@ -27,7 +28,7 @@ from purchasing.models import (
     SupplierProduct,
     TimelineEntry,
 )
-from purchasing.services._common import user_or_none, whole_quantity
+from purchasing.services._common import user_or_none
 
 logger = logging.getLogger(__name__)
 

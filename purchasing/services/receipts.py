@@ -12,9 +12,10 @@ from inventory import selectors as inventory_selectors
 from inventory.services import expected_receipt_set, expected_receipts_clear, stock_receive
 from oms import audit
 from oms.errors import Conflict, InvalidTransition, MultipleErrors, OmsError, ValidationFailed
+from oms.quantities import whole_quantity
 from purchasing import rules
 from purchasing.models import RECEIVABLE, GoodsReceipt, GoodsReceiptLine, POStatus, PurchaseOrder, PurchaseOrderLine
-from purchasing.services._common import constraint_name, user_or_none, whole_quantity
+from purchasing.services._common import constraint_name, user_or_none
 from purchasing.services.purchase_orders import lock_purchase_order, log_event
 
 

@@ -22,10 +22,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from oms.errors import Conflict, ValidationFailed
+from oms.quantities import whole_quantity
 from purchasing import rules, selectors
 from purchasing.models import ReorderReason, ReorderRequest, RequestStatus
 from purchasing.selectors import Position, SupplierTerms
-from purchasing.services._common import user_or_none, whole_quantity
+from purchasing.services._common import user_or_none
 
 STOCK_REASONS = (ReorderReason.LOW_STOCK, ReorderReason.SCAN)
 

@@ -45,6 +45,8 @@ def test_clean_postal_code_accepts_foreign_formats_outside_nl():
         ("nl 0000.99998.b57", "NL000099998B57"),
         ("BE 0403.170.701", "BE0403170701"),
         ("DE136695976", "DE136695976"),
+        ("NL002455799B11", "NL002455799B11"),  # the btw-id of a sole trader since 2020 (mod 97, not the 11-test)
+        ("BE0403019261", "BE0403019261"),
         ("", ""),
     ],
 )
@@ -56,6 +58,9 @@ def test_clean_vat_id_checks_and_compacts(raw, stored):
     ("raw", "message"),
     [
         ("NL000099998B58", "check digits"),
+        ("NL002455799B12", "check digits"),
+        ("BE0403019262", "check digits"),
+        ("DE136695977", "check digits"),
         ("XX123456789", "EU country code"),
         ("NL12", "Not a valid EU VAT id"),
         ("12345678", "EU country code"),

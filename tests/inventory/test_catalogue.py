@@ -4,8 +4,9 @@ from datetime import time
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
-from inventory.models import Product, StockLevel
+from inventory.models import Product, StockLevel, validate_ean13
 from inventory.services import product_upsert, stock_level_configure, warehouse_upsert
 from oms.errors import Conflict, NotFound, ValidationFailed
 from tests.factories.inventory import ProductFactory, WarehouseFactory
@@ -96,3 +97,23 @@ def test_stock_level_configure():
         stock_level_configure(stock_level_id=level.pk, reorder_point=-1, reorder_quantity=0)
     with pytest.raises(NotFound):
         stock_level_configure(stock_level_id=0, reorder_point=1, reorder_quantity=1)
+
+
+@pytest.mark.parametrize(
+    ("code", "valid"),
+    [
+        ("8712345678906", True),
+        ("4006381333931", True),
+        ("8712345678900", False),  # wrong check digit
+        ("036000291452", False),  # a valid UPC-A (GTIN-12), but the field holds EAN-13 only
+        ("96385074", False),  # a valid EAN-8
+        ("18712345678903", False),  # GTIN-14
+        ("871234567890A", False),
+    ],
+)
+def test_validate_ean13_is_python_stdnum_for_thirteen_digits(code, valid):
+    if valid:
+        validate_ean13(code)
+    else:
+        with pytest.raises(ValidationError):
+            validate_ean13(code)

@@ -141,7 +141,7 @@ def test_stock_reserve_refuses_bad_quantities(ams, quantity):
 def test_stock_release_gives_reserved_stock_back(ams):
     product = ProductFactory()
     lv = stock(product, ams, 5, reserved=4)
-    stock_release(items=[(lv.pk, 1), (lv.pk, 2)], reference="SO-1")
+    stock_release(items=[(lv.pk, 1), (lv.pk, 2)])
     assert level(product, ams).reserved == 1
 
 
@@ -152,6 +152,19 @@ def test_stock_release_refuses_more_than_reserved_and_changes_nothing(ams):
         stock_release(items=[(la.pk, 1), (lb.pk, 2)])
     assert caught.value.code == "release_exceeds_reserved"
     assert (level(a, ams).reserved, level(b, ams).reserved) == (2, 1)
+
+
+def test_stock_issue_refuses_more_than_reserved_and_changes_nothing(ams):
+    a, b = ProductFactory(), ProductFactory()
+    la, lb = stock(a, ams, 5, reserved=2), stock(b, ams, 5, reserved=1)
+    with pytest.raises(Conflict) as caught, transaction.atomic():
+        stock_issue(items=[(la.pk, 1), (lb.pk, 2)], reference="SO-1")
+    assert (caught.value.code, caught.value.message) == (
+        "issue_exceeds_reserved",
+        "Cannot issue more than is reserved.",
+    )
+    assert (level(a, ams).on_hand, level(a, ams).reserved, level(b, ams).reserved) == (5, 2, 1)
+    assert not StockMovement.objects.filter(kind=MovementKind.ISSUE).exists()
 
 
 def test_stock_issue_takes_on_hand_and_reserved_down_together(ams, rtm, django_assert_num_queries, make_user):

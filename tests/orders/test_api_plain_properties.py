@@ -19,9 +19,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from customers.models import PaymentMethod
+from oms.quantities import MAX_QUANTITY
 from orders.api import OrderInSerializer, plain_order
 from orders.models import BackorderPolicy, Channel
-from orders.services._common import MAX_LINES, MAX_QUANTITY
+from orders.services._common import MAX_LINES
 
 SETTINGS = settings(max_examples=400, deadline=None)
 
