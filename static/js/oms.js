@@ -67,3 +67,60 @@ document.addEventListener("htmx:afterRequest", (event) => {
   const field = form.querySelector("input:not([type=hidden])");
   if (field) field.focus();
 });
+
+// data-scan-queue on a form: Enter in its field queues what was typed and empties the field at
+// once, so a scanner (a code and Enter in a few milliseconds) can read the next item while the
+// server answers. The page posts the codes one at a time, in order, and swaps each answer into
+// the element data-scan-target names (the server's partial for an HX-Request). Without
+// JavaScript the form posts as usual.
+(function () {
+  "use strict";
+  const queues = new WeakMap();
+
+  async function drain(form) {
+    const state = queues.get(form);
+    if (state.busy) return;
+    state.busy = true;
+    form.setAttribute("aria-busy", "true");
+    while (state.codes.length) {
+      const code = state.codes.shift();
+      form.dataset.queued = String(state.codes.length);
+      const body = new FormData(form);
+      body.set(form.dataset.scanQueue || "code", code);
+      try {
+        const response = await fetch(form.action, {
+          method: "POST",
+          body,
+          headers: { "HX-Request": "true" },
+          credentials: "same-origin",
+        });
+        const html = await response.text();
+        const target = document.querySelector(form.dataset.scanTarget);
+        if (response.ok && target) {
+          target.outerHTML = html;
+          const swapped = document.querySelector(form.dataset.scanTarget);
+          if (swapped && window.htmx) window.htmx.process(swapped);
+        }
+      } catch (error) {
+        state.codes.unshift(code);  // the network dropped: keep the scan and try again shortly
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+    delete form.dataset.queued;
+    form.removeAttribute("aria-busy");
+    state.busy = false;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !event.target.closest) return;
+    const form = event.target.closest("form[data-scan-queue]");
+    if (!form || !event.target.matches("input[type=text], input:not([type])")) return;
+    event.preventDefault();
+    const code = event.target.value.trim();
+    event.target.value = "";
+    if (!code) return;
+    if (!queues.has(form)) queues.set(form, { codes: [], busy: false });
+    queues.get(form).codes.push(code);
+    drain(form);
+  }, true);
+})();
