@@ -124,3 +124,34 @@ document.addEventListener("htmx:afterRequest", (event) => {
     drain(form);
   }, true);
 })();
+
+// data-follows-form="#form" on an export (CSV) link: its query is the form's current filters and
+// sort, rewritten whenever they change on the page (typed, chosen, or swapped in by htmx, such as
+// the sort a column header sets) and again on the click, so the download is the rows on screen.
+(function () {
+  "use strict";
+  function follow(link) {
+    const form = document.querySelector(link.dataset.followsForm);
+    if (!form) return;
+    const params = new URLSearchParams();
+    new FormData(form).forEach((value, name) => {
+      if (typeof value === "string" && value !== "" && name !== "csrfmiddlewaretoken" && name !== "page") {
+        params.append(name, value);
+      }
+    });
+    const url = new URL(link.getAttribute("href"), window.location.href);
+    url.search = params.toString();
+    link.setAttribute("href", url.pathname + url.search);
+  }
+  function followAll() {
+    document.querySelectorAll("a[data-follows-form]").forEach(follow);
+  }
+  ["input", "change", "htmx:afterSettle", "htmx:oobAfterSwap", "DOMContentLoaded"].forEach((name) => {
+    document.addEventListener(name, followAll);
+  });
+  window.addEventListener("pageshow", followAll);
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a[data-follows-form]");
+    if (link) follow(link);
+  }, true);
+})();
