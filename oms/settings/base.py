@@ -94,7 +94,11 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "oms.context_processors.navigation",
             ],
-            "builtins": ["template_partials.templatetags.partials", "oms.templatetags.oms_tags"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "oms.templatetags.oms_tags",
+                "oms.templatetags.record_links",
+            ],
             # Cached: parsing templates on every request cost ~50 ms on the product page.
             "loaders": [
                 (

@@ -155,3 +155,11 @@ document.addEventListener("htmx:afterRequest", (event) => {
     if (link) follow(link);
   }, true);
 })();
+
+// data-back on a link: back to the page before (the error pages), or to its href when there is none.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a[data-back]");
+  if (!link || window.history.length <= 1) return;
+  event.preventDefault();
+  window.history.back();
+});
