@@ -163,3 +163,77 @@ document.addEventListener("click", (event) => {
   event.preventDefault();
   window.history.back();
 });
+
+// Keyboard shortcuts, one mechanism for every screen: Alt+<letter or digit> activates the
+// element with data-shortcut="<key>" (a field gets the cursor, anything else is clicked). Not the
+// browser's accesskey: browsers differ in its modifier (Alt, Alt+Shift, Ctrl+Option) and
+// synthetic key events skip it. The key is read from event.code, so a keyboard layout or the
+// Mac's Option characters do not change it. Every screen lists its shortcuts in the base
+// layout's [data-shortcut-list], kept current as htmx swaps parts of the page.
+(function () {
+  "use strict";
+
+  function keyOf(event) {
+    if (!event.altKey || event.ctrlKey || event.metaKey || !event.code) return null;
+    if (event.code.startsWith("Key")) return event.code.slice(3).toLowerCase();
+    if (event.code.startsWith("Digit")) return event.code.slice(5);
+    return null;
+  }
+
+  function usable(element) {
+    return !element.disabled && !element.closest("[hidden], [inert]") && element.getClientRects().length > 0;
+  }
+
+  function shortcuts() {
+    const seen = new Map();
+    document.querySelectorAll("[data-shortcut]").forEach((element) => {
+      const key = element.dataset.shortcut.toLowerCase();
+      if (usable(element) && !seen.has(key)) seen.set(key, element);
+    });
+    return seen;
+  }
+
+  function labelOf(element) {
+    if (element.dataset.shortcutLabel) return element.dataset.shortcutLabel;
+    const source = (element.labels && element.labels[0]) || element;
+    const copy = source.cloneNode(true);
+    copy.querySelectorAll("kbd, .visually-hidden, [data-shortcut-skip]").forEach((node) => node.remove());
+    return (copy.textContent || element.getAttribute("aria-label") || element.getAttribute("placeholder") || "")
+      .replace(/\s+/g, " ").trim();
+  }
+
+  function list() {
+    const box = document.querySelector("[data-shortcut-list]");
+    const found = shortcuts();
+    found.forEach((element, key) => element.setAttribute("aria-keyshortcuts", `Alt+${key.toUpperCase()}`));
+    if (!box) return;
+    const items = Array.from(found.entries()).map(([key, element]) => {
+      const item = document.createElement("span");
+      item.className = "me-3 text-nowrap";
+      item.dataset.testid = `shortcut-${key}`;
+      const kbd = document.createElement("kbd");
+      kbd.textContent = `Alt+${key.toUpperCase()}`;
+      item.append(kbd, " ", labelOf(element));
+      return item;
+    });
+    box.querySelector("[data-shortcut-items]").replaceChildren(...items);
+    box.hidden = items.length === 0;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const key = keyOf(event);
+    if (!key) return;
+    const target = shortcuts().get(key);
+    if (!target) return;
+    event.preventDefault();
+    if (target.matches("input, select, textarea")) {
+      target.focus();
+      if (target.select && !target.matches("select")) target.select();
+    } else {
+      target.click();
+    }
+  }, true);
+
+  document.addEventListener("DOMContentLoaded", list);
+  document.addEventListener("htmx:afterSettle", list);
+})();
