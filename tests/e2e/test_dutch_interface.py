@@ -23,7 +23,8 @@ def test_greeting_timeline_and_cash_button_are_dutch(live_server, dutch_page, ma
     page.goto(f"{live_server.url}/")
     expect(page.locator("h1")).to_have_text("Goedendag, Klantenservice")
     page.goto(f"{live_server.url}/orders/{draft.number}/")
-    expect(page.get_by_test_id("timeline-entry").first).to_contain_text(f"Concept gestart voor {draft.customer.number}.")
+    entry = page.get_by_test_id("timeline-entry").first
+    expect(entry).to_contain_text(f"Concept gestart voor {draft.customer.number}.")
     page.goto(f"{live_server.url}/billing/counter/")
     expect(page.get_by_test_id("counter-method-cash")).to_contain_text("Contant")
 
