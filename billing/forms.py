@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import COUNTER_METHODS, InvoiceKind, InvoiceStatus
 from customers.models import PaymentMethod
 from oms import forms as oms_forms
+from oms.forms import AmountField
 
 DATE = forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"})
 
@@ -125,9 +126,7 @@ class PaymentForm(forms.Form):
         choices=PaymentMethod.choices,
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
-    amount = forms.DecimalField(
-        label=_("Amount"), max_digits=12, decimal_places=2, widget=forms.NumberInput(attrs={**SM, "step": "0.01"})
-    )
+    amount = AmountField(label=_("Amount"), max_digits=12, decimal_places=2, widget=forms.TextInput(attrs=SM))
     reference = forms.CharField(
         label=_("Reference"), max_length=100, widget=forms.TextInput(attrs={**SM, "autocomplete": "off"})
     )
@@ -148,7 +147,7 @@ class PaymentForm(forms.Form):
 
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(
+    amount = AmountField(
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.01"),
@@ -174,7 +173,7 @@ class CounterForm(forms.Form):
     scan = forms.CharField(required=False, max_length=80)
     customer = forms.CharField(required=False, max_length=254)
     method = forms.ChoiceField(choices=[(m.value, m.label) for m in COUNTER_METHODS], required=False)
-    tendered = forms.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    tendered = AmountField(required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"))
     reference = forms.CharField(required=False, max_length=100)
 
     def __init__(self, data=None, *args, **kwargs):

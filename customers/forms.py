@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import AddressKind, CustomerKind, Language, PaymentMethod
 from oms.errors import MultipleErrors, OmsError, add_to_form
+from oms.forms import AmountField
 
 ADDRESS_PARTS = ("street", "house_number", "house_number_addition", "postal_code", "city", "country")
 
@@ -28,7 +29,7 @@ class CustomerForm(forms.Form):
         label=_("Preferred payment method"), choices=PaymentMethod.choices, initial=PaymentMethod.IDEAL
     )
     payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0, max_value=365, initial=14)
-    credit_limit = forms.DecimalField(
+    credit_limit = AmountField(
         label=_("Credit limit (EUR)"), max_digits=12, decimal_places=2, min_value=0, initial=Decimal("0.00")
     )
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices, initial=Language.NL)

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import AdjustmentReason, ImportKind
+from oms.forms import AmountField
 from oms.models import VatCategory
 
 STATUS_CHOICES = [
@@ -68,9 +69,7 @@ class ProductForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64)
     name = forms.CharField(label=_("Name"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    list_price = forms.DecimalField(
-        label=_("List price (EUR, excl. VAT)"), max_digits=12, decimal_places=2, min_value=0
-    )
+    list_price = AmountField(label=_("List price (EUR, excl. VAT)"), max_digits=12, decimal_places=2, min_value=0)
     vat_category = forms.ChoiceField(label=_("VAT"), choices=VatCategory.choices, initial=VatCategory.HIGH)
     weight_grams = forms.IntegerField(label=_("Weight (g)"), min_value=0, max_value=1_000_000, initial=0)
     barcode = forms.CharField(label=_("Barcode (EAN-13)"), required=False, max_length=13)

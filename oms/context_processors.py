@@ -16,14 +16,13 @@ def navigation(request) -> dict:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        items.append(
-            {
-                "label": label,
-                "url": url,
-                "icon": icon,
-                "active": request.path == url or (url != "/" and request.path.startswith(url)),
-            }
-        )
+        items.append({"label": label, "url": url, "icon": icon, "active": False})
+    # One entry is highlighted: the one whose URL is the longest start of the path (the phone
+    # order's /orders/enter/ is not also "Orders" at /orders/).
+    path = request.path
+    matches = [i for i in items if path == i["url"] or (i["url"] != "/" and path.startswith(i["url"]))]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     roles = user_roles(user)
     labels = dict(Role.choices)  # lazy: the header shows "Klantenservice" to a Dutch browser
     return {"nav_items": items, "user_roles": roles, "user_role_labels": [labels.get(r, r) for r in sorted(roles)]}

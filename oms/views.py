@@ -2,20 +2,37 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from oms import dashboards, health, search
 from oms.htmx import is_partial
-from oms.roles import has_role, user_roles
+from oms.roles import Role, has_role, user_roles
 
 
 @require_GET
 def home(request):
     """The user's dashboard: the panels of their roles, each loaded with htmx on its own."""
-    context = {"roles": sorted(user_roles(request.user)), "panels": dashboards.panels_for(request.user)}
+    context = {
+        "roles": sorted(user_roles(request.user)),
+        "panels": dashboards.panels_for(request.user),
+        "greeting_name": _greeting_name(request.user),
+    }
     return render(request, "oms/home.html", context)
+
+
+def _greeting_name(user) -> str:
+    """The user's first name; a demo user's is the English name of its role (seed_demo_users),
+    which is shown in the interface's language ("Klantenservice")."""
+    name = user.get_short_name() or user.get_username()
+    for role in Role:
+        with translation.override("en"):
+            english = str(role.label)
+        if name == english:
+            return str(role.label)
+    return name
 
 
 @require_GET

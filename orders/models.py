@@ -24,8 +24,8 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer, PaymentMethod
 from inventory.models import Product, StockLevel, Warehouse
@@ -388,6 +388,19 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}: {self.message}"
+
+    @property
+    def display_message(self) -> str:
+        """The message in the reader's language: from its msgid and params when the service
+        stored them (``timeline(..., params=)``), else the stored text's own translation (the
+        fixed messages such as "Picking started." are in the catalogue), else the text as stored."""
+        msgid = (self.data or {}).get("message_id") if isinstance(self.data, dict) else None
+        if msgid:
+            try:
+                return gettext(msgid) % self.data.get("message_params", {})
+            except (KeyError, TypeError, ValueError):
+                return self.message
+        return gettext(self.message) if self.message else ""
 
 
 class DailyChannelStats(models.Model):

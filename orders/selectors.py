@@ -13,6 +13,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers import selectors as customers_selectors
 from customers.models import PaymentMethod
@@ -237,19 +238,26 @@ class NotificationEntry:
         return self.notification.sent_at or self.notification.created_at
 
     def get_kind_display(self) -> str:
-        return "Customer e-mail"
+        return gettext("Customer e-mail")
 
     @property
     def message(self) -> str:
         n = self.notification
-        label = notify.kind_label(n.kind)
+        params = {
+            "label": gettext(notify.kind_label(n.kind)),
+            "to": n.to_email,
+            "language": n.language,
+            "error": n.error,
+        }
         if n.status == NotificationStatus.SKIPPED:
-            return f"{label}: not sent: no e-mail address"
+            return gettext("%(label)s: not sent: no e-mail address") % params
         if n.status == NotificationStatus.SENT:
-            return f"{label} sent to {n.to_email} ({n.language})"
+            return gettext("%(label)s sent to %(to)s (%(language)s)") % params
         if n.status == NotificationStatus.FAILED:
-            return f"{label} to {n.to_email} failed, will be retried: {n.error}"
-        return f"{label} to {n.to_email} queued ({n.language})"
+            return gettext("%(label)s to %(to)s failed, will be retried: %(error)s") % params
+        return gettext("%(label)s to %(to)s queued (%(language)s)") % params
+
+    display_message = message
 
 
 def order_timeline_with_notifications(order: Order) -> list[OrderEvent | NotificationEntry]:

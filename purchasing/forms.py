@@ -8,6 +8,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from oms.forms import AmountField
 from purchasing.models import POStatus
 
 
@@ -106,7 +107,7 @@ class SupplierForm(CompactForm):
 class SupplierProductForm(CompactForm):
     sku = forms.CharField(max_length=64, label=_("Our SKU"))
     supplier_sku = forms.CharField(max_length=64, required=False, label=_("Supplier SKU"))
-    unit_cost = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0, label=_("Unit cost (EUR)"))
+    unit_cost = AmountField(max_digits=12, decimal_places=2, min_value=0, label=_("Unit cost (EUR)"))
     min_order_quantity = forms.IntegerField(min_value=1, initial=1, label=_("Minimum order"))
     pack_size = forms.IntegerField(min_value=1, initial=1, label=_("Pack size"))
     lead_time_days = forms.IntegerField(min_value=0, max_value=365, required=False, label=_("Lead time (days)"))

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -77,7 +78,7 @@ def _context(request, form: CounterForm, state: dict, error: str = "") -> dict:
         **state,
         "form": form,
         "method": method,
-        "methods": [(PaymentMethod.PIN, "PIN", "p"), (PaymentMethod.CASH, "Cash", "c")],
+        "methods": [(PaymentMethod.PIN, _("PIN"), "p"), (PaymentMethod.CASH, _("Cash"), "c")],
         "tendered": tendered,
         "change": change,
         "short": tendered is not None and method == PaymentMethod.CASH and tendered < state["preview"].total,

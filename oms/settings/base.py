@@ -93,7 +93,11 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "oms.context_processors.navigation",
             ],
-            "builtins": ["template_partials.templatetags.partials", "oms.templatetags.oms_tags"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "oms.templatetags.oms_tags",
+                "oms.templatetags.record_links",
+            ],
             # Cached: parsing the templates again on every request was most of a page's time.
             "loaders": [
                 (

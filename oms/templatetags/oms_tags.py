@@ -2,6 +2,7 @@ from django import template
 from django.utils.html import format_html
 
 from oms.money import format_eur, rate_label
+from oms.numbers import format_decimal_input
 
 register = template.Library()
 
@@ -59,3 +60,10 @@ def nl_int(value) -> str:
     if value is None or value == "":
         return ""
     return f"{int(value):,}".replace(",", ".")
+
+
+@register.filter
+def amount_input(value, places: int = 2) -> str:
+    """``{{ amount|amount_input }}``: a value for an amount field, "107,85" in Dutch (no €, no
+    thousands separator), "107.85" in English; the fields read both (``oms.forms.AmountField``)."""
+    return format_decimal_input(value, int(places))

@@ -119,7 +119,15 @@ def save(order: Order, *fields: str, now: datetime | None = None) -> None:
     order.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
 
 
-def timeline(order: Order, kind: str, message: str, *, user=None, data: dict | None = None, now=None) -> OrderEvent:
+def timeline(
+    order: Order, kind: str, message: str, *, user=None, data: dict | None = None, now=None, params: dict | None = None
+) -> OrderEvent:
+    """Append to the order's timeline. With ``params``, ``message`` is a msgid with ``%(name)s``
+    placeholders (mark it ``gettext_noop``): the English text is stored, and the msgid and params
+    go into ``data`` so that ``OrderEvent.display_message`` shows it in the reader's language."""
+    if params is not None:
+        data = {**(data or {}), "message_id": message, "message_params": params}
+        message = message % params
     return OrderEvent.objects.create(
         order=order,
         kind=kind,

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from customers import services as customers_services
 from customers.models import AddressKind, Customer, CustomerKind, PaymentMethod
@@ -71,7 +72,14 @@ def order_draft_create(*, channel: str, customer: Customer, user, now: datetime 
         )
         _use_customer_defaults(order, customer)
         order.save(force_insert=True)
-        timeline(order, OrderEventKind.CREATED, f"Draft started for {customer.number}.", user=user, now=now)
+        timeline(
+            order,
+            OrderEventKind.CREATED,
+            gettext_noop("Draft started for %(customer)s."),
+            params={"customer": customer.number},
+            user=user,
+            now=now,
+        )
     return order
 
 

@@ -67,3 +67,173 @@ document.addEventListener("htmx:afterRequest", (event) => {
   const field = form.querySelector("input:not([type=hidden])");
   if (field) field.focus();
 });
+
+// data-scan-queue on a form: Enter in its field queues what was typed and empties the field at
+// once, so a scanner (a code and Enter in a few milliseconds) can read the next item while the
+// server answers. The page posts the codes one at a time, in order, and swaps each answer into
+// the element data-scan-target names (the server's partial for an HX-Request). Without
+// JavaScript the form posts as usual.
+(function () {
+  "use strict";
+  const queues = new WeakMap();
+
+  async function drain(form) {
+    const state = queues.get(form);
+    if (state.busy) return;
+    state.busy = true;
+    form.setAttribute("aria-busy", "true");
+    while (state.codes.length) {
+      const code = state.codes.shift();
+      form.dataset.queued = String(state.codes.length);
+      const body = new FormData(form);
+      body.set(form.dataset.scanQueue || "code", code);
+      try {
+        const response = await fetch(form.action, {
+          method: "POST",
+          body,
+          headers: { "HX-Request": "true" },
+          credentials: "same-origin",
+        });
+        const html = await response.text();
+        const target = document.querySelector(form.dataset.scanTarget);
+        if (response.ok && target) {
+          target.outerHTML = html;
+          const swapped = document.querySelector(form.dataset.scanTarget);
+          if (swapped && window.htmx) window.htmx.process(swapped);
+        }
+      } catch (error) {
+        state.codes.unshift(code);  // the network dropped: keep the scan and try again shortly
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+    delete form.dataset.queued;
+    form.removeAttribute("aria-busy");
+    state.busy = false;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !event.target.closest) return;
+    const form = event.target.closest("form[data-scan-queue]");
+    if (!form || !event.target.matches("input[type=text], input:not([type])")) return;
+    event.preventDefault();
+    const code = event.target.value.trim();
+    event.target.value = "";
+    if (!code) return;
+    if (!queues.has(form)) queues.set(form, { codes: [], busy: false });
+    queues.get(form).codes.push(code);
+    drain(form);
+  }, true);
+})();
+
+// data-follows-form="#form" on an export (CSV) link: its query is the form's current filters and
+// sort, rewritten whenever they change on the page (typed, chosen, or swapped in by htmx, such as
+// the sort a column header sets) and again on the click, so the download is the rows on screen.
+(function () {
+  "use strict";
+  function follow(link) {
+    const form = document.querySelector(link.dataset.followsForm);
+    if (!form) return;
+    const params = new URLSearchParams();
+    new FormData(form).forEach((value, name) => {
+      if (typeof value === "string" && value !== "" && name !== "csrfmiddlewaretoken" && name !== "page") {
+        params.append(name, value);
+      }
+    });
+    const url = new URL(link.getAttribute("href"), window.location.href);
+    url.search = params.toString();
+    link.setAttribute("href", url.pathname + url.search);
+  }
+  function followAll() {
+    document.querySelectorAll("a[data-follows-form]").forEach(follow);
+  }
+  ["input", "change", "htmx:afterSettle", "htmx:oobAfterSwap", "DOMContentLoaded"].forEach((name) => {
+    document.addEventListener(name, followAll);
+  });
+  window.addEventListener("pageshow", followAll);
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a[data-follows-form]");
+    if (link) follow(link);
+  }, true);
+})();
+
+// data-back on a link: back to the page before (the error pages), or to its href when there is none.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a[data-back]");
+  if (!link || window.history.length <= 1) return;
+  event.preventDefault();
+  window.history.back();
+});
+
+// Keyboard shortcuts, one mechanism for every screen: Alt+<letter or digit> activates the
+// element with data-shortcut="<key>" (a field gets the cursor, anything else is clicked). Not the
+// browser's accesskey: browsers differ in its modifier (Alt, Alt+Shift, Ctrl+Option) and
+// synthetic key events skip it. The key is read from event.code, so a keyboard layout or the
+// Mac's Option characters do not change it. Every screen lists its shortcuts in the base
+// layout's [data-shortcut-list], kept current as htmx swaps parts of the page.
+(function () {
+  "use strict";
+
+  function keyOf(event) {
+    if (!event.altKey || event.ctrlKey || event.metaKey || !event.code) return null;
+    if (event.code.startsWith("Key")) return event.code.slice(3).toLowerCase();
+    if (event.code.startsWith("Digit")) return event.code.slice(5);
+    return null;
+  }
+
+  function usable(element) {
+    return !element.disabled && !element.closest("[hidden], [inert]") && element.getClientRects().length > 0;
+  }
+
+  function shortcuts() {
+    const seen = new Map();
+    document.querySelectorAll("[data-shortcut]").forEach((element) => {
+      const key = element.dataset.shortcut.toLowerCase();
+      if (usable(element) && !seen.has(key)) seen.set(key, element);
+    });
+    return seen;
+  }
+
+  function labelOf(element) {
+    if (element.dataset.shortcutLabel) return element.dataset.shortcutLabel;
+    const source = (element.labels && element.labels[0]) || element;
+    const copy = source.cloneNode(true);
+    copy.querySelectorAll("kbd, .visually-hidden, [data-shortcut-skip]").forEach((node) => node.remove());
+    return (copy.textContent || element.getAttribute("aria-label") || element.getAttribute("placeholder") || "")
+      .replace(/\s+/g, " ").trim();
+  }
+
+  function list() {
+    const box = document.querySelector("[data-shortcut-list]");
+    const found = shortcuts();
+    found.forEach((element, key) => element.setAttribute("aria-keyshortcuts", `Alt+${key.toUpperCase()}`));
+    if (!box) return;
+    const items = Array.from(found.entries()).map(([key, element]) => {
+      const item = document.createElement("span");
+      item.className = "me-3 text-nowrap";
+      item.dataset.testid = `shortcut-${key}`;
+      const kbd = document.createElement("kbd");
+      kbd.textContent = `Alt+${key.toUpperCase()}`;
+      item.append(kbd, " ", labelOf(element));
+      return item;
+    });
+    box.querySelector("[data-shortcut-items]").replaceChildren(...items);
+    box.hidden = items.length === 0;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const key = keyOf(event);
+    if (!key) return;
+    const target = shortcuts().get(key);
+    if (!target) return;
+    event.preventDefault();
+    if (target.matches("input, select, textarea")) {
+      target.focus();
+      if (target.select && !target.matches("select")) target.select();
+    } else {
+      target.click();
+    }
+  }, true);
+
+  document.addEventListener("DOMContentLoaded", list);
+  document.addEventListener("htmx:afterSettle", list);
+})();

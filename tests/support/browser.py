@@ -33,6 +33,29 @@ def browser_page(_playwright_browser):
     context.close()
 
 
+@pytest.fixture
+def dutch_page(_playwright_browser):
+    """A page in a Dutch browser: nl-NL locale and Accept-Language (the site answers in Dutch)."""
+    context = _playwright_browser.new_context(
+        viewport={"width": 1400, "height": 900},
+        locale="nl-NL",
+        extra_http_headers={"Accept-Language": "nl-NL,nl;q=0.9"},
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def login_any_language(page, live_server, username: str, password: str = "pw-for-tests-only") -> None:
+    """``login`` by the fields' ids, so it works whatever the language of the page."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
 def login(page, live_server, username: str, password: str = "pw-for-tests-only") -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)

@@ -6,8 +6,7 @@
 // - Picking a customer clicks its button (an htmx POST). Picking a product fills the hidden
 //   product id and moves the cursor to the quantity; Enter there adds the line, and the new
 //   form comes back with the cursor in the product search.
-// - Alt+<letter> activates [data-shortcut="<letter>"]: browsers differ in the modifier they use
-//   for accesskey, and synthetic key events skip it, so the screen handles its own.
+// - Alt+<letter> shortcuts ([data-shortcut]) are oms.js's, as on every screen.
 (function () {
   "use strict";
   const pending = new WeakSet();
@@ -88,13 +87,6 @@
     if (event.key === "Escape") {
       const escape = document.querySelector("[data-escape]");
       if (escape) { event.preventDefault(); escape.click(); return; }
-    }
-    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code && event.code.startsWith("Key")) {
-      const target = document.querySelector(`[data-shortcut="${event.code.slice(3).toLowerCase()}"]`);
-      if (!target) return;
-      event.preventDefault();
-      if (target.matches("input, select, textarea")) { target.focus(); if (target.select) target.select(); }
-      else target.click();
     }
   }, true);
 

@@ -1,14 +1,4 @@
-// Purchasing screens. Alt+<letter> activates the element with that accesskey: browsers differ
-// in the modifier they use for accesskey (Alt, Alt+Shift, Ctrl+Option) and synthetic key events
-// skip it, so the screens handle the shortcuts they advertise themselves.
-document.addEventListener("keydown", (event) => {
-  if (!event.altKey || event.ctrlKey || event.metaKey || !event.code.startsWith("Key")) return;
-  const target = document.querySelector(`[accesskey="${event.code.slice(3).toLowerCase()}"]`);
-  if (!target) return;
-  event.preventDefault();
-  if (target.matches("input, select, textarea")) target.focus();
-  else target.click();
-});
+// Purchasing screens (the shortcuts are oms.js's data-shortcut, like every screen's).
 
 // The reorder queue: a supplier's checkbox ticks all of that supplier's requests.
 document.addEventListener("change", (event) => {
