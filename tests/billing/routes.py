@@ -110,4 +110,9 @@ ROUTES = [
     Route("api:invoice-detail", (CS, ACC, API), kwargs=_number, api=True),
     Route("api:bank-statements", (ACC, API), method="post", api=True),
     Route("api:invoice-pdf", (CS, ACC, API), kwargs=_number, api=True),
+    Route("api:invoice-ubl", (CS, ACC, API), kwargs=_number, api=True),
+    Route("api:invoice-list", (CS, ACC, API), api=True),
+    Route("api:payment-list", (ACC, API), api=True),
+    Route("billing:invoice_ubl", (ACC, CS), kwargs=_number),
+    Route("billing:journal_auditfile", (ACC,)),
 ]

@@ -58,13 +58,14 @@ def _signed(node) -> Decimal:
 def ledger(accountant):
     """A year of bookings around 2026: last year's invoice (the opening balance), invoices at
     mixed rates with discounts, a credit note, payments by bank, cash and iDEAL, a manual entry
-    and its reversal, and one entry of next year."""
+    and its reversal, and one entry of next year. The payments are months old: recorded as
+    history (``history=True``), past the age limit that screens and the API enforce."""
     business = b2b_customer(company_name="Bakkerij Brood B.V.", coc_number="87654321", credit_limit="5000.00")
     consumer = b2c_customer(name="Anna Smit")
     old = issue(business, issue_date=date(2025, 11, 3), supply_date=date(2025, 11, 3))
     payment_record(
         method="bank_transfer", amount="20.00", reference="BT-2025", customer=business,
-        paid_at=_paid_at(date(2025, 12, 1)), user=accountant,
+        paid_at=_paid_at(date(2025, 12, 1)), user=accountant, history=True,
     )  # fmt: skip
     january = issue(
         business,
@@ -79,15 +80,15 @@ def ledger(accountant):
     )  # fmt: skip
     payment_record(
         method="bank_transfer", amount=str(old.gross_amount - Decimal("20.00")), reference="BT-1",
-        customer=business, paid_at=_paid_at(date(2026, 2, 1)), user=accountant,
+        customer=business, paid_at=_paid_at(date(2026, 2, 1)), user=accountant, history=True,
     )  # fmt: skip
     payment_record(
         method="cash", amount="10.00", reference="KAS-1", customer=consumer,
-        paid_at=_paid_at(date(2026, 3, 10)), user=accountant,
+        paid_at=_paid_at(date(2026, 3, 10)), user=accountant, history=True,
     )  # fmt: skip
     payment_record(
         method="ideal", amount="5.00", reference="tr_1", customer=consumer,
-        paid_at=_paid_at(date(2026, 4, 10)), user=accountant,
+        paid_at=_paid_at(date(2026, 4, 10)), user=accountant, history=True,
     )  # fmt: skip
     manual = journal_post(
         date=date(2026, 5, 1),

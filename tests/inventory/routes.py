@@ -78,4 +78,5 @@ ROUTES = [
     Route("api:warehouse_list", API_READ, api=True),
     Route("api:warehouse_detail", API_READ, _warehouse, api=True),
     Route("api:warehouse_detail", API_WRITE, _warehouse, method="put", data={"name": "Route"}, api=True),
+    Route("api:stock_movement_list", (WH, API), api=True),
 ]

@@ -36,4 +36,5 @@ ROUTES = [
     Route("oms:exceptions_refresh", EXCEPTION_ROLES, method="post"),
     Route("oms:exception_resolve", ("warehouse",), kwargs=_item, method="post"),
     Route("oms:exception_retry", ("warehouse",), kwargs=_item, method="post"),
+    Route("api:event-feed", ("accounting", "api_client"), api=True),
 ]

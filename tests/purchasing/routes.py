@@ -71,4 +71,5 @@ ROUTES = [
     Route("purchasing:supplier_edit", (PU,), _supplier),
     Route("purchasing:supplier_product_save", (PU,), _supplier, method="post", data={"sku": ""}),
     Route("purchasing:supplier_product_remove", (PU,), _offer, method="post"),
+    Route("api:purchase-order-list", (PU, Role.API_CLIENT), api=True),
 ]

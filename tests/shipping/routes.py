@@ -150,4 +150,5 @@ ROUTES = [
     Route("shipping:customer_panel", PANEL, kwargs=_customer),
     # the carriers' tracking webhook (a GET checks the address; POSTs are signed)
     Route("carrier_webhooks:carrier", PUBLIC, kwargs=_carrier_code),
+    Route("api:shipment-list", (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.API_CLIENT), api=True),
 ]
