@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from billing import sync
 from billing.api import READ_ACCESS, InvoiceOutSerializer
-from oms.api import CursorPagination, api_access, order_owner
+from oms.api import CursorPagination, DateTimeField, api_access, order_owner
 from oms.api_clients import Scope
 from oms.roles import Role
 
@@ -25,7 +25,7 @@ def _money(value) -> str:
 
 
 class SyncFilterSerializer(serializers.Serializer):
-    updated_since = serializers.DateTimeField(required=False)
+    updated_since = DateTimeField(required=False)
 
 
 class InvoiceListItemSerializer(InvoiceOutSerializer):

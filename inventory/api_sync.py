@@ -10,11 +10,11 @@ from rest_framework.views import APIView
 
 from inventory import selectors
 from inventory.api import STOCK_ACCESS
-from oms.api import CursorPagination
+from oms.api import CursorPagination, DateTimeField
 
 
 class MovementFilterSerializer(serializers.Serializer):
-    updated_since = serializers.DateTimeField(required=False)
+    updated_since = DateTimeField(required=False)
 
 
 def movement_representation(movement) -> dict:

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from oms.api import CursorPagination, api_access
+from oms.api import CursorPagination, DateTimeField, api_access
 from oms.api_clients import Scope
 from oms.roles import Role
 from purchasing import selectors
@@ -18,7 +18,7 @@ READ_ACCESS = api_access(Scope.ALL, roles=(Role.PURCHASING,))
 
 
 class PurchaseOrderFilterSerializer(serializers.Serializer):
-    updated_since = serializers.DateTimeField(required=False)
+    updated_since = DateTimeField(required=False)
 
 
 def _time(value):

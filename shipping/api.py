@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from oms.api import CursorPagination, api_access, order_owner
+from oms.api import CursorPagination, DateTimeField, api_access, order_owner
 from oms.api_clients import Scope
 from oms.roles import Role
 from shipping.selectors import fulfilment
@@ -17,7 +17,7 @@ READ_ACCESS = api_access(Scope.ORDERS_READ, Scope.ORDERS_WRITE, roles=(Role.CUST
 
 
 class ShipmentFilterSerializer(serializers.Serializer):
-    updated_since = serializers.DateTimeField(required=False)
+    updated_since = DateTimeField(required=False)
 
 
 class ShipmentList(APIView):
