@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.views import APIView
 
 from billing import sync
 from billing.api import READ_ACCESS, InvoiceOutSerializer
-from oms.api import CursorPagination, DateTimeField, api_access, order_owner
+from oms.api import api_access, cursor_page, order_owner, updated_since
 from oms.api_clients import Scope
 from oms.roles import Role
 
@@ -24,19 +23,9 @@ def _money(value) -> str:
     return f"{value:.2f}"
 
 
-class SyncFilterSerializer(serializers.Serializer):
-    updated_since = DateTimeField(required=False)
-
-
 class InvoiceListItemSerializer(InvoiceOutSerializer):
     # What paid each invoice is in GET /invoices/{number}/ and in GET /payments/ (allocations).
     payments = None
-
-
-def _updated_since(request):
-    filters = SyncFilterSerializer(data=request.query_params)
-    filters.is_valid(raise_exception=True)
-    return filters.validated_data.get("updated_since")
 
 
 class InvoiceList(APIView):
@@ -51,10 +40,8 @@ class InvoiceList(APIView):
         operation_id="v1_invoices_list",
     )
     def get(self, request):
-        queryset = sync.invoices_changed(updated_since=_updated_since(request), owner=order_owner(request))
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(InvoiceListItemSerializer(page, many=True).data)
+        queryset = sync.invoices_changed(updated_since=updated_since(request), owner=order_owner(request))
+        return cursor_page(self, request, queryset, lambda page: InvoiceListItemSerializer(page, many=True).data)
 
 
 def payment_list_representation(payment) -> dict:
@@ -84,7 +71,5 @@ class PaymentList(APIView):
 
     @extend_schema(parameters=[UPDATED_SINCE], responses={200: dict}, operation_id="v1_payments_list")
     def get(self, request):
-        queryset = sync.payments_changed(updated_since=_updated_since(request), owner=order_owner(request))
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response([payment_list_representation(p) for p in page])
+        queryset = sync.payments_changed(updated_since=updated_since(request), owner=order_owner(request))
+        return cursor_page(self, request, queryset, lambda page: [payment_list_representation(p) for p in page])

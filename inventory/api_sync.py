@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.views import APIView
 
 from inventory import selectors
 from inventory.api import STOCK_ACCESS
-from oms.api import CursorPagination, DateTimeField
-
-
-class MovementFilterSerializer(serializers.Serializer):
-    updated_since = DateTimeField(required=False)
+from oms.api import cursor_page, updated_since
 
 
 def movement_representation(movement) -> dict:
@@ -43,9 +38,5 @@ class StockMovementList(APIView):
         operation_id="v1_stock_movements_list",
     )
     def get(self, request):
-        filters = MovementFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        queryset = selectors.stock_movements_since(updated_since=filters.validated_data.get("updated_since"))
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response([movement_representation(m) for m in page])
+        queryset = selectors.stock_movements_since(updated_since=updated_since(request))
+        return cursor_page(self, request, queryset, lambda page: [movement_representation(m) for m in page])

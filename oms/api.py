@@ -4,6 +4,7 @@ authentication and the scope and role checks of each endpoint (``api_access``)."
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -148,6 +149,25 @@ class CursorPagination(pagination.CursorPagination):
             "required": ["results", "next"],
             "properties": {"results": schema, "next": {"type": "string", "nullable": True, "format": "uri"}},
         }
+
+
+class UpdatedSinceFilter(serializers.Serializer):
+    updated_since = DateTimeField(required=False)
+
+
+def updated_since(request) -> datetime | None:
+    """The ``updated_since`` query parameter of the ERP lists, bounded as every API date is
+    (a bad one is a 400 with the field), or None."""
+    filters = UpdatedSinceFilter(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return filters.validated_data.get("updated_since")
+
+
+def cursor_page(view, request, queryset, represent) -> Response:
+    """One cursor page of ``queryset``, each row through ``represent``."""
+    paginator = CursorPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(represent(page))
 
 
 class TokenAuthentication(authentication.TokenAuthentication):

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.views import APIView
 
-from oms.api import CursorPagination, DateTimeField, api_access
+from oms.api import api_access, cursor_page, updated_since
 from oms.api_clients import Scope
 from oms.roles import Role
 from purchasing import selectors
 
 # No scope reads purchasing yet (API.md 1.1 lists none): API clients need ``all``; staff purchasing.
 READ_ACCESS = api_access(Scope.ALL, roles=(Role.PURCHASING,))
-
-
-class PurchaseOrderFilterSerializer(serializers.Serializer):
-    updated_since = DateTimeField(required=False)
 
 
 def _time(value):
@@ -77,9 +72,5 @@ class PurchaseOrderList(APIView):
         operation_id="v1_purchase_orders_list",
     )
     def get(self, request):
-        filters = PurchaseOrderFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        queryset = selectors.purchase_orders_changed(updated_since=filters.validated_data.get("updated_since"))
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response([purchase_order_representation(po) for po in page])
+        queryset = selectors.purchase_orders_changed(updated_since=updated_since(request))
+        return cursor_page(self, request, queryset, lambda page: [purchase_order_representation(po) for po in page])

@@ -4,20 +4,15 @@ ERP, newest first, with ``updated_since`` and cursor paging."""
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.views import APIView
 
-from oms.api import CursorPagination, DateTimeField, api_access, order_owner
+from oms.api import api_access, cursor_page, order_owner, updated_since
 from oms.api_clients import Scope
 from oms.roles import Role
 from shipping.selectors import fulfilment
 
 # Shipments belong to orders: who reads orders reads their shipments (a bound client its own).
 READ_ACCESS = api_access(Scope.ORDERS_READ, Scope.ORDERS_WRITE, roles=(Role.CUSTOMER_SERVICE, Role.WAREHOUSE))
-
-
-class ShipmentFilterSerializer(serializers.Serializer):
-    updated_since = DateTimeField(required=False)
 
 
 class ShipmentList(APIView):
@@ -32,11 +27,9 @@ class ShipmentList(APIView):
         operation_id="v1_shipments_list",
     )
     def get(self, request):
-        filters = ShipmentFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
         queryset = fulfilment.shipments_changed(
-            updated_since=filters.validated_data.get("updated_since"), owner=order_owner(request, Scope.ORDERS_READ)
+            updated_since=updated_since(request), owner=order_owner(request, Scope.ORDERS_READ)
         )
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response([fulfilment.shipment_api_representation(s) for s in page])
+        return cursor_page(
+            self, request, queryset, lambda page: [fulfilment.shipment_api_representation(s) for s in page]
+        )
