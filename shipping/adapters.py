@@ -1,6 +1,7 @@
 """Carrier adapters: how a packed shipment becomes a tracking number and a label.
 
-``adapter_for(carrier)`` picks one:
+``shipping.carriers.adapter_for(carrier)`` picks one for a carrier whose adapter is "generic"
+(``shipping.carriers.generic`` gives these the common carrier interface):
 
 - ``JsonHttpCarrier``, the generic JSON-over-HTTP adapter for an external carrier with an API
   endpoint. One try is one ``POST <api_endpoint>/shipments`` with headers
@@ -59,6 +60,8 @@ class ParcelRequest:
     parcel_count: int
     weight_grams: int
     lines: list[dict] = field(default_factory=list)
+    # The customer's chosen pick-up point (``{"id", "carrier", "name", ...}``), or None: home delivery.
+    pickup_point: dict | None = None
 
     @property
     def weight_kg(self) -> str:
@@ -81,15 +84,17 @@ class ParcelRequest:
 class Label:
     tracking_number: str
     pdf: bytes
+    carrier_reference: str = ""  # the carrier's own id for the parcel (Sendcloud's parcel id)
 
 
 class CarrierError(Exception):
     retryable = True
 
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+    def __init__(self, message: str, *, http_status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.http_status = http_status
+        self.retry_after = retry_after  # the carrier's Retry-After (429), in seconds
 
 
 class CarrierUnavailable(CarrierError):
@@ -193,12 +198,3 @@ class SandboxCarrier(OwnLabel):
 def is_sandbox(endpoint: str) -> bool:
     host = (urlparse(endpoint).hostname or "").lower()
     return any(host.endswith(domain) for domain in settings.OMS_CARRIER_SANDBOX_DOMAINS)
-
-
-def adapter_for(carrier):
-    """The adapter for a ``Carrier`` (see the module docstring)."""
-    if carrier.is_own_fleet or not carrier.api_endpoint:
-        return OwnLabel()
-    if is_sandbox(carrier.api_endpoint):
-        return SandboxCarrier()
-    return JsonHttpCarrier(carrier.api_endpoint, carrier.api_key, settings.OMS_CARRIER_TIMEOUT_SECONDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from oms import forms as oms_forms
 from shipping import workdays
-from shipping.models import CarrierKind
+from shipping.models import CarrierAdapterKind, CarrierKind
 
 _RANGE = re.compile(r"^(?:([A-Za-z]{2})\s+)?(\d{1,6})\s*-\s*(\d{1,6})$")
 # "2 4,10", "≤ 2 kg: € 4,10", "31.5 39.95": a weight in kg, then a price.
@@ -82,7 +83,19 @@ class CarrierForm(forms.Form):
         label=_("Tracking link"),
         help_text=_("For example https://track.example/{tracking_number}?pc={postal_code}"),
     )
-    api_endpoint = forms.URLField(required=False, assume_scheme="https", label=_("API endpoint"))
+    adapter = forms.ChoiceField(
+        label=_("Carrier API"),
+        required=False,  # older scripts post no adapter: the generic one
+        choices=CarrierAdapterKind.choices,
+        initial=CarrierAdapterKind.GENERIC,
+        help_text=_("PostNL and Sendcloud use their own API; the generic JSON API is for in-house integrations."),
+    )
+    api_endpoint = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label=_("API endpoint"),
+        help_text=_("PostNL and Sendcloud: leave empty for their usual address."),
+    )
     api_key = forms.CharField(
         max_length=200,
         required=False,
@@ -91,6 +104,23 @@ class CarrierForm(forms.Form):
         help_text=_("Leave empty to keep the stored key."),
     )
     clear_api_key = forms.BooleanField(required=False, label=_("Remove the stored API key"))
+    api_secret = forms.CharField(
+        max_length=200,
+        required=False,
+        label=_("API secret"),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Sendcloud's secret key (it also signs Sendcloud's webhooks). Leave empty to keep it."),
+    )
+    clear_api_secret = forms.BooleanField(required=False, label=_("Remove the stored API secret"))
+    options = forms.CharField(
+        label=_("Carrier settings"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "font-monospace"}),
+        help_text=_(
+            'JSON. PostNL: {"customer_code": "DEVC", "customer_number": "11223344", "collection_location": '
+            '"123456"}. Sendcloud: {"shipping_methods": {"standard": 8}}.'
+        ),
+    )
     webhook_secret = forms.CharField(
         max_length=200,
         required=False,
@@ -112,12 +142,25 @@ class CarrierForm(forms.Form):
     def clean_postcode_ranges(self):
         return parse_postcode_ranges(self.cleaned_data["postcode_ranges"])
 
+    def clean_options(self):
+        text = (self.cleaned_data["options"] or "").strip()
+        try:
+            value = json.loads(text) if text else {}
+        except ValueError:
+            raise forms.ValidationError(_('This is not JSON, e.g. {"customer_code": "DEVC"}.')) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("Give a JSON object: {…}."))
+        return value
+
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
         clear = data.pop("clear_api_key")
         data["api_key"] = "" if clear else (data["api_key"] or None)
         clear = data.pop("clear_webhook_secret")
         data["webhook_secret"] = "" if clear else (data["webhook_secret"] or None)
+        clear = data.pop("clear_api_secret")
+        data["api_secret"] = "" if clear else (data["api_secret"] or None)
+        data["adapter"] = data["adapter"] or CarrierAdapterKind.GENERIC
         return data
 
 

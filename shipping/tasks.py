@@ -6,6 +6,7 @@
   the next try comes from the sweep or the *Retry* button.
 - ``shipment_notice_send``: one e-mail to the customer, once; retried with back-off on SMTP errors.
 - ``fulfilment_sweep`` (beat, every minute): queue hand-offs and e-mails whose task was lost.
+- ``tracking_poll`` (beat, every half hour): ask polling carriers (PostNL) for news.
 """
 
 from __future__ import annotations
@@ -46,3 +47,10 @@ def fulfilment_sweep() -> dict:
     from shipping.services import handoff, notices
 
     return {"hand_offs": handoff.hand_offs_sweep(), "notices": notices.notices_sweep()}
+
+
+@shared_task(name="shipping.tasks.tracking_poll", ignore_result=True, acks_late=True)
+def tracking_poll() -> dict:
+    from shipping.services import tracking_poll as poll
+
+    return poll.tracking_poll()

@@ -277,6 +277,7 @@ CELERY_BEAT_SCHEDULE = {
     "exceptions-refresh": {"task": "oms.tasks.exceptions_refresh", "schedule": 180.0},
     "notifications-sweep": {"task": "oms.tasks.notifications_sweep", "schedule": 300.0},
     "billing-payment-fetches-sweep": {"task": "billing.tasks.payment_fetches_sweep", "schedule": 60.0},
+    "shipping-tracking-poll": {"task": "shipping.tasks.tracking_poll", "schedule": crontab(minute="*/30")},
     "billing-invoice-reminders": {
         "task": "billing.tasks.invoice_reminders_send",
         "schedule": crontab(hour=7, minute=30),
@@ -362,6 +363,15 @@ OMS_CARRIER_SANDBOX_DOMAINS = (".example", ".test", ".invalid")
 # Carrier endpoints must be https on public addresses (shipping.endpoints); this allows http and
 # private, loopback and link-local addresses too: tests, a carrier simulator on this machine.
 OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS = env.bool("OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS", default=False)
+# Base URLs of the carriers' APIs (shipping.carriers); a carrier's own API endpoint, when set,
+# replaces the first. PostNL's sandbox is https://api-sandbox.postnl.nl.
+OMS_POSTNL_API_URL = env.str("OMS_POSTNL_API_URL", default="https://api.postnl.nl")
+OMS_SENDCLOUD_API_URL = env.str("OMS_SENDCLOUD_API_URL", default="https://panel.sendcloud.sc")
+OMS_SENDCLOUD_SERVICE_POINTS_URL = env.str(
+    "OMS_SENDCLOUD_SERVICE_POINTS_URL", default="https://servicepoints.sendcloud.sc"
+)
+# Pick-up points near a postcode change rarely: they are cached this long (shipping.carriers).
+OMS_PICKUP_POINTS_CACHE_SECONDS = env.int("OMS_PICKUP_POINTS_CACHE_SECONDS", default=900)
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -10,6 +10,7 @@
 
 from shipping.models.carriers import (
     Carrier,
+    CarrierAdapterKind,
     CarrierKind,
     FreeShipping,
     Holiday,
@@ -23,6 +24,7 @@ from shipping.models.fulfilment import (
     SHIPMENT_TRANSITIONS,
     SHIPPED_STATUSES,
     TRACKING_RANK,
+    CarrierBooking,
     HandoffAttempt,
     HandoffOutcome,
     NoticeKind,
@@ -46,6 +48,8 @@ __all__ = [
     "SHIPPED_STATUSES",
     "TRACKING_RANK",
     "Carrier",
+    "CarrierAdapterKind",
+    "CarrierBooking",
     "CarrierKind",
     "DeliveryTrip",
     "FreeShipping",

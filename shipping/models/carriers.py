@@ -29,6 +29,14 @@ class CarrierKind(models.TextChoices):
     OWN_FLEET = "own_fleet", _("Own fleet")
 
 
+class CarrierAdapterKind(models.TextChoices):
+    """Which API an external carrier speaks (``shipping.carriers``)."""
+
+    GENERIC = "generic", _("Generic JSON API")
+    POSTNL = "postnl", _("PostNL")
+    SENDCLOUD = "sendcloud", _("Sendcloud")
+
+
 @audit.track()
 class Carrier(models.Model):
     """Who moves the parcels: an external carrier reached over its API, or the company's own vans."""
@@ -47,12 +55,25 @@ class Carrier(models.Model):
     webhook_secret = models.CharField(
         max_length=200, blank=True, help_text="Signs the carrier's tracking webhooks (HMAC-SHA256 of the body)."
     )
+    adapter = models.CharField(
+        max_length=20, choices=CarrierAdapterKind.choices, default=CarrierAdapterKind.GENERIC,
+        help_text="The carrier's API: the generic JSON protocol, PostNL or Sendcloud.",
+    )  # fmt: skip
+    api_secret = models.CharField(
+        max_length=200, blank=True, help_text="Second credential (Sendcloud's secret key); never shown back."
+    )
+    # Account details the adapter needs (PostNL's customer code and number, Sendcloud's shipping
+    # method per service code); each adapter checks its own keys (``shipping.carriers``).
+    options = models.JSONField(default=dict, blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["sort_order", "name"]
         triggers = [reference_cache.stamp_trigger()]  # cached by the delivery quote
-        constraints = [models.CheckConstraint(condition=Q(kind__in=CarrierKind.values), name="carrier_kind_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=CarrierKind.values), name="carrier_kind_valid"),
+            models.CheckConstraint(condition=Q(adapter__in=CarrierAdapterKind.values), name="carrier_adapter_valid"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -259,6 +259,25 @@ class TrackingEvent(models.Model):
         return f"{self.shipment_id} {self.status} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+class CarrierBooking(models.Model):
+    """What a carrier gave us for a shipment before its label arrived: PostNL's barcode (asked
+    once, then used by every try, so a retried hand-off labels the same parcel) or Sendcloud's
+    parcel id. Keyed by the shipment's hand-off key; written by the adapters outside the
+    hand-off's transaction (``shipping.carriers``)."""
+
+    handoff_key = models.UUIDField(unique=True)
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="+", db_index=False)
+    reference = models.CharField(max_length=100)
+    tracking_number = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["carrier", "tracking_number"], name="carrier_booking_tracking_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.handoff_key}: {self.reference}"
+
+
 class NoticeKind(models.TextChoices):
     HANDED_OFF = "handed_off", _("On its way (tracking link)")
     DELIVERED = "delivered", _("Delivered")

@@ -17,7 +17,16 @@ from oms import audit
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.money import quantize, to_decimal
 from shipping import endpoints, workdays
-from shipping.models import Carrier, CarrierKind, FreeShipping, Holiday, PostcodeRange, Rate, ServiceLevel
+from shipping.models import (
+    Carrier,
+    CarrierAdapterKind,
+    CarrierKind,
+    FreeShipping,
+    Holiday,
+    PostcodeRange,
+    Rate,
+    ServiceLevel,
+)
 from shipping.zones import Zone
 
 TEMPLATE_FIELDS = {"tracking_number": "3SABCD1234567", "postal_code": "3511AB", "country": "NL"}
@@ -42,12 +51,17 @@ def carrier_save(
     api_endpoint: str = "",
     api_key: str | None = None,
     webhook_secret: str | None = None,
+    adapter: str = CarrierAdapterKind.GENERIC,
+    api_secret: str | None = None,
+    options: dict | None = None,
     sort_order: int = 0,
     postcode_ranges: Iterable[tuple[str, int, int]] = (),
 ) -> Carrier:
     """Create a carrier, or update the one with ``carrier_id``; replaces its postcode ranges.
 
-    ``api_key=None`` and ``webhook_secret=None`` keep the stored value (forms never show them).
+    ``api_key=None``, ``api_secret=None`` and ``webhook_secret=None`` keep the stored value (forms
+    never show them). ``adapter`` picks the carrier's API (``shipping.carriers``); ``options``
+    (None: keep) are the account details it needs, checked unless the endpoint is a sandbox.
     Locks the carrier row when updating. Raises ``ValidationFailed`` (bad template, kind or
     ranges, an own fleet without a region, an API endpoint that is not https or points into our
     own network: ``shipping.endpoints``), ``Conflict`` (code taken) and ``NotFound``.
@@ -60,7 +74,9 @@ def carrier_save(
         raise ValidationFailed(f"Unknown carrier kind {kind!r}.", field="kind")
     if kind == CarrierKind.OWN_FLEET and not ranges:
         raise ValidationFailed("An own fleet needs the postcode ranges it drives to.", field="postcode_ranges")
+    _check_adapter(adapter, options, kind, api_endpoint.strip())
     values = {
+        "adapter": adapter,
         "code": code.strip().lower(),
         "name": name.strip(),
         "kind": kind,
@@ -73,6 +89,10 @@ def carrier_save(
         values["api_key"] = api_key.strip()
     if webhook_secret is not None:
         values["webhook_secret"] = webhook_secret.strip()
+    if api_secret is not None:
+        values["api_secret"] = api_secret.strip()
+    if options is not None:
+        values["options"] = options
     with audit.context(**_acting(user)), transaction.atomic(durable=True):
         carrier = _carrier_write(carrier_id, values)
         carrier.postcode_ranges.all().delete()
@@ -80,6 +100,23 @@ def carrier_save(
             PostcodeRange(carrier=carrier, country=country, first=first, last=last) for country, first, last in ranges
         )
     return carrier
+
+
+def _check_adapter(adapter: str, options: dict | None, kind: str, endpoint: str) -> None:
+    from shipping.adapters import is_sandbox
+    from shipping.carriers import missing_options  # imports this package's bookings: not at the top
+
+    if adapter not in CarrierAdapterKind.values:
+        raise ValidationFailed(f"Unknown carrier API {adapter!r}.", field="adapter")
+    if options is not None and not isinstance(options, dict):
+        raise ValidationFailed("The carrier settings are a JSON object.", code="invalid_options", field="options")
+    if kind == CarrierKind.OWN_FLEET or (endpoint and is_sandbox(endpoint)) or options is None:
+        return
+    missing = missing_options(adapter, options)
+    if missing:
+        raise ValidationFailed(
+            f"The settings of this carrier API need: {', '.join(missing)}.", code="missing_options", field="options"
+        )
 
 
 def _carrier_write(carrier_id: int | None, values: dict) -> Carrier:

@@ -36,7 +36,8 @@ from oms.i18n import english
 from orders import selectors as orders_selectors
 from orders import services as order_services
 from orders.services.fulfilment import SHIPPABLE
-from shipping.adapters import CarrierError, ParcelRequest, adapter_for
+from shipping.adapters import CarrierError, ParcelRequest
+from shipping.carriers import adapter_for
 from shipping.events import SHIPMENT_HANDED_OFF
 from shipping.models import (
     HandoffAttempt,
@@ -87,7 +88,7 @@ def shipment_hand_off(*, shipment_id: int, adapter=None) -> HandOffResult:
     if problem:
         return _record_failure(shipment, claimed_at, problem, final=True)
     try:
-        label = (adapter or adapter_for(shipment.carrier)).create_label(parcel_request(shipment))
+        label = (adapter or adapter_for(shipment.carrier)).create_shipment(parcel_request(shipment))
     except CarrierError as exc:
         return _record_failure(shipment, claimed_at, exc.message, http_status=exc.http_status, final=not exc.retryable)
     except Exception as exc:  # a bug or a PDF failure must not leave the claim behind

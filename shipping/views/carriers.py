@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -70,7 +71,7 @@ def carrier_edit(request, carrier_id: int | None = None):
 
 def _carrier_initial(carrier) -> dict:
     if carrier is None:
-        return {"kind": CarrierKind.EXTERNAL, "active": True, "sort_order": 0}
+        return {"kind": CarrierKind.EXTERNAL, "adapter": "generic", "active": True, "sort_order": 0}
     return {
         "code": carrier.code,
         "name": carrier.name,
@@ -78,6 +79,8 @@ def _carrier_initial(carrier) -> dict:
         "active": carrier.active,
         "tracking_url_template": carrier.tracking_url_template,
         "api_endpoint": carrier.api_endpoint,
+        "adapter": carrier.adapter,
+        "options": json.dumps(carrier.options, indent=1) if carrier.options else "",
         "sort_order": carrier.sort_order,
         "postcode_ranges": format_postcode_ranges(carrier.postcode_ranges.all()),
     }

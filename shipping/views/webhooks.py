@@ -12,6 +12,9 @@ body with the secret>``. The body is one event or ``{"events": [...]}``; an even
 tracking number (the carrier retries later: its report may have overtaken our hand-off); 400 a
 malformed body. Every event is its own transaction, and a repeat changes nothing, so a carrier
 may safely send a batch again.
+
+A carrier with another adapter (Sendcloud) posts its own format to the same address; its adapter
+checks the signature and reads the body (``shipping.carriers``), see ``_adapter_webhook``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from django.views.decorators.http import require_http_methods
 
 from oms import input_guard
 from oms.errors import NotFound, OmsError
-from shipping.models import Carrier
+from shipping.carriers import adapter_for
+from shipping.carriers.base import NotSupported, WebhookRefused
+from shipping.models import Carrier, CarrierAdapterKind
 from shipping.services import tracking
 
 logger = logging.getLogger(__name__)
@@ -56,6 +61,8 @@ def carrier_webhook(request, code: str):
     carrier = Carrier.objects.filter(code=code.lower()).first()
     if carrier is None:
         return _problem(404, "unknown_carrier", f"No carrier {code!r}.")
+    if carrier.adapter != CarrierAdapterKind.GENERIC and request.method == "POST":
+        return _adapter_webhook(request, carrier)
     if request.method == "GET":  # carriers check the address before they start sending
         return JsonResponse({"carrier": carrier.code, "accepts": "POST", "enabled": bool(carrier.webhook_secret)})
     if not carrier.webhook_secret:
@@ -120,3 +127,25 @@ def _record(carrier: Carrier, item: dict) -> tuple[dict, int]:
         return {"result": "duplicate", "shipment": outcome.shipment.number}, 200
     return {"result": "applied" if outcome.applied else "recorded", "shipment": outcome.shipment.number,
             "status": outcome.shipment.status}, 200  # fmt: skip
+
+
+def _adapter_webhook(request, carrier: Carrier) -> JsonResponse:
+    """A carrier's own webhook format: 403 on a bad signature (nothing recorded), 400 on a
+    malformed body, else 200 with each report's result. A report about a parcel we do not know
+    (made in the carrier's panel, not by OMS) is answered 200 ``unknown_shipment``: the carrier
+    would otherwise retry it for days. Each report is recorded once (its event id)."""
+    try:
+        updates = adapter_for(carrier).parse_webhook(headers=request.headers, body=request.body)
+    except NotSupported:
+        return _problem(404, "webhook_not_supported", "This carrier sends no webhooks here.")
+    except WebhookRefused as exc:
+        logger.warning("shipping: webhook for %s refused from %s: %s", carrier.code,
+                       request.META.get("REMOTE_ADDR"), exc.message)  # fmt: skip
+        return _problem(exc.status, exc.code, exc.message)
+    except ValueError as exc:
+        return _problem(400, "malformed_request", str(exc))
+    results = []
+    for update in updates:
+        result, _status = _record(carrier, {**update.__dict__, "occurred_at": update.occurred_at.isoformat()})
+        results.append({"event_id": update.event_id, **result})
+    return JsonResponse({"results": results, "ignored": not updates})

@@ -15,6 +15,7 @@ from shipping.models import Carrier, CarrierKind
 from tests.factories.customers import AddressFactory, CustomerFactory
 from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 from tests.factories.shipping import PostcodeRangeFactory, RateFactory, ServiceLevelFactory
+from tests.shipping.fake_apis import FakePostNL, FakeSendcloud
 from tests.shipping.fake_carrier import FakeCarrier
 
 WEBHOOK_SECRET = "whsec-test-0123456789"
@@ -55,6 +56,57 @@ def parcel_carrier(db, carrier_server, fast_carrier):
     service = ServiceLevelFactory(carrier=carrier, code="standard", name="Standard", transit_days=1)
     RateFactory(service=service, zone="nl", max_weight_grams=30_000, price=Decimal("6.95"))
     return carrier
+
+
+# --- PostNL and Sendcloud, each against its fake API (tests/shipping/fake_apis.py) -----------------
+
+POSTNL_OPTIONS = {"customer_code": "DEVC", "customer_number": "11223344", "collection_location": "123456"}
+SENDCLOUD_OPTIONS = {"shipping_methods": {"standard": 8}}
+
+
+def _with_service(carrier: Carrier) -> Carrier:
+    service = ServiceLevelFactory(carrier=carrier, code="standard", name="Standard", transit_days=1)
+    RateFactory(service=service, zone="nl", max_weight_grams=30_000, price=Decimal("6.95"))
+    return carrier
+
+
+@pytest.fixture
+def local_carriers(settings, monkeypatch, fast_carrier):
+    settings.OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS = True
+    monkeypatch.setenv("OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS", "1")
+    return settings
+
+
+@pytest.fixture
+def postnl_server(local_carriers):
+    server = FakePostNL(slow_seconds=1.0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sendcloud_server(local_carriers):
+    server = FakeSendcloud(slow_seconds=1.0).start()
+    local_carriers.OMS_SENDCLOUD_SERVICE_POINTS_URL = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postnl(db, postnl_server):
+    return _with_service(Carrier.objects.create(
+        code="postnl", name="PostNL", adapter="postnl", api_endpoint=postnl_server.url,
+        api_key=FakePostNL.api_key, options=POSTNL_OPTIONS,
+        tracking_url_template="https://jouw.postnl.nl/track-and-trace/{tracking_number}-{country}-{postal_code}",
+    ))  # fmt: skip
+
+
+@pytest.fixture
+def sendcloud(db, sendcloud_server):
+    return _with_service(Carrier.objects.create(
+        code="sendcloud", name="Sendcloud", adapter="sendcloud", api_endpoint=sendcloud_server.url,
+        api_key=FakeSendcloud.public_key, api_secret=FakeSendcloud.secret_key, options=SENDCLOUD_OPTIONS,
+    ))  # fmt: skip
 
 
 @pytest.fixture

@@ -151,4 +151,5 @@ ROUTES = [
     # the carriers' tracking webhook (a GET checks the address; POSTs are signed)
     Route("carrier_webhooks:carrier", PUBLIC, kwargs=_carrier_code),
     Route("api:shipment-list", (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.API_CLIENT), api=True),
+    Route("api:pickup-point-list", (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.API_CLIENT), api=True),
 ]
