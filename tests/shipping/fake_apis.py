@@ -9,7 +9,9 @@ parcel call), one word each, then ``ok`` for ever:
 - ``error``: 500, nothing made;
 - ``refuse``: the carrier's validation error (PostNL 400, Sendcloud 400), nothing made;
 - ``ratelimit``: 429 with ``Retry-After: 7``, nothing made;
-- ``timeout``: made, then the answer comes only after the client gave up.
+- ``timeout``: made, then the answer comes only after the client gave up;
+- ``duplicate`` (Sendcloud): another try's parcel with this external reference appears first, so
+  this one is refused as a duplicate reference (two tries racing).
 
 ``made`` counts the parcels (PostNL: labelled barcodes; Sendcloud: parcels), ``creates`` the
 create requests.
@@ -229,17 +231,23 @@ class FakeSendcloud(FakeApi):
             return 400, {"error": {"code": 400, "request": "api/v2/parcels", "message": "shipment: required."}}
         with self.lock:
             ref = data.get("external_reference")
+            if mode == "duplicate":
+                self._make(data)
             if ref and any(p["external_reference"] == ref for p in self.parcels.values()):
                 message = "external_reference: A parcel with this external reference already exists."
                 return 400, {"error": {"code": 400, "request": "api/v2/parcels", "message": message}}
-            self.made += 1
-            parcel_id = 1000 + self.made
-            parcel = {**data, "id": parcel_id, "tracking_number": f"JVGL{parcel_id:010d}",
-                      "status": {"id": 1000, "message": "Ready to send"},
-                      "label": {"label_printer": f"{self.url}/api/v2/labels/label_printer/{parcel_id}"}}  # fmt: skip
-            self.parcels[parcel_id] = parcel
+            parcel = self._make(data)
         self.late(mode)
         return 200, {"parcel": parcel}
+
+    def _make(self, data: dict) -> dict:
+        self.made += 1
+        parcel_id = 1000 + self.made
+        parcel = {**data, "id": parcel_id, "tracking_number": f"JVGL{parcel_id:010d}",
+                  "status": {"id": 1000, "message": "Ready to send"},
+                  "label": {"label_printer": f"{self.url}/api/v2/labels/label_printer/{parcel_id}"}}  # fmt: skip
+        self.parcels[parcel_id] = parcel
+        return parcel
 
     def _cancel(self, parcel):
         if parcel["status"]["id"] == 2000:

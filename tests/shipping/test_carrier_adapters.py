@@ -245,6 +245,17 @@ def test_sendcloud_finds_a_parcel_made_by_a_try_whose_answer_was_lost(
     assert sendcloud_server.creates == 1 and len(sendcloud_server.parcels) == 1
 
 
+def test_sendcloud_refusing_a_duplicate_reference_hands_off_the_parcel_already_made(
+    customer, mug, ams, packer, sendcloud, sendcloud_server
+):
+    # another try made the parcel between this try's look-up and its create call
+    sendcloud_server.script = ["duplicate"]
+    shipment = pack(place(customer, ("MUG-RED", 1)), ams, packer)
+    assert hand_off(shipment).outcome == "handed_off"
+    (parcel,) = sendcloud_server.parcels.values()
+    assert Shipment.objects.get(pk=shipment.pk).tracking_number == parcel["tracking_number"]
+
+
 def test_sendcloud_sends_the_chosen_service_point_and_cancels(sendcloud, sendcloud_server):
     from shipping.adapters import ParcelRequest
     from shipping.carriers import adapter_for
