@@ -146,7 +146,7 @@ def _public_address(host: str, port: int) -> str:
 def _client(timeout: float, auth=None, headers=None) -> httpx.Client:
     transport = httpx.HTTPTransport()
     # httpx takes no network backend; its pool is httpcore's public ConnectionPool, given ours
-    # (tests/shipping/test_carrier_http.py holds this to a refused loopback connection).
+    # (tests/shipping/test_carrier_tracking_and_points.py holds this to a refused loopback connection).
     transport._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), network_backend=_GuardedBackend())
     return httpx.Client(transport=transport, timeout=timeout, auth=auth, headers=headers or {}, follow_redirects=False)
 

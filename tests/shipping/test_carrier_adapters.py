@@ -10,6 +10,7 @@ import json
 
 import pytest
 from django.core.files.storage import default_storage
+from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import StockMovement
@@ -230,6 +231,18 @@ def test_sendcloud_creates_an_announced_parcel_with_our_reference_and_downloads_
     with default_storage.open(shipment.label.name, "rb") as handle:
         assert handle.read() == pdf_for(parcel["tracking_number"])
     assert CarrierBooking.objects.get(handoff_key=shipment.handoff_key).reference == str(parcel["id"])
+
+
+def test_a_carriers_label_prints_from_the_shipment_page(role_client, customer, mug, ams, packer, sendcloud):
+    shipment = pack(place(customer, ("MUG-RED", 1)), ams, packer)
+    hand_off(shipment)
+    shipment.refresh_from_db()
+    client = role_client("warehouse")
+    page = client.get(reverse("shipping:shipment_detail", args=[shipment.pk])).content.decode()
+    label = client.get(reverse("shipping:shipment_label", args=[shipment.pk]))
+    assert reverse("shipping:shipment_label", args=[shipment.pk]) in page and shipment.tracking_number in page
+    assert label["Content-Type"] == "application/pdf"
+    assert b"".join(label.streaming_content) == pdf_for(shipment.tracking_number)
 
 
 def test_sendcloud_finds_a_parcel_made_by_a_try_whose_answer_was_lost(

@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from shipping.carriers.base import CarrierRefused, HttpApi, _GuardedBackend
+from shipping.carriers.base import CarrierRefused, HttpApi, _client, _GuardedBackend
 from shipping.endpoints import EndpointRefused
 from shipping.models import Carrier, Shipment, TrackingEvent
 from tests.shipping.fake_apis import FakeSendcloud
@@ -206,7 +206,10 @@ def test_adapters_do_not_connect_to_our_own_network(settings, sendcloud_server):
     with pytest.raises(CarrierRefused) as caught:
         api.call("GET", "/api/v2/parcels")
     assert "https" in caught.value.message
-    # and below the URL check, on the address actually connected to (a name that resolves inward)
+    # and below the URL check, on the address actually connected to (a name that resolves inward):
+    # the backend itself, and the client every adapter uses, which must be built on it
     with pytest.raises(EndpointRefused):
         _GuardedBackend().connect_tcp("localhost", sendcloud_server.server_address[1])
+    with pytest.raises(EndpointRefused), _client(1.0) as client:
+        client.get(f"http://localhost:{sendcloud_server.server_address[1]}/api/v2/parcels")
     assert sendcloud_server.requests == []
