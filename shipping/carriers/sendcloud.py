@@ -85,9 +85,13 @@ class Sendcloud(CarrierAdapter):
     def _existing(self, key: str) -> dict | None:
         booking = carrier_bookings.booking_get(handoff_key=key)
         if booking is not None:
-            return self.api.json(self.api.call("GET", f"/api/v2/parcels/{booking.reference}", ok=(200,)))["parcel"]
+            found = self.api.json(self.api.call("GET", f"/api/v2/parcels/{booking.reference}", ok=(200,)))
+            if not isinstance(found, dict) or not isinstance(found.get("parcel"), dict):
+                raise CarrierUnavailable("Sendcloud's answer has no parcel.")
+            return found["parcel"]
         found = self.api.json(self.api.call("GET", "/api/v2/parcels", ok=(200,), params={"external_reference": key}))
-        parcels = [p for p in found.get("parcels") or [] if p.get("external_reference") == key]
+        listed = found.get("parcels") if isinstance(found, dict) else None
+        parcels = [p for p in listed or [] if isinstance(p, dict) and p.get("external_reference") == key]
         return parcels[0] if parcels else None
 
     def _create(self, request: ParcelRequest) -> dict:
@@ -137,7 +141,8 @@ class Sendcloud(CarrierAdapter):
         if parcel_id is None:
             found = self.api.json(self.api.call("GET", "/api/v2/parcels", ok=(200,),
                                                 params={"tracking_number": tracking_number}))  # fmt: skip
-            parcel_id = next((p["id"] for p in found.get("parcels") or [] if "id" in p), None)
+            listed = found.get("parcels") if isinstance(found, dict) else None
+            parcel_id = next((p["id"] for p in listed or [] if isinstance(p, dict) and "id" in p), None)
         if parcel_id is None:
             raise CarrierRefused(f"Sendcloud knows no parcel {tracking_number}.")
         self.api.call("POST", f"/api/v2/parcels/{parcel_id}/cancel", ok=(200, 202))

@@ -302,3 +302,36 @@ def test_sendcloud_service_points_nearest_first(sendcloud, sendcloud_server):
     assert points[1].opening_hours == ((0, "08:00-22:00"), (1, "08:00-22:00"))
     call = sendcloud_server.requests[-1]
     assert call["path"] == "/api/v2/service-points"
+
+
+def test_postnl_delivers_to_the_chosen_pickup_point(postnl, postnl_server):
+    from shipping.adapters import ParcelRequest
+    from shipping.carriers import adapter_for
+
+    point = {"id": "204052", "name": "Primera Oudegracht", "street": "Oudegracht", "house_number": "120",
+             "postal_code": "3511 AX", "city": "Utrecht", "country": "NL"}  # fmt: skip
+    request = ParcelRequest(
+        reference="SH-000010", order="SO-000010", carrier_name="PostNL", service_code="standard",
+        idempotency_key="6f1c2d3e-0000-4000-8000-000000000010", sender={"name": "Shop"}, parcel_count=1,
+        weight_grams=800, recipient={"name": "Jan", "street": "Vredenburg", "house_number": "40",
+                                     "postal_code": "3511 BD", "city": "Utrecht", "country": "NL"},
+        pickup_point=point,
+    )  # fmt: skip
+    label = adapter_for(postnl).create_shipment(request)
+    shipment = postnl_server.labels[label.tracking_number]
+    assert [a["AddressType"] for a in shipment["Addresses"]] == ["01", "09"]
+    assert shipment["Addresses"][1]["Zipcode"] == "3511AX" and shipment["ProductCodeDelivery"] == "3533"
+
+
+def test_tracking_poll_counts_a_carrier_that_does_not_answer_and_skips_sandboxes(
+    customer, mug, ams, packer, postnl, postnl_server
+):
+    from shipping.services import tracking_poll
+
+    shipment = pack(place(customer, ("MUG-RED", 1)), ams, packer)
+    hand_off(shipment)
+    # PostNL does not know the barcode yet (404): counted, the shipment stays as it is
+    assert tracking_poll.tracking_poll() == {"asked": 1, "moved": 0, "failed": 1}
+    Carrier.objects.filter(pk=postnl.pk).update(api_endpoint="https://api.postnl.example")
+    assert tracking_poll.tracking_poll() == {"asked": 0, "moved": 0, "failed": 0}
+    assert Shipment.objects.get(pk=shipment.pk).status == "handed_off"
