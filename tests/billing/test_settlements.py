@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from billing import accounts
 from billing.models import BankStatementLine, JournalEntry, LineStatus, ProviderSettlement, SettlementLine
@@ -58,7 +57,11 @@ def test_csv_settlement_clears_its_payments_books_fees_and_balances(klarna_payme
     assert balance(accounts.KLARNA_RECEIVABLE) == D("72.50")
     result = settlements.settlements_csv_import(provider="klarna", content=klarna_file(), user=None)
     (settlement,) = result.created
-    assert (settlement.amount, settlement.payments_amount, settlement.fees_amount) == (D("57.89"), D("60.00"), D("2.11"))
+    assert (settlement.amount, settlement.payments_amount, settlement.fees_amount) == (
+        D("57.89"),
+        D("60.00"),
+        D("2.11"),
+    )
     assert SettlementLine.objects.filter(settlement=settlement).count() == 3
     # What is left on 1320 is the payment no settlement contains.
     assert balance(accounts.KLARNA_RECEIVABLE) == D("12.50")
@@ -102,7 +105,11 @@ def test_a_bad_file_is_refused_whole_and_names_the_problem(klarna_payments, rows
 
 
 def test_a_missing_column_and_an_empty_file_are_clear_errors():
-    for content, code in [(b"settlement,date,type\n", "invalid_file"), (b"", "empty_file"), (b"\xff\xfe", "invalid_file")]:
+    for content, code in [
+        (b"settlement,date,type\n", "invalid_file"),
+        (b"", "empty_file"),
+        (b"\xff\xfe", "invalid_file"),
+    ]:
         with pytest.raises(ValidationFailed) as caught:
             settlements.settlements_csv_import(provider="klarna", content=content, user=None)
         assert caught.value.code == code and caught.value.field == "file"
