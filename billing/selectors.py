@@ -642,7 +642,7 @@ def bank_lines_unmatched_count() -> int:
 
 def bank_line_get(line_id: int):
     try:
-        return BankStatementLine.objects.select_related("payment", "customer").get(pk=line_id)
+        return BankStatementLine.objects.select_related("payment", "customer", "settlement").get(pk=line_id)
     except BankStatementLine.DoesNotExist:
         raise NotFound("No such bank statement line.", field="line") from None
 

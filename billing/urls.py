@@ -29,6 +29,7 @@ urlpatterns = [
     path("bank-statements/", bank.bank_statements, name="bank_statements"),
     path("bank-statements/matching/", bank.bank_line_list, name="bank_matching"),
     path("bank-statements/lines/<int:line_id>/accept/", bank.bank_line_accept, name="bank_line_accept"),
+    path("bank-statements/lines/<int:line_id>/settle/", bank.bank_line_settle, name="bank_line_settle"),
     path("bank-statements/lines/<int:line_id>/split/", bank.bank_line_split, name="bank_line_split"),
     path("bank-statements/lines/<int:line_id>/book/", bank.bank_line_book, name="bank_line_book"),
     path("counter/", counter.counter, name="counter"),

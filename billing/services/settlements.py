@@ -40,7 +40,8 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing import accounts
+from billing import accounts, bank_matching
+from billing.bank_matching import payout_rule
 from billing.models import BankStatementLine, LineStatus, MatchRule, Payment, ProviderSettlement, SettlementLine
 from billing.services.ledger import journal_post
 from billing.settlementfiles import SettlementData, settlements_parse
@@ -231,44 +232,14 @@ def settlement_import_one(*, provider: str, data: SettlementData, source: str, u
 # --- the payout on the bank ----------------------------------------------------------------------
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", (text or "").lower())
-
-
-def _names(line: BankStatementLine, settlement: ProviderSettlement) -> str | None:
-    """The rule by which ``line`` is the payout of ``settlement``, or None."""
-    if line.amount != settlement.amount:
-        return None
-    text = _normal(f"{line.remittance} {line.end_to_end_id}")
-    if settlement.bank_reference and _normal(settlement.bank_reference) in text:
-        return MatchRule.REFERENCE
-    if _normal(settlement.provider) in _normal(line.counterparty_name) + text:
-        return MatchRule.PAYOUT_AMOUNT
-    return None
-
-
-def payout_candidates(lines: list[BankStatementLine]) -> dict[int, list[ProviderSettlement]]:
-    """For each line, the open settlements (payout not yet on the bank) of exactly its amount,
-    those whose bank reference or provider the line names first. One query for all lines."""
-    amounts = {line.amount for line in lines}
-    open_ones = list(
-        ProviderSettlement.objects.filter(bank_entry__isnull=True, amount__in=amounts).order_by("settled_on", "id")
-    )
-    found: dict[int, list[ProviderSettlement]] = {}
-    for line in lines:
-        same = [s for s in open_ones if s.amount == line.amount]
-        found[line.pk] = sorted(same, key=lambda s: _names(line, s) is None)
-    return found
-
-
 def bank_lines_payout_find(*, lines: list[BankStatementLine], user) -> set[int]:
     """Land the settlement whose payout each line is, where exactly one open settlement is named
     by reference (or, failing that, exactly one by amount and provider name); the ids of the
     lines landed. One query for the candidates, then a transaction per line landed."""
-    candidates, landed, used = payout_candidates(lines), set(), set()
+    candidates, landed, used = bank_matching.payout_candidates(lines), set(), set()
     for line in lines:
         for rule in (MatchRule.REFERENCE, MatchRule.PAYOUT_AMOUNT):
-            named = [s for s in candidates[line.pk] if _names(line, s) == rule and s.pk not in used]
+            named = [s for s in candidates[line.pk] if payout_rule(line, s) == rule and s.pk not in used]
             if len(named) == 1 and _try_land(line, named[0], rule, user):
                 landed.add(line.pk)
                 used.add(named[0].pk)
@@ -285,7 +256,7 @@ def settlement_payout_find(*, settlement: ProviderSettlement, user) -> bool:
         ).order_by("booking_date", "id")[:50]
     )
     for rule in (MatchRule.REFERENCE, MatchRule.PAYOUT_AMOUNT):
-        named = [line for line in lines if _names(line, settlement) == rule]
+        named = [line for line in lines if payout_rule(line, settlement) == rule]
         if len(named) == 1:
             return _try_land(named[0], settlement, rule, user)
         if named:
