@@ -53,8 +53,6 @@ PROVIDER_METHODS = tuple(
     m for m, code in accounts.PAYMENT_METHOD_ACCOUNTS.items() if code in accounts.PROVIDER_ACCOUNTS
 )
 PROVIDER_NAME = re.compile(r"^[a-z][a-z0-9_-]{1,29}$")
-ONCE_CONSTRAINT = "settlement_once"
-LINE_ONCE_CONSTRAINT = "billing_settlementline_payment_id_key"
 
 
 @dataclass
@@ -196,8 +194,9 @@ def settlements_csv_import(*, provider: str, content: bytes, user) -> Settlement
     ``provider``, and ``_store``'s), ``Conflict`` ``already_settled``."""
     provider = clean_provider(provider)
     parsed = settlements_parse(content)
-    result = SettlementImportResult()
-    try:
+
+    def store_all() -> SettlementImportResult:
+        result = SettlementImportResult()
         with transaction.atomic(durable=True):
             for data in parsed:
                 settlement, created = _store(provider, data, "csv", user)
@@ -205,28 +204,36 @@ def settlements_csv_import(*, provider: str, content: bytes, user) -> Settlement
                     result.created.append(settlement)
                 else:
                     result.already_imported += 1
-    except IntegrityError as exc:
-        raise _lost_race(exc) from exc
+        return result
+
+    result = _again_after_a_race(store_all)
     result.payouts_landed = sum(1 for s in result.created if settlement_payout_find(settlement=s, user=user))
     return result
 
 
-def _lost_race(exc: IntegrityError) -> Conflict:
-    if ONCE_CONSTRAINT in str(exc) or LINE_ONCE_CONSTRAINT in str(exc):
-        return Conflict("Another import stored these settlements or payments meanwhile; import again.", code="retry")
-    raise exc
+def _again_after_a_race(store):
+    """Run ``store`` (a durable transaction); once more if a concurrent import committed the same
+    settlement (its journal reference) or one of its payments first: the second run sees what
+    that import stored, and answers "imported before" or ``already_settled``."""
+    try:
+        return store()
+    except IntegrityError:
+        return store()
+    except Conflict as exc:
+        if exc.code != "duplicate_reference":
+            raise
+        return store()
 
 
 def settlement_import_one(*, provider: str, data: SettlementData, source: str, user) -> tuple[ProviderSettlement, bool]:
     """Store and book one settlement in a durable transaction of its own (the API import). A
     concurrent import of the same settlement makes this one find it. Raises as ``_store``."""
-    try:
+
+    def store() -> tuple[ProviderSettlement, bool]:
         with transaction.atomic(durable=True):
             return _store(provider, data, source, user)
-    except IntegrityError as exc:
-        if ONCE_CONSTRAINT not in str(exc):
-            raise
-        return ProviderSettlement.objects.get(provider=provider, identifier=data.identifier), False
+
+    return _again_after_a_race(store)
 
 
 # --- the payout on the bank ----------------------------------------------------------------------
