@@ -179,3 +179,23 @@ def test_invariant_reports_a_provider_receivable_that_differs_from_unsettled_pay
     rows = violations()["billing: provider receivable = unsettled provider payments"]
     assert {"account": accounts.KLARNA_RECEIVABLE, "ledger": D("12.50"), "unsettled_payments": D("52.50")} in rows
     assert any(row.get("identifier") == "KL-1" for row in rows)
+
+
+def test_a_negative_settlement_lands_on_the_debit_line_that_pays_it():
+    """Refunds beyond the period's payments: the provider collects from our account."""
+    payment = provider_payment("tr_n1", "10.00")
+    settlements_refund(payment, "re_n1", "10.00")
+    provider_payment("tr_n2", "5.00")
+    day = f"{TODAY:%Y-%m-%d}"
+    content = csv_file(
+        [f"N-1,{day},payment,tr_n2,5.00,", f"N-1,{day},refund,re_n1,-10.00,", f"N-1,{day},fee,,0.29,"]
+        + [f"N-1,{day},payout,N-1,-5.29,"]
+    )
+    (settlement,) = settlements.settlements_csv_import(provider="mollie", content=content, user=None).created
+    assert settlement.amount == D("-5.29") and balance(accounts.PAYOUTS_IN_TRANSIT) == D("-5.29")
+    bank.bank_statement_import(content=camt053([Entry(D("-5.29"), "Mollie incasso N-1", "Mollie")]), user=None)
+    line = BankStatementLine.objects.get()
+    assert line.status == LineStatus.SETTLED and line.settlement == settlement
+    assert balance(accounts.PAYOUTS_IN_TRANSIT) == D("0") and balance(accounts.BANK) == D("-5.29")
+    assert balance(accounts.PSP_RECEIVABLE) == D("10.00")  # tr_n1 itself is not settled yet
+    assert violations() == {}
