@@ -133,3 +133,16 @@ def test_mollie_down_or_the_token_refused_is_a_clear_error(mollie, settings):
     with pytest.raises(ValidationFailed) as caught:
         mollie_settlements.mollie_settlements_import(user=None)
     assert caught.value.code == "not_configured"
+
+
+def test_the_morning_task_fetches_and_is_off_without_a_token(mollie, settings):
+    from billing import tasks
+
+    provider_payment("tr_t", "10.00")
+    mollie.add_settlement(
+        "stl_t", reference="1234567.2612.07", amount="9.71", settled_at=DAY,
+        payments=[("tr_t", "10.00")], fees=[("0.29", "")],
+    )  # fmt: skip
+    assert tasks.mollie_settlements_import.delay().get() == "1 new, 0 waiting"
+    settings.OMS_MOLLIE_SETTLEMENTS = {**settings.OMS_MOLLIE_SETTLEMENTS, "access_token": ""}
+    assert tasks.mollie_settlements_import() == "off"
