@@ -85,21 +85,7 @@ def _store(provider: str, data: SettlementData, source: str, user) -> tuple[Prov
         return existing, False
     found = _payments(data)
     gross = sum((amount for _, amount in data.items), ZERO)
-    if data.amount != gross - data.fees_amount - data.fees_vat:
-        raise ValidationFailed(
-            f"Settlement {data.identifier}: the payout {data.amount} is not the payments {gross} less the fees "
-            f"{data.fees_amount} and their VAT {data.fees_vat}.",
-            code="does_not_add_up",
-            field="amount",
-        )
-    settled = list(SettlementLine.objects.filter(payment__in=found.values()).select_related("settlement", "payment"))
-    if settled:
-        raise Conflict(
-            f"Settlement {data.identifier}: payment {settled[0].payment.reference} is already in settlement "
-            f"{settled[0].settlement.identifier}.",
-            code="already_settled",
-            field="payments",
-        )
+    _check_sums_and_unsettled(data, found, gross)
     entry = journal_post(
         date=data.settled_on,
         description=f"Settlement {provider} {data.identifier}"[:200],
@@ -124,6 +110,24 @@ def _store(provider: str, data: SettlementData, source: str, user) -> tuple[Prov
         [SettlementLine(settlement=settlement, payment=found[ref], amount=amount) for ref, amount in data.items]
     )
     return settlement, True
+
+
+def _check_sums_and_unsettled(data: SettlementData, found: dict[str, Payment], gross: Decimal) -> None:
+    if data.amount != gross - data.fees_amount - data.fees_vat:
+        raise ValidationFailed(
+            f"Settlement {data.identifier}: the payout {data.amount} is not the payments {gross} less the fees "
+            f"{data.fees_amount} and their VAT {data.fees_vat}.",
+            code="does_not_add_up",
+            field="amount",
+        )
+    settled = list(SettlementLine.objects.filter(payment__in=found.values()).select_related("settlement", "payment"))
+    if settled:
+        raise Conflict(
+            f"Settlement {data.identifier}: payment {settled[0].payment.reference} is already in settlement "
+            f"{settled[0].settlement.identifier}.",
+            code="already_settled",
+            field="payments",
+        )
 
 
 def _payments(data: SettlementData) -> dict[str, Payment]:
