@@ -31,6 +31,7 @@ from oms.numbers import normalize_decimal
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
+MAX_SETTLEMENTS = 500
 COLUMNS = ("settlement", "date", "type", "reference", "amount", "vat")
 REQUIRED = ("settlement", "date", "type", "amount")
 TYPES = ("payment", "refund", "fee", "payout")
@@ -73,21 +74,30 @@ def settlements_parse(content: bytes) -> list[SettlementData]:
         raise _bad(f"The header lacks the column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}.")
     reader.fieldnames = header
     found: dict[str, SettlementData] = {}
-    for number, row in enumerate(reader, start=2):
-        if number > MAX_ROWS + 1:
-            raise _bad(f"More than {MAX_ROWS} rows; split the file.", "too_many_rows")
-        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
-            continue
-        try:
-            _add(found, row)
-        except ValidationFailed as exc:
-            raise _bad(f"Row {number}: {exc.message}") from None
+    try:
+        for number, row in enumerate(reader, start=2):
+            _row(found, number, row)
+    except csv.Error as exc:  # a NUL byte, an unclosed quote, a field beyond the csv module's limit
+        raise _bad(f"Row {reader.line_num}: not readable as CSV ({exc}).") from None
     if not found:
         raise _bad("The file has no rows.", "empty_file")
     for data in found.values():
         if data.amount is None:
             raise _bad(f"Settlement {data.identifier} has no payout row.")
     return list(found.values())
+
+
+def _row(found: dict[str, SettlementData], number: int, row: dict) -> None:
+    if number > MAX_ROWS + 1:
+        raise _bad(f"More than {MAX_ROWS} rows; split the file.", "too_many_rows")
+    if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+        return
+    try:
+        _add(found, row)
+    except ValidationFailed as exc:
+        raise _bad(f"Row {number}: {exc.message}") from None
+    if len(found) > MAX_SETTLEMENTS:
+        raise _bad(f"More than {MAX_SETTLEMENTS} settlements in one file; split it.", "too_many_rows")
 
 
 def _cell(row: dict, name: str) -> str:

@@ -104,11 +104,13 @@ def test_a_bad_file_is_refused_whole_and_names_the_problem(klarna_payments, rows
     assert ProviderSettlement.objects.count() == 0 and JournalEntry.objects.count() == entries
 
 
-def test_a_missing_column_and_an_empty_file_are_clear_errors():
+def test_a_missing_column_an_empty_or_unreadable_file_are_clear_errors():
     for content, code in [
         (b"settlement,date,type\n", "invalid_file"),
         (b"", "empty_file"),
         (b"\xff\xfe", "invalid_file"),
+        (csv_file(["K,2026-11-30,payment,a\x00b,1.00,"]), "invalid_file"),
+        (csv_file([f"K{n},2026-11-30,payout,,1.00," for n in range(501)]), "too_many_rows"),
     ]:
         with pytest.raises(ValidationFailed) as caught:
             settlements.settlements_csv_import(provider="klarna", content=content, user=None)
