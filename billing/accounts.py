@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 CASH = "1000"
 BANK = "1100"
+PAYOUTS_IN_TRANSIT = "1190"
 RECEIVABLES = "1300"
 PSP_RECEIVABLE = "1310"
 KLARNA_RECEIVABLE = "1320"
@@ -19,6 +20,7 @@ RIVERTY_RECEIVABLE = "1330"
 PIN_IN_TRANSIT = "1340"
 VAT_PAYABLE_HIGH = "1500"
 VAT_PAYABLE_LOW = "1510"
+VAT_RECEIVABLE = "1520"
 CUSTOMER_CREDIT = "1600"
 REVENUE_HIGH = "8000"
 REVENUE_LOW = "8010"
@@ -26,6 +28,7 @@ REVENUE_ZERO = "8020"
 REVENUE_INTRA_EU = "8030"
 REVENUE_EXPORT = "8040"
 SHIPPING_REVENUE = "8100"
+PROVIDER_FEES = "4650"
 ROUNDING = "8900"
 
 
@@ -39,6 +42,7 @@ class ChartRow(NamedTuple):
 CHART: list[ChartRow] = [
     ChartRow(CASH, "Kas (cash)", "asset", False),
     ChartRow(BANK, "Bank", "asset", False),
+    ChartRow(PAYOUTS_IN_TRANSIT, "Kruisposten uitbetalingen (provider payouts in transit)", "asset", False),
     ChartRow(RECEIVABLES, "Debiteuren (accounts receivable)", "asset", True),
     ChartRow(PSP_RECEIVABLE, "Te ontvangen iDEAL/card (payment provider)", "asset", False),
     ChartRow(KLARNA_RECEIVABLE, "Te ontvangen Klarna", "asset", False),
@@ -46,6 +50,7 @@ CHART: list[ChartRow] = [
     ChartRow(PIN_IN_TRANSIT, "Te ontvangen PIN-betalingen (PIN in transit)", "asset", False),
     ChartRow(VAT_PAYABLE_HIGH, "Te betalen btw hoog (VAT payable, high rate)", "liability", False),
     ChartRow(VAT_PAYABLE_LOW, "Te betalen btw laag (VAT payable, low rate)", "liability", False),
+    ChartRow(VAT_RECEIVABLE, "Te vorderen btw (input VAT)", "asset", False),
     ChartRow(CUSTOMER_CREDIT, "Klanttegoed en vooruitbetalingen (customer credit, prepayments)", "liability", True),
     ChartRow(REVENUE_HIGH, "Omzet hoog tarief (revenue, high rate)", "revenue", False),
     ChartRow(REVENUE_LOW, "Omzet laag tarief (revenue, low rate)", "revenue", False),
@@ -55,6 +60,7 @@ CHART: list[ChartRow] = [
     ),
     ChartRow(REVENUE_EXPORT, "Omzet export buiten de EU (revenue, export)", "revenue", False),
     ChartRow(SHIPPING_REVENUE, "Omzet verzendkosten (shipping revenue)", "revenue", False),
+    ChartRow(PROVIDER_FEES, "Kosten betalingsverkeer (payment provider fees)", "expense", False),
     ChartRow(ROUNDING, "Afrondingsverschillen (rounding differences)", "expense", False),
 ]
 
@@ -69,6 +75,9 @@ PAYMENT_METHOD_ACCOUNTS: dict[str, str] = {
     "pin": PIN_IN_TRANSIT,
     "on_account": BANK,
 }
+
+# The provider receivable accounts: what payment providers owe us until they pay it out.
+PROVIDER_ACCOUNTS = (PSP_RECEIVABLE, KLARNA_RECEIVABLE, RIVERTY_RECEIVABLE, PIN_IN_TRANSIT)
 
 # VAT category -> (revenue account, VAT payable account or None for zero rate).
 VAT_CATEGORY_ACCOUNTS: dict[str, tuple[str, str | None]] = {

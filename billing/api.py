@@ -19,8 +19,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import bankfiles, selectors, ubl
-from billing.services import bank, delivery, payments
+from billing import bankfiles, selectors, settlementfiles, ubl
+from billing.services import bank, delivery, payments, settlements
 from customers.models import PaymentMethod
 from oms.api import DateTimeField, api_access, order_owner
 from oms.api_clients import Scope
@@ -335,5 +335,56 @@ class BankStatementImport(APIView):
             "matched": result.matched,
             "unmatched": result.unmatched,
             "already_imported": result.already_imported,
+        }
+        return Response(body, status=201 if result.created else 200)
+
+
+class SettlementsIn(serializers.Serializer):
+    provider = serializers.CharField(help_text="The provider, in lower case: klarna, riverty, worldline, ...")
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="CSV, columns settlement, date, type (payment, refund, fee, payout), reference, amount, vat.",
+    )
+
+
+SETTLEMENT_IMPORT_SCHEMA = inline_serializer(
+    "SettlementImport",
+    {
+        "created": serializers.ListField(child=serializers.CharField()),
+        "already_imported": serializers.IntegerField(),
+        "payouts_landed": serializers.IntegerField(),
+    },
+)
+
+
+class SettlementImport(APIView):
+    """``POST /api/v1/settlements/`` (multipart, fields ``provider`` and ``file``): import a
+    provider's settlement CSV (README "Provider settlements"). Each settlement clears its payments
+    from the provider receivable, books its fees and waits for its payout on the bank (found at
+    once when that bank line is imported already). 201 with the ids of the settlements created;
+    200 when all were imported before. Any bad row, unknown payment or sum that does not add up is
+    400 (field ``file``, ``payments`` or ``amount``) and nothing of the file is stored; a payment
+    already in another settlement is 409 ``already_settled``."""
+
+    permission_classes = [PAYMENT_ACCESS]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": SettlementsIn},
+        responses={201: SETTLEMENT_IMPORT_SCHEMA, 200: SETTLEMENT_IMPORT_SCHEMA},
+    )
+    def post(self, request):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed("Upload the CSV as the multipart field 'file'.", code="required", field="file")
+        if upload.size > settlementfiles.MAX_BYTES:
+            raise ValidationFailed("The file is larger than 5 MB.", code="file_too_large", field="file")
+        result = settlements.settlements_csv_import(
+            provider=request.data.get("provider", ""), content=upload.read(), user=request.user
+        )
+        body = {
+            "created": [s.identifier for s in result.created],
+            "already_imported": result.already_imported,
+            "payouts_landed": result.payouts_landed,
         }
         return Response(body, status=201 if result.created else 200)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("invoices/<str:number>/pdf/", api.InvoicePdf.as_view(), name="invoice-pdf"),
     path("invoices/<str:number>/ubl/", api.InvoiceUbl.as_view(), name="invoice-ubl"),
     path("bank-statements/", api.BankStatementImport.as_view(), name="bank-statements"),
+    path("settlements/", api.SettlementImport.as_view(), name="settlements"),
 ]

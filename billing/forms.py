@@ -285,3 +285,17 @@ class BankLineBookForm(forms.Form):
     def __init__(self, *args, accounts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].choices = [(a.code, f"{a.code} {a.name}") for a in accounts]
+
+
+class SettlementUploadForm(forms.Form):
+    provider = forms.CharField(
+        label=_("Provider"),
+        max_length=30,
+        initial="klarna",
+        help_text=_("In lower case: klarna, riverty, worldline, ..."),
+    )
+    file = forms.FileField(
+        label=_("Settlement file"),
+        help_text=_("CSV with the columns settlement, date, type, reference, amount, vat; at most 5 MB."),
+        allow_empty_file=True,
+    )

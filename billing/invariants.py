@@ -160,12 +160,15 @@ def customer_credit_equals_unused_payments() -> list[dict]:
 
 
 def money_accounts_equal_payments() -> list[dict]:
-    """Each money account (cash, bank, payment providers, PIN in transit) holds exactly the
-    payments less refunds of the methods booked to it; the bank also the bank statement lines
-    booked to other accounts on the matching screen."""
+    """Cash and bank hold exactly the payments less refunds of the methods booked to them; the
+    bank also the bank statement lines booked to other accounts on the matching screen and the
+    provider payouts landed on it; the payouts-in-transit account the payouts of settlements not
+    yet on the bank. (The provider accounts: ``provider_receivable_equals_unsettled_payments``.)"""
     per_method = {}
     for method, code in accounts.PAYMENT_METHOD_ACCOUNTS.items():
-        per_method.setdefault(code, []).append(method)
+        if code not in accounts.PROVIDER_ACCOUNTS:
+            per_method.setdefault(code, []).append(method)
+    per_method[accounts.PAYOUTS_IN_TRANSIT] = []
     rows = _rows(
         """
         SELECT a.code, coalesce(sum(l.debit - l.credit), 0) AS ledger
@@ -178,27 +181,86 @@ def money_accounts_equal_payments() -> list[dict]:
         row["method"]: row["total"]
         for row in _rows("SELECT method, coalesce(sum(amount), 0) AS total FROM billing_payment GROUP BY method")
     }
-    booked = _rows("SELECT coalesce(sum(amount), 0) AS total FROM billing_bankstatementline WHERE status = 'booked'")
-    other = {accounts.BANK: booked[0]["total"]}
+    (other,) = _rows(
+        """
+        SELECT (SELECT coalesce(sum(amount), 0) FROM billing_bankstatementline
+                 WHERE status IN ('booked', 'settled')) AS bank,
+               (SELECT coalesce(sum(amount), 0) FROM billing_providersettlement
+                 WHERE bank_entry_id IS NULL) AS in_transit
+        """
+    )
+    extra = {accounts.BANK: other["bank"], accounts.PAYOUTS_IN_TRANSIT: other["in_transit"]}
     return [
         {"account": row["code"], "ledger": row["ledger"], "payments": expected}
         for row in rows
         if row["ledger"]
-        != (expected := sum((paid.get(m, 0) for m in per_method[row["code"]]), 0) + other.get(row["code"], 0))
+        != (expected := sum((paid.get(m, 0) for m in per_method[row["code"]]), 0) + extra.get(row["code"], 0))
     ]
+
+
+def provider_receivable_equals_unsettled_payments() -> list[dict]:
+    """Per provider account (1310-1340), to the cent: its balance = the payments less refunds of
+    the methods booked to it that no settlement contains yet. A settlement's own amounts add up:
+    its lines are its payments' amounts, ``payments_amount`` their sum."""
+    per_account: dict[str, list[str]] = {code: [] for code in accounts.PROVIDER_ACCOUNTS}
+    for method, code in accounts.PAYMENT_METHOD_ACCOUNTS.items():
+        if code in per_account:
+            per_account[code].append(method)
+    ledger = {
+        row["code"]: row["ledger"]
+        for row in _rows(
+            """
+            SELECT a.code, coalesce(sum(l.debit - l.credit), 0) AS ledger
+              FROM billing_account a LEFT JOIN billing_journalline l ON l.account_id = a.id
+             WHERE a.code = ANY(%s) GROUP BY a.code
+            """,
+            [list(per_account)],
+        )
+    }
+    unsettled = {
+        row["method"]: row["total"]
+        for row in _rows(
+            """
+            SELECT p.method, coalesce(sum(p.amount), 0) AS total FROM billing_payment p
+             WHERE NOT EXISTS (SELECT 1 FROM billing_settlementline s WHERE s.payment_id = p.id)
+             GROUP BY p.method
+            """
+        )
+    }
+    broken = [
+        {"account": code, "ledger": ledger.get(code, 0), "unsettled_payments": expected}
+        for code, methods in per_account.items()
+        if ledger.get(code, 0) != (expected := sum((unsettled.get(m, 0) for m in methods), 0))
+    ]
+    return broken + _rows(
+        """
+        SELECT s.id AS settlement, s.identifier, s.payments_amount, coalesce(sum(l.amount), 0) AS lines,
+               count(l.id) FILTER (WHERE l.amount <> p.amount) AS lines_off
+          FROM billing_providersettlement s
+          LEFT JOIN billing_settlementline l ON l.settlement_id = s.id
+          LEFT JOIN billing_payment p ON p.id = l.payment_id
+         GROUP BY s.id
+        HAVING s.payments_amount <> coalesce(sum(l.amount), 0) OR count(l.id) FILTER (WHERE l.amount <> p.amount) > 0
+         ORDER BY s.id LIMIT 100
+        """
+    )
 
 
 def bank_lines_match_their_money() -> list[dict]:
     """A matched bank statement line is one bank transfer payment of exactly its amount; a booked
-    one one journal entry of exactly its amount; only credit lines are either."""
+    one one journal entry of exactly its amount; a settled one the landed payout of a settlement
+    of exactly its amount; only credit lines are matched or booked."""
     return _rows(
         """
-        SELECT l.id AS line, l.status, l.amount, p.amount AS payment, p.method, e.total_amount AS entry
+        SELECT l.id AS line, l.status, l.amount, p.amount AS payment, p.method, e.total_amount AS entry,
+               s.amount AS payout
           FROM billing_bankstatementline l
           LEFT JOIN billing_payment p ON p.id = l.payment_id
           LEFT JOIN billing_journalentry e ON e.id = l.journal_entry_id
+          LEFT JOIN billing_providersettlement s ON s.id = l.settlement_id
          WHERE (l.status = 'matched' AND (p.amount IS DISTINCT FROM l.amount OR p.method <> 'bank_transfer'))
             OR (l.status = 'booked' AND e.total_amount IS DISTINCT FROM l.amount)
+            OR (l.status = 'settled' AND (s.amount IS DISTINCT FROM l.amount OR s.bank_entry_id IS NULL))
             OR (l.status IN ('matched', 'booked', 'unmatched') AND l.amount <= 0)
          ORDER BY l.id LIMIT 100
         """

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from billing.models import (
     LineStatus,
     Payment,
     PaymentAllocation,
+    ProviderSettlement,
     SendBatch,
     SendBatchItem,
     SendOutcome,
@@ -642,7 +643,7 @@ def bank_lines_unmatched_count() -> int:
 
 def bank_line_get(line_id: int):
     try:
-        return BankStatementLine.objects.select_related("payment", "customer").get(pk=line_id)
+        return BankStatementLine.objects.select_related("payment", "customer", "settlement").get(pk=line_id)
     except BankStatementLine.DoesNotExist:
         raise NotFound("No such bank statement line.", field="line") from None
 
@@ -654,3 +655,37 @@ def bank_book_accounts() -> list:
 
 def invoice_ids_by_number(numbers: Iterable[str]) -> dict[str, int]:
     return dict(Invoice.objects.filter(number__in=set(numbers)).values_list("number", "id"))
+
+
+# --- provider settlements ------------------------------------------------------------------------
+
+
+def settlement_list(*, limit: int = 30) -> list:
+    """The latest settlements with their payout's bank line (None: not on the bank yet)."""
+    return list(ProviderSettlement.objects.select_related("bank_line").order_by("-settled_on", "-id")[:limit])
+
+
+def provider_unsettled() -> list[dict]:
+    """Per provider account (1310-1340): the payments less refunds no settlement contains yet,
+    how many, and the oldest one's date (how long the provider has owed it). One query."""
+    methods = {m: code for m, code in accounts.PAYMENT_METHOD_ACCOUNTS.items() if code in accounts.PROVIDER_ACCOUNTS}
+    rows = (
+        Payment.objects.filter(method__in=methods, settlement_line__isnull=True)
+        .values("method")
+        .annotate(total=Sum("amount"), count=Count("id"), oldest=Min("paid_at"))
+    )
+    names = dict(Account.objects.filter(code__in=accounts.PROVIDER_ACCOUNTS).values_list("code", "name"))
+    found = {
+        code: {"code": code, "name": names.get(code, code), "total": ZERO, "count": 0, "oldest": None}
+        for code in accounts.PROVIDER_ACCOUNTS
+    }
+    for row in rows:
+        entry = found[methods[row["method"]]]
+        entry["total"] += row["total"]
+        entry["count"] += row["count"]
+        if entry["oldest"] is None or row["oldest"] < entry["oldest"]:
+            entry["oldest"] = row["oldest"]
+    today = timezone.localdate()
+    for entry in found.values():
+        entry["days"] = (today - timezone.localdate(entry["oldest"])).days if entry["oldest"] else None
+    return list(found.values())

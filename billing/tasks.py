@@ -72,3 +72,17 @@ def payment_fetches_sweep() -> int:
     from billing.services import psp
 
     return psp.payment_fetches_sweep()
+
+
+@shared_task(name="billing.tasks.mollie_settlements_import", ignore_result=True)
+def mollie_settlements_import() -> str:
+    """Every morning: fetch Mollie's new settlements (idempotent: imported ones are skipped).
+    Off while no access token is set; an unreachable Mollie is tried again the next morning."""
+    from django.conf import settings
+
+    from billing.services import mollie_settlements
+
+    if not settings.OMS_MOLLIE_SETTLEMENTS.get("access_token"):
+        return "off"
+    result = mollie_settlements.mollie_settlements_import(user=None)
+    return f"{len(result.created)} new, {len(result.waiting)} waiting"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.views import accounting, bank, counter, payments
+from billing.views import accounting, bank, counter, payments, settlements
 
 app_name = "billing"
 
@@ -27,8 +27,11 @@ urlpatterns = [
     path("orders/<int:order_id>/payments/", payments.order_payment, name="order_payment"),
     path("payments/<int:payment_id>/refund/", payments.payment_refund, name="payment_refund"),
     path("bank-statements/", bank.bank_statements, name="bank_statements"),
+    path("settlements/", settlements.settlement_list, name="settlements"),
+    path("settlements/mollie/", settlements.settlement_mollie_import, name="settlement_mollie_import"),
     path("bank-statements/matching/", bank.bank_line_list, name="bank_matching"),
     path("bank-statements/lines/<int:line_id>/accept/", bank.bank_line_accept, name="bank_line_accept"),
+    path("bank-statements/lines/<int:line_id>/settle/", bank.bank_line_settle, name="bank_line_settle"),
     path("bank-statements/lines/<int:line_id>/split/", bank.bank_line_split, name="bank_line_split"),
     path("bank-statements/lines/<int:line_id>/book/", bank.bank_line_book, name="bank_line_book"),
     path("counter/", counter.counter, name="counter"),

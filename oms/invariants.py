@@ -34,6 +34,9 @@ CHECKS: dict[str, str] = {
     "billing: customer credit equals unused payments": "billing.invariants.customer_credit_equals_unused_payments",
     "billing: money accounts equal payments less refunds": "billing.invariants.money_accounts_equal_payments",
     "billing: bank statement lines match their payment or entry": "billing.invariants.bank_lines_match_their_money",
+    "billing: provider receivable = unsettled provider payments": (
+        "billing.invariants.provider_receivable_equals_unsettled_payments"
+    ),
     "billing: invoiced quantities of order lines match their invoices": "billing.invariants.order_invoicing_adds_up",
     "billing: per order, invoiced - credited = what was shipped or sold and not returned": (
         "billing.invariants.order_invoiced_matches_shipped"

@@ -43,8 +43,12 @@ from billing.models.payments import (
     PaymentFetch,
     ReturnSettlement,
 )
+from billing.models.settlements import ProviderSettlement, SettlementLine, SettlementSource
 
 __all__ = [
+    "ProviderSettlement",
+    "SettlementLine",
+    "SettlementSource",
     "COUNTER_METHODS",
     "INVOICE_MUTABLE_COLUMNS",
     "PAYMENT_MUTABLE_COLUMNS",

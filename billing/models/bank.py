@@ -4,8 +4,9 @@ A statement is known by its account and the bank's statement identifier, a line 
 and the bank's reference of the entry (unique keys in the database): importing a statement
 twice, or two imports of it at once, stores it once. A credit line ends ``matched`` (it became a
 ``bank_transfer`` payment, ``payment``), ``booked`` (posted to another ledger account,
-``journal_entry``) or waits ``unmatched`` on the matching screen; a debit line is stored as
-``debit`` (provider payouts and other money out are for settlement).
+``journal_entry``), ``settled`` (the payout of a provider settlement, ``settlement``) or waits
+``unmatched`` on the matching screen; a debit line is stored as ``debit`` unless it is a
+(negative) provider settlement.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db.models import Q
 
 from billing.models.ledger import JournalEntry
 from billing.models.payments import Payment
+from billing.models.settlements import ProviderSettlement
 from customers.models import Customer
 from oms.money import money_field
 
@@ -30,11 +32,13 @@ class LineStatus(models.TextChoices):
     MATCHED = "matched", "Matched"
     BOOKED = "booked", "Booked to an account"
     DEBIT = "debit", "Debit (money out)"
+    SETTLED = "settled", "A provider's payout"
 
 
 class MatchRule(models.TextChoices):
     REFERENCE = "reference", "Invoice or order number in the description"
     AMOUNT_IBAN = "amount_iban", "Amount and the customer's IBAN"
+    PAYOUT_AMOUNT = "amount", "Amount and the provider's name (a payout)"
     MANUAL = "manual", "By hand"
 
 
@@ -83,6 +87,9 @@ class BankStatementLine(models.Model):
     journal_entry = models.OneToOneField(
         JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="bank_line"
     )
+    settlement = models.OneToOneField(
+        ProviderSettlement, on_delete=models.PROTECT, null=True, blank=True, related_name="bank_line"
+    )
     note = models.CharField(max_length=300, blank=True)  # why an automatic match was not made
     matched_at = models.DateTimeField(null=True, blank=True)
     matched_by = models.ForeignKey(
@@ -97,8 +104,14 @@ class BankStatementLine(models.Model):
             models.CheckConstraint(condition=~Q(amount=0), name="bank_line_amount_not_zero"),
             models.CheckConstraint(
                 condition=(Q(status=LineStatus.DEBIT) & Q(amount__lt=0))
-                | (~Q(status=LineStatus.DEBIT) & Q(amount__gt=0)),
+                | Q(status=LineStatus.SETTLED)
+                | (~Q(status__in=[LineStatus.DEBIT, LineStatus.SETTLED]) & Q(amount__gt=0)),
                 name="bank_line_debit_is_negative",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status=LineStatus.SETTLED) & Q(settlement__isnull=False))
+                | (~Q(status=LineStatus.SETTLED) & Q(settlement__isnull=True)),
+                name="bank_line_settled_has_settlement",
             ),
             models.CheckConstraint(
                 condition=(Q(status=LineStatus.MATCHED) & Q(payment__isnull=False))

@@ -10,7 +10,9 @@ matched in a transaction of its own (``bank_line_match_auto``): a matched line b
 customer credit and the lock date rules are the ones every payment follows), with the reference
 ``BANK-<line id>`` (unique per method: a line is paid once). A line that cannot be matched, or
 whose match fails (the books are locked for its date, the invoice was paid meanwhile), waits on
-the matching screen. Debit lines are stored as ``debit`` and left for settlement.
+the matching screen. Before that, a line that is the payout of an imported provider settlement
+(by its bank reference, or its amount and the provider's name) lands against that settlement
+(``billing.services.settlements``). Other debit lines are stored as ``debit``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from django.utils import timezone
 from billing import accounts, bank_matching
 from billing.bankfiles import ParsedStatement, statement_parse
 from billing.models import Account, BankStatement, BankStatementLine, Invoice, LineStatus, MatchRule
-from billing.services import payments
+from billing.services import payments, settlements
 from billing.services.ledger import journal_post
 from billing.services.locks import lock_customer_billing
 from customers.models import Customer, IbanSource, PaymentMethod
@@ -62,7 +64,12 @@ def bank_statement_import(*, content: bytes, file_name: str = "", user) -> Impor
         # A concurrent import of an overlapping statement stored some of these lines first:
         # again, now seeing them as imported.
         statement, new_lines, created = _store(parsed, file_name, sha, user)
-    matched = sum(1 for line in new_lines if line.amount > 0 and bank_line_match_auto(line_id=line.pk, user=user))
+    payouts = settlements.bank_lines_payout_find(lines=new_lines, user=user)
+    matched = len(payouts) + sum(
+        1
+        for line in new_lines
+        if line.amount > 0 and line.pk not in payouts and bank_line_match_auto(line_id=line.pk, user=user)
+    )
     return ImportResult(
         statement=statement,
         lines=len(parsed.lines),

@@ -1,6 +1,7 @@
 """Bank statements on the accounting screens: upload a CAMT.053 or MT940 file (the counts, then
 the matching screen), and the matching screen: each unmatched credit line with its ranked
-suggestions, accepted with one key (``a``), split over invoices, or booked to another account.
+suggestions, accepted with one key (``a``), split over invoices, booked to another account, or
+landed on a provider settlement as its payout (``p``).
 Each action on a line answers (htmx) with that line's row re-rendered."""
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from django.views.decorators.vary import vary_on_headers
 from billing import bank_matching as matching
 from billing import bankfiles, selectors
 from billing.forms import BankLineBookForm, BankLineSplitForm, BankStatementUploadForm
-from billing.models import BankStatementLine
-from billing.services import bank
+from billing.models import BankStatementLine, ProviderSettlement
+from billing.services import bank, settlements
 from oms.errors import NotFound, OmsError, ValidationFailed, add_to_form
 from oms.htmx import HtmxHttpRequest, is_partial
 from oms.roles import Role, role_required
@@ -57,11 +58,13 @@ def bank_statements(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "billing/bank_statements.html", context)
 
 
-def _row_context(line: BankStatementLine, **forms) -> dict:
-    suggestions = matching.suggestions(line) if line.status == "unmatched" else []
+def _row_context(line: BankStatementLine, suggestions=None, payouts=None, **forms) -> dict:
+    if line.status == "unmatched" and suggestions is None:
+        suggestions, payouts = matching.suggestions(line), matching.payout_candidates([line])[line.pk]
     return {
         "line": line,
-        "suggestions": suggestions,
+        "suggestions": suggestions or [],
+        "payouts": payouts or [],
         "split_form": forms.get("split_form") or BankLineSplitForm(prefix=f"split-{line.pk}"),
         "book_form": forms.get("book_form")
         or BankLineBookForm(prefix=f"book-{line.pk}", accounts=selectors.bank_book_accounts()),
@@ -74,10 +77,18 @@ def _row_context(line: BankStatementLine, **forms) -> dict:
 @vary_on_headers("HX-Request")
 def bank_line_list(request: HtmxHttpRequest) -> HttpResponse:
     accounts = selectors.bank_book_accounts()
-    rows = []
-    for line in selectors.bank_lines_unmatched():
-        row = _row_context(line, book_form=BankLineBookForm(prefix=f"book-{line.pk}", accounts=accounts))
-        rows.append(row)
+    lines = selectors.bank_lines_unmatched()
+    # Read set-wise for all lines at once: the page's queries do not grow with its lines.
+    suggestions, payouts = matching.suggestions_for(lines), matching.payout_candidates(lines)
+    rows = [
+        _row_context(
+            line,
+            suggestions[line.pk],
+            payouts[line.pk],
+            book_form=BankLineBookForm(prefix=f"book-{line.pk}", accounts=accounts),
+        )
+        for line in lines
+    ]
     context = {"rows": rows, "waiting": selectors.bank_lines_unmatched_count()}
     return render(request, f"{MATCHING}#bank-lines" if is_partial(request) else MATCHING, context)
 
@@ -111,6 +122,21 @@ def bank_line_accept(request: HtmxHttpRequest, line_id: int) -> HttpResponse:
         bank.bank_line_accept(line=line, invoice_ids=ids, user=request.user)
     except ValueError:
         return _answer(request, line_id, error=_("Choose an invoice."))
+    except OmsError as exc:
+        return _answer(request, line_id, error=exc.message)
+    return _answer(request, line_id)
+
+
+@require_POST
+@role_required(ACC)
+def bank_line_settle(request: HtmxHttpRequest, line_id: int) -> HttpResponse:
+    """The line is the payout of the provider settlement posted as ``settlement`` (its id)."""
+    line = _line_or_404(line_id)
+    try:
+        settlement_id = int(request.POST.get("settlement", ""))
+        settlements.settlement_payout_land(line_id=line.pk, settlement_id=settlement_id, user=request.user)
+    except (ValueError, ProviderSettlement.DoesNotExist):
+        return _answer(request, line_id, error=_("Choose a settlement."))
     except OmsError as exc:
         return _answer(request, line_id, error=exc.message)
     return _answer(request, line_id)

@@ -352,6 +352,14 @@ OMS_PAYMENT_PROVIDERS = {
         "api_key": env.str("OMS_MOLLIE_API_KEY", default=""),
     },
 }
+# Mollie's settlements API (billing.services.mollie_settlements, through mollie-api-python): the
+# endpoint without /v2 and an organization access token (access_...; settlements are not readable
+# with a website's API key). Empty token: the import is off.
+OMS_MOLLIE_SETTLEMENTS = {
+    "api_endpoint": env.str("OMS_MOLLIE_SETTLEMENTS_URL", default="https://api.mollie.com"),
+    "access_token": env.str("OMS_MOLLIE_ACCESS_TOKEN", default=""),
+    "timeout": env.float("OMS_MOLLIE_TIMEOUT_SECONDS", default=10.0),
+}
 # Carrier hand-off (shipping): the HTTP timeout of one try, how many tries before a shipment goes
 # to the exception list, and the first back-off (doubled after every failed try, at most an hour).
 OMS_CARRIER_TIMEOUT_SECONDS = env.float("OMS_CARRIER_TIMEOUT_SECONDS", default=10.0)

@@ -1,5 +1,5 @@
 // The matching screen's keys (outside form fields): j / k walk the bank lines, a accepts the
-// focused line's first suggestion, s and b open its split and book forms. After a line is done
+// focused line's first suggestion, p lands it on its provider settlement (a payout), s and b open its split and book forms. After a line is done
 // (htmx swapped in its matched row) the next one is focused, so a run of good suggestions is
 // one key each.
 (() => {
@@ -16,8 +16,8 @@
     const at = line ? all.indexOf(line) : -1;
     if (event.key === "j") { event.preventDefault(); focus(all[Math.min(at + 1, all.length - 1)]); }
     else if (event.key === "k") { event.preventDefault(); focus(all[Math.max(at - 1, 0)]); }
-    else if (line && event.key === "a") {
-      const accept = line.querySelector("[data-accept]");
+    else if (line && (event.key === "a" || event.key === "p")) {
+      const accept = line.querySelector(event.key === "a" ? "[data-accept]" : "[data-payout]");
       if (accept) { event.preventDefault(); accept.click(); }
     } else if (line && (event.key === "s" || event.key === "b")) {
       const box = line.querySelector(event.key === "s" ? "[data-split]" : "[data-book]");
