@@ -3,9 +3,10 @@ and visible on the order's timeline.
 
 A ``Notification`` row is written in the transaction of the event it is about (an outbox
 handler, a hand-off), at most one per ``key`` (a unique column: "order_confirmation:order:12").
-After commit a worker sends it: it claims the row with a conditional UPDATE, renders the kind's
-template in the row's language, sends, and records ``sent_at``. A send that fails gives the
-claim back and the task retries; the beat sweep re-queues what was lost. A customer without an
+Its sending is an ``oms.deliver_once`` delivery (kind ``oms.notification``): after commit a
+worker claims it, renders the kind's template in the row's language, sends, and records
+``sent_at``. A send that fails gives the claim back and the task retries; the beat sweep
+re-queues what was lost. A customer without an
 e-mail address gets a row with status ``skipped`` (the timeline says "not sent").
 
 Kinds are registered by the app that owns them (``register_kind`` from ``AppConfig.ready()``)
@@ -19,33 +20,34 @@ they sent with ``notification_record`` instead, so that all of them show on the 
 
 from __future__ import annotations
 
-import contextvars
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from oms.models import Notification, NotificationStatus
+from oms import deliver_once
+from oms.models import Delivery, Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
-CLAIM_TIMEOUT = timedelta(minutes=15)
-SWEEP_GRACE = timedelta(minutes=5)
-SWEEP_WINDOW = timedelta(days=3)
-MAX_ATTEMPTS = 8
+DELIVERY = deliver_once.register(
+    deliver_once.Kind(
+        code="oms.notification",
+        task="oms.tasks.notification_send",
+        label="Customer e-mail",
+        own_rule=True,  # listed by "oms.notification_unsent", with the order it is about
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -73,17 +75,8 @@ def language_of(code: str | None) -> str:
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
-_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("oms_notify_paused", default=False)
-
-
-@contextmanager
-def paused() -> Iterator[None]:
-    """Write notifications without queueing their e-mail (bulk loads such as the demo data)."""
-    token = _paused.set(True)
-    try:
-        yield
-    finally:
-        _paused.reset(token)
+# Write notifications without queueing their e-mail (bulk loads such as the demo data).
+paused = deliver_once.paused
 
 
 def notification_queue(
@@ -114,8 +107,8 @@ def notification_queue(
     )
     if not created:
         return None
-    if notification.to_email and not _paused.get():
-        transaction.on_commit(partial(queue_send, notification.pk))
+    if notification.to_email:
+        deliver_once.deliver(DELIVERY.code, notification.pk)
     return notification
 
 
@@ -159,14 +152,7 @@ def notification_record(
 
 def queue_send(notification_id: int) -> bool:
     """Hand the send to the broker; never raises (the sweep picks up what could not be queued)."""
-    from oms.tasks import notification_send as notification_send_task
-
-    try:
-        notification_send_task.apply_async(args=[notification_id], retry=True)
-    except Exception as exc:  # broker down or frozen
-        logger.warning("notify: could not queue notification %s: %s", notification_id, exc)
-        return False
-    return True
+    return deliver_once.queue_try(DELIVERY.code, notification_id)
 
 
 def notification_send(*, notification_id: int) -> str:
@@ -174,16 +160,8 @@ def notification_send(*, notification_id: int) -> str:
     no address, or a kind nobody renders). Raises what rendering or the mail backend raises
     after recording the failure and giving the claim back (the task retries). No transaction is
     open while talking to SMTP."""
-    now = timezone.now()
-    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
-    claimed = (
-        Notification.objects.filter(
-            claimable, pk=notification_id, status__in=[NotificationStatus.QUEUED, NotificationStatus.FAILED]
-        )
-        .exclude(to_email="")
-        .update(claimed_at=now, attempts=F("attempts") + 1)
-    )
-    if not claimed:
+    claim = deliver_once.claim(DELIVERY.code, notification_id, create=False)
+    if claim is None:
         return "skipped"
     notification = Notification.objects.get(pk=notification_id)
     kind = KINDS.get(notification.kind)
@@ -193,13 +171,16 @@ def notification_send(*, notification_id: int) -> str:
         subject, body = kind.render(notification)
         _message(notification, subject, body).send(fail_silently=False)
     except Exception as exc:
-        Notification.objects.filter(pk=notification_id, claimed_at=now).update(
-            claimed_at=None, status=NotificationStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        deliver_once.fail(claim, error)
+        Notification.objects.filter(pk=notification_id).exclude(status=NotificationStatus.SENT).update(
+            status=NotificationStatus.FAILED, error=error
         )
         raise
     Notification.objects.filter(pk=notification_id).exclude(status=NotificationStatus.SENT).update(
         status=NotificationStatus.SENT, subject=subject[:300], sent_at=timezone.now(), error=""
     )
+    deliver_once.succeed(claim)
     return "sent"
 
 
@@ -228,40 +209,14 @@ def render_text(template: str, language: str, context: dict) -> tuple[str, str]:
 
 
 def notifications_sweep(*, limit: int = 200) -> int:
-    """Queue recent notifications that are still unsent (task lost, or failed and not yet
-    given up on). Beat runs it every few minutes. Returns how many were queued."""
-    now = timezone.now()
-    ids = list(
-        Notification.objects.filter(
-            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
-            status__in=[NotificationStatus.QUEUED, NotificationStatus.FAILED],
-            created_at__lte=now - SWEEP_GRACE,
-            created_at__gte=now - SWEEP_WINDOW,
-            attempts__lt=MAX_ATTEMPTS,
-        )
-        .exclude(to_email="")
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
-    for notification_id in ids:
-        if not queue_send(notification_id):
-            break
-    return len(ids)
+    """Queue notifications that are still unsent (task lost, or failed and due again). Beat
+    runs it every few minutes. Returns how many were queued."""
+    return deliver_once.sweep(DELIVERY.code, limit=limit)
 
 
 def notification_retry(*, notification_id: int) -> bool:
     """Give a failed (or stuck) notification a fresh set of tries and queue it after commit."""
-    with transaction.atomic():
-        updated = (
-            Notification.objects.filter(
-                pk=notification_id, status__in=[NotificationStatus.QUEUED, NotificationStatus.FAILED]
-            )
-            .exclude(to_email="")
-            .update(attempts=0, claimed_at=None)
-        )
-        if updated:
-            transaction.on_commit(partial(queue_send, notification_id))
-    return bool(updated)
+    return deliver_once.retry(DELIVERY.code, notification_id)
 
 
 def order_notifications(order_id: int) -> list[Notification]:
@@ -282,7 +237,12 @@ def _stuck_notifications():
         )
         .exclude(to_email="")
         .order_by("created_at")
-        .values("id", "kind", "key", "to_email", "error", "order_id", "attempts")[: rule_limit()]
+        .values("id", "kind", "key", "to_email", "error", "order_id")[: rule_limit()]
+    )
+    attempts = dict(
+        Delivery.objects.filter(kind=DELIVERY.code, key__in=[str(row["id"]) for row in rows]).values_list(
+            "key", "attempts"
+        )
     )
     return [
         Finding(
@@ -290,7 +250,7 @@ def _stuck_notifications():
             title=f"{kind_label(row['kind'])} to {row['to_email']} not sent",
             url=f"/admin/oms/notification/{row['id']}/change/",
             detail={"error": row["error"], "order_id": row["order_id"]},
-            occurrence=str(row["attempts"]),
+            occurrence=str(attempts.get(str(row["id"]), 0)),
         )
         for row in rows
     ]
