@@ -266,21 +266,18 @@ class NoticeKind(models.TextChoices):
 
 class ShipmentNotice(models.Model):
     """An e-mail to the customer about a shipment, written in the transaction that caused it and
-    sent once by a worker after commit (claimed with a conditional UPDATE, like billing's)."""
+    sent once by a worker after commit (its claim and tries: the ``shipping.notice`` delivery)."""
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(max_length=20, choices=NoticeKind.choices)
     to_email = models.EmailField(max_length=254, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=300, blank=True)
+    error = models.CharField(max_length=300, blank=True)  # the last failure, for the shipment page
 
     class Meta:
         ordering = ["shipment", "id"]
         constraints = [models.UniqueConstraint(fields=["shipment", "kind"], name="shipment_notice_once")]
-        indexes = [models.Index(fields=["created_at"], name="notice_unsent_idx", condition=Q(sent_at__isnull=True))]
 
     def __str__(self) -> str:
         return f"{self.shipment_id} {self.kind} ({'sent' if self.sent_at else 'unsent'})"
