@@ -7,10 +7,9 @@ class OmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from oms import audit, deliver_once, exceptions, notify
+        from oms import audit, exceptions, notify
 
         audit.install()
         exceptions.register_builtin_rules()
         exceptions.register_dashboard_panel()
         notify.register_rules()
-        deliver_once.register_rules()

@@ -13,8 +13,8 @@ A ``Delivery`` row per ``(kind, key)`` is written in the transaction of the even
    Both are conditional on the claim, so a try that lost its claim changes nothing.
 
 ``sweep`` (beat) queues the rows that are due but whose task was lost; ``retry`` (the *Retry*
-buttons) gives a row a fresh set of tries. Dead rows show in the exception inbox under
-``oms.delivery_dead`` unless the kind's app lists them under a rule of its own.
+buttons) gives a row a fresh set of tries. Dead rows show in the exception inbox under the
+rule ``<kind>.dead`` unless the kind's app lists them under a rule of its own.
 
 Kinds are registered by the app that owns them (``register`` from ``AppConfig.ready()``).
 """
@@ -32,9 +32,9 @@ from functools import partial
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
 from oms.models import Delivery, DeliveryState
+from oms.roles import Role
 from oms.tasks_registry import enqueue
 
 logger = logging.getLogger(__name__)
@@ -53,8 +53,9 @@ class Kind:
     first_retry_seconds: float = 30.0
     max_retry_seconds: float = 900.0
     sweep_grace: timedelta = timedelta(minutes=5)  # a fresh row is left to its own task
-    role: str = "customer_service"  # who sees it in the exception inbox
+    role: str = Role.CUSTOMER_SERVICE  # who sees it in the exception inbox
     url: Callable[[str], str] | None = None  # the subject's page, from the key
+    inbox_label: str = ""  # the exception inbox's rule (wrap in gettext_noop)
     own_rule: bool = False  # the app lists its dead rows in a rule of its own
 
 
@@ -62,7 +63,10 @@ KINDS: dict[str, Kind] = {}
 
 
 def register(kind: Kind) -> Kind:
+    """Add (or replace, on autoreload) a kind and, unless it has its own, its inbox rule."""
     KINDS[kind.code] = kind
+    if not kind.own_rule:
+        _register_rule(kind)
     return kind
 
 
@@ -175,16 +179,16 @@ def fail(claim: Claim, error: str | BaseException, *, final: bool = False) -> Fa
         next_attempt_at=now if final else now + timedelta(seconds=wait),
     )
     if final and recorded and not kind.own_rule:
-        transaction.on_commit(_open_inbox_item)
+        transaction.on_commit(partial(_open_inbox_item, rule_code(kind)))
     return Failure(final=final, retry_in=wait, recorded=bool(recorded))
 
 
-def _open_inbox_item() -> None:
+def _open_inbox_item(code: str) -> None:
     """Show a row that died in the exception inbox now rather than at the next refresh."""
     from oms import exceptions
 
     try:
-        exceptions.refresh_exceptions(only=[RULE_CODE])
+        exceptions.refresh_exceptions(only=[code])
     except Exception:  # the periodic refresh opens it later
         logger.exception("deliver_once: could not refresh the exception inbox")
 
@@ -229,31 +233,45 @@ def sweep(kind: str, *, limit: int = 200) -> int:
 
 # --- exception inbox rule -----------------------------------------------------------------------
 
-RULE_CODE = "oms.delivery_dead"
+
+def rule_code(kind: Kind) -> str:
+    return f"{kind.code}.dead"
 
 
-def _dead_deliveries():
+def _register_rule(kind: Kind) -> None:
+    """The kind's exception-inbox rule: its dead deliveries, with *Retry*."""
+    from oms.exceptions import Rule
+    from oms.exceptions import register as register_rule
+
+    register_rule(
+        Rule(
+            code=rule_code(kind),
+            label=kind.inbox_label,
+            role=kind.role,
+            find=partial(_dead_deliveries, kind),
+            retry=_retry_dead,
+        )
+    )
+
+
+def _dead_deliveries(kind: Kind):
     from oms.exceptions import Finding, rule_limit
 
-    codes = [code for code, kind in KINDS.items() if not kind.own_rule]
     rows = (
-        Delivery.objects.filter(state=DeliveryState.DEAD, kind__in=codes)
+        Delivery.objects.filter(state=DeliveryState.DEAD, kind=kind.code)
         .order_by("id")
-        .values("id", "kind", "key", "attempts", "last_error")[: rule_limit()]
+        .values("id", "key", "attempts", "last_error")[: rule_limit()]
     )
-    findings = []
-    for row in rows:
-        kind = KINDS[row["kind"]]
-        findings.append(
-            Finding(
-                subject=f"delivery:{row['id']}",
-                title=f"{kind.label} {row['key']} not sent after {row['attempts']} tries",
-                url=kind.url(row["key"]) if kind.url else "",
-                detail={"error": row["last_error"][:300], "kind": row["kind"], "key": row["key"]},
-                occurrence=row["last_error"][:100],
-            )
+    return [
+        Finding(
+            subject=f"delivery:{row['id']}",
+            title=f"{kind.label} {row['key']} not sent after {row['attempts']} tries",
+            url=kind.url(row["key"]) if kind.url else "",
+            detail={"error": row["last_error"][:300]},
+            occurrence=row["last_error"][:100],
         )
-    return findings
+        for row in rows
+    ]
 
 
 def _retry_dead(subject: str, user) -> str:
@@ -264,18 +282,3 @@ def _retry_dead(subject: str, user) -> str:
     if row is None or not retry(*row):
         raise Conflict("It has been sent or is being sent.", code="not_retryable")
     return "Queued again."
-
-
-def register_rules() -> None:
-    from oms.exceptions import Rule
-    from oms.exceptions import register as register_rule
-
-    register_rule(
-        Rule(
-            code=RULE_CODE,
-            label=gettext_noop("Documents and e-mails not sent"),
-            role="customer_service",
-            find=_dead_deliveries,
-            retry=_retry_dead,
-        )
-    )

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms import deliver_once, notify
 from oms.models import NotificationStatus
@@ -25,6 +26,7 @@ DELIVERY = deliver_once.register(
         code="shipping.notice",
         task="shipping.tasks.shipment_notice_send",
         label="Shipment e-mail",
+        inbox_label=gettext_noop("Shipment e-mails not sent"),
         url=lambda key: f"/admin/shipping/shipmentnotice/{key}/change/",
     )
 )
