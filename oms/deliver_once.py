@@ -48,9 +48,9 @@ class Kind:
     code: str  # "billing.invoice_email"
     task: str  # the Celery task (by name) that makes one try; called with the key
     label: str  # "Invoice e-mail" (the exception inbox)
-    max_attempts: int = 8
+    max_attempts: int | Callable[[], int] = 8  # a callable reads a setting at the time
     claim_timeout: timedelta = timedelta(minutes=15)
-    first_retry_seconds: float = 30.0
+    first_retry_seconds: float | Callable[[], float] = 30.0
     max_retry_seconds: float = 900.0
     sweep_grace: timedelta = timedelta(minutes=5)  # a fresh row is left to its own task
     role: str = Role.CUSTOMER_SERVICE  # who sees it in the exception inbox
@@ -79,6 +79,7 @@ class Claim:
     key: str
     attempts: int
     token: datetime
+    started_at: datetime
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def claim(kind: str, key: str | int, *, due_only: bool = False, create: bool = T
     if not updated:
         return None
     delivery_id, attempts = Delivery.objects.filter(kind=kind, key=key).values_list("id", "attempts").get()
-    return Claim(delivery_id, kind, key, attempts, token)
+    return Claim(delivery_id, kind, key, attempts, token, now)
 
 
 def succeed(claim: Claim, result: dict | None = None) -> bool:
@@ -157,8 +158,13 @@ def succeed(claim: Claim, result: dict | None = None) -> bool:
     )
 
 
+def _setting(value):
+    return value() if callable(value) else value
+
+
 def backoff_seconds(kind: Kind, attempts: int) -> float:
-    return min(kind.first_retry_seconds * 2 ** max(attempts - 1, 0), kind.max_retry_seconds)
+    """Doubling from the kind's first wait after each failed try, up to its longest."""
+    return min(_setting(kind.first_retry_seconds) * 2 ** max(attempts - 1, 0), kind.max_retry_seconds)
 
 
 def fail(claim: Claim, error: str | BaseException, *, final: bool = False) -> Failure:
@@ -167,7 +173,7 @@ def fail(claim: Claim, error: str | BaseException, *, final: bool = False) -> Fa
     kind = KINDS[claim.kind]
     if isinstance(error, BaseException):
         error = f"{type(error).__name__}: {error}"
-    final = final or claim.attempts >= kind.max_attempts
+    final = final or claim.attempts >= _setting(kind.max_attempts)
     wait = None if final else backoff_seconds(kind, claim.attempts)
     now = timezone.now()
     recorded = Delivery.objects.filter(
@@ -207,6 +213,15 @@ def retry(kind: str, key: str | int, *, due_at: datetime | None = None) -> bool:
 
 def state_of(kind: str, key: str | int) -> Delivery | None:
     return Delivery.objects.filter(kind=kind, key=str(key)).first()
+
+
+def live_claims(kind: str, keys: list) -> set[str]:
+    """Those of ``keys`` with a try running now (claimed, claim not expired)."""
+    return set(
+        Delivery.objects.filter(
+            kind=kind, key__in=[str(k) for k in keys], state=DeliveryState.CLAIMED, claimed_until__gte=timezone.now()
+        ).values_list("key", flat=True)
+    )
 
 
 def due_keys(kind: str, *, limit: int = 200) -> list[str]:

@@ -95,7 +95,6 @@ class Shipment(models.Model):
     handoff_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     handoff_attempts = models.PositiveSmallIntegerField(default=0)
     handoff_due_at = models.DateTimeField(null=True, blank=True, help_text="When the next try may run")
-    handoff_claimed_at = models.DateTimeField(null=True, blank=True, help_text="A try is running since")
     handoff_failed_at = models.DateTimeField(null=True, blank=True, help_text="Gave up: in the exception list")
     handoff_error = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
