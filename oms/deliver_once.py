@@ -122,7 +122,7 @@ def deliver(kind: str, key: str | int, *, due_at: datetime | None = None, queue:
 
 def queue_try(kind: str, key: str | int, countdown: float | None = None) -> bool:
     """Queue the kind's task for ``key``; never raises (the sweep picks up what was not queued)."""
-    return enqueue(KINDS[kind].task, str(key), countdown=countdown)
+    return enqueue(KINDS[kind].task, [str(key)], countdown=countdown)
 
 
 def claim(kind: str, key: str | int, *, due_only: bool = False, create: bool = True) -> Claim | None:

@@ -23,10 +23,13 @@ def task_named(name: str):
     return current_app.tasks[name]
 
 
-def enqueue(name: str, *args, countdown: float | None = None, **kwargs) -> bool:
-    """Hand the task to the broker (run inline in eager mode). False when it could not be queued."""
+def enqueue(
+    name: str, args: tuple | list = (), kwargs: dict | None = None, *, countdown: float | None = None, retry=True
+) -> bool:
+    """Hand the task to the broker (run inline in eager mode). False when it could not be queued.
+    ``retry``: wait for a broker that is briefly away (False where a caller must answer fast)."""
     try:
-        task_named(name).apply_async(args=list(args), kwargs=kwargs, countdown=countdown, retry=True)
+        task_named(name).apply_async(args=list(args), kwargs=kwargs or {}, countdown=countdown, retry=retry)
     except Exception as exc:  # broker down or frozen: the sweep queues it later
         logger.warning("could not queue %s%s: %s", name, args, exc)
         return False

@@ -63,7 +63,7 @@ def queue_delivery(invoice_id: int, *, send: bool = True, batch_id: int | None =
     (``invoice_deliveries_sweep``) picks up whatever could not be queued."""
     if deliver_once.is_paused():
         return False
-    return enqueue(RENDER_TASK, invoice_id=invoice_id, send=send, batch_id=batch_id)
+    return enqueue(RENDER_TASK, kwargs={"invoice_id": invoice_id, "send": send, "batch_id": batch_id})
 
 
 def invoice_delivery_retry(*, invoice_id: int) -> None:

@@ -41,7 +41,7 @@ from orders import selectors as orders_selectors
 from orders import services as order_services
 from orders.services.fulfilment import SHIPPABLE
 from shipping.adapters import CarrierError, ParcelRequest, adapter_for
-from shipping.events import SHIPMENT_HANDED_OFF
+from shipping.event_names import SHIPMENT_HANDED_OFF
 from shipping.models import (
     HandoffAttempt,
     HandoffOutcome,
