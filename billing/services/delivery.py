@@ -39,7 +39,7 @@ DELIVERY = deliver_once.register(
         label="Invoice e-mail",
         max_retry_seconds=600.0,
         sweep_grace=SWEEP_GRACE,
-        own_rule=True,  # "billing.invoice_undelivered" lists the invoice, with its PDF state
+        own_rule=True,  # "billing.invoice_unsent" lists the invoice, with its PDF state
     )
 )
 # A send that claimed an invoice and then died (worker killed mid-SMTP) is retried after this.
