@@ -149,6 +149,20 @@ def claim(kind: str, key: str | int, *, due_only: bool = False, create: bool = T
     return Claim(delivery_id, kind, key, attempts, token, now)
 
 
+@contextmanager
+def attempt(claim: Claim, on_error: Callable[[str], None] | None = None) -> Iterator[None]:
+    """The claimed try's work: when it raises, the failure is recorded (``fail``, then
+    ``on_error(error)`` for the app's own row) and the exception goes on (the task retries)."""
+    try:
+        yield
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        fail(claim, error)
+        if on_error is not None:
+            on_error(error)
+        raise
+
+
 def succeed(claim: Claim, result: dict | None = None) -> bool:
     """Record the try as sent; False when it had lost its claim (nothing changed)."""
     return bool(

@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -95,21 +96,28 @@ def notification_queue(
     row is written as ``skipped``. Locks nothing (the unique key decides)."""
     notification, created = Notification.objects.get_or_create(
         key=key[:120],
-        defaults={
-            "kind": kind,
-            "order_id": order_id,
-            "customer_id": customer_id,
-            "to_email": to_email or "",
-            "language": language_of(language),
-            "context": context or {},
-            "status": NotificationStatus.QUEUED if to_email else NotificationStatus.SKIPPED,
-        },
-    )
+        defaults=_row(
+            kind, to_email, language, order_id, customer_id,
+            context=context or {}, status=NotificationStatus.QUEUED if to_email else NotificationStatus.SKIPPED,
+        ),
+    )  # fmt: skip
     if not created:
         return None
     if notification.to_email:
         deliver_once.deliver(DELIVERY.code, notification.pk)
     return notification
+
+
+def _row(kind: str, to_email: str, language: str, order_id, customer_id, **fields) -> dict:
+    """A new notification's columns."""
+    return {
+        "kind": kind,
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "to_email": to_email or "",
+        "language": language_of(language),
+        **fields,
+    }
 
 
 def notification_record(
@@ -128,17 +136,11 @@ def notification_record(
     now = timezone.now()
     notification, created = Notification.objects.get_or_create(
         key=key[:120],
-        defaults={
-            "kind": kind,
-            "order_id": order_id,
-            "customer_id": customer_id,
-            "to_email": to_email or "",
-            "language": language_of(language),
-            "subject": subject[:300],
-            "status": status,
-            "sent_at": now if status == NotificationStatus.SENT else None,
-        },
-    )
+        defaults=_row(
+            kind, to_email, language, order_id, customer_id,
+            subject=subject[:300], status=status, sent_at=now if status == NotificationStatus.SENT else None,
+        ),
+    )  # fmt: skip
     if not created and notification.status != NotificationStatus.SENT and status != notification.status:
         Notification.objects.filter(pk=notification.pk).exclude(status=NotificationStatus.SENT).update(
             status=status,
@@ -165,18 +167,11 @@ def notification_send(*, notification_id: int) -> str:
         return "skipped"
     notification = Notification.objects.get(pk=notification_id)
     kind = KINDS.get(notification.kind)
-    try:
+    with deliver_once.attempt(claim, on_error=partial(_failed, notification_id)):
         if kind is None or kind.render is None:
             raise LookupError(f"no renderer for notification kind {notification.kind!r}")
         subject, body = kind.render(notification)
-        _message(notification, subject, body).send(fail_silently=False)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:300]
-        deliver_once.fail(claim, error)
-        Notification.objects.filter(pk=notification_id).exclude(status=NotificationStatus.SENT).update(
-            status=NotificationStatus.FAILED, error=error
-        )
-        raise
+        email_message(notification.to_email, subject, body).send(fail_silently=False)
     Notification.objects.filter(pk=notification_id).exclude(status=NotificationStatus.SENT).update(
         status=NotificationStatus.SENT, subject=subject[:300], sent_at=timezone.now(), error=""
     )
@@ -184,14 +179,22 @@ def notification_send(*, notification_id: int) -> str:
     return "sent"
 
 
-def _message(notification: Notification, subject: str, body: str) -> EmailMessage:
-    seller_email = settings.OMS_SELLER.get("email")
+def _failed(notification_id: int, error: str) -> None:
+    Notification.objects.filter(pk=notification_id).exclude(status=NotificationStatus.SENT).update(
+        status=NotificationStatus.FAILED, error=error[:300]
+    )
+
+
+def email_message(to_email: str, subject: str, body: str, *, reply_to: str | None = None) -> EmailMessage:
+    """An e-mail from us to one address: the subject on one line, replies to ``reply_to`` (by
+    default the seller's address)."""
+    reply_to = reply_to or settings.OMS_SELLER.get("email")
     return EmailMessage(
         subject=" ".join(subject.split()),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notification.to_email],
-        reply_to=[seller_email] if seller_email else None,
+        to=[to_email],
+        reply_to=[reply_to] if reply_to else None,
     )
 
 

@@ -138,11 +138,8 @@ def invoice_email_send(*, invoice_id: int) -> str:
     if claim is None:
         return SendOutcome.SKIPPED
     message = _message(invoice, pdf)
-    try:
+    with deliver_once.attempt(claim):
         message.send(fail_silently=False)
-    except Exception as exc:
-        deliver_once.fail(claim, exc)
-        raise
     Invoice.objects.filter(pk=invoice_id, sent_at__isnull=True).update(sent_at=timezone.now())
     deliver_once.succeed(claim)
     _record(invoice, NotificationStatus.SENT, message.subject)
@@ -156,13 +153,7 @@ def _message(invoice: Invoice, pdf: bytes) -> EmailMessage:
     seller = invoice.seller
     context = {"invoice": invoice, "seller": seller, "payment": payment_statement(invoice)}
     subject, body = notify.render_text("billing/notifications/invoice", _language(invoice), context)
-    message = EmailMessage(
-        subject=" ".join(subject.split()),
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[invoice.buyer_email],
-        reply_to=[seller["email"]] if seller.get("email") else None,
-    )
+    message = notify.email_message(invoice.buyer_email, subject, body, reply_to=seller.get("email"))
     message.attach(f"{invoice.number}.pdf", pdf, "application/pdf")
     if invoice.customer.is_b2b:
         # Business customers also get the e-invoice for their bookkeeping (billing.ubl).

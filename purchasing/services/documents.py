@@ -72,11 +72,8 @@ def purchase_order_document_send(*, purchase_order_id: int) -> bool:
     claim = deliver_once.claim(PO_EMAIL, po.pk)
     if claim is None:
         return False
-    try:
+    with deliver_once.attempt(claim):
         _email(po, bytes(doc.pdf))
-    except Exception as exc:
-        deliver_once.fail(claim, exc)
-        raise
     deliver_once.succeed(claim)
     with transaction.atomic():
         PurchaseOrderDocument.objects.filter(pk=doc.pk).update(emailed_at=timezone.now(), emailed_to=po.supplier.email)

@@ -10,6 +10,8 @@ task was lost.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
@@ -75,16 +77,16 @@ def notice_send(*, notice_id: int) -> str:
         return "skipped"
     notice = ShipmentNotice.objects.select_related("shipment__carrier", "shipment__customer").get(pk=notice_id)
     message = _message(notice)
-    try:
+    with deliver_once.attempt(claim, on_error=partial(_failed, notice_id)):
         message.send(fail_silently=False)
-    except Exception as exc:
-        deliver_once.fail(claim, exc)
-        ShipmentNotice.objects.filter(pk=notice_id).update(error=str(exc)[:300])
-        raise
     ShipmentNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=timezone.now(), error="")
     deliver_once.succeed(claim)
     _record(notice, notice.shipment, NotificationStatus.SENT, message.subject)
     return "sent"
+
+
+def _failed(notice_id: int, error: str) -> None:
+    ShipmentNotice.objects.filter(pk=notice_id).update(error=error[:300])
 
 
 def _message(notice: ShipmentNotice) -> EmailMessage:
@@ -100,14 +102,7 @@ def _message(notice: ShipmentNotice) -> EmailMessage:
     }
     subject = render_to_string(f"shipping/email/{notice.kind}_subject.{language}.txt", context).strip()
     body = render_to_string(f"shipping/email/{notice.kind}.{language}.txt", context)
-    seller_email = settings.OMS_SELLER.get("email")
-    return EmailMessage(
-        subject=" ".join(subject.split()),
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notice.to_email],
-        reply_to=[seller_email] if seller_email else None,
-    )
+    return notify.email_message(notice.to_email, subject, body)
 
 
 def notices_sweep(*, limit: int = 200) -> int:
