@@ -225,6 +225,13 @@ def retry(kind: str, key: str | int, *, due_at: datetime | None = None) -> bool:
     return bool(updated)
 
 
+def withdraw(kind: str, keys) -> int:
+    """Drop the unsent deliveries of ``keys``: nothing will send them (demo data). Returns how many."""
+    return (
+        Delivery.objects.filter(kind=kind, key__in=[str(k) for k in keys]).exclude(state=DeliveryState.SENT).delete()[0]
+    )
+
+
 def state_of(kind: str, key: str | int) -> Delivery | None:
     return Delivery.objects.filter(kind=kind, key=str(key)).first()
 

@@ -105,6 +105,14 @@ def _message(notice: ShipmentNotice) -> EmailMessage:
     return notify.email_message(notice.to_email, subject, body)
 
 
+def notices_withdraw_unsent(*, reason: str) -> int:
+    """Withdraw the e-mails of the notices not sent yet (demo data: nobody to mail); the
+    shipment page shows ``reason``. Returns how many."""
+    unsent = ShipmentNotice.objects.filter(sent_at__isnull=True)
+    deliver_once.withdraw(DELIVERY.code, list(unsent.values_list("pk", flat=True)))
+    return unsent.update(error=reason)
+
+
 def notices_sweep(*, limit: int = 200) -> int:
     """Queue unsent notices whose task was lost (or whose send failed and is due again)."""
     return deliver_once.sweep(DELIVERY.code, limit=limit)
