@@ -213,14 +213,15 @@ def _open_inbox_item(code: str) -> None:
         logger.exception("deliver_once: could not refresh the exception inbox")
 
 
-def retry(kind: str, key: str | int, *, due_at: datetime | None = None) -> bool:
-    """A fresh set of tries (the *Retry* buttons), the first due at once, queued after commit.
-    False when the row is sent, being sent, or missing."""
+def retry(kind: str, key: str | int, *, due_at: datetime | None = None, queue: bool = True) -> bool:
+    """A fresh set of tries (the *Retry* buttons), the first due at once, queued after commit
+    (unless ``queue`` is False: the caller queues it). False when the row is sent, being sent,
+    or missing."""
     key = str(key)
     updated = Delivery.objects.filter(kind=kind, key=key, state__in=[DeliveryState.PENDING, DeliveryState.DEAD]).update(
         state=DeliveryState.PENDING, attempts=0, next_attempt_at=due_at or timezone.now(), last_error=""
     )
-    if updated:
+    if updated and queue:
         transaction.on_commit(partial(queue_try, kind, key))
     return bool(updated)
 

@@ -66,12 +66,11 @@ def queue_delivery(invoice_id: int, *, send: bool = True, batch_id: int | None =
     return enqueue(RENDER_TASK, kwargs={"invoice_id": invoice_id, "send": send, "batch_id": batch_id})
 
 
-def invoice_delivery_retry(*, invoice_id: int) -> None:
-    """*Retry* in the exception inbox: a fresh set of tries for the e-mail (after commit), or the
-    render (+ e-mail, as configured) queued again when there is no e-mail to retry."""
-    if not deliver_once.retry(DELIVERY.code, invoice_id):
-        send = getattr(settings, "OMS_INVOICE_AUTO_SEND", True)
-        transaction.on_commit(partial(queue_delivery, invoice_id, send=send))
+def invoice_delivery_retry(*, invoice_id: int) -> bool:
+    """*Retry* in the exception inbox: a fresh set of tries for the e-mail (when it has one),
+    and the render (+ e-mail, as configured) queued again. False when it could not be queued."""
+    deliver_once.retry(DELIVERY.code, invoice_id, queue=False)
+    return queue_delivery(invoice_id, send=getattr(settings, "OMS_INVOICE_AUTO_SEND", True))
 
 
 def invoice_pdf_render(*, invoice_id: int) -> bool:
