@@ -202,18 +202,25 @@ class PaymentInSerializer(serializers.Serializer):
     )
 
 
-def payment_representation(payment, order) -> dict:
+def payment_fields(payment, order_number: str | None, customer_number: str) -> dict:
+    """A payment as the API shows it (the answer to a payment and the ERP's payment list)."""
     return {
         "method": payment.method,
         "amount": _money(payment.amount),
         "reference": payment.reference,
         "paid_at": timezone.localtime(payment.paid_at).isoformat(),
         "refund_of": payment.refund_of.reference if payment.refund_of_id else None,
-        "order": order.number,
-        "customer": {"number": order.customer.number},
+        "order": order_number,
+        "customer": {"number": customer_number},
         "allocated": _money(payment.amount_allocated),
         "refunded": _money(payment.amount_refunded),
         "credit": _money(payment.credit),
+    }
+
+
+def payment_representation(payment, order) -> dict:
+    return {
+        **payment_fields(payment, order.number, order.customer.number),
         "amount_due": _money(order.amount_due),
     }
 

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
 from billing import sync
-from billing.api import READ_ACCESS, InvoiceOutSerializer
+from billing.api import READ_ACCESS, InvoiceOutSerializer, payment_fields
 from oms.api import api_access, cursor_page, order_owner, updated_since
 from oms.api_clients import Scope
 from oms.roles import Role
@@ -45,17 +45,9 @@ class InvoiceList(APIView):
 
 
 def payment_list_representation(payment) -> dict:
+    order_number = payment.order.number if payment.order_id else None
     return {
-        "method": payment.method,
-        "amount": _money(payment.amount),
-        "reference": payment.reference,
-        "paid_at": timezone.localtime(payment.paid_at).isoformat(),
-        "refund_of": payment.refund_of.reference if payment.refund_of_id else None,
-        "order": payment.order.number if payment.order_id else None,
-        "customer": {"number": payment.customer.number},
-        "allocated": _money(payment.amount_allocated),
-        "refunded": _money(payment.amount_refunded),
-        "credit": _money(payment.credit),
+        **payment_fields(payment, order_number, payment.customer.number),
         "allocations": [
             {"invoice": row.invoice.number, "amount": _money(row.amount)} for row in payment.allocations.all()
         ],

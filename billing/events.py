@@ -19,8 +19,10 @@ once per event, and the services are idempotent on their own too):
   and refund (or, on account, credit) the money, once per return (``returns.return_settle``).
 """
 
-INVOICE_ISSUED = "invoice.issued"
-PAYMENT_RECEIVED = "payment.received"
+from billing.event_names import (  # noqa: F401 - the names, re-exported for readers of this module
+    INVOICE_ISSUED,
+    PAYMENT_RECEIVED,
+)
 
 
 def order_placed(event) -> None:

@@ -65,7 +65,7 @@ def _auto_send() -> bool:
 def _retry_invoice(subject: str, user) -> str:
     from billing.services import delivery
 
-    delivery.queue_delivery(exceptions.subject_id(subject), send=_auto_send())
+    delivery.invoice_delivery_retry(invoice_id=exceptions.subject_id(subject))
     return "Invoice PDF and e-mail queued again."
 
 

@@ -6,6 +6,7 @@ from oms import events
 from oms.api_clients import CHANNELS, Scope, api_client_create, api_client_list, api_client_revoke
 from oms.models import (
     ApiClient,
+    Delivery,
     ExceptionItem,
     HandlerRun,
     IdempotencyRecord,
@@ -69,6 +70,19 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "language"]
     search_fields = ["key", "to_email", "subject"]
     readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """Send-once records (read-only; the exception inbox and the pages' buttons retry them)."""
+
+    list_display = ["id", "kind", "key", "state", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["key", "last_error"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
 
     def has_add_permission(self, request):
         return False

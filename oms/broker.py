@@ -103,7 +103,9 @@ def message(task: str, args: list, queue: str, limits: tuple[int | None, int | N
 def send_outbox_batch(event_ids: int | list[int]) -> None:
     """Queue ``outbox_dispatch(event_ids)``; raises when the broker cannot take it."""
     from oms.celery import app
-    from oms.tasks import outbox_dispatch
+    from oms.tasks_registry import task_named
+
+    outbox_dispatch = task_named("oms.tasks.outbox_dispatch")
 
     conf = app.conf
     url = conf.broker_url or ""

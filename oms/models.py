@@ -187,6 +187,50 @@ class ExceptionItem(models.Model):
         return self.closed_at is None
 
 
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CLAIMED = "claimed", _("Being sent")
+    SENT = "sent", _("Sent")
+    DEAD = "dead", _("Given up")
+
+
+class Delivery(models.Model):
+    """One thing to send once (``oms.deliver_once``): an e-mail, a document, a carrier call.
+
+    At most one per ``(kind, key)``. A worker claims it with a conditional UPDATE (``pending``
+    and due, or ``claimed`` with an expired ``claimed_until``), does the work outside any
+    transaction, and records ``sent`` or a failure with the next try's due time; after the
+    kind's last try it is ``dead`` and shows in the exception inbox.
+    """
+
+    kind = models.CharField(max_length=60)
+    key = models.CharField(max_length=120, help_text="The subject, e.g. an invoice id")
+    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="delivery_once_per_key"),
+            models.CheckConstraint(condition=Q(state__in=DeliveryState.values), name="delivery_state_valid"),
+        ]
+        indexes = [
+            # The sweep looks at unfinished rows only; the inbox rule at the dead ones.
+            models.Index(
+                fields=["next_attempt_at"], name="delivery_due_idx", condition=Q(state__in=["pending", "claimed"])
+            ),
+            models.Index(fields=["kind", "id"], name="delivery_dead_idx", condition=Q(state="dead")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key} ({self.state})"
+
+
 class NotificationStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     SENT = "sent", "Sent"
@@ -195,7 +239,8 @@ class NotificationStatus(models.TextChoices):
 
 
 class Notification(models.Model):
-    """A message to a customer (``oms.notify``): at most one per ``key`` (kind and event).
+    """A message to a customer (``oms.notify``): at most one per ``key`` (kind and event). Its
+    claim, tries and back-off are its ``Delivery`` (kind ``oms.notification``, key its id).
 
     ``order_id`` and ``customer_id`` are plain integers: ``oms`` cannot point a foreign key at
     higher apps. The order's timeline shows these rows.
@@ -210,10 +255,8 @@ class Notification(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     context = models.JSONField(default=dict, blank=True, help_text="Ids the renderer needs")
     status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=300, blank=True)
+    error = models.CharField(max_length=300, blank=True)  # the last failure, for the timeline
     created_at = models.DateTimeField(auto_now_add=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

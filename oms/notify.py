@@ -3,9 +3,10 @@ and visible on the order's timeline.
 
 A ``Notification`` row is written in the transaction of the event it is about (an outbox
 handler, a hand-off), at most one per ``key`` (a unique column: "order_confirmation:order:12").
-After commit a worker sends it: it claims the row with a conditional UPDATE, renders the kind's
-template in the row's language, sends, and records ``sent_at``. A send that fails gives the
-claim back and the task retries; the beat sweep re-queues what was lost. A customer without an
+Its sending is an ``oms.deliver_once`` delivery (kind ``oms.notification``): after commit a
+worker claims it, renders the kind's template in the row's language, sends, and records
+``sent_at``. A send that fails gives the claim back and the task retries; the beat sweep
+re-queues what was lost. A customer without an
 e-mail address gets a row with status ``skipped`` (the timeline says "not sent").
 
 Kinds are registered by the app that owns them (``register_kind`` from ``AppConfig.ready()``)
@@ -19,33 +20,35 @@ they sent with ``notification_record`` instead, so that all of them show on the 
 
 from __future__ import annotations
 
-import contextvars
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from oms.models import Notification, NotificationStatus
+from oms import deliver_once
+from oms.models import Delivery, Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
-CLAIM_TIMEOUT = timedelta(minutes=15)
-SWEEP_GRACE = timedelta(minutes=5)
-SWEEP_WINDOW = timedelta(days=3)
-MAX_ATTEMPTS = 8
+DELIVERY = deliver_once.register(
+    deliver_once.Kind(
+        code="oms.notification",
+        task="oms.tasks.notification_send",
+        label="Customer e-mail",
+        own_rule=True,  # listed by "oms.notification_unsent", with the order it is about
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -73,17 +76,8 @@ def language_of(code: str | None) -> str:
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
-_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("oms_notify_paused", default=False)
-
-
-@contextmanager
-def paused() -> Iterator[None]:
-    """Write notifications without queueing their e-mail (bulk loads such as the demo data)."""
-    token = _paused.set(True)
-    try:
-        yield
-    finally:
-        _paused.reset(token)
+# Write notifications without queueing their e-mail (bulk loads such as the demo data).
+paused = deliver_once.paused
 
 
 def notification_queue(
@@ -102,21 +96,28 @@ def notification_queue(
     row is written as ``skipped``. Locks nothing (the unique key decides)."""
     notification, created = Notification.objects.get_or_create(
         key=key[:120],
-        defaults={
-            "kind": kind,
-            "order_id": order_id,
-            "customer_id": customer_id,
-            "to_email": to_email or "",
-            "language": language_of(language),
-            "context": context or {},
-            "status": NotificationStatus.QUEUED if to_email else NotificationStatus.SKIPPED,
-        },
-    )
+        defaults=_row(
+            kind, to_email, language, order_id, customer_id,
+            context=context or {}, status=NotificationStatus.QUEUED if to_email else NotificationStatus.SKIPPED,
+        ),
+    )  # fmt: skip
     if not created:
         return None
-    if notification.to_email and not _paused.get():
-        transaction.on_commit(partial(queue_send, notification.pk))
+    if notification.to_email:
+        deliver_once.deliver(DELIVERY.code, notification.pk)
     return notification
+
+
+def _row(kind: str, to_email: str, language: str, order_id, customer_id, **fields) -> dict:
+    """A new notification's columns."""
+    return {
+        "kind": kind,
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "to_email": to_email or "",
+        "language": language_of(language),
+        **fields,
+    }
 
 
 def notification_record(
@@ -135,17 +136,11 @@ def notification_record(
     now = timezone.now()
     notification, created = Notification.objects.get_or_create(
         key=key[:120],
-        defaults={
-            "kind": kind,
-            "order_id": order_id,
-            "customer_id": customer_id,
-            "to_email": to_email or "",
-            "language": language_of(language),
-            "subject": subject[:300],
-            "status": status,
-            "sent_at": now if status == NotificationStatus.SENT else None,
-        },
-    )
+        defaults=_row(
+            kind, to_email, language, order_id, customer_id,
+            subject=subject[:300], status=status, sent_at=now if status == NotificationStatus.SENT else None,
+        ),
+    )  # fmt: skip
     if not created and notification.status != NotificationStatus.SENT and status != notification.status:
         Notification.objects.filter(pk=notification.pk).exclude(status=NotificationStatus.SENT).update(
             status=status,
@@ -159,14 +154,7 @@ def notification_record(
 
 def queue_send(notification_id: int) -> bool:
     """Hand the send to the broker; never raises (the sweep picks up what could not be queued)."""
-    from oms.tasks import notification_send as notification_send_task
-
-    try:
-        notification_send_task.apply_async(args=[notification_id], retry=True)
-    except Exception as exc:  # broker down or frozen
-        logger.warning("notify: could not queue notification %s: %s", notification_id, exc)
-        return False
-    return True
+    return deliver_once.queue_try(DELIVERY.code, notification_id)
 
 
 def notification_send(*, notification_id: int) -> str:
@@ -174,43 +162,39 @@ def notification_send(*, notification_id: int) -> str:
     no address, or a kind nobody renders). Raises what rendering or the mail backend raises
     after recording the failure and giving the claim back (the task retries). No transaction is
     open while talking to SMTP."""
-    now = timezone.now()
-    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
-    claimed = (
-        Notification.objects.filter(
-            claimable, pk=notification_id, status__in=[NotificationStatus.QUEUED, NotificationStatus.FAILED]
-        )
-        .exclude(to_email="")
-        .update(claimed_at=now, attempts=F("attempts") + 1)
-    )
-    if not claimed:
+    claim = deliver_once.claim(DELIVERY.code, notification_id, create=False)
+    if claim is None:
         return "skipped"
     notification = Notification.objects.get(pk=notification_id)
     kind = KINDS.get(notification.kind)
-    try:
+    with deliver_once.attempt(claim, on_error=partial(_failed, notification_id)):
         if kind is None or kind.render is None:
             raise LookupError(f"no renderer for notification kind {notification.kind!r}")
         subject, body = kind.render(notification)
-        _message(notification, subject, body).send(fail_silently=False)
-    except Exception as exc:
-        Notification.objects.filter(pk=notification_id, claimed_at=now).update(
-            claimed_at=None, status=NotificationStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
-        )
-        raise
+        email_message(notification.to_email, subject, body).send(fail_silently=False)
     Notification.objects.filter(pk=notification_id).exclude(status=NotificationStatus.SENT).update(
         status=NotificationStatus.SENT, subject=subject[:300], sent_at=timezone.now(), error=""
     )
+    deliver_once.succeed(claim)
     return "sent"
 
 
-def _message(notification: Notification, subject: str, body: str) -> EmailMessage:
-    seller_email = settings.OMS_SELLER.get("email")
+def _failed(notification_id: int, error: str) -> None:
+    Notification.objects.filter(pk=notification_id).exclude(status=NotificationStatus.SENT).update(
+        status=NotificationStatus.FAILED, error=error[:300]
+    )
+
+
+def email_message(to_email: str, subject: str, body: str, *, reply_to: str | None = None) -> EmailMessage:
+    """An e-mail from us to one address: the subject on one line, replies to ``reply_to`` (by
+    default the seller's address)."""
+    reply_to = reply_to or settings.OMS_SELLER.get("email")
     return EmailMessage(
         subject=" ".join(subject.split()),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notification.to_email],
-        reply_to=[seller_email] if seller_email else None,
+        to=[to_email],
+        reply_to=[reply_to] if reply_to else None,
     )
 
 
@@ -228,40 +212,14 @@ def render_text(template: str, language: str, context: dict) -> tuple[str, str]:
 
 
 def notifications_sweep(*, limit: int = 200) -> int:
-    """Queue recent notifications that are still unsent (task lost, or failed and not yet
-    given up on). Beat runs it every few minutes. Returns how many were queued."""
-    now = timezone.now()
-    ids = list(
-        Notification.objects.filter(
-            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
-            status__in=[NotificationStatus.QUEUED, NotificationStatus.FAILED],
-            created_at__lte=now - SWEEP_GRACE,
-            created_at__gte=now - SWEEP_WINDOW,
-            attempts__lt=MAX_ATTEMPTS,
-        )
-        .exclude(to_email="")
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
-    for notification_id in ids:
-        if not queue_send(notification_id):
-            break
-    return len(ids)
+    """Queue notifications that are still unsent (task lost, or failed and due again). Beat
+    runs it every few minutes. Returns how many were queued."""
+    return deliver_once.sweep(DELIVERY.code, limit=limit)
 
 
 def notification_retry(*, notification_id: int) -> bool:
     """Give a failed (or stuck) notification a fresh set of tries and queue it after commit."""
-    with transaction.atomic():
-        updated = (
-            Notification.objects.filter(
-                pk=notification_id, status__in=[NotificationStatus.QUEUED, NotificationStatus.FAILED]
-            )
-            .exclude(to_email="")
-            .update(attempts=0, claimed_at=None)
-        )
-        if updated:
-            transaction.on_commit(partial(queue_send, notification_id))
-    return bool(updated)
+    return deliver_once.retry(DELIVERY.code, notification_id)
 
 
 def order_notifications(order_id: int) -> list[Notification]:
@@ -282,7 +240,12 @@ def _stuck_notifications():
         )
         .exclude(to_email="")
         .order_by("created_at")
-        .values("id", "kind", "key", "to_email", "error", "order_id", "attempts")[: rule_limit()]
+        .values("id", "kind", "key", "to_email", "error", "order_id")[: rule_limit()]
+    )
+    attempts = dict(
+        Delivery.objects.filter(kind=DELIVERY.code, key__in=[str(row["id"]) for row in rows]).values_list(
+            "key", "attempts"
+        )
     )
     return [
         Finding(
@@ -290,7 +253,7 @@ def _stuck_notifications():
             title=f"{kind_label(row['kind'])} to {row['to_email']} not sent",
             url=f"/admin/oms/notification/{row['id']}/change/",
             detail={"error": row["error"], "order_id": row["order_id"]},
-            occurrence=str(row["attempts"]),
+            occurrence=str(attempts.get(str(row["id"]), 0)),
         )
         for row in rows
     ]

@@ -265,15 +265,15 @@ class PurchaseOrderDocument(models.Model):
     """The PDF sent to the supplier, rendered once by a worker, and the e-mail's delivery state.
 
     Kept in the database (not on a worker's disk) so that every web and worker host sees it.
-    ``email_claimed_at`` is taken with a conditional UPDATE before sending, so two runs of the
-    task at once send one e-mail; ``emailed_at`` is set once the mail server accepted it.
+    The e-mail is claimed before sending (``oms.deliver_once``, kind ``purchasing.po_email``), so
+    two runs of the task at once send one e-mail; ``emailed_at`` is set once the mail server
+    accepted it.
     """
 
     purchase_order = models.OneToOneField(PurchaseOrder, on_delete=models.CASCADE, related_name="document")
     pdf = models.BinaryField()
     rendered_at = models.DateTimeField(auto_now_add=True)
     emailed_to = models.CharField(max_length=254, blank=True)
-    email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -88,7 +88,7 @@ class TrackingEventInline(ReadOnlyInline):
 
 class ShipmentNoticeInline(ReadOnlyInline):
     model = ShipmentNotice
-    fields = ["kind", "to_email", "sent_at", "attempts", "error"]
+    fields = ["kind", "to_email", "sent_at", "error"]
 
 
 @admin.register(Shipment)

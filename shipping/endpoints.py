@@ -5,7 +5,7 @@ loopback, link-local (the cloud metadata service), multicast, reserved or unspec
 ``settings.OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS`` lifts both rules (tests and a carrier simulator
 on this machine).
 
-It is checked when the carrier is saved (``check_endpoint``: a form error) and again at every
+It is checked when the carrier is saved (``shipping.services.carriers``: a form error) and again at every
 call, on the address actually connected to (``opener()``), so a name that resolves elsewhere
 later (DNS rebinding) or a redirect to an internal address is refused too.
 """
@@ -19,8 +19,6 @@ import urllib.request
 from urllib.parse import urlparse
 
 from django.conf import settings
-
-from oms.errors import ValidationFailed
 
 
 class EndpointRefused(ValueError):
@@ -59,18 +57,6 @@ def check_url(url: str) -> None:
         reason = refused_address(info[4][0])
         if reason:
             raise EndpointRefused(f"The API endpoint may not point into our own network ({reason}).")
-
-
-def check_endpoint(url: str) -> None:
-    """For saving a carrier: ``ValidationFailed`` on field ``api_endpoint``."""
-    from shipping.adapters import is_sandbox
-
-    if not url or is_sandbox(url):  # empty: own labels; a sandbox domain is never called
-        return
-    try:
-        check_url(url)
-    except EndpointRefused as exc:
-        raise ValidationFailed(str(exc), code="endpoint_not_allowed", field="api_endpoint") from exc
 
 
 def _check_peer(sock) -> None:

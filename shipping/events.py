@@ -25,12 +25,13 @@ Handled:
 
 from __future__ import annotations
 
-SHIPMENT_HANDED_OFF = "shipment.handed_off"
-SHIPMENT_DELIVERED = "shipment.delivered"
-SHIPMENT_FAILED = "shipment.failed"
-RETURN_RECEIVED = "return.received"
-
-PUBLISHED = (SHIPMENT_HANDED_OFF, SHIPMENT_DELIVERED, SHIPMENT_FAILED, RETURN_RECEIVED)
+from shipping.event_names import (  # noqa: F401 - the names, re-exported for readers of this module
+    PUBLISHED,
+    RETURN_RECEIVED,
+    SHIPMENT_DELIVERED,
+    SHIPMENT_FAILED,
+    SHIPMENT_HANDED_OFF,
+)
 
 
 def order_cancelled(event) -> None:

@@ -9,8 +9,8 @@ What the database itself enforces (triggers in ``billing/migrations/0002_ledger_
   ``DEFERRABLE INITIALLY DEFERRED`` constraint trigger at COMMIT; posted entries and lines refuse
   UPDATE and DELETE (corrections are reversing entries);
 * issued invoices refuse DELETE and any UPDATE except of the columns in
-  ``INVOICE_MUTABLE_COLUMNS`` (payment status, amounts paid and credited, the PDF once, the
-  e-mail claim and ``sent_at`` once); their lines and VAT rows refuse UPDATE and DELETE; at COMMIT
+  ``INVOICE_MUTABLE_COLUMNS`` (payment status, amounts paid and credited, the PDF once and
+  ``sent_at`` once); their lines and VAT rows refuse UPDATE and DELETE; at COMMIT
   the lines and the VAT rows must add up to the invoice totals, and on invoices VAT per rate is
   the half-up rounding of rate x net at that rate (an order's invoice that completes a rate
   takes the VAT left at it, within a cent per earlier document of the order: migration 0010);

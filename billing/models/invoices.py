@@ -20,7 +20,7 @@ from orders.models import Order, OrderLine
 
 # The only columns of an issued invoice that may change; the database trigger refuses the rest
 # (``pdf`` and ``sent_at`` only from empty to a value). Payments later change amount_paid/status.
-INVOICE_MUTABLE_COLUMNS = ("status", "amount_paid", "amount_credited", "pdf", "send_claimed_at", "sent_at")
+INVOICE_MUTABLE_COLUMNS = ("status", "amount_paid", "amount_credited", "pdf", "sent_at")
 
 
 class InvoiceKind(models.TextChoices):
@@ -130,7 +130,6 @@ class Invoice(models.Model):
     amount_paid = money_field(default=ZERO)
     amount_credited = money_field(default=ZERO)
     pdf = models.FileField(upload_to=invoice_pdf_path, blank=True, max_length=200)
-    send_claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     journal_entry = models.OneToOneField(
         JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice"

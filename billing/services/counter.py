@@ -23,7 +23,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from billing.events import PAYMENT_RECEIVED
+from billing.event_names import PAYMENT_RECEIVED
 from billing.models import COUNTER_METHODS, Invoice, Payment, PaymentAllocation
 from billing.services.locks import lock_customer_billing
 from billing.services.orders import order_invoice

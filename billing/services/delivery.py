@@ -1,15 +1,14 @@
 """Getting invoices to customers: the PDF (rendered once, by a worker, after commit) and the
 e-mail with the PDF attached (sent once), one by one or as a batch with a progress record.
 
-Nothing here runs inside a transaction that holds locks while rendering or talking to SMTP.
+The e-mail is an ``oms.deliver_once`` delivery (kind ``billing.invoice_email``, key the invoice
+id), written when the invoice is issued (or when a batch or the sweep first sends it); the
+invoice's ``sent_at`` records that it went out. Nothing here runs inside a transaction that
+holds locks while rendering or talking to SMTP.
 """
 
 from __future__ import annotations
 
-import contextvars
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 
@@ -18,54 +17,60 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from billing.models import Invoice, SendBatch, SendBatchItem, SendOutcome
 from billing.models.invoices import invoice_pdf_path
-from oms import notify
+from oms import deliver_once, notify
 from oms.errors import Conflict
 from oms.models import NotificationStatus
+from oms.tasks_registry import enqueue
 
-logger = logging.getLogger(__name__)
-
-# A send that claimed an invoice and then died (worker killed mid-SMTP) is retried after this.
-CLAIM_TIMEOUT = timedelta(minutes=15)
 # The sweep leaves fresh invoices to their own after-commit task so that it does not race it.
 SWEEP_GRACE = timedelta(minutes=10)
 SWEEP_WINDOW = timedelta(days=3)
 BATCH_LIMIT = 5000
+RENDER_TASK = "billing.tasks.invoice_pdf_render"
+
+DELIVERY = deliver_once.register(
+    deliver_once.Kind(
+        code="billing.invoice_email",
+        task=RENDER_TASK,  # called with the invoice id: render the PDF (once), then e-mail it
+        label="Invoice e-mail",
+        max_retry_seconds=600.0,
+        sweep_grace=SWEEP_GRACE,
+        own_rule=True,  # "billing.invoice_unsent" lists the invoice, with its PDF state
+    )
+)
+# A send that claimed an invoice and then died (worker killed mid-SMTP) is retried after this.
+CLAIM_TIMEOUT = DELIVERY.claim_timeout
+
+# Issue invoices without queueing their delivery (bulk loads such as the demo data): the PDF is
+# rendered when first downloaded, e-mail goes out with "send unsent invoices".
+paused = deliver_once.paused
 
 
-_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("billing_delivery_paused", default=False)
-
-
-@contextmanager
-def paused() -> Iterator[None]:
-    """Issue invoices without queueing their delivery (bulk loads such as the demo data): the
-    PDF is rendered when first downloaded, e-mail goes out with "send unsent invoices"."""
-    token = _paused.set(True)
-    try:
-        yield
-    finally:
-        _paused.reset(token)
+def invoice_delivery_create(invoice: Invoice, *, send: bool) -> None:
+    """In the issuing transaction: the invoice's e-mail delivery (when it is to be mailed), and
+    after commit the render (+ e-mail) task."""
+    if send and invoice.buyer_email:
+        deliver_once.deliver(DELIVERY.code, invoice.pk, queue=False)
+    transaction.on_commit(partial(queue_delivery, invoice.pk, send=send))
 
 
 def queue_delivery(invoice_id: int, *, send: bool = True, batch_id: int | None = None) -> bool:
     """Hand the render (+ e-mail) task to the broker; never raises, because the periodic sweep
     (``invoice_deliveries_sweep``) picks up whatever could not be queued."""
-    from billing.tasks import invoice_pdf_render as invoice_pdf_render_task
+    if deliver_once.is_paused():
+        return False
+    return enqueue(RENDER_TASK, kwargs={"invoice_id": invoice_id, "send": send, "batch_id": batch_id})
 
-    if _paused.get():
-        return False
-    try:
-        invoice_pdf_render_task.apply_async(
-            kwargs={"invoice_id": invoice_id, "send": send, "batch_id": batch_id}, retry=True
-        )
-    except Exception as exc:  # broker down or frozen: the sweep tries again later
-        logger.warning("billing: could not queue delivery of invoice %s: %s", invoice_id, exc)
-        return False
-    return True
+
+def invoice_delivery_retry(*, invoice_id: int) -> bool:
+    """*Retry* in the exception inbox: a fresh set of tries for the e-mail (when it has one),
+    and the render (+ e-mail, as configured) queued again. False when it could not be queued."""
+    deliver_once.retry(DELIVERY.code, invoice_id, queue=False)
+    return queue_delivery(invoice_id, send=getattr(settings, "OMS_INVOICE_AUTO_SEND", True))
 
 
 def invoice_pdf_render(*, invoice_id: int) -> bool:
@@ -113,8 +118,8 @@ def invoice_pdf_content(*, invoice_id: int) -> bytes:
 def invoice_email_send(*, invoice_id: int) -> str:
     """E-mail the invoice with its PDF attached to the buyer's address, once.
 
-    Claims the invoice first with a conditional UPDATE (``sent_at IS NULL`` and no live claim),
-    so a task delivered twice, or two workers, send one e-mail; ``sent_at`` is recorded after
+    Claims its delivery first (``oms.deliver_once``: not sent and no live claim), so a task
+    delivered twice, or two workers, send one e-mail; ``sent_at`` is recorded after
     the SMTP server accepted it. A worker that dies between the two leaves a claim that expires
     after ``CLAIM_TIMEOUT``, and the next run sends again (at least once, not lost). Renders the
     PDF first when missing. Returns a ``SendOutcome`` value: ``sent``, ``skipped`` (already
@@ -128,17 +133,14 @@ def invoice_email_send(*, invoice_id: int) -> str:
         _record(invoice, NotificationStatus.SKIPPED)
         return SendOutcome.FAILED
     pdf = invoice_pdf_content(invoice_id=invoice_id)
-    claimed_at = timezone.now()
-    claimable = Q(send_claimed_at__isnull=True) | Q(send_claimed_at__lt=claimed_at - CLAIM_TIMEOUT)
-    if not Invoice.objects.filter(claimable, pk=invoice_id, sent_at__isnull=True).update(send_claimed_at=claimed_at):
+    claim = deliver_once.claim(DELIVERY.code, invoice_id)
+    if claim is None:
         return SendOutcome.SKIPPED
     message = _message(invoice, pdf)
-    try:
+    with deliver_once.attempt(claim):
         message.send(fail_silently=False)
-    except Exception:
-        Invoice.objects.filter(pk=invoice_id, send_claimed_at=claimed_at).update(send_claimed_at=None)
-        raise
     Invoice.objects.filter(pk=invoice_id, sent_at__isnull=True).update(sent_at=timezone.now())
+    deliver_once.succeed(claim)
     _record(invoice, NotificationStatus.SENT, message.subject)
     return SendOutcome.SENT
 
@@ -150,13 +152,7 @@ def _message(invoice: Invoice, pdf: bytes) -> EmailMessage:
     seller = invoice.seller
     context = {"invoice": invoice, "seller": seller, "payment": payment_statement(invoice)}
     subject, body = notify.render_text("billing/notifications/invoice", _language(invoice), context)
-    message = EmailMessage(
-        subject=" ".join(subject.split()),
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[invoice.buyer_email],
-        reply_to=[seller["email"]] if seller.get("email") else None,
-    )
+    message = notify.email_message(invoice.buyer_email, subject, body, reply_to=seller.get("email"))
     message.attach(f"{invoice.number}.pdf", pdf, "application/pdf")
     if invoice.customer.is_b2b:
         # Business customers also get the e-invoice for their bookkeeping (billing.ubl).
@@ -224,18 +220,15 @@ def invoice_deliveries_sweep(*, limit: int = 200) -> int:
     (broker down at commit, worker killed). Beat runs it every ten minutes. Returns the count."""
     now = timezone.now()
     send = getattr(settings, "OMS_INVOICE_AUTO_SEND", True)
-    unsent = (
-        Q(sent_at__isnull=True)
-        & ~Q(buyer_email="")
-        & (Q(send_claimed_at__isnull=True) | Q(send_claimed_at__lt=now - CLAIM_TIMEOUT))
-    )
-    undelivered = (Q(pdf="") | unsent) if send else Q(pdf="")
-    ids = list(
-        Invoice.objects.filter(created_at__lt=now - SWEEP_GRACE, created_at__gt=now - SWEEP_WINDOW)
-        .filter(undelivered)
+    ids = set(
+        Invoice.objects.filter(created_at__lt=now - SWEEP_GRACE, created_at__gt=now - SWEEP_WINDOW, pdf="")
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
+    if send:
+        due = [int(key) for key in deliver_once.due_keys(DELIVERY.code, limit=limit)]
+        ids.update(Invoice.objects.filter(pk__in=due, sent_at__isnull=True).values_list("id", flat=True))
+    ids = sorted(ids)[:limit]
     for invoice_id in ids:
         if not queue_delivery(invoice_id, send=send):
             break

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -293,8 +292,7 @@ def issued(invoice: Invoice) -> None:
             "gross_amount": str(invoice.gross_amount),
         },
     )
-    send = getattr(settings, "OMS_INVOICE_AUTO_SEND", True)
-    transaction.on_commit(partial(delivery.queue_delivery, invoice.pk, send=send))
+    delivery.invoice_delivery_create(invoice, send=getattr(settings, "OMS_INVOICE_AUTO_SEND", True))
 
 
 def invoices_mark_overdue(*, today: date | None = None) -> int:

@@ -33,7 +33,7 @@ from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 
 from billing import accounts, selectors
-from billing.events import PAYMENT_RECEIVED
+from billing.event_names import PAYMENT_RECEIVED
 from billing.models import Invoice, InvoiceKind, Payment, PaymentAllocation, derive_status
 from billing.models.invoices import OPEN_STATUSES
 from billing.services.ledger import journal_post, ledger_lock_date

@@ -41,6 +41,7 @@ from billing.models import PaymentFetch
 from billing.services.payments import payment_record
 from customers.models import PaymentMethod
 from oms.errors import NotFound, OmsError
+from oms.tasks_registry import enqueue
 from orders import selectors as order_selectors
 
 logger = logging.getLogger(__name__)
@@ -215,14 +216,7 @@ def payment_webhook_hint(*, provider: str, payment_id: str) -> bool:
 
 def queue_fetch(provider: str, payment_id: str) -> bool:
     """Hand one fetch to the broker; never raises (the sweep queues what could not be)."""
-    from billing.tasks import payment_fetch as payment_fetch_task
-
-    try:
-        payment_fetch_task.apply_async(kwargs={"provider": provider, "payment_id": payment_id}, retry=False)
-    except Exception as exc:
-        logger.warning("payment webhook %s: could not queue the fetch of %s: %s", provider, payment_id, exc)
-        return False
-    return True
+    return enqueue("billing.tasks.payment_fetch", kwargs={"provider": provider, "payment_id": payment_id}, retry=False)
 
 
 def payment_fetch_run(*, provider: str, payment_id: str) -> str:

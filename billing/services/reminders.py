@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
@@ -127,13 +126,7 @@ def _message(invoice: Invoice, stage: int) -> EmailMessage:
         _language(invoice),
         {"invoice": invoice, "seller": seller, "stage": stage},
     )
-    return EmailMessage(
-        subject=" ".join(subject.split()),
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[invoice.buyer_email],
-        reply_to=[seller["email"]] if seller.get("email") else None,
-    )
+    return notify.email_message(invoice.buyer_email, subject, body, reply_to=seller.get("email"))
 
 
 def _language(invoice: Invoice) -> str:

@@ -32,6 +32,7 @@ from inventory.services.catalogue import product_upsert
 from inventory.services.stock import stock_count
 from oms.errors import OmsError, ValidationFailed
 from oms.input_guard import bad_char
+from oms.tasks_registry import task_named
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +73,8 @@ def import_job_create(*, kind: str, file_name: str, content: bytes, user) -> Imp
 
 
 def _queue(job_id: int) -> None:
-    from inventory.tasks import import_job_run as import_job_run_task
-
     try:
-        import_job_run_task.apply_async(args=[job_id], retry=True)
+        task_named("inventory.tasks.import_job_run").apply_async(args=[job_id], retry=True)
     except Exception as exc:  # broker unreachable: do the work here rather than leave it waiting
         logger.warning("import job %s: broker unavailable (%s); running inline", job_id, exc)
         import_job_run(job_id=job_id)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from oms import events
 from oms.errors import InvalidTransition, MultipleErrors, NotFound, OmsError, ValidationFailed
 from oms.money import format_eur
-from orders.events import STATUS_EVENTS
+from orders.event_names import STATUS_EVENTS
 from orders.models import Order, OrderEvent
 
 MAX_LINES = 500

@@ -27,7 +27,7 @@ from oms.i18n import english
 from oms.money import vat_rates_on
 from oms.quantities import whole_quantity
 from orders import pricing, selectors
-from orders.events import ORDER_ALLOCATED, ORDER_CHANGED
+from orders.event_names import ORDER_ALLOCATED, ORDER_CHANGED
 from orders.models import (
     CHANGEABLE_STATUSES,
     WAITING_STATUSES,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from inventory import services as inventory_services
 from oms.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from oms.quantities import whole_quantity
-from orders.events import ORDER_RETURNED, STATUS_EVENTS
+from orders.event_names import ORDER_RETURNED, STATUS_EVENTS
 from orders.models import Allocation, AllocationStatus, Order, OrderEventKind, OrderLine, OrderStatus
 from orders.services._common import (
     clean_amount,

@@ -38,7 +38,7 @@ from oms.money import ZERO, vat_rates_on
 from oms.quantities import whole_quantity
 from oms.sql import cache_related, new_instance
 from orders import pricing, selectors
-from orders.events import ORDER_PLACED, STATUS_EVENTS
+from orders.event_names import ORDER_PLACED, STATUS_EVENTS
 from orders.models import (
     Allocation,
     AllocationStatus,

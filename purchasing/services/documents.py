@@ -1,6 +1,7 @@
 """The purchase order document: a PDF rendered with WeasyPrint by a worker and e-mailed to the
-supplier once. Both steps run outside any transaction that holds a lock (rendering is slow
-next to a database write, and the mail server may take seconds)."""
+supplier once (an ``oms.deliver_once`` delivery, kind ``purchasing.po_email``). Both steps run
+outside any transaction that holds a lock (rendering is slow next to a database write, and the
+mail server may take seconds)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from oms import deliver_once
 from oms.pdf import render_pdf
 from purchasing.models import POStatus, PurchaseOrder, PurchaseOrderDocument
-from purchasing.services.purchase_orders import log_event
+from purchasing.services.purchase_orders import PO_EMAIL, log_event
 
-# A claim older than this belongs to a worker that died while talking to the mail server; the
-# next run may try again (the one case where a supplier could get the mail twice).
-CLAIM_TIMEOUT = timedelta(minutes=10)
 PDF_TEMPLATE = "purchasing/purchase_order_pdf.html"
+SWEEP_GRACE = timedelta(minutes=2)
+SWEEP_WINDOW = timedelta(days=7)
 
 
 def purchase_order_pdf_bytes(po: PurchaseOrder) -> bytes:
@@ -57,58 +58,44 @@ def purchase_order_document_send(*, purchase_order_id: int) -> bool:
     sent the e-mail; False when it was sent already, another run is sending it, or the
     purchase order is not (or no longer) one to send.
 
-    The e-mail is claimed with a conditional UPDATE on the document row before the mail
-    server is called and marked sent after it accepted the message, so running the task twice,
-    even at the same moment, sends one e-mail. A failed send releases the claim and raises, so
+    The e-mail is claimed (``oms.deliver_once``) before the mail server is called and marked
+    sent after it accepted the message, so running the task twice, even at the same moment,
+    sends one e-mail. A failed send releases the claim and raises, so
     the task retries. Publishes nothing.
     """
     po = PurchaseOrder.objects.select_related("supplier", "warehouse").filter(pk=purchase_order_id).first()
     if po is None or po.status in (POStatus.DRAFT, POStatus.CANCELLED):
         return False
     doc = purchase_order_document_render(purchase_order_id=po.pk)
-    now = timezone.now()
-    claimed = (
-        PurchaseOrderDocument.objects.filter(pk=doc.pk, emailed_at__isnull=True)
-        .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - CLAIM_TIMEOUT))
-        .update(email_claimed_at=now)
-    )
-    if not claimed:
+    if doc.emailed_at is not None:
         return False
-    try:
+    claim = deliver_once.claim(PO_EMAIL, po.pk)
+    if claim is None:
+        return False
+    with deliver_once.attempt(claim):
         _email(po, bytes(doc.pdf))
-    except Exception:
-        PurchaseOrderDocument.objects.filter(pk=doc.pk).update(email_claimed_at=None)
-        raise
+    deliver_once.succeed(claim)
     with transaction.atomic():
         PurchaseOrderDocument.objects.filter(pk=doc.pk).update(emailed_at=timezone.now(), emailed_to=po.supplier.email)
         log_event(po, "emailed", f"PDF e-mailed to {po.supplier.email}.")
     return True
 
 
-SWEEP_GRACE = timedelta(minutes=2)
-SWEEP_WINDOW = timedelta(days=7)
-
-
 def purchase_order_documents_sweep(*, limit: int = 200) -> int:
     """Queue the document job again for purchase orders sent in the last week (more than two
-    minutes ago) whose e-mail has not gone out and is not being sent. Returns the count."""
-    from purchasing.services.purchase_orders import queue_document
-
+    minutes ago) whose e-mail has not gone out and is not being sent, and for those whose
+    last try failed and is due again. Returns the count."""
     now = timezone.now()
-    stuck = (
-        Q(document__isnull=True)
-        | Q(document__emailed_at__isnull=True, document__email_claimed_at__isnull=True)
-        | Q(document__emailed_at__isnull=True, document__email_claimed_at__lt=now - CLAIM_TIMEOUT)
-    )
+    unrendered = Q(sent_at__lt=now - SWEEP_GRACE, sent_at__gt=now - SWEEP_WINDOW, document__isnull=True)
+    due = Q(pk__in=[int(key) for key in deliver_once.due_keys(PO_EMAIL, limit=limit)])
     ids = list(
-        PurchaseOrder.objects.filter(sent_at__lt=now - SWEEP_GRACE, sent_at__gt=now - SWEEP_WINDOW)
+        PurchaseOrder.objects.filter(unrendered | due)
         .exclude(status=POStatus.CANCELLED)
-        .filter(stuck)
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
     for purchase_order_id in ids:
-        if not queue_document(purchase_order_id):
+        if not deliver_once.queue_try(PO_EMAIL, purchase_order_id):
             break  # the broker is down: try again at the next sweep
     return len(ids)
 

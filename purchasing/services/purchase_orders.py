@@ -3,20 +3,20 @@ recorded in inventory, the PDF rendered and e-mailed by a worker), cancelled."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
-from datetime import date
-from functools import partial
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inventory.services import expected_receipt_set, expected_receipts_clear
-from oms import audit
+from oms import audit, deliver_once
 from oms.errors import Conflict, InvalidTransition, MultipleErrors, ValidationFailed
 from oms.money import ZERO, quantize
 from oms.numbering import format_number, next_value
 from oms.quantities import whole_quantity
+from oms.roles import Role
 from purchasing import rules
 from purchasing.models import (
     PO_NUMBER_SEQUENCE,
@@ -30,7 +30,20 @@ from purchasing.models import (
 )
 from purchasing.services._common import user_or_none
 
-logger = logging.getLogger(__name__)
+# The e-mail of a sent purchase order's PDF to the supplier (``purchasing.services.documents``).
+PO_EMAIL = deliver_once.register(
+    deliver_once.Kind(
+        code="purchasing.po_email",
+        task="purchasing.tasks.purchase_order_document_send",
+        label="Purchase order e-mail",
+        inbox_label=gettext_noop("Purchase orders not e-mailed"),
+        role=Role.PURCHASING,
+        # A claim older than this belongs to a worker that died while talking to the mail
+        # server; the next run may try again (the one case where a supplier could get it twice).
+        claim_timeout=timedelta(minutes=10),
+        sweep_grace=timedelta(minutes=2),
+    )
+).code
 
 
 def log_event(po: PurchaseOrder, kind: str, message: str, *, user=None, **data) -> TimelineEntry:
@@ -243,7 +256,7 @@ def purchase_order_send(*, purchase_order_id: int, user, today: date | None = No
                 expected_date=po.expected_date,
             )
         log_event(po, "sent", f"Sent; expected on {po.expected_date:%d-%m-%Y}.", user=user)
-        transaction.on_commit(partial(queue_document, po.pk))
+        deliver_once.deliver(PO_EMAIL, po.pk)
         return po
 
 
@@ -263,14 +276,7 @@ def _lead_time(po: PurchaseOrder, lines: list[PurchaseOrderLine]) -> int:
 def queue_document(purchase_order_id: int) -> bool:
     """Hand the PDF-and-e-mail job to a worker; never raises (a dead broker must not fail a
     request that has committed). The purchase order page offers to queue it again."""
-    from purchasing.tasks import purchase_order_document_send as purchase_order_document_send_task
-
-    try:
-        purchase_order_document_send_task.apply_async(args=[purchase_order_id], retry=True)
-    except Exception as exc:
-        logger.warning("purchasing: could not queue the document of purchase order %s: %s", purchase_order_id, exc)
-        return False
-    return True
+    return deliver_once.queue_try(PO_EMAIL, purchase_order_id)
 
 
 def purchase_order_cancel(*, purchase_order_id: int, user, reason: str = "") -> PurchaseOrder:
@@ -303,4 +309,6 @@ def purchase_order_document_resend(*, purchase_order_id: int, user) -> bool:
     po = PurchaseOrder.objects.filter(pk=purchase_order_id).only("status").first()
     if po is None or po.status == POStatus.DRAFT or po.status == POStatus.CANCELLED:
         raise Conflict("Only a sent purchase order has a document to send.", code="not_sent")
+    if deliver_once.retry(PO_EMAIL, purchase_order_id):
+        return True
     return queue_document(purchase_order_id)

@@ -95,7 +95,6 @@ class Shipment(models.Model):
     handoff_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     handoff_attempts = models.PositiveSmallIntegerField(default=0)
     handoff_due_at = models.DateTimeField(null=True, blank=True, help_text="When the next try may run")
-    handoff_claimed_at = models.DateTimeField(null=True, blank=True, help_text="A try is running since")
     handoff_failed_at = models.DateTimeField(null=True, blank=True, help_text="Gave up: in the exception list")
     handoff_error = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
@@ -285,21 +284,18 @@ class NoticeKind(models.TextChoices):
 
 class ShipmentNotice(models.Model):
     """An e-mail to the customer about a shipment, written in the transaction that caused it and
-    sent once by a worker after commit (claimed with a conditional UPDATE, like billing's)."""
+    sent once by a worker after commit (its claim and tries: the ``shipping.notice`` delivery)."""
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(max_length=20, choices=NoticeKind.choices)
     to_email = models.EmailField(max_length=254, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=300, blank=True)
+    error = models.CharField(max_length=300, blank=True)  # the last failure, for the shipment page
 
     class Meta:
         ordering = ["shipment", "id"]
         constraints = [models.UniqueConstraint(fields=["shipment", "kind"], name="shipment_notice_once")]
-        indexes = [models.Index(fields=["created_at"], name="notice_unsent_idx", condition=Q(sent_at__isnull=True))]
 
     def __str__(self) -> str:
         return f"{self.shipment_id} {self.kind} ({'sent' if self.sent_at else 'unsent'})"

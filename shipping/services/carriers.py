@@ -17,6 +17,7 @@ from oms import audit
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.money import quantize, to_decimal
 from shipping import endpoints, workdays
+from shipping.adapters import is_sandbox
 from shipping.models import (
     Carrier,
     CarrierAdapterKind,
@@ -69,7 +70,7 @@ def carrier_save(
     """
     ranges = _clean_ranges(postcode_ranges)
     _check_template(tracking_url_template)
-    endpoints.check_endpoint(api_endpoint.strip())
+    _check_endpoint(api_endpoint.strip())
     if kind not in CarrierKind.values:
         raise ValidationFailed(f"Unknown carrier kind {kind!r}.", field="kind")
     if kind == CarrierKind.OWN_FLEET and not ranges:
@@ -103,7 +104,6 @@ def carrier_save(
 
 
 def _check_adapter(adapter: str, options: dict | None, kind: str, endpoint: str) -> None:
-    from shipping.adapters import is_sandbox
     from shipping.carriers import missing_options  # imports this package's bookings: not at the top
 
     if adapter not in CarrierAdapterKind.values:
@@ -316,3 +316,13 @@ def _country(country: str) -> str:
     if len(country) != 2 or not country.isalpha():
         raise ValidationFailed(f"{country!r} is not a two-letter country code.", field="country")
     return country
+
+
+def _check_endpoint(url: str) -> None:
+    """``ValidationFailed`` on field ``api_endpoint`` for an endpoint we may not call."""
+    if not url or is_sandbox(url):  # empty: own labels; a sandbox domain is never called
+        return
+    try:
+        endpoints.check_url(url)
+    except endpoints.EndpointRefused as exc:
+        raise ValidationFailed(str(exc), code="endpoint_not_allowed", field="api_endpoint") from exc

@@ -2,8 +2,9 @@
 
 A try:
 
-1. claims the shipment with one conditional UPDATE (packed, due, not in the exception list, no
-   other try running or that one's claim expired) and counts the attempt, so a task delivered
+1. claims the shipment: a conditional UPDATE of the shipment (packed, due, not in the exception
+   list) and the claim of its ``oms.deliver_once`` delivery (kind ``shipping.handoff``: no other
+   try running or that one's claim expired), which counts the attempt, so a task delivered
    twice, or the sweep and a retry at once, make one call to the carrier;
 2. asks the carrier's adapter for the tracking number and label with the shipment's own
    idempotency key (the same on every try: a carrier that made the label already answers with
@@ -11,26 +12,29 @@ A try:
 3. stores the label file, then in one transaction marks the shipment handed off, issues the
    stock through orders (``order_record_shipment``), publishes ``shipment.handed_off`` and
    writes the customer's e-mail; or, when the try failed, records why and when the next one
-   is due (doubling back-off), and after ``OMS_CARRIER_HANDOFF_ATTEMPTS`` tries, or at once
-   when the carrier refuses the shipment, puts it in the exception list, where a person may
-   press *Retry* (``shipment_hand_off_retry``).
+   is due (the delivery's doubling back-off), and after ``OMS_CARRIER_HANDOFF_ATTEMPTS`` tries,
+   or at once when the carrier refuses the shipment, puts it in the exception list, where a
+   person may press *Retry* (``shipment_hand_off_retry``).
+
+The shipment keeps the hand-off's visible state (tries, next try, error, gave up) for its pages
+and the exception list; the delivery holds the claim and decides retry or give up.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from oms import events
+from oms import deliver_once, events
 from oms.errors import Conflict, OmsError
 from oms.i18n import english
 from orders import selectors as orders_selectors
@@ -38,7 +42,7 @@ from orders import services as order_services
 from orders.services.fulfilment import SHIPPABLE
 from shipping.adapters import CarrierError, ParcelRequest
 from shipping.carriers import adapter_for
-from shipping.events import SHIPMENT_HANDED_OFF
+from shipping.event_names import SHIPMENT_HANDED_OFF
 from shipping.models import (
     HandoffAttempt,
     HandoffOutcome,
@@ -52,11 +56,25 @@ from shipping.services.notices import notice_create
 
 logger = logging.getLogger(__name__)
 
-# A try that has not finished after this long died with its worker; another may claim the shipment.
-CLAIM_TIMEOUT = timedelta(minutes=5)
 # The sweep leaves a fresh hand-off to its own after-commit task.
 SWEEP_GRACE = timedelta(seconds=60)
 MAX_BACKOFF_SECONDS = 3600.0
+
+HANDOFF = deliver_once.register(
+    deliver_once.Kind(
+        code="shipping.handoff",
+        task="shipping.tasks.shipment_hand_off",
+        label="Carrier hand-off",
+        max_attempts=lambda: settings.OMS_CARRIER_HANDOFF_ATTEMPTS,
+        # A try that has not finished after this long died with its worker; another may claim it.
+        claim_timeout=timedelta(minutes=5),
+        first_retry_seconds=lambda: settings.OMS_CARRIER_RETRY_SECONDS,
+        max_retry_seconds=MAX_BACKOFF_SECONDS,
+        sweep_grace=SWEEP_GRACE,
+        own_rule=True,  # "shipping.handoff_failed" lists the shipment, with its Retry
+    )
+)
+CLAIM_TIMEOUT = HANDOFF.claim_timeout
 
 
 @dataclass(frozen=True)
@@ -113,17 +131,22 @@ def _in_transaction() -> bool:
     return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
-def _claim(shipment_id: int) -> datetime | None:
+def _claim(shipment_id: int) -> deliver_once.Claim | None:
+    """The shipment's row first (it must still be packed and due; a cancel holding its lock is
+    waited for), then the delivery's claim; the shipment shows the try's number."""
     now = timezone.now()
-    claimed = Shipment.objects.filter(
-        Q(handoff_claimed_at__isnull=True) | Q(handoff_claimed_at__lt=now - CLAIM_TIMEOUT),
-        pk=shipment_id,
-        status=ShipmentStatus.PACKED,
-        handoff_failed_at__isnull=True,
-        # a second of slack: the retry's countdown and the due time are taken a moment apart
-        handoff_due_at__lte=now + timedelta(seconds=1),
-    ).update(handoff_claimed_at=now, handoff_attempts=F("handoff_attempts") + 1)
-    return now if claimed else None
+    with transaction.atomic():
+        ready = Shipment.objects.filter(
+            pk=shipment_id,
+            status=ShipmentStatus.PACKED,
+            handoff_failed_at__isnull=True,
+            # a second of slack: the retry's countdown and the due time are taken a moment apart
+            handoff_due_at__lte=now + timedelta(seconds=1),
+        ).update(updated_at=F("updated_at"))
+        claim = deliver_once.claim(HANDOFF.code, shipment_id) if ready else None
+        if claim is not None:
+            Shipment.objects.filter(pk=shipment_id).update(handoff_attempts=claim.attempts)
+    return claim
 
 
 def _load(shipment_id: int) -> Shipment:
@@ -166,17 +189,16 @@ def parcel_request(shipment: Shipment) -> ParcelRequest:
     )
 
 
-def _complete(shipment: Shipment, claimed_at: datetime, tracking_number: str, label_name: str) -> bool:
+def _complete(shipment: Shipment, claim: deliver_once.Claim, tracking_number: str, label_name: str) -> bool:
     """Book the hand-off; False when this try lost its claim (another finished, or it was cancelled)."""
     now = timezone.now()
     with transaction.atomic(durable=True):
-        moved = Shipment.objects.filter(
-            pk=shipment.pk, status=ShipmentStatus.PACKED, handoff_claimed_at=claimed_at
-        ).update(
+        moved = Shipment.objects.filter(pk=shipment.pk, status=ShipmentStatus.PACKED).update(
             status=ShipmentStatus.HANDED_OFF, tracking_number=tracking_number, label=label_name, handed_off_at=now,
-            handoff_claimed_at=None, handoff_due_at=None, handoff_error="", updated_at=now,
+            handoff_due_at=None, handoff_error="", updated_at=now,
         )  # fmt: skip
-        if not moved:
+        if not (moved and deliver_once.succeed(claim, {"tracking_number": tracking_number})):
+            transaction.set_rollback(True)
             return False
         order_services.order_record_shipment(
             order=shipment.order,
@@ -186,7 +208,7 @@ def _complete(shipment: Shipment, claimed_at: datetime, tracking_number: str, la
             reference=shipment.number,
             now=now,
         )
-        _attempt(shipment, claimed_at, HandoffOutcome.HANDED_OFF, tracking_number)
+        _attempt(shipment, claim, HandoffOutcome.HANDED_OFF, tracking_number)
         TrackingEvent.objects.create(
             shipment=shipment, carrier=shipment.carrier, event_id=f"oms-handoff-{shipment.handoff_key}",
             status=ShipmentStatus.HANDED_OFF, occurred_at=now, description=f"Handed to {shipment.carrier.name}",
@@ -198,12 +220,11 @@ def _complete(shipment: Shipment, claimed_at: datetime, tracking_number: str, la
     return True
 
 
-def _attempt(shipment: Shipment, started: datetime, outcome: str, message: str = "", http_status=None) -> None:
-    number = Shipment.objects.filter(pk=shipment.pk).values_list("handoff_attempts", flat=True).get()
+def _attempt(shipment: Shipment, claim: deliver_once.Claim, outcome: str, message: str = "", http_status=None) -> None:
     HandoffAttempt.objects.create(
         shipment=shipment,
-        number=number,
-        started_at=started,
+        number=claim.attempts,
+        started_at=claim.started_at,
         outcome=outcome,
         http_status=http_status,
         message=message[:500],
@@ -211,43 +232,45 @@ def _attempt(shipment: Shipment, started: datetime, outcome: str, message: str =
 
 
 def backoff_seconds(attempts: int) -> float:
-    return min(settings.OMS_CARRIER_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+    return deliver_once.backoff_seconds(HANDOFF, attempts)
 
 
 def _record_failure(
-    shipment: Shipment, claimed_at: datetime, message: str, *, http_status: int | None = None, final: bool = False
+    shipment: Shipment,
+    claim: deliver_once.Claim,
+    message: str,
+    *,
+    http_status: int | None = None,
+    final: bool = False,
 ) -> HandOffResult:
     now = timezone.now()
     with transaction.atomic(durable=True):
-        attempts = Shipment.objects.filter(pk=shipment.pk).values_list("handoff_attempts", flat=True).get()
-        final = final or attempts >= settings.OMS_CARRIER_HANDOFF_ATTEMPTS
-        wait = None if final else backoff_seconds(attempts)
-        updated = Shipment.objects.filter(pk=shipment.pk, handoff_claimed_at=claimed_at).update(
-            handoff_claimed_at=None,
-            handoff_error=message[:500],
-            handoff_failed_at=now if final else None,
-            handoff_due_at=None if final else now + timedelta(seconds=wait),
-        )
-        outcome = HandoffOutcome.FAILED if final else HandoffOutcome.RETRY
-        if updated:
-            _attempt(shipment, claimed_at, outcome, message, http_status)
-    log = logger.error if final else logger.warning
-    log("shipping: hand-off of %s, try %s: %s%s", shipment.number, attempts, message, " (gave up)" if final else "")
-    if not updated:
+        lock_shipment(shipment.pk)  # the shipment before its delivery, as a claim takes them
+        failure = deliver_once.fail(claim, message, final=final)
+        outcome = HandoffOutcome.FAILED if failure.final else HandoffOutcome.RETRY
+        if failure.recorded:
+            Shipment.objects.filter(pk=shipment.pk).update(
+                handoff_error=message[:500],
+                handoff_failed_at=now if failure.final else None,
+                handoff_due_at=None if failure.final else now + timedelta(seconds=failure.retry_in),
+            )
+            _attempt(shipment, claim, outcome, message, http_status)
+    log = logger.error if failure.final else logger.warning
+    log(
+        "shipping: hand-off of %s, try %s: %s%s",
+        shipment.number,
+        claim.attempts,
+        message,
+        " (gave up)" if failure.final else "",
+    )
+    if not failure.recorded:
         return SKIPPED
-    return HandOffResult(outcome, retry_in=wait, message=message)
+    return HandOffResult(outcome, retry_in=failure.retry_in, message=message)
 
 
 def queue_hand_off(shipment_id: int, countdown: float | None = None) -> bool:
     """Hand the try to the broker; never raises (the sweep picks up what could not be queued)."""
-    from shipping.tasks import shipment_hand_off as shipment_hand_off_task
-
-    try:
-        shipment_hand_off_task.apply_async(args=[shipment_id], countdown=countdown, retry=True)
-    except Exception as exc:  # broker down or frozen
-        logger.warning("shipping: could not queue the hand-off of shipment %s: %s", shipment_id, exc)
-        return False
-    return True
+    return deliver_once.queue_try(HANDOFF.code, shipment_id, countdown=countdown)
 
 
 def shipment_hand_off_retry(*, shipment_id: int, user) -> Shipment:
@@ -260,14 +283,20 @@ def shipment_hand_off_retry(*, shipment_id: int, user) -> Shipment:
         waiting = shipment.status == ShipmentStatus.PACKED and (
             shipment.handoff_failed_at is not None or shipment.handoff_due_at is not None
         )
-        if not waiting or shipment.handoff_claimed_at is not None:
+        if not waiting or hand_off_running(shipment.pk):
             raise Conflict(f"{shipment.number} is not waiting for a hand-off.", code="not_in_exception_list")
         shipment.handoff_attempts = 0
         shipment.handoff_failed_at = None
         shipment.handoff_due_at = timezone.now()
         shipment.save(update_fields=["handoff_attempts", "handoff_failed_at", "handoff_due_at"])
-        transaction.on_commit(partial(queue_hand_off, shipment.pk))
+        if not deliver_once.retry(HANDOFF.code, shipment.pk, due_at=shipment.handoff_due_at):
+            transaction.on_commit(partial(queue_hand_off, shipment.pk))  # never tried yet
     return shipment
+
+
+def hand_off_running(shipment_id: int) -> bool:
+    """A try of this shipment's hand-off is running now (its claim has not expired)."""
+    return bool(deliver_once.live_claims(HANDOFF.code, [shipment_id]))
 
 
 def hand_offs_sweep(*, limit: int = 200) -> int:
@@ -276,7 +305,6 @@ def hand_offs_sweep(*, limit: int = 200) -> int:
     now = timezone.now()
     ids = list(
         Shipment.objects.filter(
-            Q(handoff_claimed_at__isnull=True) | Q(handoff_claimed_at__lt=now - CLAIM_TIMEOUT),
             status=ShipmentStatus.PACKED,
             handoff_failed_at__isnull=True,
             handoff_due_at__lte=now - SWEEP_GRACE,
@@ -284,6 +312,8 @@ def hand_offs_sweep(*, limit: int = 200) -> int:
         .order_by("handoff_due_at")
         .values_list("id", flat=True)[:limit]
     )
+    running = deliver_once.live_claims(HANDOFF.code, ids)
+    ids = [shipment_id for shipment_id in ids if str(shipment_id) not in running]
     for shipment_id in ids:
         if not queue_hand_off(shipment_id):
             break

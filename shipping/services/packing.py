@@ -47,7 +47,7 @@ from shipping.services._common import (
     next_number,
     require,
 )
-from shipping.services.handoff import queue_hand_off
+from shipping.services.handoff import hand_off_running, queue_hand_off
 from shipping.zones import zone_for
 
 logger = logging.getLogger(__name__)
@@ -326,7 +326,7 @@ def shipment_cancel(*, shipment_id: int, user, reason: str = "", now=None) -> Sh
 def cancel_locked(shipment: Shipment, *, now) -> None:
     """Cancel a locked open shipment (also for orders' ``order.cancelled``, non-durable)."""
     require(shipment, ShipmentStatus.CANCELLED)
-    if shipment.handoff_claimed_at is not None:
+    if hand_off_running(shipment.pk):
         raise Conflict(f"{shipment.number} is being handed to the carrier right now.", code="handoff_running")
     stops = (
         TripStop.objects.select_for_update().select_related("trip").filter(shipment=shipment, status=StopStatus.PENDING)
@@ -351,7 +351,7 @@ def shipments_cancel_for_order(*, order_id: int) -> int:
     now = timezone.now()
     lock_open_trips_of(order_id)
     for shipment in lock_order_shipments(order_id).values():
-        if shipment.is_open and shipment.handoff_claimed_at is None:
+        if shipment.is_open and not hand_off_running(shipment.pk):
             try:
                 with transaction.atomic():
                     cancel_locked(shipment, now=now)

@@ -23,7 +23,7 @@ from oms.i18n import english
 from orders import selectors as orders_selectors
 from orders import services as order_services
 from orders.models import Order, OrderLine
-from shipping.events import RETURN_RECEIVED
+from shipping.event_names import RETURN_RECEIVED
 from shipping.models import (
     RETURN_NUMBER_SEQUENCE,
     SHIPPED_STATUSES,

@@ -21,7 +21,7 @@ from oms.errors import NotFound, ValidationFailed
 from orders import selectors as orders_selectors
 from orders import services as order_services
 from orders.models import OrderStatus
-from shipping.events import SHIPMENT_DELIVERED, SHIPMENT_FAILED
+from shipping.event_names import SHIPMENT_DELIVERED, SHIPMENT_FAILED
 from shipping.models import (
     SHIPPED_STATUSES,
     TRACKING_RANK,

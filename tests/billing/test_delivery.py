@@ -8,12 +8,15 @@ import pytest
 from django.core import mail
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from billing import tasks
 from billing.models import Invoice, SendBatchItem, SendOutcome
 from billing.selectors import send_batch_progress
 from billing.services import delivery, invoice_credit, invoice_email_send, invoice_pdf_render, invoice_send_batch_start
+from oms import deliver_once
 from oms.errors import Conflict
+from oms.models import Delivery
 from oms.money import format_eur
 from tests.factories.billing import b2b_customer, issue, line
 from tests.factories.customers import CustomerFactory
@@ -150,7 +153,7 @@ def test_invoice_email_send_releases_its_claim_when_smtp_fails(settings, monkeyp
         with pytest.raises(ConnectionRefusedError):
             invoice_email_send(invoice_id=invoice.pk)
     invoice.refresh_from_db()
-    assert invoice.sent_at is None and invoice.send_claimed_at is None
+    assert invoice.sent_at is None and deliver_once.state_of(delivery.DELIVERY.code, invoice.pk).claimed_until is None
     assert invoice_email_send(invoice_id=invoice.pk) == SendOutcome.SENT
     assert len(mail.outbox) == 1
 
@@ -158,10 +161,12 @@ def test_invoice_email_send_releases_its_claim_when_smtp_fails(settings, monkeyp
 @pytest.mark.django_db
 def test_invoice_email_send_skips_a_live_claim_and_retries_a_stale_one():
     invoice = issue()
-    now = Invoice.objects.get(pk=invoice.pk).created_at
-    Invoice.objects.filter(pk=invoice.pk).update(send_claimed_at=now)
+    now = timezone.now()
+    Delivery.objects.get_or_create(kind=delivery.DELIVERY.code, key=str(invoice.pk))
+    claim = Delivery.objects.filter(kind=delivery.DELIVERY.code, key=str(invoice.pk))
+    claim.update(state="claimed", claimed_until=now + delivery.CLAIM_TIMEOUT)
     assert invoice_email_send(invoice_id=invoice.pk) == SendOutcome.SKIPPED
-    Invoice.objects.filter(pk=invoice.pk).update(send_claimed_at=now - delivery.CLAIM_TIMEOUT - timedelta(seconds=1))
+    claim.update(claimed_until=now - timedelta(seconds=1))
     assert invoice_email_send(invoice_id=invoice.pk) == SendOutcome.SENT
     assert len(mail.outbox) == 1
 

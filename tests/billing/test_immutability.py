@@ -81,8 +81,8 @@ def test_issued_invoice_allows_status_payment_credit_pdf_and_sending_columns():
     Invoice.objects.filter(pk=invoice.pk).update(
         status="partially_paid", amount_paid=Decimal("5.00"), amount_credited=Decimal("1.00")
     )
-    Invoice.objects.filter(pk=invoice.pk).update(pdf="invoices/2026/x.pdf", send_claimed_at=now)
-    Invoice.objects.filter(pk=invoice.pk).update(sent_at=now, send_claimed_at=None)
+    Invoice.objects.filter(pk=invoice.pk).update(pdf="invoices/2026/x.pdf")
+    Invoice.objects.filter(pk=invoice.pk).update(sent_at=now)
     invoice.refresh_from_db()
     assert (invoice.status, invoice.amount_paid, invoice.pdf.name) == (
         "partially_paid",

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from oms.errors import InvalidTransition
 from oms.models import OutboxEvent
-from orders.events import STATUS_EVENTS
+from orders.event_names import STATUS_EVENTS
 from orders.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderStatus
 from orders.services._common import lock_order, transition
 from tests.factories.orders import OrderFactory

@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from inventory.models import ExpectedReceipt
-from oms import invariants
+from oms import deliver_once, invariants
 from oms.errors import Conflict, InvalidTransition, MultipleErrors, ValidationFailed
 from purchasing.models import POStatus, PurchaseOrderDocument, ReorderRequest, RequestStatus
 from purchasing.services import (
@@ -21,6 +21,7 @@ from purchasing.services import (
     purchase_orders_create_from_requests,
     reorder_request_dismiss,
 )
+from purchasing.services.purchase_orders import PO_EMAIL
 from purchasing.tasks import purchase_order_document_send as purchase_order_document_send_task
 from tests.factories.inventory import ProductFactory, WarehouseFactory
 from tests.factories.purchasing import (
@@ -220,7 +221,7 @@ def test_purchase_order_document_send_releases_its_claim_when_the_mail_server_fa
     with pytest.raises(OSError):
         purchase_order_document_send(purchase_order_id=po.pk)
     doc = PurchaseOrderDocument.objects.get(purchase_order=po)
-    assert (doc.email_claimed_at, doc.emailed_at) == (None, None)
+    assert (deliver_once.state_of(PO_EMAIL, po.pk).claimed_until, doc.emailed_at) == (None, None)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert purchase_order_document_send(purchase_order_id=po.pk) is True
     assert len(mail.outbox) == 1

@@ -3,6 +3,7 @@
 import pytest
 from django.core import mail
 
+from oms.models import Delivery
 from shipping.models import ShipmentNotice
 from shipping.services import notices
 from tests.shipping.conftest import webhook
@@ -54,7 +55,9 @@ def test_notices_sweep_queues_old_unsent_notices(customer, mug, ams, packer, par
 
     customer.__class__.objects.filter(pk=customer.pk).update(language="en")
     shipment = ship(place(customer, ("MUG-RED", 1)), ams, packer)
-    ShipmentNotice.objects.filter(shipment=shipment).update(created_at=timezone.now() - timedelta(minutes=10))
+    Delivery.objects.filter(kind="shipping.notice", key__in=[str(n.pk) for n in shipment.notices.all()]).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=10)
+    )
     assert notices.notices_sweep() == 1  # eager: sent right away
     assert len(mail.outbox) == 1 and mail.outbox[0].subject.startswith("Your order")
     assert notices.notices_sweep() == 0

@@ -7,13 +7,14 @@ from django.utils import timezone
 from inventory.services import stock_receive
 from oms import events, invariants
 from oms.errors import Conflict, InvalidTransition, ValidationFailed
-from oms.models import OutboxEvent
+from oms.models import Delivery, OutboxEvent
 from orders.models import Order
 from orders.services import order_allocate_backorders, order_cancel
 from shipping.models import Shipment, ShipmentLine
 from shipping.promise import ShippingUnavailable
 from shipping.selectors import fulfilment as selectors
 from shipping.services import packing
+from shipping.services.handoff import CLAIM_TIMEOUT
 from tests.factories.inventory import level
 from tests.shipping.flow import hand_off, pack, place, ship
 
@@ -179,7 +180,9 @@ def test_order_cancelled_unpacks_its_open_shipments(customer, mug, ams, packer, 
 
 def test_shipment_cancel_during_a_running_hand_off_is_refused(customer, mug, ams, packer, parcel_carrier):
     shipment = pack(place(customer, ("MUG-RED", 1)), ams, packer)
-    Shipment.objects.filter(pk=shipment.pk).update(handoff_claimed_at=timezone.now())
+    Delivery.objects.create(
+        kind="shipping.handoff", key=str(shipment.pk), state="claimed", claimed_until=timezone.now() + CLAIM_TIMEOUT
+    )
     with pytest.raises(Conflict) as caught:
         packing.shipment_cancel(shipment_id=shipment.pk, user=packer)
     assert caught.value.code == "handoff_running"

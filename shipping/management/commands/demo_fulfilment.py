@@ -27,7 +27,6 @@ from shipping.models import (
     CarrierKind,
     HandoffAttempt,
     Shipment,
-    ShipmentNotice,
     ShipmentStatus,
     TrackingEvent,
     Vehicle,
@@ -65,7 +64,7 @@ class Command(BaseCommand):
             self._track(shipped)
             trip = self._trip(warehouse, user)
             self._return(shipped, user)
-            ShipmentNotice.objects.filter(sent_at__isnull=True).update(claimed_at=timezone.now(), error="demo data")
+            notices.notices_withdraw_unsent(reason="demo data")
         self.stdout.write(
             f"fulfilment: {Shipment.objects.count()} shipments, trip {trip.number if trip else 'none'}, "
             f"{len(orders)} orders picked"
