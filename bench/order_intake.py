@@ -40,7 +40,10 @@ It measures, in one run, on the same machine:
    (``bench/bare_order_view.py``) over the pgbench tables, under the same gunicorn and load.
 
 and prints orders/s, p50/p95 latency (p99 for wrk rows), and the queries per order of the
-service and the API. Numbers from another day are not comparable (this machine's speed varies
+service and the API. ``--rounds`` adds interleaved wrk runs of the API and the bare view, with
+the server's CPU per order beside the rates (the gunicorn workers and their PostgreSQL backends:
+on a machine shared with other work the rates follow the share of the CPU the run gets, the CPU
+per order much less so). Numbers from another day are not comparable (this machine's speed varies
 by a factor of two between sessions): compare rows of one run.
 """
 
@@ -63,7 +66,7 @@ import tempfile
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlparse
@@ -462,22 +465,28 @@ def api_run(port: int, token: str, numbers: list[str], seconds: float, clients: 
     return summary(f"API, gunicorn 2 workers, {clients} clients", placed, seconds, failures)
 
 
-def wrk_run(label: str, port: int, script: str, seconds: float, token: str = "") -> dict | None:
+def wrk_run(label: str, port: int, script: str, seconds: float, token: str = "", meter=None) -> dict | None:
     """The anchors' load generator (C, next to no CPU of its own): ``-t2 -c4`` after a 3 s warm-up,
-    ``None`` when wrk is not installed."""
+    ``None`` when wrk is not installed. ``meter``: a context manager around the measured run only."""
     if shutil.which("wrk") is None:
         return None
     env = dict(os.environ, TOKEN=token)
     base = ["wrk", "-t2", "-c4", "--timeout", "5s", "-s", str(ROOT / "bench" / script), f"http://127.0.0.1:{port}/"]
     subprocess.run(base[:1] + ["-d3s"] + base[1:], env=env, capture_output=True, check=True)
-    output = subprocess.run(
-        base[:1] + [f"-d{int(seconds)}s", "--latency"] + base[1:], env=env, capture_output=True, text=True, check=True
-    ).stdout
+    with meter or nullcontext():
+        output = subprocess.run(
+            base[:1] + [f"-d{int(seconds)}s", "--latency"] + base[1:],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
         "label": label,
         "rate": rate,
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
         "p50": _wrk_ms(output, "50%"),
         "tail": ("p99", _wrk_ms(output, "99%")),  # wrk prints p50/75/90/99
         "failures": int(non_2xx.group(1)) if non_2xx else 0,
@@ -633,20 +642,27 @@ def bare_view_run(url: str, seconds: float, settings_dir: str, database: str, wo
 def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, rounds: int, modes: list) -> None:
     """Our API in each mode and the bare view (inside ``perf_tables``) under wrk, one after the
     other, ``rounds`` times: this machine's speed drifts within minutes, so one pair of runs can
-    mislead; the medians of interleaved runs are the comparison to quote."""
+    mislead; the medians of interleaved runs are the comparison to quote. Beside the rates, the
+    server's CPU per order (the gunicorn workers and their PostgreSQL backends, ``ServerCpu``),
+    which other work on a shared machine changes far less than it changes the rates."""
     contestants = [(f"API, {mode_label(*mode)}", "oms.wsgi:application", WRK_SCRIPT, mode_env(*mode)) for mode in modes]
     contestants.append(("bare 13-query view", "bare_order_view:application", "bare_order_wrk.lua", {}))
     rates: dict[str, list[float]] = {label: [] for label, *_ in contestants}
+    cpu: dict[str, list[float]] = {label: [] for label in rates}
     failed: dict[str, int] = dict.fromkeys(rates, 0)
+    database = urlparse(url).path.lstrip("/")
     for _ in range(rounds):
         for label, app, script, env in contestants:
             reset()
             port = free_port()
-            with serving(port, settings_dir, url, 2, app=app, extra_env=env):
-                row = wrk_run("", port, script, seconds, token)
+            with serving(port, settings_dir, url, 2, app=app, extra_env=env) as server:
+                meter = ServerCpu(server.pid, database)
+                row = wrk_run("", port, script, seconds, token, meter=meter)
             rates[label].append(row["rate"])
+            cpu[label].append(meter.seconds * 1000 / max(row["requests"], 1))
             failed[label] += row["failures"]
     bare = statistics.median(rates["bare 13-query view"])
+    bare_cpu = statistics.median(cpu["bare 13-query view"])
     print(f"interleaved wrk runs, 2 workers, {rounds} rounds (orders/s; median; share of the bare view's median):")
     for label, runs in rates.items():
         median = statistics.median(runs)
@@ -654,6 +670,10 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
         print(
             f"  {label:<58} {' '.join(f'{r:4.0f}' for r in runs)}   median {median:4.0f}   {median / bare:4.0%}{note}"
         )
+    print("server CPU per order, the same runs (ms; median; orders per CPU second as a share of the bare view's):")
+    for label, runs in cpu.items():
+        median = statistics.median(runs)
+        print(f"  {label:<58} {' '.join(f'{r:5.2f}' for r in runs)}   median {median:5.2f}   {bare_cpu / median:4.0%}")
 
 
 # --- how busy the machine was with other work ---------------------------------------------------------
@@ -672,6 +692,29 @@ def _ticks() -> dict[int, tuple[int, str]]:
             continue
         result[int(entry.name)] = (int(fields[11]) + int(fields[12]), command)
     return result
+
+
+class ServerCpu:
+    """CPU seconds used during a run by a server: the process tree of ``pid`` (gunicorn and its
+    workers) and the PostgreSQL backends of ``database``."""
+
+    def __init__(self, pid: int, database: str) -> None:
+        self.pid, self.database = pid, database
+
+    def _server_ticks(self) -> dict[int, int]:
+        tree = {self.pid, *_descendants(self.pid)}
+        return {
+            pid: ticks for pid, (ticks, command) in _ticks().items() if pid in tree or f" {self.database} " in command
+        }
+
+    def __enter__(self):
+        self.before = self._server_ticks()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        after = self._server_ticks()
+        used = sum(ticks - self.before.get(pid, 0) for pid, ticks in after.items())
+        self.seconds = used / os.sysconf("SC_CLK_TCK")
 
 
 class ForeignCpu:
@@ -698,18 +741,22 @@ class ForeignCpu:
 
     @staticmethod
     def _children() -> set[int]:
-        found, frontier = set(), {os.getpid()}
-        parents = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                except OSError:
-                    pass
-        while frontier:
-            frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-            found |= frontier
-        return found
+        return _descendants(os.getpid())
+
+
+def _descendants(root: int) -> set[int]:
+    found, frontier = set(), {root}
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                pass
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
 
 
 # --- main ---------------------------------------------------------------------------------------------

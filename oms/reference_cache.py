@@ -11,7 +11,9 @@ A ``ReferenceCache`` keeps the results of read functions over its tables and rea
 (one small query) before it answers: when a stamp differs from the one its results were read
 under, it drops them all and reads again. Each gunicorn worker, thread pool and Celery process
 holds its own copy, and each sees a change at its first read after the change commits, never
-before. ``stamps_read_once()`` lets a unit of work (one delivery quote) pay for the stamps once.
+before. ``stamps_read_once()`` lets a unit of work (one delivery quote) pay for the stamps once;
+with ``with_first_read=True`` (order placement) they come as one more column of the unit's first
+hand-written read (``oms.sql.ride_along``), so they cost no round trip of their own.
 
 Why a sequence number and not a counter: a transaction may read its own uncommitted change into
 the cache and then roll back; its number is never handed out again, so what was read under it
@@ -26,6 +28,7 @@ they are and are always applied to current data.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,7 +37,7 @@ from types import MappingProxyType
 import pgtrigger
 from django.db import connection
 
-from oms.sql import execute_prepared
+from oms.sql import execute_prepared, ride_along
 
 SEQUENCE = "oms_tablestamp_version_seq"
 STAMP_SQL = (
@@ -44,8 +47,31 @@ STAMP_SQL = (
 # A process holds at most this many results per cache; the keys include dates (holidays from
 # today on), so they would otherwise grow for as long as the tables do not change.
 MAX_ENTRIES = 256
+# The stamps as one value, for a statement that carries them as an extra column: text, so the
+# driver does not parse the copy on every row, only the first row's is read.
+STAMPS_COLUMN = "(SELECT json_object_agg(name, version)::text FROM oms_tablestamp)"
 
-_snapshot: ContextVar[Mapping[str, int] | None] = ContextVar("oms_reference_stamps", default=None)
+
+class _Awaited:
+    """The stamps of a ``stamps_read_once(with_first_read=True)`` block: carried by its first
+    read, or read by the first cache that asks before any read carried them."""
+
+    def __init__(self) -> None:
+        self.stamps: Mapping[str, int] | None = None
+        self.rider = None
+
+    def receive(self, value) -> None:
+        # NULL when no table was ever stamped
+        self.stamps = MappingProxyType({name: int(version) for name, version in json.loads(value or "{}").items()})
+
+    def get(self) -> Mapping[str, int]:
+        if self.stamps is None:
+            self.rider.done = True
+            self.stamps = MappingProxyType(_read_stamps())
+        return self.stamps
+
+
+_snapshot: ContextVar[Mapping[str, int] | _Awaited | None] = ContextVar("oms_reference_stamps", default=None)
 
 
 def stamp_trigger() -> pgtrigger.Trigger:
@@ -63,8 +89,14 @@ def current_stamps() -> Mapping[str, int]:
     """Table name -> its stamp (one query), or the stamps read at the start of the enclosing
     ``stamps_read_once`` block."""
     stamps = _snapshot.get()
+    if isinstance(stamps, _Awaited):
+        return stamps.get()
     if stamps is not None:
         return stamps
+    return _read_stamps()
+
+
+def _read_stamps() -> dict[str, int]:
     # named oms_read_...: a read, so oms.audit sends no context with it
     with connection.cursor() as cursor:
         execute_prepared(cursor, "oms_read_table_stamps", "SELECT name, version FROM oms_tablestamp", [])
@@ -72,15 +104,29 @@ def current_stamps() -> Mapping[str, int]:
 
 
 @contextmanager
-def stamps_read_once() -> Iterator[None]:
+def stamps_read_once(*, with_first_read: bool = False) -> Iterator[None]:
     """Within the block every cache judges its results by the stamps as they were at its start
-    (read then, once). Nested blocks share the outer block's stamps."""
+    (read then, once). Nested blocks share the outer block's stamps.
+
+    ``with_first_read``: read them with the block's first ``oms.sql.select_models`` that finds
+    rows instead (or on a cache's first use, if that comes first). Only for a block that changes
+    none of the cached tables before it uses a cache: the stamps it judges by are read before
+    its own changes."""
     if _snapshot.get() is not None:
         yield
         return
-    token = _snapshot.set(MappingProxyType(current_stamps()))
+    if not with_first_read:
+        token = _snapshot.set(MappingProxyType(current_stamps()))
+        try:
+            yield
+        finally:
+            _snapshot.reset(token)
+        return
+    awaited = _Awaited()
+    token = _snapshot.set(awaited)
     try:
-        yield
+        with ride_along("stamps", STAMPS_COLUMN, awaited.receive) as awaited.rider:
+            yield
     finally:
         _snapshot.reset(token)
 

@@ -16,7 +16,12 @@ docs/ARCHITECTURE.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection
@@ -38,14 +43,58 @@ def model_columns(model) -> str:
 
 def select_models(model, name: str, where: str, params, *, order_by: str = "") -> list:
     """``SELECT <all columns> FROM <table> WHERE <where> [ORDER BY ...]`` as instances, prepared
-    as ``name`` (``where`` uses ``$1``, ``$2``... with a cast where the type is not obvious)."""
+    as ``name`` (``where`` uses ``$1``, ``$2``... with a cast where the type is not obvious).
+    Inside a ``ride_along`` block that still waits, the statement carries its column too."""
     columns, _, _ = _shape(model)
+    rider = _rider.get()
+    if rider is not None and not rider.done:
+        columns, name = f"{columns}, {rider.column}", f"{name}_{rider.name}"
+    else:
+        rider = None
     sql = f"SELECT {columns} FROM {model._meta.db_table} WHERE {where}"
     if order_by:
         sql += f" ORDER BY {order_by}"
     with connection.cursor() as cursor:
         execute_prepared(cursor, name, sql, params)
-        return [instance(model, row) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    if rider is not None and rows:
+        rider.deliver(rows[0][-1])
+        rows = [row[:-1] for row in rows]
+    return [instance(model, row) for row in rows]
+
+
+# --- a value that rides along with the next read -----------------------------------------------------
+
+
+@dataclass
+class Rider:
+    """A value a unit of work needs, read as one more column of a statement it sends anyway."""
+
+    name: str  # appended to the carrying statement's name: its text differs
+    column: str  # an SQL expression that does not depend on the row (a scalar subquery)
+    receive: Callable[[Any], None]
+    done: bool = False
+
+    def deliver(self, value) -> None:
+        self.done = True
+        self.receive(value)
+
+
+_rider: ContextVar[Rider | None] = ContextVar("oms_sql_rider", default=None)
+
+
+@contextmanager
+def ride_along(name: str, column: str, receive: Callable[[Any], None]) -> Iterator[Rider]:
+    """Within the block, the first ``select_models`` that finds rows also selects ``column`` and
+    hands its value to ``receive``: a round trip saved for a value the block needs (the reference
+    tables' stamps, ``oms.reference_cache``). Set ``done`` on the rider yielded when the value was
+    read another way. Nothing rides on a read that finds no rows."""
+    rider = Rider(name, column, receive)
+    token = _rider.set(rider)
+    try:
+        yield rider
+    finally:
+        _rider.reset(token)
 
 
 def execute_prepared(cursor, name: str, sql: str, params, *, before: str = "") -> None:

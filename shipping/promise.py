@@ -280,6 +280,48 @@ class TimedPart:
     delivery_date: date
 
 
+class _Calendar:
+    """The date questions of one quote, each answered once: an order's parts mostly share a
+    warehouse (and a backordered part's receipt date), so ten lines ask one or two distinct
+    questions. Answers are those of ``part_ship_date`` and ``add_working_days`` (tests hold
+    ``build_quote`` to a reference that asks every part anew)."""
+
+    def __init__(self, now: datetime, data: PromiseData, destination: str, transit_days: int) -> None:
+        self.now, self.data, self.destination, self.transit_days = now, data, destination, transit_days
+        self._countries: dict[int | None, str] = {}
+        self._ships: dict[tuple, date] = {}
+        self._deliveries: dict[tuple[str, date], date] = {}
+        self._rolled: dict[str, date] = {}
+
+    def country(self, warehouse_id: int | None) -> str:
+        found = self._countries.get(warehouse_id)
+        if found is None:
+            found = self._countries[warehouse_id] = _warehouse(self.data, warehouse_id).country
+        return found
+
+    def ship(self, part: Part) -> date:
+        key = (part.warehouse_id, part.in_stock, part.expected_date)
+        found = self._ships.get(key)
+        if found is None:
+            found = self._ships[key] = part_ship_date(part, self.now, self.data)
+        return found
+
+    def held_until(self, latest: date, country: str) -> date:
+        """Ship-complete: the latest part's date, rolled to a working day of ``country``."""
+        found = self._rolled.get(country)
+        if found is None:
+            found = self._rolled[country] = workdays.roll_forward(latest, _closed(self.data, country))
+        return found
+
+    def delivery(self, ship: date, country: str) -> date:
+        key = (country, ship)
+        found = self._deliveries.get(key)
+        if found is None:
+            closed = _closed(self.data, country, self.destination)
+            found = self._deliveries[key] = workdays.add_working_days(ship, self.transit_days, closed)
+        return found
+
+
 def schedule(
     planned: list[tuple[Part, ...]],
     *,
@@ -290,17 +332,17 @@ def schedule(
     ship_complete: bool,
 ) -> list[tuple[TimedPart, ...]]:
     """Ship and delivery dates for every part; ship-complete holds all parts for the latest."""
-    ships = [[part_ship_date(part, now, data) for part in parts] for parts in planned]
+    calendar = _Calendar(now, data, destination, transit_days)
+    ships = [[calendar.ship(part) for part in parts] for parts in planned]
     latest = max((day for line in ships for day in line), default=None)
     timed = []
     for parts, line_ships in zip(planned, ships, strict=True):
         line = []
         for part, ship in zip(parts, line_ships, strict=True):
-            country = _warehouse(data, part.warehouse_id).country
+            country = calendar.country(part.warehouse_id)
             if ship_complete:
-                ship = workdays.roll_forward(latest, _closed(data, country))
-            delivery = workdays.add_working_days(ship, transit_days, _closed(data, country, destination))
-            line.append(TimedPart(part, ship, delivery))
+                ship = calendar.held_until(latest, country)
+            line.append(TimedPart(part, ship, calendar.delivery(ship, country)))
         timed.append(tuple(line))
     return timed
 
@@ -368,12 +410,25 @@ def _empty_order_dates(now: datetime, data: PromiseData, destination: str, trans
 
 
 def _line_quote(index: int, parts: tuple[TimedPart, ...], first_ship: date, first_delivery: date) -> LineQuote:
-    receipts = [t.part.expected_date for t in parts if not t.part.in_stock and t.part.expected_date]
+    in_stock = backordered = 0
+    ship, delivery, receipt = None, None, None
+    for timed in parts:
+        part = timed.part
+        if part.in_stock:
+            in_stock += part.quantity
+        else:
+            backordered += part.quantity
+            if part.expected_date and (receipt is None or part.expected_date > receipt):
+                receipt = part.expected_date
+        if ship is None or timed.ship_date > ship:
+            ship = timed.ship_date
+        if delivery is None or timed.delivery_date > delivery:
+            delivery = timed.delivery_date
     return LineQuote(
         line_index=index,
-        quantity_in_stock=sum(t.part.quantity for t in parts if t.part.in_stock),
-        quantity_backordered=sum(t.part.quantity for t in parts if not t.part.in_stock),
-        ship_date=max((t.ship_date for t in parts), default=first_ship),
-        delivery_date=max((t.delivery_date for t in parts), default=first_delivery),
-        expected_receipt_date=max(receipts, default=None),
+        quantity_in_stock=in_stock,
+        quantity_backordered=backordered,
+        ship_date=first_ship if ship is None else ship,
+        delivery_date=first_delivery if delivery is None else delivery,
+        expected_receipt_date=receipt,
     )

@@ -9,7 +9,8 @@ the pure planner ``shipping.promise.build_quote``, which holds every rule:
 - reference data, the same for every order: warehouses, this zone's services and rates, its
   free-shipping threshold, holidays. Each process keeps them (``oms.reference_cache``) and reads
   them again (5 queries) only after one of their tables changed; what it costs per quote is
-  reading the tables' stamps (1 query).
+  reading the tables' stamps (1 query; none in order placement, whose products' read carries
+  them, ``oms.reference_cache.stamps_read_once``).
 
 The cache holds table rows, not quotes: every rule is applied to them anew on each quote.
 Reads only; it locks nothing and publishes nothing. Raises what ``build_quote`` raises.

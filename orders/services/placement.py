@@ -36,6 +36,7 @@ from oms.errors import Conflict, MultipleErrors, NotFound, OmsError, ValidationF
 from oms.i18n import english
 from oms.money import ZERO, vat_rates_on
 from oms.quantities import whole_quantity
+from oms.reference_cache import stamps_read_once
 from oms.sql import cache_related, new_instance
 from orders import pricing, selectors
 from orders.event_names import ORDER_PLACED, STATUS_EVENTS
@@ -153,7 +154,8 @@ def order_place(
     errors.raise_if_any()
     now = now or timezone.now()
     try:
-        with transaction.atomic(durable=True):
+        # the delivery quote's reference-data stamps come with the products' read (oms.reference_cache)
+        with stamps_read_once(with_first_read=True), transaction.atomic(durable=True):
             order = _place_new(head, line_inputs, customer, ref, shipping_address, billing_address, user, now)
             if before_commit is not None:
                 before_commit(order)

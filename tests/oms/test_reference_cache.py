@@ -5,10 +5,12 @@ from datetime import date
 
 import pytest
 from django.db import connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from inventory.models import Warehouse
 from oms.reference_cache import ReferenceCache, current_stamps, stamps_read_once
+from oms.sql import select_models
 from shipping.models import Holiday
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +104,49 @@ def test_what_a_transaction_read_of_its_own_change_is_gone_after_its_rollback(na
     # and a later change gets a stamp of its own, so the rolled-back read is not taken for it
     holiday("Bevrijdingsdag", day=date(2031, 5, 5))
     assert names("NL") == ("Bevrijdingsdag", "Koningsdag")
+
+
+# --- the stamps carried by the block's first read (order placement) -------------------------------
+
+
+def holidays_in(country: str) -> list:
+    return select_models(Holiday, "oms_read_test_holidays_in", "country = $1", [country])
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "plain"])
+def test_the_stamps_ride_along_with_the_first_read_of_the_block(names, prepared):
+    holiday("Koningsdag")
+    names("NL")
+    Holiday.objects.filter(country="NL").update(name="King's Day")  # committed before the block
+    with override_settings(OMS_PREPARED_STATEMENTS=prepared):
+        with CaptureQueriesContext(connection) as captured, stamps_read_once(with_first_read=True):
+            found = holidays_in("NL")
+            assert names("NL") == ("King's Day",)  # the change is seen
+            assert names("NL") == ("King's Day",)
+    # the read and the holidays read anew: no statement of their own for the stamps
+    assert [h.name for h in found] == ["King's Day"] and len(captured) == 2
+    assert "oms_tablestamp" in captured[0]["sql"] and names.reads == ["NL", "NL"]
+
+
+def test_a_cache_asked_before_any_read_carried_the_stamps_reads_them_once(names):
+    holiday("Koningsdag")
+    names("NL")
+    with CaptureQueriesContext(connection) as captured, stamps_read_once(with_first_read=True):
+        assert holidays_in("BE") == []  # no rows: nothing rides on it
+        names("NL"), names("NL")
+        holidays_in("NL")  # read after the cache asked: it carries nothing any more
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert len(sql) == 3 and "oms_read_table_stamps" in sql[1]
+    assert "oms_tablestamp" not in sql[2] and names.reads == ["NL"]
+
+
+def test_a_block_with_no_stamped_table_yet_reads_them_as_empty(names):
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM oms_tablestamp")
+    holiday("Koningsdag")  # stamps its table again
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM oms_tablestamp")
+    with stamps_read_once(with_first_read=True):
+        holidays_in("NL")
+        assert current_stamps() == {}
+        assert names("NL") == ("Koningsdag",)
