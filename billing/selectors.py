@@ -654,3 +654,17 @@ def bank_book_accounts() -> list:
 
 def invoice_ids_by_number(numbers: Iterable[str]) -> dict[str, int]:
     return dict(Invoice.objects.filter(number__in=set(numbers)).values_list("number", "id"))
+
+
+def order_payment_links(order_id: int, *, limit: int = 5) -> list:
+    """The order's payment links, newest first (the order panel). One query."""
+    from billing.models import PaymentLink
+
+    return list(PaymentLink.objects.filter(order_id=order_id).order_by("-id")[:limit])
+
+
+def provider_refunds_by_refund(payment_ids: Iterable[int]) -> dict[int, object]:
+    """The provider refund of each refund record among ``payment_ids`` (one query)."""
+    from billing.models import ProviderRefund
+
+    return {row.refund_id: row for row in ProviderRefund.objects.filter(refund_id__in=list(payment_ids))}

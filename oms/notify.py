@@ -95,11 +95,17 @@ def notification_queue(
     order_id: int | None = None,
     customer_id: int | None = None,
     context: dict | None = None,
+    hold: bool = False,
 ) -> Notification | None:
     """Write a notification in the caller's transaction and queue its e-mail after commit.
 
     Once per ``key``: a second call changes nothing and returns None. Without an address the
-    row is written as ``skipped``. Locks nothing (the unique key decides)."""
+    row is written as ``skipped``. Locks nothing (the unique key decides).
+
+    ``hold``: write the row but do not queue it yet; ``notification_release`` queues it when
+    what it waits for is there (the order confirmation waits for the payment link). A held row
+    is a queued row whose task was not sent, so the sweep sends it after ``SWEEP_GRACE`` all the
+    same: nothing waits longer than that for what may never come."""
     notification, created = Notification.objects.get_or_create(
         key=key[:120],
         defaults={
@@ -114,9 +120,29 @@ def notification_queue(
     )
     if not created:
         return None
-    if notification.to_email and not _paused.get():
+    if notification.to_email and not _paused.get() and not hold:
         transaction.on_commit(partial(queue_send, notification.pk))
     return notification
+
+
+def notification_release(*, key: str) -> bool:
+    """Queue a held notification (``notification_queue(hold=True)``) after commit. False when
+    there is none, or it is no longer waiting (sent, being sent, skipped). Locks nothing."""
+    row = (
+        Notification.objects.filter(key=key[:120], status=NotificationStatus.QUEUED, claimed_at__isnull=True)
+        .exclude(to_email="")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if row is None or _paused.get():
+        return False
+    transaction.on_commit(partial(queue_send, row))
+    return True
+
+
+def notification_status(*, key: str) -> str | None:
+    """The status of the notification with ``key`` (None: not written)."""
+    return Notification.objects.filter(key=key[:120]).values_list("status", flat=True).first()
 
 
 def notification_record(

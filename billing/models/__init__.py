@@ -43,6 +43,13 @@ from billing.models.payments import (
     PaymentFetch,
     ReturnSettlement,
 )
+from billing.models.provider import (
+    LinkPurpose,
+    LinkStatus,
+    PaymentLink,
+    ProviderRefund,
+    RefundStatus,
+)
 
 __all__ = [
     "COUNTER_METHODS",
@@ -67,6 +74,11 @@ __all__ = [
     "JournalEntry",
     "JournalLine",
     "LedgerLock",
+    "LinkPurpose",
+    "LinkStatus",
+    "PaymentLink",
+    "ProviderRefund",
+    "RefundStatus",
     "LineKind",
     "Payment",
     "PaymentFetch",
