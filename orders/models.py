@@ -148,7 +148,7 @@ class Order(models.Model):
     service_code = models.CharField(max_length=30, blank=True)
     external_reference = models.CharField(max_length=100, null=True, blank=True)
     # The provider's checkout link the customer pays with (billing's payment links set it).
-    payment_url = models.CharField(max_length=500, blank=True, db_default="")
+    payment_url = models.CharField(max_length=500, blank=True, default="", db_default="")
     payment_url_expires_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
     entered_by = models.ForeignKey(

@@ -91,6 +91,7 @@ def payment_link_new(*, order: Order, user) -> PaymentLink:
     transaction; when the provider cannot be reached now the worker's retries take over and
     the link comes back ``requested``. Raises ``Conflict`` ``order_paid`` (nothing to pay),
     ``not_a_provider_method`` (paid otherwise), ``order_closed`` (cancelled or a draft),
+    ``payment_links_off`` (no provider key),
     ``provider_refused`` (the provider said no, with its reason)."""
     _check_linkable(order)
     with transaction.atomic(durable=True):
@@ -103,6 +104,8 @@ def payment_link_new(*, order: Order, user) -> PaymentLink:
 
 
 def _check_linkable(order: Order) -> None:
+    if not settings.OMS_PAYMENT_LINKS:
+        raise Conflict("Payment links are off (no payment provider key is set).", code="payment_links_off")
     if order.payment_method not in PAID_BEFORE_PICKING:
         raise Conflict(
             f"Order {order.number} is not paid through the payment provider ({order.payment_method}).",

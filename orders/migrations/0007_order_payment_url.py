@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='payment_url',
-            field=models.CharField(blank=True, db_default='', max_length=500),
+            field=models.CharField(blank=True, db_default='', default='', max_length=500),
         ),
         migrations.AddField(
             model_name='order',
