@@ -77,6 +77,8 @@ def payment_link_request(*, order: Order, purpose: str, user=None, queue: bool =
 
 def payment_link_for_new_order(*, order_id: int) -> PaymentLink | None:
     """``order.placed``: ask for the order's first link when it expects one."""
+    if not settings.OMS_PAYMENT_LINKS:
+        return None
     order = order_selectors.order_get(order_id)
     if not order_payment.order_expects_payment_link(order) or not order.awaits_payment:
         return None

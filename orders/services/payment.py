@@ -67,10 +67,13 @@ def _queue(kind: str, key: str, order: Order, *, hold: bool = False, context: di
 
 def order_confirmation_queue(*, order_id: int, context: dict) -> None:
     """Write the order confirmation once; held when a payment link is still being made. Locks
-    the order row (against ``order_payment_link_set``). Not durable."""
+    the order row of such an order (against ``order_payment_link_set``). Not durable."""
     with transaction.atomic():
-        order = lock_order(order_id)
-        hold = order_expects_payment_link(order) and not order.payment_url
+        order = Order.objects.select_related("customer").get(pk=order_id)
+        hold = False
+        if order_expects_payment_link(order):
+            order = lock_order(order_id)  # only these wait for a link: lock against its arrival
+            hold = not order.payment_url
         _queue(CONFIRMATION, confirmation_key(order.pk), order, hold=hold, context=context)
 
 
