@@ -668,3 +668,25 @@ def provider_refunds_by_refund(payment_ids: Iterable[int]) -> dict[int, object]:
     from billing.models import ProviderRefund
 
     return {row.refund_id: row for row in ProviderRefund.objects.filter(refund_id__in=list(payment_ids))}
+
+
+def provider_refunds_troubled(*, created_before, limit: int) -> list[dict]:
+    """Provider refunds that failed, or are still not carried out since before ``created_before``
+    (the exception inbox). The partial index on open refunds keeps the second part small."""
+    from billing.models import ProviderRefund, RefundStatus
+
+    stuck = Q(status__in=[RefundStatus.REQUESTED, RefundStatus.PENDING], created_at__lt=created_before)
+    return list(
+        ProviderRefund.objects.filter(stuck | Q(status=RefundStatus.FAILED))
+        .order_by("created_at")
+        .values(
+            "id",
+            "status",
+            "amount",
+            "provider",
+            "provider_payment_id",
+            "error",
+            "refund__reference",
+            "refund__order__number",
+        )[:limit]
+    )

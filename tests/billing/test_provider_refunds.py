@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from billing.models import Payment, PaymentLink, ProviderRefund, RefundStatus
 from billing.services import payment_record, payment_refund, provider_refunds
+from oms import exceptions
+from oms.models import ExceptionItem
 from tests.factories.payments import dispatch_pending, place
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +105,10 @@ def test_a_refund_mollie_refuses_is_shown_with_its_reason(paid, fake_mollie, run
     page = role_client("accounting").get(reverse("billing:order_panel", args=[paid.order_id]), **htmx_headers)
     html = page.content.decode()
     assert 'data-testid="provider-refund"' in html and "higher than what is left" in html
+    # and accounting finds it in the exception inbox
+    exceptions.refresh_exceptions(only=["billing.provider_refund_failed"])
+    (item,) = ExceptionItem.objects.filter(rule="billing.provider_refund_failed", closed_at__isnull=True)
+    assert item.subject == f"provider_refund:{row.pk}" and "RF-3" in item.title and "failed" in item.title
 
 
 def test_refunds_of_money_that_did_not_come_through_mollie_stay_here(shop, fake_mollie, run, no_delivery):
