@@ -97,7 +97,7 @@ def order_payment_link_set(
             data={"payment_link_id": link_id, "url": url},
             params={"until": until},
         )
-        if purpose in ("order", "reminder"):
+        if purpose in ("order", "reminder") and order.awaits_payment:
             _deliver(order, confirmation_key(order.pk) if purpose == "order" else reminder_key(order.pk), link_id)
     return order
 

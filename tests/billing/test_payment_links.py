@@ -197,9 +197,14 @@ def test_the_api_answers_the_link_and_makes_a_new_one_after_expiry(shop, fake_mo
     # when the link has expired
     type(order).objects.filter(pk=order.pk).update(payment_url_expires_at=timezone.now() - timedelta(minutes=1))
     assert api.get(f"/api/v1/orders/{order.number}/").json()["payment_url"] is None
-    # then the webshop asks for a new one and gets it at once
-    answer = run(api.post, f"/api/v1/orders/{order.number}/payment-link/")
+    # then the webshop asks for a new one and gets it at once (a retry with its key: the same one)
+    made = len(fake_mollie.payments)
+    url = f"/api/v1/orders/{order.number}/payment-link/"
+    answer = run(api.post, url, HTTP_IDEMPOTENCY_KEY="link-1")
+    again = run(api.post, url, HTTP_IDEMPOTENCY_KEY="link-1")
     assert answer.status_code == 201, answer.content
+    assert again.json() == answer.json() and again["Idempotent-Replayed"] == "true"
+    assert len(fake_mollie.payments) == made + 1
     new = answer.json()
     assert new["status"] == "open" and new["payment_url"] != order.payment_url
     assert new["amount"] == f"{order.gross_amount:.2f}"
@@ -260,3 +265,11 @@ def test_a_provider_refusal_through_the_api_is_a_409_problem(shop, fake_mollie, 
     answer = api.post(f"/api/v1/orders/{order.number}/payment-link/")
     (error,) = answer.json()["errors"]
     assert answer.status_code == 409 and error["code"] == "provider_refused" and "minimum" in error["message"]
+
+
+def test_the_admin_lists_links_read_only(shop, fake_mollie, run, client, django_user_model):
+    order = _phone_order(shop, run)
+    client.force_login(django_user_model.objects.create_superuser("root-links", "root@example.nl", "x"))
+    assert order.number in client.get("/admin/billing/paymentlink/").content.decode()
+    assert client.get("/admin/billing/providerrefund/").status_code == 200
+    assert client.get("/admin/billing/paymentlink/add/").status_code == 403
