@@ -14,6 +14,8 @@ from billing.models import (
     JournalLine,
     Payment,
     PaymentAllocation,
+    PaymentLink,
+    ProviderRefund,
 )
 from oms.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
 
@@ -91,3 +93,22 @@ class BankStatementLineInline(ReadOnlyInline):
 class BankStatementAdmin(ReadOnlyAdmin):
     list_display = ["id", "created_at", "format", "account", "identifier", "line_count", "closing_balance"]
     inlines = [BankStatementLineInline]
+
+
+@admin.register(PaymentLink)
+class PaymentLinkAdmin(ReadOnlyAdmin):
+    """Links are made by the worker and asked for on the order panel or through the API."""
+
+    list_display = ["created_at", "order", "purpose", "status", "amount", "provider_payment_id", "expires_at", "error"]
+    list_filter = ["status", "purpose"]
+    search_fields = ["order__number", "provider_payment_id"]
+    list_select_related = ["order"]
+
+
+@admin.register(ProviderRefund)
+class ProviderRefundAdmin(ReadOnlyAdmin):
+    """Refunds sent back through the provider; the worker and its sweep move them on."""
+
+    list_display = ["created_at", "provider_payment_id", "amount", "status", "provider_refund_id", "confirmed_at"]
+    list_filter = ["status"]
+    search_fields = ["provider_payment_id", "provider_refund_id", "refund__reference"]

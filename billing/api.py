@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import bankfiles, selectors, settlementfiles, ubl
-from billing.services import bank, delivery, payments, settlements
+from billing.services import bank, delivery, payment_links, payments, settlements
 from customers.models import PaymentMethod
 from oms.api import DateTimeField, api_access, order_owner
 from oms.api_clients import Scope
@@ -284,6 +284,46 @@ class OrderPayments(APIView):
             "amount_due": _money(order.amount_due),
         }
         return Response(body, status=201 if result.created else 200)
+
+
+LINK_ACCESS = api_access(Scope.ORDERS_WRITE, roles=(Role.CUSTOMER_SERVICE,))
+PAYMENT_LINK_SCHEMA = inline_serializer(
+    "PaymentLink",
+    {
+        "order": serializers.CharField(),
+        "status": serializers.ChoiceField(choices=["open", "requested"]),
+        "payment_url": serializers.URLField(allow_null=True),
+        "expires_at": serializers.DateTimeField(allow_null=True),
+        "amount": serializers.CharField(),
+    },
+)
+
+
+def payment_link_representation(link, order) -> dict:
+    return {
+        "order": order.number,
+        "status": link.status,
+        "payment_url": link.checkout_url or None,
+        "expires_at": timezone.localtime(link.expires_at).isoformat(timespec="seconds") if link.expires_at else None,
+        "amount": _money(link.amount),
+    }
+
+
+class OrderPaymentLink(APIView):
+    """``POST /api/v1/orders/{number}/payment-link/``: a new payment link for an order that is
+    still to be paid through the provider (after the old one expired). 201 with the link; 202
+    ``requested`` when the provider cannot be reached now (the link follows, ``payment_url`` on
+    the order); 409 ``order_paid`` / ``not_a_provider_method`` / ``order_closed`` /
+    ``provider_refused``. A client bound to a channel asks only for the orders it placed."""
+
+    permission_classes = [LINK_ACCESS]
+
+    @extend_schema(request=None, responses={201: PAYMENT_LINK_SCHEMA, 202: PAYMENT_LINK_SCHEMA})
+    @idempotent
+    def post(self, request, number: str):
+        order = order_selectors.order_get_by_number(number, entered_by=order_owner(request))
+        link = payment_links.payment_link_new(order=order, user=request.user)
+        return Response(payment_link_representation(link, order), status=201 if link.checkout_url else 202)
 
 
 class BankStatementIn(serializers.Serializer):

@@ -4,6 +4,7 @@ from billing import api, api_sync
 
 urlpatterns = [
     path("orders/<str:number>/payments/", api.OrderPayments.as_view(), name="order-payments"),
+    path("orders/<str:number>/payment-link/", api.OrderPaymentLink.as_view(), name="order-payment-link"),
     path("invoices/", api_sync.InvoiceList.as_view(), name="invoice-list"),
     path("payments/", api_sync.PaymentList.as_view(), name="payment-list"),
     path("invoices/<str:number>/", api.InvoiceDetail.as_view(), name="invoice-detail"),

@@ -11,7 +11,9 @@ Handled (thin: one service call each; they run inside the outbox dispatch transa
 once per event, and the services are idempotent on their own too):
 
 * ``order.placed``: a prepaid order already paid in full gets its invoice
-  (``order_invoice_when_paid``; otherwise the payment invoices it when it comes);
+  (``order_invoice_when_paid``; otherwise the payment invoices it when it comes); a phone or
+  webshop order paid through the provider gets its payment link (``payment_link_for_new_order``,
+  made by a worker after commit);
 * ``shipment.handed_off`` {shipment_id, order_id}: invoice what shipped and is not yet
   invoiced (``order_invoice_shipped``);
 * ``order.cancelled``: credit the cancelled order's invoices (``order_credit_cancelled``);
@@ -26,9 +28,10 @@ from billing.event_names import (  # noqa: F401 - the names, re-exported for rea
 
 
 def order_placed(event) -> None:
-    from billing.services import orders
+    from billing.services import orders, payment_links
 
     orders.order_invoice_when_paid(order_id=event.payload["order_id"])
+    payment_links.payment_link_for_new_order(order_id=event.payload["order_id"])
 
 
 def shipment_handed_off(event) -> None:

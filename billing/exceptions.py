@@ -58,6 +58,29 @@ def _undelivered_invoices() -> list[exceptions.Finding]:
     ]
 
 
+def _provider_refunds_failed() -> list[exceptions.Finding]:
+    """Refunds the provider refused, or that it has not carried out within a day: the customer
+    is owed money that has not left (accounting pays it another way, or asks the provider)."""
+    rows = selectors.provider_refunds_troubled(
+        created_before=timezone.now() - timedelta(hours=24), limit=exceptions.rule_limit()
+    )
+    return [
+        exceptions.Finding(
+            subject=f"provider_refund:{row['id']}",
+            title=(
+                f"Refund {row['refund__reference']} of {format_eur(row['amount'])} "
+                f"({row['provider']} {row['provider_payment_id']}): {row['status']}"
+            ),
+            url=reverse("orders:detail", kwargs={"number": row["refund__order__number"]})
+            if row["refund__order__number"]
+            else "",
+            detail={"error": row["error"]},
+            occurrence=row["status"],
+        )
+        for row in rows
+    ]
+
+
 def _auto_send() -> bool:
     return getattr(settings, "OMS_INVOICE_AUTO_SEND", True)
 
@@ -76,6 +99,14 @@ def register() -> None:
             label=gettext_noop("Prepaid orders not paid"),
             role=Role.ACCOUNTING,
             find=_prepaid_unpaid,
+        )
+    )
+    exceptions.register(
+        exceptions.Rule(
+            code="billing.provider_refund_failed",
+            label=gettext_noop("Refunds the payment provider did not carry out"),
+            role=Role.ACCOUNTING,
+            find=_provider_refunds_failed,
         )
     )
     exceptions.register(

@@ -689,3 +689,39 @@ def provider_unsettled() -> list[dict]:
     for entry in found.values():
         entry["days"] = (today - timezone.localdate(entry["oldest"])).days if entry["oldest"] else None
     return list(found.values())
+
+
+def order_payment_links(order_id: int, *, limit: int = 5) -> list:
+    """The order's payment links, newest first (the order panel). One query."""
+    from billing.models import PaymentLink
+
+    return list(PaymentLink.objects.filter(order_id=order_id).order_by("-id")[:limit])
+
+
+def provider_refunds_by_refund(payment_ids: Iterable[int]) -> dict[int, object]:
+    """The provider refund of each refund record among ``payment_ids`` (one query)."""
+    from billing.models import ProviderRefund
+
+    return {row.refund_id: row for row in ProviderRefund.objects.filter(refund_id__in=list(payment_ids))}
+
+
+def provider_refunds_troubled(*, created_before, limit: int) -> list[dict]:
+    """Provider refunds that failed, or are still not carried out since before ``created_before``
+    (the exception inbox). The partial index on open refunds keeps the second part small."""
+    from billing.models import ProviderRefund, RefundStatus
+
+    stuck = Q(status__in=[RefundStatus.REQUESTED, RefundStatus.PENDING], created_at__lt=created_before)
+    return list(
+        ProviderRefund.objects.filter(stuck | Q(status=RefundStatus.FAILED))
+        .order_by("created_at")
+        .values(
+            "id",
+            "status",
+            "amount",
+            "provider",
+            "provider_payment_id",
+            "error",
+            "refund__reference",
+            "refund__order__number",
+        )[:limit]
+    )

@@ -86,3 +86,35 @@ def mollie_settlements_import() -> str:
         return "off"
     result = mollie_settlements.mollie_settlements_import(user=None)
     return f"{len(result.created)} new, {len(result.waiting)} waiting"
+
+
+@shared_task(name="billing.tasks.payment_link_create", acks_late=True, ignore_result=True)
+def payment_link_create(link_id: int) -> str:
+    """Make one payment link at the provider (claimed, idempotent; failures wait for the sweep)."""
+    from billing.services import payment_links
+
+    return payment_links.payment_link_create_run(link_id=link_id)
+
+
+@shared_task(name="billing.tasks.payment_links_sweep", ignore_result=True)
+def payment_links_sweep() -> dict:
+    """Every minute: links and provider refunds whose back-off ended or whose message was lost."""
+    from billing.services import payment_links, provider_refunds
+
+    return {"links": payment_links.payment_links_sweep(), "refunds": provider_refunds.provider_refunds_sweep()}
+
+
+@shared_task(name="billing.tasks.provider_refund_send", acks_late=True, ignore_result=True)
+def provider_refund_send(refund_id: int) -> str:
+    """Send one refund through the provider, or ask how it stands (claimed, idempotent)."""
+    from billing.services import provider_refunds
+
+    return provider_refunds.provider_refund_run(refund_id=refund_id)
+
+
+@shared_task(name="billing.tasks.unpaid_orders_chase", ignore_result=True, acks_late=True)
+def unpaid_orders_chase() -> dict:
+    """Every ten minutes: remind, then cancel, prepaid orders that are not paid (once each)."""
+    from billing.services import unpaid
+
+    return unpaid.unpaid_orders_chase()

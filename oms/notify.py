@@ -28,6 +28,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.db.models import F
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -35,7 +36,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from oms import deliver_once
-from oms.models import Delivery, Notification, NotificationStatus
+from oms.models import Delivery, DeliveryState, Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +90,17 @@ def notification_queue(
     order_id: int | None = None,
     customer_id: int | None = None,
     context: dict | None = None,
+    hold: bool = False,
 ) -> Notification | None:
     """Write a notification in the caller's transaction and queue its e-mail after commit.
 
     Once per ``key``: a second call changes nothing and returns None. Without an address the
-    row is written as ``skipped``. Locks nothing (the unique key decides)."""
+    row is written as ``skipped``. Locks nothing (the unique key decides).
+
+    ``hold``: write the row but do not queue it yet; ``notification_release`` queues it when
+    what it waits for is there (the order confirmation waits for the payment link). A held row
+    is a queued row whose task was not sent, so the sweep sends it after ``SWEEP_GRACE`` all the
+    same: nothing waits longer than that for what may never come."""
     notification, created = Notification.objects.get_or_create(
         key=key[:120],
         defaults=_row(
@@ -104,7 +111,7 @@ def notification_queue(
     if not created:
         return None
     if notification.to_email:
-        deliver_once.deliver(DELIVERY.code, notification.pk)
+        deliver_once.deliver(DELIVERY.code, notification.pk, queue=not hold)
     return notification
 
 
@@ -118,6 +125,29 @@ def _row(kind: str, to_email: str, language: str, order_id, customer_id, **field
         "language": language_of(language),
         **fields,
     }
+
+
+def notification_release(*, key: str) -> bool:
+    """Queue a held notification (``notification_queue(hold=True)``) after commit. False when
+    there is none, or it is no longer waiting (sent, being sent, skipped). Locks nothing."""
+    row = (
+        Notification.objects.filter(key=key[:120], status=NotificationStatus.QUEUED)
+        .exclude(to_email="")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if row is None or deliver_once.is_paused():
+        return False
+    delivery = deliver_once.state_of(DELIVERY.code, row)
+    if delivery is None or delivery.state != DeliveryState.PENDING:
+        return False
+    transaction.on_commit(partial(queue_send, row))
+    return True
+
+
+def notification_status(*, key: str) -> str | None:
+    """The status of the notification with ``key`` (None: not written)."""
+    return Notification.objects.filter(key=key[:120]).values_list("status", flat=True).first()
 
 
 def notification_record(

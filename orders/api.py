@@ -167,6 +167,10 @@ ORDER_SCHEMA = inline_serializer(
         ),
         "amount_paid": serializers.CharField(),
         "currency": serializers.CharField(),
+        "payment_url": serializers.URLField(
+            allow_null=True, help_text="The provider's checkout link while the order awaits payment and it is valid"
+        ),
+        "payment_url_expires_at": serializers.DateTimeField(allow_null=True),
         "promised_delivery_date": serializers.DateField(allow_null=True),
         "first_delivery_date": serializers.DateField(allow_null=True),
         "created_at": serializers.DateTimeField(),
@@ -229,6 +233,8 @@ def order_representation(order: Order, extras: dict[str, dict[int, list]] | None
         },
         "amount_paid": f"{order.amount_paid:.2f}",
         "currency": order.currency,
+        "payment_url": order.current_payment_url or None,
+        "payment_url_expires_at": _time(order.payment_url_expires_at) if order.current_payment_url else None,
         "promised_delivery_date": _date(order.promised_delivery_date),
         "first_delivery_date": _date(order.first_delivery_date),
         "created_at": _time(order.created_at),

@@ -147,6 +147,9 @@ class Order(models.Model):
     carrier_code = models.CharField(max_length=30, blank=True)
     service_code = models.CharField(max_length=30, blank=True)
     external_reference = models.CharField(max_length=100, null=True, blank=True)
+    # The provider's checkout link the customer pays with (billing's payment links set it).
+    payment_url = models.CharField(max_length=500, blank=True, default="", db_default="")
+    payment_url_expires_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
@@ -246,6 +249,15 @@ class Order(models.Model):
             and self.amount_paid < self.gross_amount
             and self.status not in (OrderStatus.DRAFT, OrderStatus.CANCELLED)
         )
+
+    @property
+    def current_payment_url(self) -> str:
+        """The link to pay with: while the order awaits payment and the link has not expired."""
+        if not self.payment_url or not self.awaits_payment:
+            return ""
+        if self.payment_url_expires_at and self.payment_url_expires_at <= timezone.now():
+            return ""
+        return self.payment_url
 
 
 class OrderLine(models.Model):

@@ -11,6 +11,8 @@ confirmation remembers that status event's id, which is how the backorder handle
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 
 from oms import notify
@@ -18,8 +20,9 @@ from oms.models import Notification, OutboxEvent
 from oms.money import quantize
 from orders import selectors
 from orders.models import Channel
+from orders.services import payment
 
-CONFIRMATION = "order_confirmation"
+CONFIRMATION = payment.CONFIRMATION
 BACKORDER = "order_backordered"
 TEMPLATES = "orders/notifications"
 
@@ -27,6 +30,12 @@ TEMPLATES = "orders/notifications"
 def register() -> None:
     notify.register_kind(notify.NotificationKind(CONFIRMATION, "Order confirmation", render_confirmation))
     notify.register_kind(notify.NotificationKind(BACKORDER, "Backorder notice", render_backorder))
+    for code, label in (
+        (payment.PAYMENT_LINK, "Payment link"),
+        (payment.PAYMENT_REMINDER, "Payment reminder"),
+        (payment.UNPAID_CANCELLED, "Cancelled: not paid"),
+    ):
+        notify.register_kind(notify.NotificationKind(code, label, partial(_render, code)))
 
 
 def on_order_placed(event) -> None:
@@ -35,14 +44,9 @@ def on_order_placed(event) -> None:
     order = selectors.order_get(event.payload["order_id"])
     if order.channel == Channel.STORE:
         return
-    notify.notification_queue(
-        kind=CONFIRMATION,
-        key=f"{CONFIRMATION}:order:{order.pk}",
-        to_email=order.customer.email,
-        language=order.customer.language,
-        order_id=order.pk,
-        customer_id=order.customer_id,
-        context={"order_id": order.pk, "placement_status_event": _next_event_id(event.id, order.pk)},
+    # held while billing makes the payment link (orders.services.payment)
+    payment.order_confirmation_queue(
+        order_id=order.pk, context={"placement_status_event": _next_event_id(event.id, order.pk)}
     )
 
 
@@ -85,7 +89,13 @@ def _context(notification: Notification) -> dict:
         "backordered_lines": [line for line in lines if line.quantity_backordered],
         "shipping_gross": quantize(order.shipping_amount * (1 + order.shipping_vat_rate / 100)),
         "seller": settings.OMS_SELLER,
+        "payment_url": order.current_payment_url,
+        "context": notification.context,
     }
+
+
+def _render(code: str, notification: Notification) -> tuple[str, str]:
+    return notify.render_text(f"{TEMPLATES}/{code}", notification.language, _context(notification))
 
 
 def render_confirmation(notification: Notification) -> tuple[str, str]:

@@ -43,6 +43,13 @@ from billing.models.payments import (
     PaymentFetch,
     ReturnSettlement,
 )
+from billing.models.provider import (
+    LinkPurpose,
+    LinkStatus,
+    PaymentLink,
+    ProviderRefund,
+    RefundStatus,
+)
 from billing.models.settlements import ProviderSettlement, SettlementLine, SettlementSource
 
 __all__ = [
@@ -71,6 +78,11 @@ __all__ = [
     "JournalEntry",
     "JournalLine",
     "LedgerLock",
+    "LinkPurpose",
+    "LinkStatus",
+    "PaymentLink",
+    "ProviderRefund",
+    "RefundStatus",
     "LineKind",
     "Payment",
     "PaymentFetch",

@@ -38,6 +38,7 @@ from billing.models import Invoice, InvoiceKind, Payment, PaymentAllocation, der
 from billing.models.invoices import OPEN_STATUSES
 from billing.services.ledger import journal_post, ledger_lock_date
 from billing.services.locks import lock_customer_billing
+from billing.services.provider_refunds import provider_refund_for
 from customers.models import Customer, PaymentMethod
 from oms import events
 from oms.errors import Conflict, ValidationFailed
@@ -517,6 +518,7 @@ def refund(*, head: Payment, amount: Decimal, reference: str, paid_at: datetime,
         user=user,
     )
     row.save()
+    provider_refund_for(row, head)  # sent back through the provider after commit
     # Allocations first: the row's CHECK (allocated + refunded <= amount) holds at every step.
     write_allocations(plan, row.journal_entry, refund=row)
     Payment.objects.filter(pk=head.pk).update(amount_refunded=F("amount_refunded") + amount)

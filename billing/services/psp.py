@@ -1,8 +1,9 @@
 """Payment-provider webhooks: each call is only a hint that something changed.
 
 The provider calls ``/webhooks/payments/<provider>/`` with nothing but its payment id (Mollie
-style). We never trust the call: we fetch the payment from the provider's API over HTTPS (the
-URL and key are in ``settings.OMS_PAYMENT_PROVIDERS``), and only a payment the provider itself
+style). We never trust the call: we fetch the payment from the provider's API over HTTPS with
+the official client (``billing.services.mollie``; the URL and key are in
+``settings.OMS_PAYMENT_PROVIDERS``), and only a payment the provider itself
 reports as ``paid`` is recorded, through ``payment_record`` with the provider's id as the
 reference, so a repeated or concurrent call records it once. A pay-later payment (Klarna,
 Riverty) is recorded once the provider reports it ``authorized``: the provider owes it then.
@@ -22,15 +23,11 @@ an unreachable provider left behind, each payment at most ``FETCH_MAX_ATTEMPTS``
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -38,7 +35,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing.models import PaymentFetch
+from billing.services import mollie
+from billing.services.mollie import ProviderUnavailable
 from billing.services.payments import payment_record
+from billing.services.provider_refunds import provider_refunds_check
 from customers.models import PaymentMethod
 from oms.errors import NotFound, OmsError
 from oms.tasks_registry import enqueue
@@ -55,7 +55,6 @@ FETCH_STALE_MARGIN = timedelta(seconds=10)
 FETCH_GRACE = timedelta(minutes=1)
 FETCH_MAX_ATTEMPTS = 8
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
-TIMEOUT_SECONDS = 5
 # The provider's method names -> ours (anything else paid through the provider: card).
 METHODS = {
     "ideal": PaymentMethod.IDEAL,
@@ -79,11 +78,6 @@ def _settled(found: ProviderPayment) -> bool:
     return found.status == "paid" or (found.status == "authorized" and METHODS.get(found.method) in PAY_LATER)
 
 
-class ProviderUnavailable(Exception):
-    """The provider could not be asked (network, 5xx, nonsense): the webhook answers 503 so that
-    the provider calls again later."""
-
-
 @dataclass(frozen=True)
 class ProviderPayment:
     id: str
@@ -96,30 +90,18 @@ class ProviderPayment:
 
 
 def _config(provider: str) -> dict:
-    config = getattr(settings, "OMS_PAYMENT_PROVIDERS", {}).get(provider)
-    if not config:
-        raise NotFound(f"No payment provider '{provider}'.", field="provider")
-    return config
+    return mollie.provider_config(provider)
 
 
 def provider_payment_fetch(*, provider: str, payment_id: str) -> ProviderPayment | None:
-    """Ask the provider for one payment; None when it does not know the id. Raises
-    ``ProviderUnavailable``. Never call this inside a transaction (it waits on the network)."""
-    config = _config(provider)
-    request = urllib.request.Request(
-        f"{config['url'].rstrip('/')}/payments/{quote(payment_id, safe='')}",
-        headers={"Authorization": f"Bearer {config.get('api_key', '')}", "Accept": "application/json"},
-    )
+    """Ask the provider for one payment (through the Mollie client); None when it does not know
+    the id. Raises ``ProviderUnavailable`` (a refusal with a reason counts as one too: the id
+    came from the provider, so asking later may work). Never call this inside a transaction."""
     try:
-        with urllib.request.urlopen(request, timeout=config.get("timeout", TIMEOUT_SECONDS)) as response:
-            body = json.loads(response.read().decode())
-    except urllib.error.HTTPError as exc:
-        if exc.code in (404, 410):
-            return None
-        raise ProviderUnavailable(f"{provider} answered {exc.code}") from exc
-    except (OSError, ValueError) as exc:
-        raise ProviderUnavailable(f"{provider}: {exc}") from exc
-    return _parse(body, payment_id)
+        body = mollie.payment_get(payment_id, provider=provider)
+    except mollie.ProviderRefused as exc:
+        raise ProviderUnavailable(f"{provider} refused to show {payment_id}: {exc}") from exc
+    return None if body is None else _parse(body, payment_id)
 
 
 def _parse(body, payment_id: str) -> ProviderPayment:
@@ -234,6 +216,7 @@ def payment_fetch_run(*, provider: str, payment_id: str) -> str:
         return "given_up"
     try:
         outcome = payment_webhook_process(provider=provider, payment_id=payment_id)
+        provider_refunds_check(provider=provider, payment_id=payment_id)
     except ProviderUnavailable as exc:
         logger.warning("payment webhook %s: fetching %s failed (%s); trying again later", provider, payment_id, exc)
         backoff = FETCH_GRACE * 2 ** (fetch.attempts - 1)

@@ -15,10 +15,12 @@ from django.views.decorators.vary import vary_on_headers
 
 from billing import selectors, services
 from billing.forms import OrderInvoiceForm, PaymentForm, RefundForm
+from billing.services import payment_links
 from customers import selectors as customer_selectors
 from oms.errors import NotFound, OmsError, add_to_form
 from oms.htmx import HtmxHttpRequest, is_partial
 from oms.roles import Role, has_role, role_required
+from orders.services import payment as order_payment_services
 
 ACC, CS = Role.ACCOUNTING, Role.CUSTOMER_SERVICE
 ORDER_PANEL = "billing/partials/_order_panel.html"
@@ -44,7 +46,11 @@ def _order_panel(request, order_id: int, **forms) -> HttpResponse:
         or PaymentForm(prefix="payment", initial={"method": billing.order.payment_method, "amount": due}),
         "refund_form": forms.get("refund_form") or RefundForm(),
         "refund_payment_id": forms.get("refund_payment_id"),
+        "links": selectors.order_payment_links(order_id),
     }
+    sent = selectors.provider_refunds_by_refund(p.pk for p in billing.payments if p.is_refund)
+    for payment in billing.payments:
+        payment.provider_refund = sent.get(payment.pk)
     return render(request, ORDER_PANEL, context)
 
 
@@ -129,6 +135,36 @@ def payment_refund(request: HtmxHttpRequest, payment_id: int) -> HttpResponse:
     if form is None:
         return _after_action(request, payment.order_id)
     return _after_action(request, payment.order_id, refund_form=form, refund_payment_id=payment.pk)
+
+
+@require_POST
+@role_required(ACC, CS)
+def order_payment_link_new(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """Make a new payment link (the old one expired or was lost); customer service reads it out
+    or sends it. The provider being away is not an error here: the link follows."""
+    billing = _order_billing_or_404(order_id)
+    try:
+        link = payment_links.payment_link_new(order=billing.order, user=request.user)
+    except OmsError as exc:
+        messages.warning(request, exc.message)
+    else:
+        if link.checkout_url:
+            messages.success(request, _("New payment link made."))
+        else:
+            messages.info(request, _("The payment provider cannot be reached now; the link follows automatically."))
+    return _after_action(request, order_id)
+
+
+@require_POST
+@role_required(ACC, CS)
+def order_payment_link_send(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """E-mail the order's current payment link to the customer again."""
+    billing = _order_billing_or_404(order_id)
+    if order_payment_services.order_payment_link_send(order=billing.order, user=request.user):
+        messages.success(request, _("Payment link sent to %(email)s.") % {"email": billing.order.customer.email})
+    else:
+        messages.warning(request, _("Nothing sent: no valid link, or it was sent less than a minute ago."))
+    return _after_action(request, order_id)
 
 
 # --- customer panel --------------------------------------------------------------------------------

@@ -278,6 +278,8 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {"task": "oms.tasks.notifications_sweep", "schedule": 300.0},
     "billing-payment-fetches-sweep": {"task": "billing.tasks.payment_fetches_sweep", "schedule": 60.0},
     "shipping-tracking-poll": {"task": "shipping.tasks.tracking_poll", "schedule": crontab(minute="*/30")},
+    "billing-payment-links-sweep": {"task": "billing.tasks.payment_links_sweep", "schedule": 60.0},
+    "billing-unpaid-orders": {"task": "billing.tasks.unpaid_orders_chase", "schedule": 600.0},
     "billing-invoice-reminders": {
         "task": "billing.tasks.invoice_reminders_send",
         "schedule": crontab(hour=7, minute=30),
@@ -360,6 +362,23 @@ OMS_MOLLIE_SETTLEMENTS = {
     "access_token": env.str("OMS_MOLLIE_ACCESS_TOKEN", default=""),
     "timeout": env.float("OMS_MOLLIE_TIMEOUT_SECONDS", default=10.0),
 }
+
+# Payment links (billing.services.payment_links): a phone or webshop order paid through the
+# provider (iDEAL, card, Klarna, Riverty) gets a Mollie payment made by a worker after commit; its
+# checkout link goes in the confirmation e-mail, on the order page and in the API. On when the
+# Mollie key is set. The customer is sent back to OMS_PAYMENT_REDIRECT_URL (``{number}`` is
+# replaced by the order number); the provider calls OMS_PUBLIC_URL + /webhooks/payments/mollie/.
+OMS_PAYMENT_LINKS = env.bool("OMS_PAYMENT_LINKS", default=bool(OMS_PAYMENT_PROVIDERS["mollie"]["api_key"]))
+OMS_PAYMENT_LINK_PROVIDER = "mollie"
+OMS_PAYMENT_LINK_CHANNELS = ("web", "phone")
+OMS_PUBLIC_URL = env.str("OMS_PUBLIC_URL", default="http://localhost:8000")
+OMS_PAYMENT_REDIRECT_URL = env.str("OMS_PAYMENT_REDIRECT_URL", default="https://shop.example/order/{number}/")
+# How long a link stays valid (the payment's expiresAt).
+OMS_PAYMENT_LINK_EXPIRY_HOURS = env.int("OMS_PAYMENT_LINK_EXPIRY_HOURS", default=24)
+# Unpaid prepaid orders: a reminder (with a fresh link when the old one expired) this long after
+# placing, and cancellation (stock released, customer told) this long after placing.
+OMS_PAYMENT_REMINDER_HOURS = env.int("OMS_PAYMENT_REMINDER_HOURS", default=24)
+OMS_UNPAID_CANCEL_HOURS = env.int("OMS_UNPAID_CANCEL_HOURS", default=72)
 # Carrier hand-off (shipping): the HTTP timeout of one try, how many tries before a shipment goes
 # to the exception list, and the first back-off (doubled after every failed try, at most an hour).
 OMS_CARRIER_TIMEOUT_SECONDS = env.float("OMS_CARRIER_TIMEOUT_SECONDS", default=10.0)

@@ -7,6 +7,8 @@ order_services``); the modules group them by theme:
 - ``allocation``: ``order_lines_change`` and ``order_allocate_backorders`` (stock arrived);
 - ``fulfilment``: for shipping and billing: ``order_start_picking``, ``order_record_shipment``,
   ``order_mark_delivered``, ``order_record_payment_total``, ``order_record_return``;
+- ``payment``: the payment link on the order and its e-mails, the unpaid-order reminder and
+  cancellation (billing drives them: ``order_payment_link_set``, ``order_cancel_unpaid`` ...);
 - ``stats``: ``daily_stats_refresh``, the dashboards' revenue-by-channel summary.
 """
 

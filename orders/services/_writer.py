@@ -49,6 +49,8 @@ ORDER_COLUMNS = (
     "carrier_code",
     "service_code",
     "external_reference",
+    "payment_url",
+    "payment_url_expires_at",
     "notes",
     "entered_by_id",
     "placed_at",

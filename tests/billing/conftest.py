@@ -66,3 +66,17 @@ def fake_psp(settings):
     settings.OMS_PAYMENT_PROVIDERS = {"mollie": {"url": psp.url, "api_key": "test_key", "timeout": 2}}
     yield psp
     psp.stop()
+
+
+@pytest.fixture
+def fake_mollie(settings):
+    """The fake Mollie as the payment-link provider: links on, its key, our public addresses."""
+    from tests.billing.fake_psp import FakePsp
+
+    psp = FakePsp(api_key="test_links0000000000000000000000").start()
+    settings.OMS_PAYMENT_PROVIDERS = {"mollie": {"url": psp.url, "api_key": psp.api_key, "timeout": 2}}
+    settings.OMS_PAYMENT_LINKS = True
+    settings.OMS_PUBLIC_URL = "https://oms.test"
+    settings.OMS_PAYMENT_REDIRECT_URL = "https://shop.test/order/{number}/"
+    yield psp
+    psp.stop()

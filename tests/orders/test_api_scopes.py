@@ -23,6 +23,7 @@ ENDPOINTS = [
     ("post", "/api/v1/orders/", {"channel": "web"}, {"orders:write"}),
     ("get", "/api/v1/orders/SO-999999/", None, {"orders:read", "orders:write"}),
     ("post", "/api/v1/orders/SO-999999/cancel/", {}, {"orders:write"}),
+    ("post", "/api/v1/orders/SO-999999/payment-link/", {}, {"orders:write"}),
     ("get", "/api/v1/orders/SO-999999/payments/", None, {"payments:write"}),
     (
         "post",
@@ -108,6 +109,7 @@ def test_every_api_url_is_in_the_scope_matrix():
         "api:order-detail",
         "api:order-cancel",
         "api:order-payments",
+        "api:order-payment-link",
         "api:invoice-detail",
         "api:invoice-pdf",
         "api:invoice-ubl",
