@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing.models import LinkStatus, Payment, PaymentLink
 from billing.services import payment_links
-from oms.models import Notification
+from oms.models import Delivery, Notification
 from orders.models import OrderEvent
 from shipping.selectors.fulfilment import pick_queue
 from tests.factories.payments import dispatch_pending, place
@@ -116,7 +116,8 @@ def test_the_confirmation_waits_for_the_link_while_the_provider_is_down(shop, fa
     assert link.status == LinkStatus.REQUESTED and "500" in link.error
     assert mail.outbox == []
     held = Notification.objects.get(key=f"order_confirmation:order:{order.pk}")
-    assert held.status == "queued" and held.attempts == 0
+    assert held.status == "queued"
+    assert Delivery.objects.get(kind="oms.notification", key=str(held.pk)).attempts == 0
     # when the back-off has passed and the sweep runs
     PaymentLink.objects.filter(pk=link.pk).update(next_try_at=timezone.now())
     assert run(payment_links.payment_links_sweep) == 1
