@@ -2,8 +2,9 @@
 bench/webhooks.py.
 
 It verifies every request with the ``standardwebhooks`` library (``Webhook.verify``, as a
-receiver would) and keeps what it accepted. ``fail_first`` makes it fail the first attempts of
-each ``webhook-id``, one mode each, then answer 200: ``500`` (an error answer), ``reset`` (the
+receiver would) and keeps what it accepted. ``fail_first`` (a tuple, or a function of the
+``webhook-id`` giving one) makes it fail the first attempts of each ``webhook-id``, one mode
+each, then answer 200: ``500`` (an error answer), ``reset`` (the
 connection closed without an answer), ``timeout`` (answers only after ``slow_seconds``).
 ``mode`` answers every request the same way (``ok``, ``500``, ``reset``, ``timeout``).
 """
@@ -66,7 +67,7 @@ class FakeReceiver(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, fail_first: tuple[str, ...] = (), mode: str = "ok", slow_seconds: float = 1.0) -> None:
+    def __init__(self, fail_first=(), mode: str = "ok", slow_seconds: float = 1.0) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.secret = ""
         self.fail_first, self.mode, self.slow_seconds = fail_first, mode, slow_seconds
@@ -93,7 +94,8 @@ class FakeReceiver(ThreadingHTTPServer):
             n = self.tries[webhook_id]
         if self.mode != "ok":
             return self.mode
-        return self.fail_first[n - 1] if n <= len(self.fail_first) else "ok"
+        plan = self.fail_first(webhook_id) if callable(self.fail_first) else self.fail_first
+        return plan[n - 1] if n <= len(plan) else "ok"
 
     def accept(self, headers: dict, event: dict) -> None:
         with self._lock:
