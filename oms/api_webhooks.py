@@ -20,7 +20,9 @@ WEBHOOK_ACCESS = api_access(Scope.WEBHOOKS_WRITE, roles=(Role.MANAGER,))
 
 
 class EndpointInSerializer(serializers.Serializer):
-    url = serializers.CharField(max_length=500, allow_blank=True, help_text="https://...; loopback only when the server allows it")
+    url = serializers.CharField(
+        max_length=500, allow_blank=True, help_text="https://...; loopback only when the server allows it"
+    )
     event_types = serializers.ListField(
         child=serializers.CharField(max_length=80),
         required=False,

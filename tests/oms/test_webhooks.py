@@ -353,7 +353,9 @@ def test_the_delivery_log_and_replay_through_the_api(loopback, receiver, api_cli
     assert row["event_id"] == str(delivery.event_id) and row["event_type"] == "order.placed"
     assert row["status"] == "pending" and row["attempts"] == 1 and row["last_status_code"] == 500
     (attempt,) = row["attempt_log"]
-    assert attempt["status_code"] == 500 and attempt["latency_ms"] >= 0 and "receiver broke" in attempt["response_excerpt"]
+    assert (
+        attempt["status_code"] == 500 and attempt["latency_ms"] >= 0 and "receiver broke" in attempt["response_excerpt"]
+    )
     assert client.get(f"{URL}{endpoint.pk}/deliveries/", {"status": "failed"}).json()["results"] == []
     replayed = client.post(f"{URL}{endpoint.pk}/deliveries/{delivery.pk}/replay/")
     assert replayed.status_code == 202 and replayed.json()["attempts"] == 0
@@ -428,7 +430,9 @@ def test_the_screen_toggles_shows_the_log_and_replays(loopback, receiver, manage
     manager_client.post(f"/integrations/webhooks/{endpoint.pk}/toggle/")
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).enabled
     # edit
-    manager_client.post(f"/integrations/webhooks/{endpoint.pk}/", {"url": server.url, "description": "ERP", "enabled": "on"})
+    manager_client.post(
+        f"/integrations/webhooks/{endpoint.pk}/", {"url": server.url, "description": "ERP", "enabled": "on"}
+    )
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).description == "ERP"
     # delete
     manager_client.post(f"/integrations/webhooks/{endpoint.pk}/delete/")

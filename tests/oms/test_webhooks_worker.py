@@ -93,7 +93,9 @@ def test_every_event_of_200_concurrent_orders_arrives_once_signed_and_in_sequenc
             results = run_concurrently(lambda n: place(customers[n % 8], ("HOOK-1", 1)), range(ORDERS), workers=20)
             assert not [r for r in results if isinstance(r, Exception)], results
             # then the worker delivers every event (through the retries)
-            assert wait_until(_settled, timeout=float(os.environ.get("OMS_TEST_WEBHOOK_WAIT", "280")), interval=0.5), _progress(worker)
+            assert wait_until(_settled, timeout=float(os.environ.get("OMS_TEST_WEBHOOK_WAIT", "280")), interval=0.5), (
+                _progress(worker)
+            )
     finally:
         worker.stop()
         server.stop()
