@@ -71,7 +71,7 @@ def catalogue(units: int) -> list:
     warehouse, _ = warehouse_upsert(code="AMS", name="Amsterdam", postal_code="1012 AB", city="Amsterdam", priority=1)
     product, _ = product_upsert(sku="MUG-RED", name="Mug", list_price="8.26", vat_category="high")
     stock_receive(product_id=product.pk, warehouse_id=warehouse.pk, quantity=units, reference="bench")
-    return [customer_create(kind="b2c", name=f"Klant {i}", email=f"klant{i}@example.nl") for i in range(8)]
+    return [customer_create(kind="b2c", name=f"Klant {i}", email=f"klant{i}@example.nl", user=None) for i in range(8)]
 
 
 def place(customer) -> None:
@@ -153,18 +153,21 @@ def main() -> None:
     from tests.support.fake_receiver import FakeReceiver
     from tests.support.services import redis_url
 
-    customers = catalogue(units=args.orders * args.rounds * 2 + 100)
     server = FakeReceiver().start()
     queue = new_queue()
     os.environ["CELERY_TASK_DEFAULT_QUEUE"] = queue
-    worker = Worker(queue, redis_url()).start()
-    endpoints = [webhooks.endpoint_create(url=f"{server.url}/{i}", enabled=False)[0].pk for i in range(args.endpoints)]
-    # one receiver verifies them all, with one secret: the endpoints share it in the bench
-    server.secret = webhooks.new_secret()
-    WebhookEndpoint.objects.filter(pk__in=endpoints).update(secret=server.secret)
+    worker = Worker(queue, redis_url())
     timings: dict[str, list[float]] = {"without": [], "with": []}
     rates: list[float] = []
     try:
+        customers = catalogue(units=args.orders * args.rounds * 2 + 100)
+        worker.start()
+        endpoints = [
+            webhooks.endpoint_create(url=f"{server.url}/{i}", enabled=False)[0].pk for i in range(args.endpoints)
+        ]
+        # one receiver verifies them all, with one secret: the endpoints share it in the bench
+        server.secret = webhooks.new_secret()
+        WebhookEndpoint.objects.filter(pk__in=endpoints).update(secret=server.secret)
         with use_broker(redis_url(), queue):
             place(customers[0])  # warm up (connections, caches)
             wait_settled()

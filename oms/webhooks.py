@@ -295,14 +295,24 @@ def fan_out(event_ids: list[int]) -> list[int]:
     return ids
 
 
+# Deliveries per task: even when every one of them waits out the time-out, a task ends well
+# within the task time limit (CELERY_TASK_SOFT_TIME_LIMIT).
+TASK_CHUNK = 10
+
+
 def queue(delivery_ids: list[int], countdown: float | None = None) -> None:
-    """Hand deliveries to a worker; never raises (the sweep sends what is not handed over)."""
+    """Hand deliveries to workers, ``TASK_CHUNK`` a task; never raises (the sweep sends what is
+    not handed over)."""
     from oms.tasks import webhook_deliver
 
-    try:
-        webhook_deliver.apply_async(args=[list(delivery_ids)], countdown=countdown, retry=False)
-    except Exception as exc:
-        logger.warning("webhooks: could not queue deliveries %s: %s", delivery_ids, exc)
+    ids = list(delivery_ids)
+    for start in range(0, len(ids), TASK_CHUNK):
+        chunk = ids[start : start + TASK_CHUNK]
+        try:
+            webhook_deliver.apply_async(args=[chunk], countdown=countdown, retry=False)
+        except Exception as exc:
+            logger.warning("webhooks: could not queue deliveries %s: %s", chunk, exc)
+            return
 
 
 def _queue_due(endpoint_id: int) -> None:
@@ -499,11 +509,10 @@ def due_delivery_ids(limit: int = 500) -> list[int]:
     )
 
 
-def sweep(*, limit: int = 500, chunk: int = 50) -> int:
+def sweep(*, limit: int = 500) -> int:
     """Queue every due delivery of an enabled endpoint (beat, every ``webhooks-sweep``)."""
     ids = due_delivery_ids(limit)
-    for start in range(0, len(ids), chunk):
-        queue(ids[start : start + chunk])
+    queue(ids)
     return len(ids)
 
 
