@@ -143,19 +143,23 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
     base_url = os.environ.get("DATABASE_URL") or sys.exit("set DATABASE_URL")
+    # every task this process and the worker queue goes to the bench's own queue (set before
+    # Django reads the settings)
+    from tests.support.celery_worker import new_queue
+
+    queue = new_queue()
+    os.environ["CELERY_TASK_DEFAULT_QUEUE"] = queue
     name = setup(base_url)
 
     from django.db.models import Max, Min
 
     from oms import webhooks
     from oms.models import WebhookAttempt, WebhookEndpoint
-    from tests.support.celery_worker import Worker, new_queue, use_broker
+    from tests.support.celery_worker import Worker, use_broker
     from tests.support.fake_receiver import FakeReceiver
     from tests.support.services import redis_url
 
     server = FakeReceiver().start()
-    queue = new_queue()
-    os.environ["CELERY_TASK_DEFAULT_QUEUE"] = queue
     worker = Worker(queue, redis_url())
     timings: dict[str, list[float]] = {"without": [], "with": []}
     rates: list[float] = []
