@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -17,15 +16,12 @@ from oms import feed
 from oms.api import api_access
 from oms.api_clients import Scope
 from oms.errors import ValidationFailed
-from oms.events import HANDLERS
 from oms.roles import Role
 
 FEED_ACCESS = api_access(Scope.EVENTS_READ, roles=(Role.ACCOUNTING,))
 
 
-def event_types() -> list[str]:
-    """The catalogue of event types a reader may ask for."""
-    return sorted(name for name in HANDLERS if name not in feed.INTERNAL_EVENTS)
+event_types = feed.event_types
 
 
 def _types(raw: str) -> list[str]:
@@ -46,16 +42,7 @@ def _limit(raw: str | None) -> int:
     return int(raw)
 
 
-def event_representation(event: feed.FeedEvent) -> dict:
-    return {
-        "id": str(event.id),
-        "type": event.type,
-        "created_at": timezone.localtime(event.created_at).isoformat(),
-        # Rises with each event of the same subject (events of one order are published in
-        # order under its lock); not dense.
-        "sequence": event.id,
-        "data": event.data,
-    }
+event_representation = feed.event_body
 
 
 FEED_SCHEMA = inline_serializer(

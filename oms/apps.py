@@ -7,9 +7,10 @@ class OmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from oms import audit, exceptions, notify
+        from oms import audit, exceptions, notify, webhooks
 
         audit.install()
         exceptions.register_builtin_rules()
         exceptions.register_dashboard_panel()
         notify.register_rules()
+        webhooks.register_inbox_rule()

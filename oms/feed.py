@@ -65,6 +65,35 @@ class FeedPage:
     full: bool  # the page is full: there may be more right now
 
 
+def event_types() -> list[str]:
+    """The catalogue of event types for integrations (the feed's and the webhooks')."""
+    from oms.events import HANDLERS
+
+    return sorted(name for name in HANDLERS if name not in INTERNAL_EVENTS)
+
+
+def event_body(event: FeedEvent) -> dict:
+    """An event as the feed lists it and, with ``api_version``, as a webhook carries it
+    (``oms.webhooks``): one builder, so both say the same."""
+    return {
+        "id": str(event.id),
+        "type": event.type,
+        "created_at": timezone.localtime(event.created_at).isoformat(),
+        # Rises with each event of the same subject: the id is drawn from the database's sequence
+        # in the publishing transaction, and the events of one order are published under its
+        # row lock, so a later event of an order always has a higher id. Not dense.
+        "sequence": event.id,
+        "data": event.data,
+    }
+
+
+def from_outbox(event) -> FeedEvent:
+    """An ``OutboxEvent`` row as a feed event (for building its body)."""
+    return FeedEvent(
+        id=event.id, type=event.name, created_at=event.created_at, data=event.payload, position=(0, event.id)
+    )
+
+
 def encode_cursor(position: tuple[int, int]) -> str:
     return base64.urlsafe_b64encode(f"{position[0]}.{position[1]}".encode()).decode().rstrip("=")
 

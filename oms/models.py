@@ -316,3 +316,99 @@ class ApiClient(models.Model):
         """Holds one of ``scopes`` (``all`` holds every one)."""
         held = self.scopes
         return "all" in held or any(scope in held for scope in scopes)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of another system that receives our domain events (``oms.webhooks``; API.md 1.1
+    "Webhooks"). ``event_types`` empty means every type. ``secret`` (``whsec_`` and base64)
+    signs each delivery; it is stored as given because signing needs it, and shown only at
+    creation. ``failing_since`` is the first failed attempt since the last success; when it is
+    older than ``OMS_WEBHOOK_DISABLE_AFTER_HOURS`` the endpoint is disabled (``disabled_reason``
+    ``failing``) and the exception inbox shows it."""
+
+    url = models.CharField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    event_types = ArrayField(models.CharField(max_length=80), default=list, blank=True)
+    secret = models.CharField(max_length=100)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=10, blank=True, help_text='"manual", "failing" or empty')
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # the worker's fan-out reads the enabled endpoints of every outbox batch
+            models.Index(fields=["id"], name="webhook_endpoint_enabled_idx", condition=Q(enabled=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(disabled_reason__in=["", "manual", "failing"]), name="webhook_endpoint_reason_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: made by the worker's fan-out (at most one per pair, the
+    unique constraint), sent until it succeeds or the retry schedule runs out."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts since the last (re)start")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_delivery_once_per_event"),
+            models.CheckConstraint(
+                condition=Q(status__in=WebhookDeliveryStatus.values), name="webhook_delivery_status_valid"
+            ),
+        ]
+        indexes = [
+            # the retry sweep looks only at deliveries still to send
+            models.Index(fields=["next_attempt_at"], name="webhook_delivery_due_idx", condition=Q(status="pending")),
+            models.Index(fields=["endpoint", "status", "-id"], name="webhook_delivery_log_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} to endpoint {self.endpoint_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery, as it went: the answer's status (none when there was no
+    answer), how long it took, the start of the answer's body and the transport error."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    attempted_at = models.DateTimeField()
+    succeeded = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"attempt of delivery {self.delivery_id}: {self.status_code or self.error}"

@@ -25,5 +25,6 @@ MENU = [
     (gettext_noop("Locked logins"), "lockouts", "shield-lock", (MG,)),
     (gettext_noop("Exceptions"), "oms:exceptions", "exclamation-triangle", (CS, WH, PU, AC)),
     # in the admin: create (the token shown once), last use, revoke (API.md 1.1)
+    (gettext_noop("Webhooks"), "webhooks:list", "broadcast", (MG,)),
     (gettext_noop("API clients"), "admin:oms_apiclient_changelist", "key", (MG,)),
 ]

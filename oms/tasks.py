@@ -8,10 +8,30 @@ from django.utils import timezone
 
 @shared_task(name="oms.tasks.outbox_dispatch", acks_late=True, ignore_result=True)
 def outbox_dispatch(event_ids: int | list[int]) -> list[str]:
-    """Dispatch one event or the batch of one transaction (in publishing order)."""
-    from oms import events
+    """Dispatch one event or the batch of one transaction (in publishing order). The batch is
+    first fanned out to the webhook endpoints (one statement): before the handlers mark the
+    events done, so an event whose worker dies in between is sent again by the sweep."""
+    from oms import events, webhooks
 
-    return [events.dispatch(event_id) for event_id in ([event_ids] if isinstance(event_ids, int) else event_ids)]
+    ids = [event_ids] if isinstance(event_ids, int) else event_ids
+    webhooks.fan_out(ids)
+    return [events.dispatch(event_id) for event_id in ids]
+
+
+@shared_task(name="oms.tasks.webhook_deliver", acks_late=True, ignore_result=True)
+def webhook_deliver(delivery_ids: list[int]) -> list[str]:
+    """POST each webhook delivery that is due (``oms.webhooks``)."""
+    from oms import webhooks
+
+    return webhooks.deliver_many(delivery_ids)
+
+
+@shared_task(name="oms.tasks.webhooks_sweep", ignore_result=True)
+def webhooks_sweep() -> int:
+    """Queue the webhook deliveries whose retry is due."""
+    from oms import webhooks
+
+    return webhooks.sweep()
 
 
 @shared_task(name="oms.tasks.outbox_sweep", ignore_result=True)

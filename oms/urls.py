@@ -30,6 +30,7 @@ urlpatterns = [
     path("admin/login/", views_accounts.admin_login),
     path("admin/", admin.site.urls),
     path("exceptions/", include("oms.urls_exceptions")),
+    path("integrations/webhooks/", include("oms.urls_webhooks")),
     path("customers/", include("customers.urls")),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),

@@ -13,12 +13,13 @@ later (DNS rebinding) or a redirect to an internal address is refused too.
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 import urllib.request
 from urllib.parse import urlparse
 
 from django.conf import settings
+
+from oms.outbound import refused_address
 
 
 class EndpointRefused(ValueError):
@@ -27,17 +28,6 @@ class EndpointRefused(ValueError):
 
 def _allow_local() -> bool:
     return bool(getattr(settings, "OMS_CARRIER_ALLOW_LOCAL_ENDPOINTS", False))
-
-
-def refused_address(address: str) -> str | None:
-    """Why the address may not be called, or None."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for kind in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified"):
-        if getattr(ip, f"is_{kind}"):
-            return f"{address} is a {kind.replace('_', '-')} address"
-    return None
 
 
 def check_url(url: str) -> None:

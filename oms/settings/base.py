@@ -276,6 +276,7 @@ CELERY_BEAT_SCHEDULE = {
     "orders-daily-stats": {"task": "orders.tasks.daily_stats_refresh", "schedule": crontab(minute="*/10")},
     "exceptions-refresh": {"task": "oms.tasks.exceptions_refresh", "schedule": 180.0},
     "notifications-sweep": {"task": "oms.tasks.notifications_sweep", "schedule": 300.0},
+    "webhooks-sweep": {"task": "oms.tasks.webhooks_sweep", "schedule": 30.0},
     "billing-payment-fetches-sweep": {"task": "billing.tasks.payment_fetches_sweep", "schedule": 60.0},
     "shipping-tracking-poll": {"task": "shipping.tasks.tracking_poll", "schedule": crontab(minute="*/30")},
     "billing-payment-links-sweep": {"task": "billing.tasks.payment_links_sweep", "schedule": 60.0},
@@ -299,6 +300,22 @@ OMS_OUTBOX_KEEP_DAYS = 30
 # How long the event feed (GET /api/v1/events/) keeps events; the outbox prune keeps them as long.
 OMS_EVENT_FEED_RETENTION_DAYS = env.int("OMS_EVENT_FEED_RETENTION_DAYS", default=30)
 OMS_HEALTH_HEARTBEAT_MAX_AGE = 120
+
+# --- Outbound webhooks (oms.webhooks; API.md 1.1 "Webhooks") ----------------------------------
+# http:// and loopback endpoints (127.0.0.1, ::1, localhost) for tests and local receivers; off in
+# production, where an endpoint must be https on a public address.
+OMS_WEBHOOKS_ALLOW_LOOPBACK = env.bool("OMS_WEBHOOKS_ALLOW_LOOPBACK", default=False)
+# Seconds to wait after the 1st, 2nd, ... failed attempt; when it runs out the delivery has failed
+# for good (replay it). The default retries for about 37 hours.
+OMS_WEBHOOK_RETRY_SCHEDULE = env.list(
+    "OMS_WEBHOOK_RETRY_SCHEDULE", cast=float, default=[5, 300, 1800, 7200, 18000, 36000, 36000, 36000]
+)
+OMS_WEBHOOK_TIMEOUT_SECONDS = env.float("OMS_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Retries due within this many seconds are queued with a countdown; later ones by the sweep.
+OMS_WEBHOOK_COUNTDOWN_MAX_SECONDS = env.float("OMS_WEBHOOK_COUNTDOWN_MAX_SECONDS", default=60.0)
+# An endpoint failing without a success for this long is disabled (the exception inbox shows it).
+# Three days: past the retry schedule, so a receiver down over a weekend is not cut off.
+OMS_WEBHOOK_DISABLE_AFTER_HOURS = env.float("OMS_WEBHOOK_DISABLE_AFTER_HOURS", default=72.0)
 OMS_HEALTH_OUTBOX_LAG_WARN = 300
 
 # --- Exception inbox (oms.exceptions) -----------------------------------------------------------
