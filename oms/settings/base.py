@@ -339,6 +339,14 @@ OMS_ORDER_API_EXTRAS = {
     "shipments": "shipping.selectors.fulfilment.order_api_shipments",
     "invoices": "billing.selectors.invoices_for_orders",
 }
+# Where customers reach OMS: the start of the absolute links in e-mails and the API
+# (``status_url``, the customer's order page at ``/s/<token>/``).
+OMS_SITE_URL = env.str("OMS_SITE_URL", default="http://127.0.0.1:8000")
+# Requests a minute from one address to the customer's order page before it answers 429.
+OMS_STATUS_PAGE_RATE_LIMIT = env.int("OMS_STATUS_PAGE_RATE_LIMIT", default=60)
+# Days after a parcel left (or was delivered, when the carrier reported it) during which the
+# customer can ask for a return on their order page.
+OMS_RETURN_PERIOD_DAYS = env.int("OMS_RETURN_PERIOD_DAYS", default=14)
 # A payment dated longer ago than this is refused (paid_at, API and screens); older ones are
 # posted by accounting. Nothing is ever posted on or before the lock date (billing's lock-date screen).
 OMS_PAYMENT_MAX_AGE_DAYS = env.int("OMS_PAYMENT_MAX_AGE_DAYS", default=60)

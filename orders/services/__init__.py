@@ -7,6 +7,7 @@ order_services``); the modules group them by theme:
 - ``allocation``: ``order_lines_change`` and ``order_allocate_backorders`` (stock arrived);
 - ``fulfilment``: for shipping and billing: ``order_start_picking``, ``order_record_shipment``,
   ``order_mark_delivered``, ``order_record_payment_total``, ``order_record_return``;
+- ``status_links``: ``order_status_link_revoke`` (the customer's order page link);
 - ``stats``: ``daily_stats_refresh``, the dashboards' revenue-by-channel summary.
 """
 
@@ -34,6 +35,7 @@ from orders.services.fulfilment import (
 from orders.services.lifecycle import order_cancel, order_hold, order_release_hold
 from orders.services.placement import order_place
 from orders.services.stats import daily_stats_refresh
+from orders.services.status_links import order_status_link_revoke
 
 __all__ = [
     "daily_stats_refresh",
@@ -59,4 +61,5 @@ __all__ = [
     "order_record_shipment",
     "order_release_hold",
     "order_start_picking",
+    "order_status_link_revoke",
 ]
