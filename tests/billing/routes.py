@@ -66,6 +66,7 @@ def _bank_line() -> dict:
 
 PAYMENT = {"payment-method": "bank_transfer", "payment-amount": "1.00", "payment-reference": "matrix"}
 
+
 def _customer_document():
     from orders.status_links import order_token
     from tests.factories.billing import issue
