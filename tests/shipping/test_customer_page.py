@@ -182,3 +182,34 @@ def test_an_english_customer_reads_the_page_in_english(client, shipped):
     order = order_selectors.order_get(shipped.order_id)
     body = client.get(_path(order), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert f"Your order {order.number}" in body and "Request a return" in body
+
+
+def test_the_on_its_way_e_mail_carries_the_link(shipped):
+    from django.core import mail
+
+    from shipping.models import ShipmentNotice
+    from shipping.services import notices
+
+    notice = ShipmentNotice.objects.get(shipment=shipped, kind="handed_off")
+    assert notices.notice_send(notice_id=notice.pk) == "sent"
+    (message,) = mail.outbox
+    assert _page(shipped) in message.body and shipped.tracking_url in message.body
+
+
+def test_the_api_answer_carries_the_link(shipped, api_client_for):
+    client = api_client_for("api_client")
+    order = order_selectors.order_get(shipped.order_id)
+    body = client.get(f"/api/v1/orders/{order.number}/").json()
+    assert body["status_url"] == order.status_url
+    assert client.get(body["status_url"].split("8000", 1)[1]).status_code == 200
+
+
+def test_the_payment_link_shows_while_unpaid_when_payments_offer_one(client, customer, mug, parcel_carrier, monkeypatch):
+    from orders.models import Order
+
+    order = place(customer, ("MUG-RED", 1), payment_method="ideal")
+    page = client.get(_path(order)).content.decode()
+    assert 'data-testid="payment"' not in page  # no payment link in this build
+    monkeypatch.setattr(Order, "payment_url", "https://pay.example/tr_1", raising=False)
+    page = client.get(_path(order)).content.decode()
+    assert 'href="https://pay.example/tr_1"' in page and "Nu betalen" in page
