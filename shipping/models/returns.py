@@ -63,7 +63,9 @@ class Return(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["request_key"], condition=Q(request_key__isnull=False), name="return_request_key_once"
+                fields=["order", "request_key"],
+                condition=Q(request_key__isnull=False),
+                name="return_request_key_once",
             ),
             models.CheckConstraint(condition=Q(status__in=ReturnStatus.values), name="return_status_valid"),
             models.CheckConstraint(condition=Q(reason__in=ReturnReason.values), name="return_reason_valid"),
