@@ -204,7 +204,7 @@ def test_the_api_answer_carries_the_link(shipped, api_client_for):
     assert client.get(body["status_url"].split("8000", 1)[1]).status_code == 200
 
 
-def test_the_payment_link_shows_while_unpaid_when_payments_offer_one(client, customer, mug, parcel_carrier, monkeypatch):
+def test_the_payment_link_shows_while_unpaid_if_payments_offer_one(client, customer, mug, parcel_carrier, monkeypatch):
     from orders.models import Order
 
     order = place(customer, ("MUG-RED", 1), payment_method="ideal")
