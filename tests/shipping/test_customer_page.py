@@ -213,3 +213,12 @@ def test_the_payment_link_shows_while_unpaid_if_payments_offer_one(client, custo
     monkeypatch.setattr(Order, "payment_url", "https://pay.example/tr_1", raising=False)
     page = client.get(_path(order)).content.decode()
     assert 'href="https://pay.example/tr_1"' in page and "Nu betalen" in page
+
+
+def test_the_page_reads_a_fixed_number_of_queries(client, shipped, django_assert_max_num_queries):
+    order = order_selectors.order_get(shipped.order_id)
+    client.get(_path(order))  # warm the session and the carrier adapter caches
+    # order+customer, lines, allocations; shipments, their lines; returns (their lines when
+    # there are some), open returns' quantities; invoices. No session: the customer has none.
+    with django_assert_max_num_queries(8):
+        assert client.get(_path(order)).status_code == 200
