@@ -9,9 +9,20 @@ older version stops working, and the customer's next e-mail carries the new one.
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.core import signing
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+
+from oms import ratelimit
+from oms.errors import NotFound
 
 SALT = "orders.status-link"
 URL_NAME = "status:page"
@@ -59,18 +70,7 @@ def public_page(view):
     most ``OMS_STATUS_PAGE_RATE_LIMIT`` requests a minute per address (429 after); the order
     of the token or one and the same 404 page for anything else; the customer's language; never
     cached or indexed, and no ``Referer`` carrying the token to the carrier's tracking site."""
-    from functools import wraps
-
-    from django.contrib.auth.decorators import login_not_required
-    from django.http import HttpResponse
-    from django.shortcuts import render
-    from django.utils import translation
-    from django.utils.cache import add_never_cache_headers
-    from django.utils.translation import gettext as _
-
-    from oms import ratelimit
-    from oms.errors import NotFound
-    from orders import selectors
+    from orders import selectors  # selectors read tokens with this module's helpers
 
     @login_not_required
     @wraps(view)
