@@ -232,6 +232,7 @@ def render_text(template: str, language: str, context: dict) -> tuple[str, str]:
     """Render ``<template>.<lang>.txt`` (Dutch when there is none in the language): the first
     line is the subject, the rest the body. Money and dates are formatted for the language."""
     language = language_of(language)
+    context = {**context, "status_url": context.get("status_url") or customer_status_url(context)}
     with translation.override(language):
         try:
             text = render_to_string(f"{template}.{language}.txt", context)
@@ -239,6 +240,15 @@ def render_text(template: str, language: str, context: dict) -> tuple[str, str]:
             text = render_to_string(f"{template}.{DEFAULT_LANGUAGE}.txt", context)
     subject, _, body = text.lstrip().partition("\n")
     return subject.strip(), body.lstrip("\n")
+
+
+def customer_status_url(context: dict) -> str:
+    """The link to the customer's own order page (``Order.status_url``) of the order the
+    e-mail is about (``order``, or the ``invoice``'s order); empty when there is none."""
+    order = context.get("order") or getattr(context.get("invoice"), "order", None)
+    if order is None or getattr(order, "is_draft", False):
+        return ""
+    return getattr(order, "status_url", "") or ""
 
 
 def notifications_sweep(*, limit: int = 200) -> int:

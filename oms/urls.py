@@ -38,6 +38,9 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("shipping/", include("shipping.urls")),
     path("webhooks/carriers/", include("shipping.webhook_urls")),
+    # The customer's own order page (no login) and its documents.
+    path("s/", include("shipping.status_urls")),
+    path("s/", include("billing.status_urls")),
     path("webhooks/", include("billing.webhook_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # the split view serves its start-up script as a file (no inline script: CSP)

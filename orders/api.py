@@ -173,6 +173,7 @@ ORDER_SCHEMA = inline_serializer(
         "payment_url_expires_at": serializers.DateTimeField(allow_null=True),
         "promised_delivery_date": serializers.DateField(allow_null=True),
         "first_delivery_date": serializers.DateField(allow_null=True),
+        "status_url": serializers.URLField(allow_null=True),
         "created_at": serializers.DateTimeField(),
         "updated_at": serializers.DateTimeField(),
         "shipments": serializers.ListField(child=serializers.DictField()),
@@ -237,6 +238,7 @@ def order_representation(order: Order, extras: dict[str, dict[int, list]] | None
         "payment_url_expires_at": _time(order.payment_url_expires_at) if order.current_payment_url else None,
         "promised_delivery_date": _date(order.promised_delivery_date),
         "first_delivery_date": _date(order.first_delivery_date),
+        "status_url": None if order.is_draft else order.status_url,
         "created_at": _time(order.created_at),
         "updated_at": _time(order.updated_at),
     }

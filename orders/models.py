@@ -151,6 +151,8 @@ class Order(models.Model):
     payment_url = models.CharField(max_length=500, blank=True, default="", db_default="")
     payment_url_expires_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # The customer's status link is signed with this; raising it revokes every link sent so far.
+    status_link_version = models.PositiveIntegerField(default=0, db_default=0)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
@@ -211,6 +213,13 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} ({self.status})"
+
+    @property
+    def status_url(self) -> str:
+        """The customer's own page of this order (absolute, signed; ``orders.status_links``)."""
+        from orders import status_links
+
+        return status_links.status_url(self)
 
     def can_transition_to(self, status: str) -> bool:
         return status in ORDER_TRANSITIONS.get(self.status, frozenset())

@@ -643,3 +643,19 @@ def open_orders_unpaid(*, payment_methods: Iterable[str], placed_before: datetim
         .order_by("placed_at", "id")
         .values("id", "number", "payment_method", "placed_at", "gross_amount", "amount_paid")[:limit]
     )
+
+
+def order_for_status_token(token: str) -> Order:
+    """The order a customer's status link names (``orders.status_links``), with customer and
+    lines as ``order_get``. Raises ``NotFound`` alike for a forged, altered, revoked or unknown
+    token: the answer tells nothing about which (and about no other order)."""
+    from orders import status_links
+
+    parts = status_links.token_parts(token)
+    order = None
+    if parts is not None:
+        order_id, version = parts
+        order = _with_lines(Order.objects.filter(pk=order_id, status_link_version=version)).first()
+    if order is None or order.status == OrderStatus.DRAFT:
+        raise NotFound("No such order page.", field="token")
+    return order

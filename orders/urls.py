@@ -25,4 +25,5 @@ urlpatterns = [
     path("<str:number>/hold/", pages.order_hold, name="hold"),
     path("<str:number>/release/", pages.order_release, name="release"),
     path("<str:number>/lines/", pages.order_change_lines, name="change_lines"),
+    path("<str:number>/status-link/revoke/", pages.order_status_link_revoke, name="status_link_revoke"),
 ]

@@ -38,6 +38,7 @@ from billing.services import mollie
 from oms.errors import Conflict
 from oms.tasks_registry import enqueue
 from orders import selectors as order_selectors
+from orders import status_links
 from orders.models import PAID_BEFORE_PICKING, Order, OrderStatus
 from orders.services import payment as order_payment
 
@@ -169,8 +170,8 @@ def _payment_data(order: Order, link: PaymentLink, expires_at: datetime) -> dict
     data = {
         "amount": {"currency": "EUR", "value": f"{link.amount:.2f}"},
         "description": f"Order {order.number}",
-        "redirectUrl": settings.OMS_PAYMENT_REDIRECT_URL.replace("{number}", order.number),
-        "webhookUrl": settings.OMS_PUBLIC_URL.rstrip("/")
+        "redirectUrl": _redirect_url(order),
+        "webhookUrl": settings.OMS_SITE_URL.rstrip("/")
         + reverse("billing_webhooks:payment", kwargs={"provider": link.provider}),
         "metadata": {"order_number": order.number},
         "expiresAt": expires_at.isoformat(timespec="seconds"),
@@ -179,6 +180,14 @@ def _payment_data(order: Order, link: PaymentLink, expires_at: datetime) -> dict
     if order.payment_method in MOLLIE_METHODS:
         data["method"] = MOLLIE_METHODS[order.payment_method]
     return data
+
+
+def _redirect_url(order: Order) -> str:
+    """Where the customer lands after paying: the shop's page when one is set, otherwise the
+    order's own page in OMS (which shows the payment once it is in)."""
+    if settings.OMS_PAYMENT_REDIRECT_URL:
+        return settings.OMS_PAYMENT_REDIRECT_URL.replace("{number}", order.number)
+    return status_links.status_url(order)
 
 
 def _open(link: PaymentLink, answer: dict, expires_at: datetime) -> str:

@@ -358,6 +358,14 @@ OMS_ORDER_API_EXTRAS = {
     "shipments": "shipping.selectors.fulfilment.order_api_shipments",
     "invoices": "billing.selectors.invoices_for_orders",
 }
+# Where customers reach OMS: the start of the absolute links in e-mails and the API
+# (``status_url``, the customer's order page at ``/s/<token>/``).
+OMS_SITE_URL = env.str("OMS_SITE_URL", default="http://127.0.0.1:8000")
+# Requests a minute from one address to the customer's order page before it answers 429.
+OMS_STATUS_PAGE_RATE_LIMIT = env.int("OMS_STATUS_PAGE_RATE_LIMIT", default=60)
+# Days after a parcel left (or was delivered, when the carrier reported it) during which the
+# customer can ask for a return on their order page.
+OMS_RETURN_PERIOD_DAYS = env.int("OMS_RETURN_PERIOD_DAYS", default=14)
 # A payment dated longer ago than this is refused (paid_at, API and screens); older ones are
 # posted by accounting. Nothing is ever posted on or before the lock date (billing's lock-date screen).
 OMS_PAYMENT_MAX_AGE_DAYS = env.int("OMS_PAYMENT_MAX_AGE_DAYS", default=60)
@@ -384,12 +392,12 @@ OMS_MOLLIE_SETTLEMENTS = {
 # provider (iDEAL, card, Klarna, Riverty) gets a Mollie payment made by a worker after commit; its
 # checkout link goes in the confirmation e-mail, on the order page and in the API. On when the
 # Mollie key is set. The customer is sent back to OMS_PAYMENT_REDIRECT_URL (``{number}`` is
-# replaced by the order number); the provider calls OMS_PUBLIC_URL + /webhooks/payments/mollie/.
+# replaced by the order number; empty: the customer's order page in OMS); the provider calls
+# OMS_SITE_URL + /webhooks/payments/mollie/.
 OMS_PAYMENT_LINKS = env.bool("OMS_PAYMENT_LINKS", default=bool(OMS_PAYMENT_PROVIDERS["mollie"]["api_key"]))
 OMS_PAYMENT_LINK_PROVIDER = "mollie"
 OMS_PAYMENT_LINK_CHANNELS = ("web", "phone")
-OMS_PUBLIC_URL = env.str("OMS_PUBLIC_URL", default="http://localhost:8000")
-OMS_PAYMENT_REDIRECT_URL = env.str("OMS_PAYMENT_REDIRECT_URL", default="https://shop.example/order/{number}/")
+OMS_PAYMENT_REDIRECT_URL = env.str("OMS_PAYMENT_REDIRECT_URL", default="")
 # How long a link stays valid (the payment's expiresAt).
 OMS_PAYMENT_LINK_EXPIRY_HOURS = env.int("OMS_PAYMENT_LINK_EXPIRY_HOURS", default=24)
 # Unpaid prepaid orders: a reminder (with a fresh link when the old one expired) this long after

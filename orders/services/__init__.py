@@ -9,6 +9,7 @@ order_services``); the modules group them by theme:
   ``order_mark_delivered``, ``order_record_payment_total``, ``order_record_return``;
 - ``payment``: the payment link on the order and its e-mails, the unpaid-order reminder and
   cancellation (billing drives them: ``order_payment_link_set``, ``order_cancel_unpaid`` ...);
+- ``status_links``: ``order_status_link_revoke`` (the customer's order page link);
 - ``stats``: ``daily_stats_refresh``, the dashboards' revenue-by-channel summary.
 """
 
@@ -36,6 +37,7 @@ from orders.services.fulfilment import (
 from orders.services.lifecycle import order_cancel, order_hold, order_release_hold
 from orders.services.placement import order_place
 from orders.services.stats import daily_stats_refresh
+from orders.services.status_links import order_status_link_revoke
 
 __all__ = [
     "daily_stats_refresh",
@@ -61,4 +63,5 @@ __all__ = [
     "order_record_shipment",
     "order_release_hold",
     "order_start_picking",
+    "order_status_link_revoke",
 ]

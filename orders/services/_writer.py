@@ -77,8 +77,9 @@ LINE_COLUMNS = (
 ALLOCATION_COLUMNS = ("stock_level_id", "warehouse_id", "quantity", "status", "created_at", "updated_at")
 EVENT_COLUMNS = ("kind", "message", "data", "user_id", "created_at")
 JSON_COLUMNS = {"billing_address", "shipping_address", "data"}
-# Filled by the statement, not by us: keys, the number (the column's database default).
-GENERATED = {"id", "number", "order_id", "order_line_id"}
+# Filled by the statement, not by us: keys, the number and the status link's version (the
+# columns' database defaults).
+GENERATED = {"id", "number", "order_id", "order_line_id", "status_link_version"}
 
 
 def _values(instance, columns: tuple[str, ...]) -> list:

@@ -150,6 +150,7 @@ def _main_context(
         "can_release": has_role(user, CS, ACC) and order.status == OrderStatus.ON_HOLD,
         "can_change": has_role(user, CS) and order.lines_changeable,
         "can_enter": has_role(user, CS) and order.is_draft,
+        "can_revoke_link": has_role(user, CS) and not order.is_draft,
         "today": timezone.localdate(),
         "cancel_form": ReasonForm(prefix="cancel"),
         "hold_form": ReasonForm(prefix="hold"),
@@ -252,6 +253,19 @@ def order_hold(request: HtmxHttpRequest, number: str) -> HttpResponse:
         else:
             return _done(request, order.number, _("Order %(number)s is on hold.") % {"number": order.number})
     return _failed(request, order, hold_form=form, action_errors=errors)
+
+
+@require_POST
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def order_status_link_revoke(request: HtmxHttpRequest, number: str) -> HttpResponse:
+    """A new link for the customer's order page; the ones sent so far stop working."""
+    order = _order_or_404(number)
+    try:
+        services.order_status_link_revoke(order_id=order.pk, user=request.user)
+    except OmsError as exc:
+        return _failed(request, order, action_errors=error_messages(exc))
+    return _done(request, order.number, _("The customer's link is revoked; a new one was made."))
 
 
 @require_POST

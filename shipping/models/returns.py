@@ -55,10 +55,18 @@ class Return(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The customer's return form on their order page sends a key once per form: a second
+    # submit of the same form finds the return it made instead of making another.
+    request_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["order", "request_key"],
+                condition=Q(request_key__isnull=False),
+                name="return_request_key_once",
+            ),
             models.CheckConstraint(condition=Q(status__in=ReturnStatus.values), name="return_status_valid"),
             models.CheckConstraint(condition=Q(reason__in=ReturnReason.values), name="return_reason_valid"),
             models.CheckConstraint(

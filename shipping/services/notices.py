@@ -99,6 +99,7 @@ def _message(notice: ShipmentNotice) -> EmailMessage:
         "customer": shipment.customer,
         "seller": settings.OMS_SELLER,
         "tracking_url": shipment.tracking_url,
+        "status_url": notify.customer_status_url({"order": order}),
     }
     subject = render_to_string(f"shipping/email/{notice.kind}_subject.{language}.txt", context).strip()
     body = render_to_string(f"shipping/email/{notice.kind}.{language}.txt", context)

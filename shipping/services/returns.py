@@ -48,8 +48,12 @@ def return_register(
     user,
     note: str = "",
     shipment_id: int | None = None,
+    request_key: str | None = None,
 ) -> Return:
     """Expect goods back: ``lines`` are ``(order_line_id, quantity)`` of shipped lines.
+
+    ``request_key`` (the customer's form, sent once per form): a registration with the same key
+    for this order returns the return it made the first time, unchanged.
 
     Durable. Takes the order's return lock (advisory). Publishes nothing yet (``return.received``
     comes with the goods). Raises ``ValidationFailed`` (reason, lines, quantities, note),
@@ -61,6 +65,10 @@ def return_register(
     wanted = _pairs(lines)
     with transaction.atomic(durable=True):
         _lock_returns_of(order_id)
+        if request_key:
+            earlier = Return.objects.filter(order_id=order_id, request_key=request_key).first()
+            if earlier is not None:
+                return earlier
         order = orders_selectors.order_get(order_id)
         if (
             shipment_id is not None
@@ -68,7 +76,7 @@ def return_register(
         ):
             raise NotFound("No shipment of this order that left.", field="shipment")
         by_id = _check_returnable(order, wanted)
-        return _create(order, by_id, wanted, reason, note, shipment_id, user)
+        return _create(order, by_id, wanted, reason, note, shipment_id, user, request_key=request_key or None)
 
 
 def _pairs(lines) -> dict[int, int]:
@@ -120,8 +128,9 @@ def _check_returnable(order: Order, wanted: dict[int, int]) -> dict[int, OrderLi
     return by_id
 
 
-def _create(order, by_id, wanted, reason, note, shipment_id, user) -> Return:
+def _create(order, by_id, wanted, reason, note, shipment_id, user, request_key=None) -> Return:
     ret = Return.objects.create(
+        request_key=request_key,
         number=next_number(RETURN_NUMBER_SEQUENCE, "RT"),
         order=order,
         customer_id=order.customer_id,

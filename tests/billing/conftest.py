@@ -76,7 +76,7 @@ def fake_mollie(settings):
     psp = FakePsp(api_key="test_links0000000000000000000000").start()
     settings.OMS_PAYMENT_PROVIDERS = {"mollie": {"url": psp.url, "api_key": psp.api_key, "timeout": 2}}
     settings.OMS_PAYMENT_LINKS = True
-    settings.OMS_PUBLIC_URL = "https://oms.test"
+    settings.OMS_SITE_URL = "https://oms.test"
     settings.OMS_PAYMENT_REDIRECT_URL = "https://shop.test/order/{number}/"
     yield psp
     psp.stop()

@@ -66,6 +66,17 @@ def _bank_line() -> dict:
 
 PAYMENT = {"payment-method": "bank_transfer", "payment-amount": "1.00", "payment-reference": "matrix"}
 
+
+def _customer_document():
+    from orders.status_links import order_token
+    from tests.factories.billing import issue
+    from tests.factories.orders import OrderFactory
+
+    order = OrderFactory()
+    invoice = issue(order.customer, order=order)
+    return {"token": order_token(order), "number": invoice.number}
+
+
 ROUTES = [
     Route("billing:invoices", (ACC, CS)),
     Route("billing:invoice_detail", (ACC, CS), kwargs=_number),
@@ -104,6 +115,7 @@ ROUTES = [
     Route("billing:counter", (CS, ACC)),
     Route("billing:counter_checkout", (CS, ACC), method="post", data={"method": "pin"}),
     Route("billing:counter_receipt", (CS, ACC), kwargs=_number),
+    Route("status_documents:document", PUBLIC, kwargs=_customer_document),
     Route("billing_webhooks:payment", PUBLIC, kwargs=lambda: {"provider": "mollie"}, method="post", data={"id": "!"}),
     Route("api:order-payments", (ACC, API), kwargs=_order_number, api=True),
     Route(

@@ -24,7 +24,7 @@ def test_a_worker_makes_the_link_the_confirmation_waits_for_it_and_the_paid_orde
         "OMS_MOLLIE_API_URL": fake_mollie.url,
         "OMS_MOLLIE_API_KEY": fake_mollie.api_key,
         "OMS_PAYMENT_LINKS": "true",
-        "OMS_PUBLIC_URL": "https://oms.test",
+        "OMS_SITE_URL": "https://oms.test",
     }.items():
         monkeypatch.setenv(name, value)
     # the provider takes a while: the confirmation is written long before the link exists

@@ -42,6 +42,7 @@ ROUTES = [
     Route("orders:cancel", (CS,), kwargs=_number, method="post", data={"cancel-reason": "matrix"}),
     Route("orders:hold", (CS, ACC), kwargs=_number, method="post", data={"hold-reason": "matrix"}),
     Route("orders:release", (CS, ACC), kwargs=_number, method="post"),
+    Route("orders:status_link_revoke", (CS,), kwargs=_number, method="post"),
     Route("orders:change_lines", (CS,), kwargs=_number),
     Route("orders:customer_panel", (CS, ACC), kwargs=_customer),
     # the phone-order screen

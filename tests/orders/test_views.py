@@ -161,7 +161,9 @@ def test_order_detail_queries_do_not_grow_with_lines(cs, customer, ams, django_a
 def test_order_detail_shows_only_the_actions_the_status_and_role_allow(cs, role_client, customer, mug):
     shipped = OrderFactory(status="shipped")
     html = cs.get(_detail(shipped)).content.decode()
-    assert "cancel-form" not in html and "hold-form" not in html and "No actions for you" in html
+    assert "cancel-form" not in html and "hold-form" not in html
+    # what customer service can still do to a shipped order: revoke the customer's page link
+    assert 'data-testid="status-link-revoke"' in html and "No actions for you" not in html
     held = OrderFactory(status="on_hold")
     assert 'data-testid="release"' in cs.get(_detail(held)).content.decode()
     allocated = place(customer, ("MUG-RED", 1))

@@ -7,6 +7,13 @@ PANEL = (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.ACCOUNTING)
 MANAGER_ONLY: tuple[str, ...] = ()
 
 
+def _status_token():
+    from orders.status_links import order_token
+    from tests.factories.orders import OrderFactory
+
+    return {"token": order_token(OrderFactory())}
+
+
 def _carrier():
     from tests.factories.shipping import CarrierFactory
 
@@ -150,6 +157,8 @@ ROUTES = [
     Route("shipping:customer_panel", PANEL, kwargs=_customer),
     # the carriers' tracking webhook (a GET checks the address; POSTs are signed)
     Route("carrier_webhooks:carrier", PUBLIC, kwargs=_carrier_code),
+    # the customer's own order page (the signed link is the key)
+    Route("status:page", PUBLIC, kwargs=_status_token),
     Route("api:shipment-list", (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.API_CLIENT), api=True),
     Route("api:pickup-point-list", (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.API_CLIENT), api=True),
 ]
