@@ -140,8 +140,5 @@ def _documents(order: Order) -> list[dict]:
 
 
 def _payment_url(order: Order) -> str:
-    """A link to pay, while the order awaits payment and the payment app offers one."""
-    if not order.awaits_payment:
-        return ""
-    url = getattr(order, "payment_url", "")
-    return (url() if callable(url) else url) or ""
+    """The provider's link to pay, while the order awaits payment and the link is valid."""
+    return order.current_payment_url

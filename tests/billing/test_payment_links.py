@@ -14,6 +14,7 @@ from django.utils import timezone
 from billing.models import LinkStatus, Payment, PaymentLink
 from billing.services import payment_links
 from oms.models import Delivery, Notification
+from orders import status_links
 from orders.models import OrderEvent
 from shipping.selectors.fulfilment import pick_queue
 from tests.factories.payments import dispatch_pending, place
@@ -274,3 +275,14 @@ def test_the_admin_lists_links_read_only(shop, fake_mollie, run, client, django_
     assert order.number in client.get("/admin/billing/paymentlink/").content.decode()
     assert client.get("/admin/billing/providerrefund/").status_code == 200
     assert client.get("/admin/billing/paymentlink/add/").status_code == 403
+
+
+def test_without_a_shop_redirect_the_customer_comes_back_to_their_order_page(shop, fake_mollie, run, settings):
+    # given no shop page to return to
+    settings.OMS_PAYMENT_REDIRECT_URL = ""
+    # when a phone order paid by iDEAL gets its link
+    order = _phone_order(shop, run)
+    # then Mollie sends the customer back to the order's own page in OMS
+    (body,) = fake_mollie.bodies
+    assert body["redirectUrl"] == status_links.status_url(order)
+    assert body["redirectUrl"].startswith(settings.OMS_SITE_URL.rstrip("/") + "/s/")

@@ -204,15 +204,25 @@ def test_the_api_answer_carries_the_link(shipped, api_client_for):
     assert client.get(body["status_url"].split("8000", 1)[1]).status_code == 200
 
 
-def test_the_payment_link_shows_while_unpaid_if_payments_offer_one(client, customer, mug, parcel_carrier, monkeypatch):
+def test_the_payment_link_shows_while_unpaid_and_valid(client, customer, mug, parcel_carrier):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from orders.models import Order
 
     order = place(customer, ("MUG-RED", 1), payment_method="ideal")
     page = client.get(_path(order)).content.decode()
-    assert 'data-testid="payment"' not in page  # no payment link in this build
-    monkeypatch.setattr(Order, "payment_url", "https://pay.example/tr_1", raising=False)
+    assert 'data-testid="payment"' not in page  # no link made (payment links are off here)
+    # given the provider's link on the order
+    soon = timezone.now() + timedelta(hours=1)
+    Order.objects.filter(pk=order.pk).update(payment_url="https://pay.example/tr_1", payment_url_expires_at=soon)
     page = client.get(_path(order)).content.decode()
     assert 'href="https://pay.example/tr_1"' in page and "Nu betalen" in page
+    # an expired link is not offered
+    Order.objects.filter(pk=order.pk).update(payment_url_expires_at=timezone.now() - timedelta(minutes=1))
+    page = client.get(_path(order)).content.decode()
+    assert "https://pay.example/tr_1" not in page
 
 
 def test_the_page_reads_a_fixed_number_of_queries(client, shipped, django_assert_max_num_queries):
