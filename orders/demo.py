@@ -3,9 +3,10 @@
 Every UCI invoice of a known customer becomes an order: its lines (products of the demo
 catalogue, quantities and unit prices from the data, pounds at the fixed rate inventory's
 catalogue used, inventory/data/README.md), postage lines as the shipping charge, the date and
-time shifted so that the data's last day falls ``END_DAYS_AGO`` days before today. An ordinary
-invoice is a delivered order (``completed`` once paid); a ``C`` invoice (a cancellation or
-credit in the data) is a cancelled order with the same lines.
+time shifted so that the data's last day falls ``END_DAYS_AGO`` days before today (yesterday, so
+the revenue charts run up to today). An ordinary invoice is a delivered order (``completed`` once
+paid; ``shipped`` while its delivery is still ahead); a ``C`` invoice (a cancellation or credit in
+the data) is a cancelled order with the same lines.
 
 This module reads the file and builds the rows in ``COPY``'s text format (``HistoryRows``);
 ``demo_orders`` reads the catalogue and customers and sends the rows.
@@ -122,6 +123,7 @@ EVENT_COLUMNS = "order_id kind message data user_id created_at".split()
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 DELIVERED_DAYS = 21  # orders delivered this recently are "delivered", older ones "completed" (paid)
+SAME_DAY_DISPATCH_HOURS = 3
 UNPAID_METHODS = {"on_account", "bank_transfer"}
 
 
@@ -194,7 +196,7 @@ class HistoryRows:
         status, times = self._status(order, placed, customer)
         channel = "b2b" if customer.is_b2b else ("phone" if order_id % 6 == 0 else "web")
         paid = totals.gross if status == "completed" or (
-            status == "delivered" and customer.payment_method not in UNPAID_METHODS
+            status in ("delivered", "shipped") and customer.payment_method not in UNPAID_METHODS
         ) else ZERO  # fmt: skip
         self._order(order_id, order, customer, channel, status, regime, rates["high"], totals, paid, times)
         if not order.cancelled:
@@ -227,7 +229,11 @@ class HistoryRows:
             return "cancelled", {"placed": placed, "cancelled": placed + timedelta(hours=2)}
         ship_day = add_working_days(placed.date(), 1)
         shipped = timezone.make_aware(datetime.combine(ship_day, time(16, 0)))
+        if shipped > self.now:  # the history's last days: dispatched the same day, not tomorrow
+            shipped = min(placed + timedelta(hours=SAME_DAY_DISPATCH_HOURS), self.now)
         delivered = shipped + timedelta(hours=20)
+        if delivered > self.now:  # on its way
+            return "shipped", {"placed": placed, "shipped": shipped}
         times = {"placed": placed, "shipped": shipped, "delivered": delivered}
         if delivered > self.now - timedelta(days=DELIVERED_DAYS):
             return "delivered", times
@@ -279,7 +285,8 @@ class HistoryRows:
             return
         units = sum(line.quantity for line in order.lines)
         self._event(order_id, "shipped", f"Shipped: {units} units in one parcel.", {}, None, times["shipped"])
-        self._event(order_id, "delivered", "Delivered.", {}, None, times["delivered"])
+        if "delivered" in times:
+            self._event(order_id, "delivered", "Delivered.", {}, None, times["delivered"])
         if "completed" in times:
             self._event(order_id, "completed", f"Paid in full ({gross}).", {}, None, times["completed"])
 
