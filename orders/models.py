@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer, PaymentMethod
 from inventory.models import Product, StockLevel, Warehouse
 from oms import audit
+from oms.i18n import render
 from oms.models import VatCategory
 from oms.money import money_field
 
@@ -391,9 +392,15 @@ class OrderEvent(models.Model):
 
     @property
     def display_message(self) -> str:
-        """The message in the reader's language: from its msgid and params when the service
-        stored them (``timeline(..., params=)``), else the stored text's own translation (the
-        fixed messages such as "Picking started." are in the catalogue), else the text as stored."""
+        """The message in the reader's language: from its pieces (``oms.i18n.part``) or its msgid
+        and params when the service stored them, else the stored text's own translation (the fixed
+        messages such as "Picking started." are in the catalogue), else the text as stored."""
+        spec = (self.data or {}).get("message_parts") if isinstance(self.data, dict) else None
+        if spec:
+            try:
+                return render(spec)
+            except (KeyError, TypeError, ValueError):
+                return self.message
         msgid = (self.data or {}).get("message_id") if isinstance(self.data, dict) else None
         if msgid:
             try:
