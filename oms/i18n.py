@@ -50,7 +50,7 @@ def render(spec: dict) -> str:
     params = {
         name: render(value) if isinstance(value, dict) else value for name, value in spec.get("params", {}).items()
     }
-    return translation.gettext(spec["id"]) % params if params else translation.gettext(spec["id"])
+    return translation.gettext(spec["id"]) % params  # a msgid is a format string: "%%" for a percent sign
 
 
 def render_english(spec: dict) -> str:

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from oms import demo_credentials
 from oms.api_clients import api_client_create, token_hash
 from oms.models import ApiClient
 from oms.roles import STAFF_ROLES, Role
@@ -19,20 +20,9 @@ from oms.roles import STAFF_ROLES, Role
 class Command(BaseCommand):
     help = "Create (or keep) one demo user per role and print their passwords."
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--show", action="store_true", help="only print the passwords kept in var/ (bin/run's last lines)"
-        )
-
-    def handle(self, *args, show=False, **options):
+    def handle(self, *args, **options):
         path = Path(settings.BASE_DIR) / "var" / "demo-credentials.json"
         known = json.loads(path.read_text()) if path.exists() else {}
-        if show:
-            self._print(
-                [(role.value, known[role.value], "") for role in STAFF_ROLES if role.value in known]
-                + [("API client", "(no login)", known.get(Role.API_CLIENT.value, ""))]
-            )
-            return
         rows = []
         for role in STAFF_ROLES:
             password = known.get(role.value) or secrets.token_urlsafe(9)
@@ -44,13 +34,7 @@ class Command(BaseCommand):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(known, indent=2))
         path.chmod(0o600)
-        self._print(rows)
-
-    def _print(self, rows: list[tuple[str, str, str]]) -> None:
-        self.stdout.write("Demo users (username = role):")
-        for username, password, token in rows:
-            extra = f"  API token: {token}" if token else ""
-            self.stdout.write(f"  {username:<18} {password}{extra}")
+        self.stdout.write(demo_credentials.table(rows))
 
     def _ensure_client(self, token: str | None) -> str:
         live = ApiClient.objects.filter(token_hash=token_hash(token or ""), revoked_at__isnull=True)
