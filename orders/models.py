@@ -158,6 +158,7 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        permissions = [("change_line_price", "Can give a line a discount or another price")]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="order_channel_valid"),
@@ -267,6 +268,9 @@ class OrderLine(models.Model):
     quantity_returned = models.PositiveIntegerField(default=0)
     line_total = money_field(help_text="quantity x unit price less discount, excluding VAT, to cents")
     is_cancelled = models.BooleanField(default=False)
+    # Why the price is not the list price (a discount or a price override given by hand); it goes
+    # onto the invoice line with the product's name.
+    price_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["order", "line_no"]

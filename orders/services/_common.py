@@ -37,6 +37,17 @@ class Collector:
     def fail(self, field: str, message: str, code: str = "invalid") -> None:
         self.errors.append(ValidationFailed(message, code=code, field=field))
 
+    def attempt(self, clean, *args, **kwargs):
+        """``clean(*args, **kwargs)``, or None with its ``ValidationFailed`` kept."""
+        try:
+            return clean(*args, **kwargs)
+        except ValidationFailed as exc:
+            self.errors.append(exc)
+            return None
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
     def raise_if_any(self) -> None:
         if len(self.errors) == 1:
             raise self.errors[0]

@@ -382,6 +382,7 @@ def new_line(order: Order, line_no: int, item: LineInput, product: Product) -> O
         "quantity_returned": 0,
         "line_total": pricing.line_total(item.quantity, unit_price, item.discount_percent),
         "is_cancelled": False,
+        "price_reason": "",
     }
     return new_instance(OrderLine, values, {"order": order, "product": product})  # ten per order: hot
 
