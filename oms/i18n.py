@@ -3,7 +3,9 @@
 Model choice labels are lazy translations, so ``get_status_display()`` reads Dutch while a
 Dutch page is being served. Business messages (``oms.errors``, which the API returns as
 problem+json) and the records services write (order timeline, journal memos, stock movement
-reasons) are English texts: they take the English label through :func:`english`.
+reasons) are English texts: they take the English label through :func:`english`. An order's
+timeline row also keeps the pieces its text was made of (:func:`part`, :func:`join`), so that
+a page shows it in the reader's language.
 """
 
 from __future__ import annotations
