@@ -27,7 +27,8 @@ demo: migrate
 	$(MANAGE) seed_demo_users
 	$(MANAGE) load_demo_data
 
-# Quick start: embedded PostgreSQL when DATABASE_URL is unset, tasks inline when REDIS_URL is unset.
+# Quick start: embedded PostgreSQL when DATABASE_URL is unset; a worker and beat on Redis when
+# REDIS_URL is set, otherwise on the file-system broker in var/broker (bin/run).
 run: demo
 	./bin/run
 

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings.base")
 os.environ.pop("REDIS_URL", None)  # tasks inline
+os.environ["OMS_TASKS_INLINE"] = "1"
 
 import django  # noqa: E402
 

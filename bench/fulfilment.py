@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings.base")
 os.environ.pop("REDIS_URL", None)  # tasks inline: the numbers are the services', not the broker's
+os.environ["OMS_TASKS_INLINE"] = "1"
 os.environ.setdefault("EMAIL_URL", "memorymail://")  # the notices are sent, to memory: no console dump
 
 import django  # noqa: E402

@@ -56,6 +56,7 @@ def setup_django(url: str) -> None:
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.pop("REDIS_URL", None)  # events are dispatched inline: nothing leaves the process
+    os.environ["OMS_TASKS_INLINE"] = "1"
     import django
 
     django.setup()

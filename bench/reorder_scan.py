@@ -42,6 +42,7 @@ def setup_django(url: str) -> None:
     os.environ["DEBUG"] = "false"
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ.pop("REDIS_URL", None)
+    os.environ["OMS_TASKS_INLINE"] = "1"
     import django
 
     django.setup()

@@ -7,8 +7,9 @@ the figures are bench/internals.py's and docs/ARCHITECTURE.md's). With a ``redis
 ``rediss://`` broker and no eager mode we therefore write the message ourselves, in Celery's
 documented message protocol 2 (https://docs.celeryq.dev/en/stable/internals/protocol.html) and
 the way kombu's Redis transport stores it (the JSON envelope with a base64 body, in the list named
-after the queue); any other broker, or eager mode, goes through ``apply_async``. The task is
-routed to ``task_default_queue`` (the outbox task has no route of its own).
+after the queue); any other broker (the quick start's file-system one), or eager mode, goes through
+``apply_async``. The task is routed to ``task_default_queue`` (the outbox task has no route of its
+own).
 
 This module is the one place that knows that format. tests/oms/test_broker.py is its contract:
 it has the installed Celery send the same task with ``apply_async`` and compares the two messages

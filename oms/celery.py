@@ -6,6 +6,7 @@ module is imported with the ``oms`` package, so its default is also the one ``om
 
 import os
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from celery import Celery, Task
 
@@ -38,3 +39,17 @@ class OmsTask(Task):
 app = Celery("oms", task_cls=OmsTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+FOLDER_OPTIONS = ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
+
+
+@app.on_after_configure.connect
+def _make_broker_folders(sender, **kwargs) -> None:
+    """The file-system broker (no ``REDIS_URL``) writes into folders that kombu does not create."""
+    if not (sender.conf.broker_url or "").startswith("filesystem:"):
+        return
+    options = sender.conf.broker_transport_options or {}
+    for key in FOLDER_OPTIONS:
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

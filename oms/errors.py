@@ -59,6 +59,14 @@ class InsufficientScope(OmsError):
         )
 
 
+class NotPermitted(OmsError):
+    """The acting user lacks the permission a change needs (a discount, a price override)."""
+
+    status = 403
+    code = "not_permitted"
+    title = "Not permitted."
+
+
 class Conflict(OmsError):
     """A valid request that the current state of the data refuses."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -33,6 +35,8 @@ def inline_mode() -> bool:
 def check_broker() -> dict:
     if inline_mode():
         return {"ok": True, "mode": "inline"}
+    if settings.CELERY_BROKER_URL.startswith("filesystem:"):
+        return _check_broker_folder()
     import redis
 
     try:
@@ -41,6 +45,12 @@ def check_broker() -> dict:
     except Exception as exc:  # any failure to reach the broker makes us degraded, not down
         return {"ok": False, "mode": "redis", "error": type(exc).__name__}
     return {"ok": True, "mode": "redis"}
+
+
+def _check_broker_folder() -> dict:
+    folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_out"])
+    ok = folder.is_dir() and os.access(folder, os.W_OK)
+    return {"ok": ok, "mode": "filesystem"} if ok else {"ok": False, "mode": "filesystem", "error": "not writable"}
 
 
 def check_worker() -> dict:

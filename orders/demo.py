@@ -3,9 +3,10 @@
 Every UCI invoice of a known customer becomes an order: its lines (products of the demo
 catalogue, quantities and unit prices from the data, pounds at the fixed rate inventory's
 catalogue used, inventory/data/README.md), postage lines as the shipping charge, the date and
-time shifted so that the data's last day falls ``END_DAYS_AGO`` days before today. An ordinary
-invoice is a delivered order (``completed`` once paid); a ``C`` invoice (a cancellation or
-credit in the data) is a cancelled order with the same lines.
+time shifted so that the data's last day falls ``END_DAYS_AGO`` days before today (yesterday, so
+the revenue charts run up to today). An ordinary invoice is a delivered order (``completed`` once
+paid; ``shipped`` while its delivery is still ahead); a ``C`` invoice (a cancellation or credit in
+the data) is a cancelled order with the same lines.
 
 This module reads the file and builds the rows in ``COPY``'s text format (``HistoryRows``);
 ``demo_orders`` reads the catalogue and customers and sends the rows.
@@ -24,7 +25,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from oms.i18n import part, part_n, render_english
 from oms.money import ZERO, format_eur, quantize, vat_rates_on
 from orders import pricing
 from orders.quotes import add_working_days
@@ -122,7 +125,9 @@ EVENT_COLUMNS = "order_id kind message data user_id created_at".split()
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 DELIVERED_DAYS = 21  # orders delivered this recently are "delivered", older ones "completed" (paid)
+SAME_DAY_DISPATCH_HOURS = 3
 UNPAID_METHODS = {"on_account", "bank_transfer"}
+CHANNEL_LABELS = {"web": "Webshop", "phone": "Phone", "b2b": "B2B"}  # orders.models.Channel's msgids
 
 
 def text(value) -> str:
@@ -194,7 +199,7 @@ class HistoryRows:
         status, times = self._status(order, placed, customer)
         channel = "b2b" if customer.is_b2b else ("phone" if order_id % 6 == 0 else "web")
         paid = totals.gross if status == "completed" or (
-            status == "delivered" and customer.payment_method not in UNPAID_METHODS
+            status in ("delivered", "shipped") and customer.payment_method not in UNPAID_METHODS
         ) else ZERO  # fmt: skip
         self._order(order_id, order, customer, channel, status, regime, rates["high"], totals, paid, times)
         if not order.cancelled:
@@ -227,7 +232,11 @@ class HistoryRows:
             return "cancelled", {"placed": placed, "cancelled": placed + timedelta(hours=2)}
         ship_day = add_working_days(placed.date(), 1)
         shipped = timezone.make_aware(datetime.combine(ship_day, time(16, 0)))
+        if shipped > self.now:  # the history's last days: dispatched the same day, not tomorrow
+            shipped = min(placed + timedelta(hours=SAME_DAY_DISPATCH_HOURS), self.now)
         delivered = shipped + timedelta(hours=20)
+        if delivered > self.now:  # on its way
+            return "shipped", {"placed": placed, "shipped": shipped}
         times = {"placed": placed, "shipped": shipped, "delivered": delivered}
         if delivered > self.now - timedelta(days=DELIVERED_DAYS):
             return "delivered", times
@@ -259,29 +268,36 @@ class HistoryRows:
             self.allocations.write(f"{line_id}\t{level_id}\t{warehouse_id}\t{quantity}\tissued\t{at}\t{at}\n")
 
     def _timeline(self, order_id: int, order: DemoOrder, channel: str, totals, times: dict) -> None:
+        """The rows the services would have written, with the same pieces (``oms.i18n.part``),
+        so that the timeline reads in the reader's language."""
         count = len(order.lines)
-        label = {"web": "Webshop", "phone": "Phone", "b2b": "B2B"}[channel]
         gross = format_eur(totals.gross).replace("\u00a0", " ")
         agent = self.agent_id if channel == "phone" else None
-        placed = f"Placed via {label}: {count} line{'s' if count != 1 else ''}, {gross}; everything reserved."
-        self._event(
-            order_id,
-            "placed",
-            placed,
-            {"channel": channel, "lines": count, "gross": str(totals.gross)},
-            agent,
-            times["placed"],
+        placed = part(
+            gettext_noop("Placed via %(channel)s: %(lines)s, %(gross)s; %(stock)s."),
+            channel=part(CHANNEL_LABELS[channel]),
+            lines=part_n(gettext_noop("%(count)s line"), gettext_noop("%(count)s lines"), count),
+            gross=gross,
+            stock=part(gettext_noop("everything reserved")),
         )
+        data = {"channel": channel, "lines": count, "gross": str(totals.gross)}
+        self._event(order_id, "placed", placed, data, agent, times["placed"])
         if order.cancelled:
-            self._event(
-                order_id, "cancelled", f"Cancelled: UCI credit note {order.invoice}.", {}, None, times["cancelled"]
-            )
+            cancelled = part(gettext_noop("Cancelled: %(reason)s."), reason=f"UCI credit note {order.invoice}")
+            self._event(order_id, "cancelled", cancelled, {}, None, times["cancelled"])
             return
         units = sum(line.quantity for line in order.lines)
-        self._event(order_id, "shipped", f"Shipped: {units} units in one parcel.", {}, None, times["shipped"])
-        self._event(order_id, "delivered", "Delivered.", {}, None, times["delivered"])
+        shipped = part(
+            gettext_noop("Shipped %(lines)s; everything has shipped."),
+            lines=part_n(gettext_noop("%(count)s unit"), gettext_noop("%(count)s units"), units),
+        )
+        self._event(order_id, "shipped", shipped, {}, None, times["shipped"])
+        if "delivered" in times:
+            self._event(order_id, "delivered", "Delivered.", {}, None, times["delivered"])
         if "completed" in times:
-            self._event(order_id, "completed", f"Paid in full ({gross}).", {}, None, times["completed"])
+            self._event(order_id, "completed", "Delivered and paid.", {}, None, times["completed"])
 
     def _event(self, order_id, kind, message, data, user, at) -> None:
+        if isinstance(message, dict):
+            message, data = render_english(message), {**data, "message_parts": message}
         self.events.write(f"{order_id}\t{kind}\t{text(message)}\t{text(data)}\t{text(user)}\t{at}\n")

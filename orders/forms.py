@@ -131,5 +131,27 @@ class LineQuantityForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, max_value=1_000_000, label=_("Quantity"))
 
 
+class LinePriceForm(forms.Form):
+    """A discount and/or another price for a draft line, with the reason (required)."""
+
+    discount_percent = oms_forms.AmountField(
+        required=False, min_value=0, max_value=100, max_digits=5, decimal_places=2, label=_("Discount %")
+    )
+    unit_price = oms_forms.AmountField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, label=_("Price excl. VAT")
+    )
+    reason = forms.CharField(max_length=200, label=_("Reason"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("discount_percent") is None and data.get("unit_price") is None and not self.errors:
+            self.add_error("discount_percent", _("Enter a discount or a price."))
+        return data
+
+
+class WarehouseNoteForm(forms.Form):
+    notes = forms.CharField(required=False, max_length=5000, label=_("Note for the warehouse"))
+
+
 class PaymentForm(forms.Form):
     payment_method = forms.ChoiceField(choices=PaymentMethod.choices, label=_("Payment method"))

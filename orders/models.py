@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer, PaymentMethod
 from inventory.models import Product, StockLevel, Warehouse
 from oms import audit
+from oms.i18n import render
 from oms.models import VatCategory
 from oms.money import money_field
 
@@ -162,6 +163,7 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        permissions = [("change_line_price", "Can give a line a discount or another price")]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="order_channel_valid"),
@@ -287,6 +289,9 @@ class OrderLine(models.Model):
     quantity_returned = models.PositiveIntegerField(default=0)
     line_total = money_field(help_text="quantity x unit price less discount, excluding VAT, to cents")
     is_cancelled = models.BooleanField(default=False)
+    # Why the price is not the list price (a discount or a price override given by hand); it goes
+    # onto the invoice line with the product's name.
+    price_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["order", "line_no"]
@@ -412,9 +417,15 @@ class OrderEvent(models.Model):
 
     @property
     def display_message(self) -> str:
-        """The message in the reader's language: from its msgid and params when the service
-        stored them (``timeline(..., params=)``), else the stored text's own translation (the
-        fixed messages such as "Picking started." are in the catalogue), else the text as stored."""
+        """The message in the reader's language: from its pieces (``oms.i18n.part``) or its msgid
+        and params when the service stored them, else the stored text's own translation (the fixed
+        messages such as "Picking started." are in the catalogue), else the text as stored."""
+        spec = (self.data or {}).get("message_parts") if isinstance(self.data, dict) else None
+        if spec:
+            try:
+                return render(spec)
+            except (KeyError, TypeError, ValueError):
+                return self.message
         msgid = (self.data or {}).get("message_id") if isinstance(self.data, dict) else None
         if msgid:
             try:

@@ -22,9 +22,10 @@ def label_pdf(parcel, *, sandbox: bool = False, tracking_number: str | None = No
     return render_pdf("shipping/pdf/label.html", context)
 
 
-def pick_list_pdf(pick_list, rows) -> bytes:
-    """The pick list: one row per SKU (sorted), the quantity per order under it."""
-    context = {"pick_list": pick_list, "rows": rows, "printed_at": timezone.localtime()}
+def pick_list_pdf(pick_list, rows, notes=()) -> bytes:
+    """The pick list: one row per SKU (sorted), the quantity per order under it; then ``notes``,
+    the orders' notes for the warehouse as ``(order number, note)``."""
+    context = {"pick_list": pick_list, "rows": rows, "notes": notes, "printed_at": timezone.localtime()}
     return render_pdf("shipping/pdf/pick_list.html", context)
 
 

@@ -17,7 +17,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def pytest_runtest_setup(item):
-    if item.get_closest_marker("redis") or item.get_closest_marker("worker"):
+    if item.get_closest_marker("redis"):  # a ``worker`` test on Redis is marked ``redis`` too
         require(redis_available())
     if item.get_closest_marker("browser"):
         require(chromium_available())

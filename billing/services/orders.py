@@ -157,8 +157,10 @@ def _goods_line(line: OrderLine, quantity: int, invoiced: InvoicedOrderLine | No
         net = line.line_total - done_net  # the last units take what is left: no cent lost
     else:
         net = quantize(Decimal(quantity) * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED)
+    # a discount or price given by hand carries its reason onto the invoice
+    description = f"{line.name} ({line.price_reason})" if line.price_reason else line.name
     return {
-        "description": line.name,
+        "description": description[:300],
         "sku": line.sku,
         "quantity": quantity,
         "unit_price": line.unit_price,

@@ -1,7 +1,7 @@
 """Settings for every run mode, read from the environment (see README "Configuration").
 
 Unset ``DATABASE_URL`` starts the embedded PostgreSQL under ``var/pgdata``; unset
-``REDIS_URL`` runs Celery tasks inline and prints e-mail to the console.
+``REDIS_URL`` makes Celery's broker a folder, ``var/broker`` (kombu's file-system transport).
 """
 
 from datetime import time, timedelta
@@ -222,9 +222,14 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="OMS <orders@oms.exam
 
 # --- Celery -----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
-# Without a broker every task runs inline, in the request that queued it (quick start).
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Without Redis the broker is a folder (kombu's file-system transport): the quick start runs a real
+# worker and beat like production with nothing installed. One host only, and a message read by a
+# worker that then dies is lost; the outbox sweep sends its event again.
+OMS_BROKER_DIR = Path(env.str("OMS_BROKER_DIR", default=str(BASE_DIR / "var" / "broker")))
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# OMS_TASKS_INLINE runs every task in the process that queues it (the benchmarks measure services
+# without a worker that way); tests run inline too (oms.settings.test).
+CELERY_TASK_ALWAYS_EAGER = env.bool("OMS_TASKS_INLINE", default=False)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
@@ -261,6 +266,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
     "max_retries": 1,
 }
+if not REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # one folder in and out: what the web process writes, the worker reads
+        "data_folder_in": str(OMS_BROKER_DIR / "queue"),
+        "data_folder_out": str(OMS_BROKER_DIR / "queue"),
+        "processed_folder": str(OMS_BROKER_DIR / "processed"),
+        "control_folder": str(OMS_BROKER_DIR / "control"),
+        "store_processed": False,
+        # a worker looks for new files this often (seconds; kombu's default is 1)
+        "polling_interval": 0.1,
+    }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,
@@ -486,6 +502,6 @@ LOGGING = {
         "axes.apps": {"level": "WARNING"},  # its version banner at every start
     },
 }
-if not REDIS_URL:
+if CELERY_TASK_ALWAYS_EAGER:
     # Inline tasks would log every success in the web process (workers log them as they should).
     LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}

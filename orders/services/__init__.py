@@ -15,9 +15,11 @@ order_services``); the modules group them by theme:
 
 from orders.services.allocation import order_allocate_backorders, order_lines_change
 from orders.services.drafts import (
+    can_change_line_price,
     order_draft_add_line,
     order_draft_create,
     order_draft_place,
+    order_draft_price_line,
     order_draft_remove_line,
     order_draft_set_address,
     order_draft_set_customer,
@@ -54,6 +56,8 @@ __all__ = [
     "order_draft_start_for_new_customer",
     "order_draft_update",
     "order_draft_update_line",
+    "order_draft_price_line",
+    "can_change_line_price",
     "order_hold",
     "order_lines_change",
     "order_mark_delivered",

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from oms import events
 from oms.errors import InvalidTransition, MultipleErrors, NotFound, OmsError, ValidationFailed
+from oms.i18n import render_english
 from oms.money import format_eur
 from orders.event_names import STATUS_EVENTS
 from orders.models import Order, OrderEvent
@@ -35,6 +36,17 @@ class Collector:
 
     def fail(self, field: str, message: str, code: str = "invalid") -> None:
         self.errors.append(ValidationFailed(message, code=code, field=field))
+
+    def attempt(self, clean, *args, **kwargs):
+        """``clean(*args, **kwargs)``, or None with its ``ValidationFailed`` kept."""
+        try:
+            return clean(*args, **kwargs)
+        except ValidationFailed as exc:
+            self.errors.append(exc)
+            return None
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
 
     def raise_if_any(self) -> None:
         if len(self.errors) == 1:
@@ -120,11 +132,21 @@ def save(order: Order, *fields: str, now: datetime | None = None) -> None:
 
 
 def timeline(
-    order: Order, kind: str, message: str, *, user=None, data: dict | None = None, now=None, params: dict | None = None
+    order: Order,
+    kind: str,
+    message: str | dict,
+    *,
+    user=None,
+    data: dict | None = None,
+    now=None,
+    params: dict | None = None,
 ) -> OrderEvent:
-    """Append to the order's timeline. With ``params``, ``message`` is a msgid with ``%(name)s``
-    placeholders (mark it ``gettext_noop``): the English text is stored, and the msgid and params
-    go into ``data`` so that ``OrderEvent.display_message`` shows it in the reader's language."""
+    """Append to the order's timeline. ``message`` is English text, or pieces made with
+    ``oms.i18n.part``/``join``; with ``params`` it is a msgid with ``%(name)s`` placeholders (mark
+    it ``gettext_noop``). The English text is stored, and the pieces (or msgid and params) go into
+    ``data`` so that ``OrderEvent.display_message`` shows it in the reader's language."""
+    if isinstance(message, dict):
+        message, data = event_text(message, data)
     if params is not None:
         data = {**(data or {}), "message_id": message, "message_params": params}
         message = message % params
@@ -147,13 +169,18 @@ def publish_all(names: list[str], order: Order) -> None:
     events.publish_many([(name, {"order_id": order.pk}) for name in names])
 
 
+def event_text(spec: dict, data: dict | None) -> tuple[str, dict]:
+    """A timeline row's English text and its data with the pieces ``spec`` kept for display."""
+    return render_english(spec), {**(data or {}), "message_parts": spec}
+
+
 def transition(
     order: Order,
     target: str,
     *,
     user,
     kind: str,
-    message: str,
+    message: str | dict,
     data: dict | None = None,
     fields: Iterable[str] = (),
     now: datetime | None = None,

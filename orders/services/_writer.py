@@ -73,6 +73,7 @@ LINE_COLUMNS = (
     "quantity_returned",
     "line_total",
     "is_cancelled",
+    "price_reason",
 )
 ALLOCATION_COLUMNS = ("stock_level_id", "warehouse_id", "quantity", "status", "created_at", "updated_at")
 EVENT_COLUMNS = ("kind", "message", "data", "user_id", "created_at")

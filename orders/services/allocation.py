@@ -16,6 +16,7 @@ from functools import wraps
 
 from django.db import OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from customers.models import PaymentMethod
 from customers.services.customers import lock_customer
@@ -23,7 +24,7 @@ from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from oms import events
 from oms.errors import Conflict, ValidationFailed
-from oms.i18n import english
+from oms.i18n import english, join, part, part_n, render_english
 from oms.money import vat_rates_on
 from oms.quantities import whole_quantity
 from orders import pricing, selectors
@@ -244,8 +245,17 @@ def _finish_orders(orders: dict[int, Order], served: dict[int, list[tuple]], use
         order = orders[order_id]
         complete = order_id not in still_waiting
         units = sum(quantity for _, quantity, _ in parts)
-        message = f"Stock arrived: {units} unit{'s' if units != 1 else ''} reserved" + (
-            "; nothing waits any more." if complete else "; more is still backordered."
+        message = join(
+            [
+                part_n(
+                    gettext_noop("Stock arrived: %(count)s unit reserved;"),
+                    gettext_noop("Stock arrived: %(count)s units reserved;"),
+                    units,
+                ),
+                part(
+                    gettext_noop("nothing waits any more.") if complete else gettext_noop("more is still backordered.")
+                ),
+            ]
         )
         data = {"parts": [{"sku": s, "quantity": q, "warehouse_id": w} for s, q, w in parts]}
         if complete and order.status == OrderStatus.BACKORDERED:
@@ -444,11 +454,17 @@ def _retotal(order: Order, lines: list[OrderLine], now) -> None:
 def _record_change(order: Order, lines, updates, additions, released: int, added: int, user, now) -> None:
     by_id = {line.pk: line for line in lines}
     described = [
-        f"{by_id[line_id].sku} removed" if quantity == 0 else f"{by_id[line_id].sku} to {quantity}"
+        part(gettext_noop("%(sku)s removed"), sku=by_id[line_id].sku)
+        if quantity == 0
+        else part(gettext_noop("%(sku)s to %(quantity)s"), sku=by_id[line_id].sku, quantity=quantity)
         for line_id, quantity in updates.items()
-    ] + [f"{item.product.sku} x {item.quantity} added" for item in additions]
-    message = "Lines changed: " + ", ".join(described) + "."
-    data = {"released": released, "reserved": added, "changes": described}
+    ] + [
+        part(gettext_noop("%(sku)s x %(quantity)s added"), sku=item.product.sku, quantity=item.quantity)
+        for item in additions
+    ]
+    message = part(gettext_noop("Lines changed: %(changes)s."), changes=join(described, ", "))
+    changes = [render_english(piece) for piece in described]
+    data = {"released": released, "reserved": added, "changes": changes}
     target = stock_status(lines)
     order_fields = TOTAL_FIELDS
     if order.status in (OrderStatus.ALLOCATED, OrderStatus.BACKORDERED) and target != order.status:

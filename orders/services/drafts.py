@@ -21,8 +21,10 @@ from django.utils.translation import gettext_noop
 from customers import services as customers_services
 from customers.models import AddressKind, Customer, CustomerKind, PaymentMethod
 from inventory import selectors as inventory_selectors
-from oms.errors import Conflict, NotFound, ValidationFailed
+from oms.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from oms.i18n import join, part
 from oms.quantities import whole_quantity
+from oms.roles import Role, has_role
 from oms.sql import cache_related
 from orders.models import BackorderPolicy, Channel, Order, OrderEventKind, OrderLine, OrderStatus
 from orders.services._common import (
@@ -33,6 +35,7 @@ from orders.services._common import (
     clean_discount,
     clean_text,
     lock_order,
+    money,
     save,
     timeline,
 )
@@ -191,6 +194,69 @@ def order_draft_update_line(
         line.quantity_allocated, line.quantity_backordered = 0, line.quantity
         line.save(update_fields=[*changes, "quantity_allocated", "quantity_backordered"])
     return OrderLine.objects.get(pk=line.pk)
+
+
+PRICE_PERMISSION = "orders.change_line_price"
+
+
+def can_change_line_price(user) -> bool:
+    """Managers, and staff given the permission (``PRICE_PERMISSION``, in the admin)."""
+    return has_role(user, Role.MANAGER) or bool(user and user.has_perm(PRICE_PERMISSION))
+
+
+def order_draft_price_line(
+    *, order: Order, line_id: int, user, reason: str, discount_percent=None, unit_price=None
+) -> OrderLine:
+    """Give a draft line a discount (percent) and/or another unit price than the list price, with
+    the reason (required; it goes onto the invoice line and the timeline). Needs
+    ``can_change_line_price``. ``unit_price`` None keeps the price, ``discount_percent`` None
+    the discount. Raises ``NotPermitted``, ``ValidationFailed`` (``reason``, ``unit_price``,
+    ``discount_percent``), ``NotFound`` (``line_id``), ``Conflict`` ``not_a_draft``."""
+    if not can_change_line_price(user):
+        raise NotPermitted("You may not give discounts or change prices.", field="unit_price")
+    errors = Collector()
+    reason = errors.attempt(clean_text, reason, "reason", max_length=200, label="Reason")
+    if reason == "":
+        errors.add(ValidationFailed("Say why the price changes.", code="required", field="reason"))
+    changes = {}
+    if unit_price is not None:
+        changes["unit_price"] = errors.attempt(clean_amount, unit_price, "unit_price")
+    if discount_percent is not None:
+        changes["discount_percent"] = errors.attempt(clean_discount, discount_percent, "discount_percent")
+    if not changes and not errors:
+        errors.add(ValidationFailed("Enter a discount or a price.", code="required", field="discount_percent"))
+    errors.raise_if_any()
+    with _editing(order) as locked:
+        line = _draft_line(locked, line_id)
+        before = (line.unit_price, line.discount_percent)
+        for name, value in changes.items():
+            setattr(line, name, value)
+        line.price_reason = reason
+        line.save(update_fields=[*changes, "price_reason"])
+        timeline(locked, OrderEventKind.LINES_CHANGED, _price_message(line, before, reason), user=user)
+    return OrderLine.objects.get(pk=line.pk)
+
+
+def _price_message(line: OrderLine, before: tuple, reason: str) -> dict:
+    pieces = []
+    if line.unit_price != before[0]:
+        pieces.append(
+            part(
+                gettext_noop("%(sku)s price %(price)s instead of %(was)s"),
+                sku=line.sku,
+                price=money(line.unit_price),
+                was=money(before[0]),
+            )
+        )
+    if line.discount_percent != before[1] or not pieces:
+        pieces.append(
+            part(
+                gettext_noop("%(sku)s discount %(percent)s%%"),
+                sku=line.sku,
+                percent=f"{line.discount_percent.normalize():f}",
+            )
+        )
+    return part(gettext_noop("%(changes)s: %(reason)s."), changes=join(pieces, ", "), reason=reason)
 
 
 def order_draft_remove_line(*, order: Order, line_id: int, user) -> Order:

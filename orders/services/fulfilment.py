@@ -14,9 +14,11 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inventory import services as inventory_services
 from oms.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from oms.i18n import part
 from oms.quantities import whole_quantity
 from orders.event_names import ORDER_RETURNED, STATUS_EVENTS
 from orders.models import Allocation, AllocationStatus, Order, OrderEventKind, OrderLine, OrderStatus
@@ -111,7 +113,12 @@ def _after_shipment(order: Order, wanted: dict[int, int], by_id: dict[int, Order
     target = OrderStatus.PARTIALLY_SHIPPED if open_left else OrderStatus.SHIPPED
     units = sum(wanted.values())
     shipped = ", ".join(f"{quantity} x {by_id[line_id].sku}" for line_id, quantity in wanted.items())
-    message = f"Shipped {shipped}" + (" (more to follow)." if open_left else "; everything has shipped.")
+    message = part(
+        gettext_noop("Shipped %(lines)s (more to follow).")
+        if open_left
+        else gettext_noop("Shipped %(lines)s; everything has shipped."),
+        lines=shipped,
+    )
     data = {"lines": {str(k): v for k, v in wanted.items()}, "units": units}
     if order.status == target:
         save(order, now=now)
@@ -145,7 +152,9 @@ def order_record_payment_total(*, order: Order, amount_paid, user, now: datetime
         if amount != locked.amount_paid:
             locked.amount_paid = amount
             save(locked, "amount_paid", now=now)
-            message = f"Paid {money(amount)} of {money(locked.gross_amount)}."
+            message = part(
+                gettext_noop("Paid %(paid)s of %(gross)s."), paid=money(amount), gross=money(locked.gross_amount)
+            )
             timeline(locked, OrderEventKind.PAYMENT, message, user=user, data={"amount_paid": str(amount)}, now=now)
             _complete_if_paid(locked, user, now)
     return locked
@@ -161,6 +170,15 @@ def _complete_if_paid(order: Order, user, now) -> None:
             message="Delivered and paid.",
             now=now,
         )
+
+
+# (with a reason, restocked) -> the "returned" timeline row
+_RETURNED = {
+    (False, True): gettext_noop("Returned %(lines)s."),
+    (True, True): gettext_noop("Returned %(lines)s: %(reason)s."),
+    (False, False): gettext_noop("Returned %(lines)s (not restocked)."),
+    (True, False): gettext_noop("Returned %(lines)s: %(reason)s (not restocked)."),
+}
 
 
 def order_record_return(
@@ -189,9 +207,7 @@ def order_record_return(
         _take_back(locked, by_id, wanted, warehouse_id, user)
         OrderLine.objects.bulk_update(list(by_id.values()), ["quantity_returned"])
         returned = ", ".join(f"{quantity} x {by_id[line_id].sku}" for line_id, quantity in wanted.items())
-        message = (
-            f"Returned {returned}" + (f": {reason}" if reason else "") + ("" if warehouse_id else " (not restocked).")
-        )
+        message = part(_RETURNED[bool(reason), bool(warehouse_id)], lines=returned, reason=reason)
         timeline(locked, OrderEventKind.RETURNED, message, user=user, data={"reason": reason}, now=now)
         save(locked, now=now)
         publish(ORDER_RETURNED, locked)

@@ -6,8 +6,10 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms.errors import InvalidTransition, ValidationFailed
+from oms.i18n import join, part, part_n
 from orders.models import Order, OrderEventKind, OrderLine, OrderStatus
 from orders.services._common import clean_text, lock_order, require, transition
 from orders.services.allocation import release_allocations, reserved_allocations
@@ -32,9 +34,18 @@ def order_cancel(*, order: Order, user, reason: str = "", now: datetime | None =
         line_ids = list(OrderLine.objects.filter(order=locked).values_list("pk", flat=True))
         released = release_allocations(reserved_allocations(line_ids), now=now)
         OrderLine.objects.filter(order=locked, is_cancelled=False).update(is_cancelled=True)
-        message = f"Cancelled{': ' + reason if reason else ''}."
+        pieces = [
+            part(gettext_noop("Cancelled: %(reason)s."), reason=reason) if reason else part(gettext_noop("Cancelled."))
+        ]
         if released:
-            message += f" {released} reserved unit{'s' if released != 1 else ''} back in stock."
+            pieces.append(
+                part_n(
+                    gettext_noop("%(count)s reserved unit back in stock."),
+                    gettext_noop("%(count)s reserved units back in stock."),
+                    released,
+                )
+            )
+        message = join(pieces)
         transition(
             locked,
             OrderStatus.CANCELLED,
@@ -61,7 +72,7 @@ def order_hold(*, order: Order, user, reason: str, now: datetime | None = None) 
             OrderStatus.ON_HOLD,
             user=user,
             kind=OrderEventKind.HELD,
-            message=f"On hold: {reason}",
+            message=part(gettext_noop("On hold: %(reason)s"), reason=reason),
             data={"reason": reason},
             now=now,
         )

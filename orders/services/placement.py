@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from customers import selectors as customers_selectors
 from customers import services as customers_services
@@ -33,7 +34,7 @@ from inventory import services as inventory_services
 from inventory.models import Product
 from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
 from oms.errors import Conflict, MultipleErrors, NotFound, OmsError, ValidationFailed
-from oms.i18n import english
+from oms.i18n import english, part, part_n
 from oms.money import ZERO, vat_rates_on
 from oms.quantities import whole_quantity
 from oms.reference_cache import stamps_read_once
@@ -60,6 +61,7 @@ from orders.services._common import (
     clean_choice,
     clean_discount,
     clean_text,
+    event_text,
     money,
     publish_all,
     require,
@@ -382,6 +384,7 @@ def new_line(order: Order, line_no: int, item: LineInput, product: Product) -> O
         "quantity_returned": 0,
         "line_total": pricing.line_total(item.quantity, unit_price, item.discount_percent),
         "is_cancelled": False,
+        "price_reason": "",
     }
     return new_instance(OrderLine, values, {"order": order, "product": product})  # ten per order: hot
 
@@ -585,7 +588,7 @@ def _write(order: Order, lines: list[OrderLine], reservations, is_new: bool, use
         }
         per_line[r.line_index].append(new_instance(Allocation, values, {"order_line": line}))
     allocations = [a for parts in per_line.values() for a in parts]
-    message, data = placed_message(order, lines), placed_data(order, lines)
+    message, data = event_text(placed_message(order, lines), placed_data(order, lines))
     if is_new:
         event = OrderEvent(
             kind=OrderEventKind.PLACED, message=message[:500], data=data, user=acting_user(user), created_at=now
@@ -602,12 +605,21 @@ def _write(order: Order, lines: list[OrderLine], reservations, is_new: bool, use
     cache_related(order, "lines", lines)
 
 
-def placed_message(order: Order, lines: list[OrderLine]) -> str:
-    channel = english(Channel(order.channel).label)
+def placed_message(order: Order, lines: list[OrderLine]) -> dict:
+    """The "placed" timeline row's pieces (``oms.i18n.part``)."""
     waiting = sum(line.quantity_backordered for line in lines)
-    stock = "everything reserved" if not waiting else f"{waiting} unit{'s' if waiting != 1 else ''} backordered"
-    count = len(lines)
-    return f"Placed via {channel}: {count} line{'s' if count != 1 else ''}, {money(order.gross_amount)}; {stock}."
+    stock = (
+        part_n(gettext_noop("%(count)s unit backordered"), gettext_noop("%(count)s units backordered"), waiting)
+        if waiting
+        else part(gettext_noop("everything reserved"))
+    )
+    return part(
+        gettext_noop("Placed via %(channel)s: %(lines)s, %(gross)s; %(stock)s."),
+        channel=part(english(Channel(order.channel).label)),
+        lines=part_n(gettext_noop("%(count)s line"), gettext_noop("%(count)s lines"), len(lines)),
+        gross=money(order.gross_amount),
+        stock=stock,
+    )
 
 
 def placed_data(order: Order, lines: list[OrderLine]) -> dict:

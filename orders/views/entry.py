@@ -24,7 +24,15 @@ from oms.errors import Conflict, NotFound, OmsError
 from oms.htmx import HtmxHttpRequest, is_partial
 from oms.roles import Role, role_required
 from orders import selectors, services
-from orders.forms import AddLineForm, AddressForm, LineQuantityForm, NewCustomerForm, PaymentForm
+from orders.forms import (
+    AddLineForm,
+    AddressForm,
+    LinePriceForm,
+    LineQuantityForm,
+    NewCustomerForm,
+    PaymentForm,
+    WarehouseNoteForm,
+)
 from orders.models import Channel, Order
 from orders.views._common import add_errors, error_messages, render_parts
 
@@ -71,7 +79,11 @@ def _address_context(order: Order) -> dict:
 
 
 def _context(request: HtmxHttpRequest, order: Order | None, **extra) -> dict:
-    context = {"order": order, "payment_methods": PaymentMethod.choices}
+    context = {
+        "order": order,
+        "payment_methods": PaymentMethod.choices,
+        "can_price": services.can_change_line_price(request.user),
+    }
     if order is None:
         context["drafts"] = selectors.drafts_of_user(request.user.pk)
     else:
@@ -109,7 +121,12 @@ def _changed(request: HtmxHttpRequest, order_id: int, main: str, **extra) -> Htt
     if not is_partial(request):
         return redirect("orders:draft", order_id=order_id)
     order = _draft(order_id)
-    context = {"order": order, **_lines_context(order), **extra}
+    context = {
+        "order": order,
+        "can_price": services.can_change_line_price(request.user),
+        **_lines_context(order),
+        **extra,
+    }
     if main == "entry-address":
         context.update(_address_context(order))
     return render_parts(request, PAGE, [(main, {}), ("entry-totals", {"oob": True})], context)
@@ -304,6 +321,58 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
     else:
         errors = [error for messages_ in form.errors.values() for error in messages_]
     return _refused(request, order, "entry-lines", line_errors={line_id: " ".join(errors)})
+
+
+@require_POST
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_line_price(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpResponse:
+    """A discount and/or another price for a line, with the reason (needs the permission)."""
+    order = _draft(order_id)
+    form = LinePriceForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.order_draft_price_line(
+                order=order,
+                line_id=line_id,
+                user=request.user,
+                reason=data["reason"],
+                discount_percent=data["discount_percent"],
+                unit_price=data["unit_price"],
+            )
+        except Conflict as exc:
+            if exc.code == "not_a_draft":
+                return _gone(request, order_id)
+            add_errors(form, exc)
+        except OmsError as exc:
+            add_errors(form, exc)
+        else:
+            return _changed(request, order_id, "entry-lines")
+    return _refused(request, order, "entry-lines", price_form=form, price_line=line_id)
+
+
+@require_POST
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_note(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """The order's note for the warehouse (on the pick list and the pick screen)."""
+    order = _draft(order_id)
+    form = WarehouseNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            order = services.order_draft_update(order=order, notes=form.cleaned_data["notes"], user=request.user)
+        except Conflict as exc:
+            if exc.code == "not_a_draft":
+                return _gone(request, order_id)
+            add_errors(form, exc)
+        except OmsError as exc:
+            add_errors(form, exc)
+    if form.errors:
+        return _refused(request, order, "entry-note", note_form=form)
+    if not is_partial(request):
+        return redirect("orders:draft", order_id=order_id)
+    return render(request, f"{PAGE}#entry-note", {"order": order, "note_saved": True})
 
 
 @require_POST

@@ -86,7 +86,8 @@ def pick_list_detail(request, pick_list_id: int):
 def pick_list_pdf(request, pick_list_id: int):
     """Rendered on request: the request only reads, so no transaction is open while it renders."""
     pick_list = found(selectors.pick_list_get, pick_list_id)
-    data = documents.pick_list_pdf(pick_list, selectors.pick_rows(pick_list))
+    notes = [(order.number, order.notes) for order in selectors.pick_list_orders(pick_list) if order.notes]
+    data = documents.pick_list_pdf(pick_list, selectors.pick_rows(pick_list), notes)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pick_list.number}.pdf"'
     return response

@@ -68,44 +68,69 @@ document.addEventListener("htmx:afterRequest", (event) => {
   if (field) field.focus();
 });
 
-// data-scan-queue on a form: Enter in its field queues what was typed and empties the field at
-// once, so a scanner (a code and Enter in a few milliseconds) can read the next item while the
-// server answers. The page posts the codes one at a time, in order, and swaps each answer into
-// the element data-scan-target names (the server's partial for an HX-Request). Without
-// JavaScript the form posts as usual.
+// data-scan-queue="<field>" on a form: Enter in that field queues what was typed and empties
+// the field at once, so a scanner (a code and Enter in a few milliseconds) can read the next item
+// while the server answers. The page sends the codes one at a time, in order, with the form's
+// method (the form as it is then, so a cart kept in the form carries every earlier scan), and
+// swaps each answer into the element data-scan-target names (the server's partial for an
+// HX-Request). When that element holds the form itself (the counter), the code being typed and
+// the cursor move into the new form. Without JavaScript the form submits as usual.
 (function () {
   "use strict";
-  const queues = new WeakMap();
+  const queues = new Map();
 
-  async function drain(form) {
-    const state = queues.get(form);
+  function live(form) {
+    return (form.id && document.getElementById(form.id)) || form;
+  }
+
+  function send(form, code) {
+    const body = new FormData(form);
+    body.set(form.dataset.scanQueue, code);
+    const init = { headers: { "HX-Request": "true" }, credentials: "same-origin" };
+    if ((form.getAttribute("method") || "get").toLowerCase() === "post") {
+      return fetch(form.action, { ...init, method: "POST", body });
+    }
+    const url = new URL(form.action, window.location.href);
+    url.search = new URLSearchParams(body).toString();
+    return fetch(url, init);
+  }
+
+  function swap(form, html, replaceUrl) {
+    const target = document.querySelector(form.dataset.scanTarget);
+    if (!target) return;
+    const field = form.elements[form.dataset.scanQueue];
+    const typing = field && document.activeElement === field ? field.value : null;
+    target.outerHTML = html;
+    const swapped = document.querySelector(form.dataset.scanTarget);
+    if (swapped && window.htmx) window.htmx.process(swapped);
+    if (replaceUrl) window.history.replaceState(window.history.state, "", replaceUrl);
+    const now = live(form);
+    const newField = now.elements && now.elements[now.dataset.scanQueue];
+    if (typing !== null && newField && newField !== field) {
+      newField.value = typing;
+      newField.focus();
+    }
+  }
+
+  async function drain(key) {
+    const state = queues.get(key);
     if (state.busy) return;
     state.busy = true;
-    form.setAttribute("aria-busy", "true");
     while (state.codes.length) {
       const code = state.codes.shift();
+      const form = live(state.form);
+      form.setAttribute("aria-busy", "true");
       form.dataset.queued = String(state.codes.length);
-      const body = new FormData(form);
-      body.set(form.dataset.scanQueue || "code", code);
       try {
-        const response = await fetch(form.action, {
-          method: "POST",
-          body,
-          headers: { "HX-Request": "true" },
-          credentials: "same-origin",
-        });
+        const response = await send(form, code);
         const html = await response.text();
-        const target = document.querySelector(form.dataset.scanTarget);
-        if (response.ok && target) {
-          target.outerHTML = html;
-          const swapped = document.querySelector(form.dataset.scanTarget);
-          if (swapped && window.htmx) window.htmx.process(swapped);
-        }
+        if (response.ok) swap(form, html, response.headers.get("HX-Replace-Url"));
       } catch (error) {
         state.codes.unshift(code);  // the network dropped: keep the scan and try again shortly
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
+    const form = live(state.form);
     delete form.dataset.queued;
     form.removeAttribute("aria-busy");
     state.busy = false;
@@ -114,14 +139,17 @@ document.addEventListener("htmx:afterRequest", (event) => {
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Enter" || !event.target.closest) return;
     const form = event.target.closest("form[data-scan-queue]");
-    if (!form || !event.target.matches("input[type=text], input:not([type])")) return;
+    if (!form || event.target.name !== form.dataset.scanQueue) return;
     event.preventDefault();
     const code = event.target.value.trim();
     event.target.value = "";
     if (!code) return;
-    if (!queues.has(form)) queues.set(form, { codes: [], busy: false });
-    queues.get(form).codes.push(code);
-    drain(form);
+    const key = form.id || form;
+    if (!queues.has(key)) queues.set(key, { form, codes: [], busy: false });
+    const state = queues.get(key);
+    state.form = form;
+    state.codes.push(code);
+    drain(key);
   }, true);
 })();
 

@@ -56,3 +56,25 @@ def test_counter_sale_scan_pay_cash_see_change_and_receipt(live_server, browser_
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/billing/counter/")
     expect(page.get_by_test_id("counter-line")).to_have_count(0)
+
+
+def test_thirty_scans_typed_without_delay_all_count_in_order(live_server, browser_page, make_user, shop, no_delivery):
+    # given the counter, with the scanner in the scan field
+    make_user("customer_service", username="sam")
+    page = browser_page
+    login(page, live_server, "sam")
+    page.goto(f"{live_server.url}/billing/counter/")
+    expect(page.get_by_test_id("counter-scan")).to_be_focused()
+    # when 30 items are scanned with no pause between them, a book first, then a mug, and so on
+    for index in range(30):
+        page.keyboard.type("8712345678906" if index % 2 == 0 else "MUG-RED")
+        page.keyboard.press("Enter")
+    # then every scan counted, in the order scanned (the book's line first)
+    expect(page.get_by_label("Quantity of BOOK-1")).to_have_value("15", timeout=20_000)
+    expect(page.get_by_label("Quantity of MUG-RED")).to_have_value("15")
+    lines = page.get_by_test_id("counter-line")
+    expect(lines).to_have_count(2)
+    expect(lines.first).to_contain_text("BOOK-1")
+    expect(page.get_by_test_id("counter-scan")).to_have_value("")
+    expect(page.get_by_test_id("counter-scan")).to_be_focused()
+    expect(page.get_by_test_id("counter-error")).to_have_count(0)

@@ -53,6 +53,18 @@ def test_unreachable_broker_is_degraded_but_200(client, settings):
     assert body["checks"]["broker"]["ok"] is False
 
 
+def test_filesystem_broker_is_ok_while_its_folder_is_writable(client, settings, tmp_path):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_out": str(tmp_path / "queue")}
+    WorkerHeartbeat.objects.create(worker="celery@web1", seen_at=timezone.now())
+    body = client.get("/health/").json()
+    assert body["checks"]["broker"] == {"ok": False, "mode": "filesystem", "error": "not writable"}
+    (tmp_path / "queue").mkdir()
+    body = client.get("/health/").json()
+    assert body["status"] == "ok" and body["checks"]["broker"] == {"ok": True, "mode": "filesystem"}
+
+
 def test_database_down_is_503(client):
     saved = dict(connection.settings_dict)
     connection.close()

@@ -57,6 +57,14 @@ ROUTES = [
     Route("orders:draft_line", (CS,), kwargs=_draft_line, method="post", data={"quantity": "2"}),
     Route("orders:draft_address", (CS,), kwargs=_draft, method="post", data={"address": "new"}),
     Route("orders:draft_payment", (CS,), kwargs=_draft, method="post", data={"payment_method": "ideal"}),
+    Route(
+        "orders:draft_line_price",
+        (CS,),
+        kwargs=_draft_line,
+        method="post",
+        data={"discount_percent": "10", "reason": "loyal customer"},
+    ),
+    Route("orders:draft_note", (CS,), kwargs=_draft, method="post", data={"notes": "Fragile"}),
     Route("orders:draft_place", (CS,), kwargs=_draft, method="post"),
     Route("orders:draft_discard", (CS,), kwargs=_draft, method="post"),
 ]

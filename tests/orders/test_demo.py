@@ -13,6 +13,7 @@ from django.utils import timezone
 from inventory.models import StockLevel
 from oms.invariants import violations
 from orders import demo
+from orders.management.commands.demo_orders import END_DAYS_AGO
 from orders.models import Order, OrderEvent, OrderLine
 
 pytestmark = pytest.mark.django_db
@@ -30,14 +31,19 @@ def test_demo_orders_replays_history_and_places_open_orders_once(demo_world):
     # when
     out = StringIO()
     call_command("demo_orders", small=True, stdout=out)
-    # then the history is there, in final statuses, ending a week ago, numbered in date order
+    # then the history is there, in final statuses (the last day's on their way), ending
+    # yesterday, numbered in date order
     history = Order.objects.filter(external_reference__startswith="UCI-")
     assert history.count() > 100 and "historical orders" in out.getvalue()
-    assert set(history.values_list("status", flat=True)) <= {"completed", "delivered", "cancelled"}
+    assert set(history.values_list("status", flat=True)) <= {"completed", "delivered", "shipped", "cancelled"}
     assert set(history.filter(external_reference__startswith="UCI-C").values_list("status", flat=True)) == {"cancelled"}
     dated = list(history.order_by("number").values_list("created_at", flat=True))
-    assert dated == sorted(dated) and dated[-1].date() <= timezone.localdate() - timedelta(days=7)
-    assert dated[0].date() >= timezone.localdate() - timedelta(days=7 + 3 * 31 + 1)  # --small: 3 months
+    assert dated == sorted(dated) and timezone.localdate(dated[-1]) == timezone.localdate() - timedelta(days=1)
+    assert dated[0].date() >= timezone.localdate() - timedelta(days=1 + 3 * 31 + 1)  # --small: 3 months
+    # and the revenue chart's newest day is not empty: the newest order is within the last day or so
+    newest = Order.objects.exclude(status="draft").latest("created_at").created_at
+    assert timezone.now() - timedelta(hours=36) < newest <= timezone.now()
+    assert not OrderEvent.objects.filter(created_at__gt=timezone.now()).exists()  # nothing dated ahead
     shipped = OrderLine.objects.filter(order__status="completed")
     assert shipped.exists() and not shipped.exclude(quantity_shipped=F("quantity")).exists()
     assert OrderEvent.objects.filter(order__status="completed", kind="completed").exists()
@@ -52,7 +58,7 @@ def test_demo_orders_replays_history_and_places_open_orders_once(demo_world):
     # (tests/billing/test_demo.py) holds billing's identities to it
     assert {name: rows for name, rows in violations().items() if not name.startswith("billing:")} == {}
     # and a replayed order has the data's lines, prices (pounds at the catalogue's rate), postage
-    # and time (shifted to end a week before today)
+    # and time (shifted to end yesterday)
     _assert_replayed_from_the_data(history.filter(status="completed").order_by("id").first())
     # when it runs again, nothing is added
     count = Order.objects.count()
@@ -71,7 +77,7 @@ def _assert_replayed_from_the_data(order: Order) -> None:
     assert order.net_amount == sum(ln.line_total for ln in lines)
     assert order.shipping_amount == demo.eur(source.postage_gbp)
     assert order.amount_paid == order.gross_amount
-    shift = demo.shift_days(timezone.localdate(), 8)
+    shift = demo.shift_days(timezone.localdate(), END_DAYS_AGO)
     assert timezone.localtime(order.created_at).replace(tzinfo=None) == source.at + shift
 
 

@@ -12,6 +12,7 @@ from shipping.services import handoff, packing
 from tests.conftest import HTMX
 from tests.factories.orders import ADDRESS
 from tests.shipping.flow import pack, place, ship
+from tests.support.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +194,16 @@ def test_admin_shows_shipments_read_only(client, django_user_model, customer, mu
         assert response.status_code == 200, url
     assert shipment.tracking_number.encode() in client.get(f"/admin/shipping/shipment/{shipment.pk}/change/").content
     assert client.get("/admin/shipping/shipment/add/").status_code == 403
+
+
+def test_the_orders_note_for_the_warehouse_is_on_the_pick_list_and_its_pdf(wh, customer, mug, ams, parcel_carrier):
+    noted = place(customer, ("MUG-RED", 1), notes="Breekbaar: extra noppenfolie")
+    plain = place(customer, ("MUG-RED", 1))
+    wh.post(reverse("shipping:pick_list_create"), {"warehouse": "AMS", "orders": [noted.pk, plain.pk]})
+    pick_list = PickList.objects.get()
+    page = wh.get(reverse("shipping:pick_list", args=[pick_list.pk])).content.decode()
+    assert "Breekbaar: extra noppenfolie" in page
+    text = pdf_text(wh.get(reverse("shipping:pick_list_pdf", args=[pick_list.pk])).content)
+    assert "Notes for the warehouse" in text
+    assert noted.number in text.split("Notes for the warehouse")[1] and "Breekbaar: extra noppenfolie" in text
+    assert plain.number not in text.split("Notes for the warehouse")[1]

@@ -6,23 +6,21 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from shipping import services
 from tests.factories.inventory import ProductFactory, WarehouseFactory
 from tests.factories.shipping import parcel_service
+from tests.support.celery_worker import database_url_for_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def database_url() -> str:
-    """The test database, for a process that is not this test run."""
-    db = connection.settings_dict
-    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    return f"postgres://{quote(db['USER'])}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    """The test database, for a process that is not this test run (the embedded server's socket
+    directory as a percent-encoded host)."""
+    return database_url_for_tests()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""A real Celery worker in a subprocess, on Redis, against the test database.
+"""A real Celery worker in a subprocess, on Redis (or the file-system broker of the quick start),
+against the test database.
 
 Each test run uses its own queue name, so a developer's running worker on the same Redis never
 steals the test's tasks.
@@ -33,12 +34,27 @@ def database_url_for_tests() -> str:
     return f"postgres://{auth}@{host}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
+def filesystem_options(folder: Path) -> dict:
+    """The file-system transport's options for a broker in ``folder`` (as oms.settings.base sets
+    them for ``var/broker``)."""
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "polling_interval": 0.1,
+    }
+
+
 @contextlib.contextmanager
-def use_broker(url: str, queue: str):
+def use_broker(url: str, queue: str, transport_options: dict | None = None):
     """Make this process publish to a real broker (instead of running tasks inline)."""
     conf = celery_app.conf
-    saved = {k: conf.get(k) for k in ("broker_url", "task_always_eager", "task_default_queue")}
+    keys = ("broker_url", "task_always_eager", "task_default_queue", "broker_transport_options")
+    saved = {k: conf.get(k) for k in keys}
     conf.update(broker_url=url, task_always_eager=False, task_default_queue=queue)
+    if transport_options is not None:
+        conf.update(broker_transport_options=transport_options)
     _reset_pools()
     try:
         yield
@@ -55,7 +71,9 @@ def _reset_pools() -> None:
 
 
 class Worker:
-    def __init__(self, queue: str, broker: str) -> None:
+    """``broker`` is a Redis URL, or a folder (a ``Path``) for the file-system transport."""
+
+    def __init__(self, queue: str, broker: str | Path) -> None:
         self.queue, self.broker = queue, broker
         self.proc: subprocess.Popen | None = None
         self.log: list[str] = []
@@ -66,10 +84,15 @@ class Worker:
             "DJANGO_SETTINGS_MODULE": "oms.settings.base",
             "DEBUG": "false",
             "DATABASE_URL": database_url_for_tests(),
-            "REDIS_URL": self.broker,
             "CONN_MAX_AGE": "0",
             "LOG_LEVEL": "INFO",
         }
+        env.pop("OMS_TASKS_INLINE", None)
+        if isinstance(self.broker, Path):
+            env.pop("REDIS_URL", None)
+            env["OMS_BROKER_DIR"] = str(self.broker)
+        else:
+            env["REDIS_URL"] = self.broker
         cmd = [
             sys.executable,
             "-m",

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from oms import demo_credentials
 from oms.api_clients import api_client_create, token_hash
 from oms.models import ApiClient
 from oms.roles import STAFF_ROLES, Role
@@ -33,10 +34,7 @@ class Command(BaseCommand):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(known, indent=2))
         path.chmod(0o600)
-        self.stdout.write("Demo users (username = role):")
-        for username, password, token in rows:
-            extra = f"  API token: {token}" if token else ""
-            self.stdout.write(f"  {username:<18} {password}{extra}")
+        self.stdout.write(demo_credentials.table(rows))
 
     def _ensure_client(self, token: str | None) -> str:
         live = ApiClient.objects.filter(token_hash=token_hash(token or ""), revoked_at__isnull=True)
