@@ -5,6 +5,14 @@
 - VAT per rate over the whole order (lines and shipping together), each rate's VAT rounded
   half-up to cents once (``oms.money.vat_by_rate``), then summed; gross = net + shipping + VAT.
 
+Consumer prices (issue 15): an order of a consumer (a B2C customer, on any channel but B2B) is
+priced incl. VAT from the product's consumer price, as the shelf shows it. Its ``line_total`` is
+then the line's gross (quantity x shelf price less the discount, to cents); per rate the lines'
+grosses are summed and the VAT is extracted once, ``gross x rate / (100 + rate)`` rounded, and
+net = gross - VAT, so the order's total is the sum of the shelf prices to the cent. The shipping
+charge (configured net) joins its rate at its gross. A business order stays excl. VAT. Both go
+through ``oms.money.vat_by_rate``: one rounding rule in one place.
+
 The VAT regime decides whether Dutch VAT applies at all: an intra-EU business customer with a
 VAT id of another member state, receiving the goods in another member state, is reverse-charged
 (0 %, "btw verlegd"); goods shipped outside the EU are an export (0 %).
@@ -16,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from oms.money import HUNDRED, ZERO, quantize, to_decimal, vat_by_rate
+from oms.money import HUNDRED, ZERO, gross_of, quantize, to_decimal, vat_by_rate
 
 HOME_COUNTRY = "NL"
 EU_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
@@ -61,6 +69,12 @@ def rate_for(category: str, rates: dict[str, Decimal], regime: str) -> Decimal:
     return rates[category]
 
 
+def prices_include_vat(*, is_b2b: bool, channel: str) -> bool:
+    """Whether an order is priced incl. VAT: consumers see and pay shelf prices; businesses (a
+    B2B customer, or the B2B channel) are priced excl. VAT."""
+    return not is_b2b and channel != "b2b"
+
+
 def line_total(quantity: int, unit_price, discount_percent=ZERO) -> Decimal:
     discount = to_decimal(discount_percent)
     return quantize(Decimal(quantity) * to_decimal(unit_price) * (HUNDRED - discount) / HUNDRED)
@@ -76,12 +90,29 @@ class Totals:
     by_rate: dict[Decimal, dict[str, Decimal]] = field(default_factory=dict)
 
 
-def order_totals(lines: Iterable[tuple[Decimal, Decimal]], shipping_net, shipping_rate) -> Totals:
-    """Totals of an order from its (line_total, vat_rate) pairs and the shipping charge."""
+def shipping_line_amount(shipping_net, shipping_rate, *, prices_include_vat: bool) -> Decimal:
+    """The shipping charge as a line of the order's price basis: net, or its gross for an order
+    priced incl. VAT (what the consumer sees and what the invoice line carries)."""
+    shipping = quantize(shipping_net or ZERO)
+    return gross_of(shipping, shipping_rate) if prices_include_vat else shipping
+
+
+def order_totals(
+    lines: Iterable[tuple[Decimal, Decimal]], shipping_net, shipping_rate, *, prices_include_vat: bool = False
+) -> Totals:
+    """Totals of an order from its (line_total, vat_rate) pairs and the shipping charge (net).
+    ``prices_include_vat``: the line totals include VAT (see the module docstring); ``net`` is
+    then the net of the goods, what is left of the whole net after the shipping's net."""
     lines = list(lines)
     shipping = quantize(shipping_net or ZERO)
-    net = quantize(sum((quantize(total) for total, _ in lines), ZERO))
-    taxed = [*lines, (shipping, shipping_rate)] if shipping else lines
-    by_rate = vat_by_rate(taxed)
+    amount = shipping_line_amount(shipping, shipping_rate, prices_include_vat=prices_include_vat)
+    taxed = [*lines, (amount, shipping_rate)] if shipping else lines
+    by_rate = vat_by_rate(taxed, prices_include_vat=prices_include_vat)
     vat = quantize(sum((part["vat"] for part in by_rate.values()), ZERO))
-    return Totals(net=net, shipping=shipping, vat=vat, gross=net + shipping + vat, by_rate=by_rate)
+    if prices_include_vat:
+        gross = quantize(sum((part["gross"] for part in by_rate.values()), ZERO))
+        net = gross - vat - shipping
+    else:
+        net = quantize(sum((quantize(total) for total, _ in lines), ZERO))
+        gross = net + shipping + vat
+    return Totals(net=net, shipping=shipping, vat=vat, gross=gross, by_rate=by_rate)

@@ -184,6 +184,7 @@ def _place_new(head: Head, line_inputs, customer, ref, shipping_address, billing
         notes=head.notes,
         entered_by=acting_user(user),
         created_at=now,
+        prices_include_vat=pricing.prices_include_vat(is_b2b=customer.is_b2b, channel=head.channel),
     )
     lines = [new_line(order, number, item, item.product) for number, item in enumerate(line_inputs, start=1)]
     return place(order, lines, products, policy=head.policy, user=user, now=now, is_new=True)
@@ -360,8 +361,14 @@ def order_addresses(customer: Customer, shipping, billing, channel: str, errors:
     return ship or {}, bill or ship or {}
 
 
+def catalogue_price(order: Order, product: Product) -> Decimal:
+    """The product's price in the order's basis: the shelf price incl. VAT for a consumer
+    order, the list price excl. VAT for a business order (``orders.pricing``)."""
+    return inventory_selectors.consumer_price(product) if order.prices_include_vat else product.list_price
+
+
 def new_line(order: Order, line_no: int, item: LineInput, product: Product) -> OrderLine:
-    unit_price = product.list_price if item.unit_price is None else item.unit_price
+    unit_price = catalogue_price(order, product) if item.unit_price is None else item.unit_price
     values = {
         "id": None,
         "order_id": order.pk,
@@ -536,6 +543,7 @@ def apply_totals(order: Order, lines: list[OrderLine], quote: DeliveryQuote | No
         ((line.line_total, line.vat_rate) for line in lines if not line.is_cancelled),
         quote.shipping_net if quote else ZERO,
         order.shipping_vat_rate,
+        prices_include_vat=order.prices_include_vat,
     )
     order.net_amount, order.shipping_amount = totals.net, totals.shipping
     order.vat_amount, order.gross_amount = totals.vat, totals.gross
@@ -554,6 +562,7 @@ def stock_status(lines: list[OrderLine]) -> str:
 
 TOTAL_FIELDS = (
     "vat_regime",
+    "prices_include_vat",
     "supply_date",
     "net_amount",
     "shipping_amount",
