@@ -10,15 +10,17 @@ from django.db import migrations, models
 FUNCTION = """
 CREATE OR REPLACE FUNCTION billing_assert_invoice_adds_up(iid bigint) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-  inv record; n integer; lines_sum numeric; vat_net numeric; vat_sum numeric; slack numeric;
+  inv record; n integer; lines_sum numeric; vat_net numeric; vat_sum numeric; slack numeric; lines_vat numeric;
 BEGIN
   SELECT number, kind, order_id, line_count, net_amount, vat_amount, prices_include_vat AS incl
     INTO inv FROM billing_invoice WHERE id = iid;
   SELECT count(*), coalesce(sum(net_amount), 0) INTO n, lines_sum FROM billing_invoiceline WHERE invoice_id = iid;
   SELECT coalesce(sum(net_amount), 0), coalesce(sum(vat_amount), 0) INTO vat_net, vat_sum
     FROM billing_invoicevat WHERE invoice_id = iid;
+  -- the lines of an invoice priced incl. VAT carry the VAT too
+  lines_vat := CASE WHEN inv.incl THEN inv.vat_amount ELSE 0 END;
   IF n <> inv.line_count OR vat_net <> inv.net_amount OR vat_sum <> inv.vat_amount
-     OR lines_sum <> inv.net_amount + CASE WHEN inv.incl THEN inv.vat_amount ELSE 0 END THEN
+     OR lines_sum <> inv.net_amount + lines_vat THEN
     RAISE EXCEPTION 'billing: invoice % does not add up (% of % lines, lines %, VAT rows net %, VAT % vs %, %)',
       inv.number, n, inv.line_count, lines_sum, vat_net, vat_sum, inv.net_amount, inv.vat_amount
       USING ERRCODE = '23514';
@@ -40,9 +42,9 @@ BEGIN
     END IF;
     IF EXISTS (
       SELECT 1 FROM billing_invoicevat
-       WHERE invoice_id = iid AND abs(vat_amount - CASE
+       WHERE invoice_id = iid AND abs(vat_amount - (CASE
          WHEN inv.incl THEN round((net_amount + vat_amount) * rate / (100 + rate), 2)
-         ELSE round(net_amount * rate / 100, 2) END) > slack
+         ELSE round(net_amount * rate / 100, 2) END)) > slack
     ) THEN
       RAISE EXCEPTION 'billing: VAT of invoice % is not its VAT per rate rounded half-up', inv.number
         USING ERRCODE = '23514';
