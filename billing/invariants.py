@@ -307,7 +307,10 @@ def order_invoiced_matches_shipped() -> list[dict]:
            AND coalesce(s.net, 0) <> CASE
                  WHEN o.status IN ('draft', 'cancelled') OR coalesce(ln.all_back, false) THEN 0
                  WHEN EXISTS (SELECT 1 FROM billing_invoice b WHERE b.order_id = o.id AND b.kind = 'invoice')
-                   THEN o.shipping_amount
+                   -- a consumer's order invoices the charge at its gross (orders.pricing)
+                   THEN o.shipping_amount + CASE WHEN o.prices_include_vat
+                                                 THEN ROUND(o.shipping_amount * o.shipping_vat_rate / 100, 2)
+                                                 ELSE 0 END
                  ELSE 0 END
          ORDER BY o.id LIMIT 100
         """

@@ -46,7 +46,7 @@ BEGIN
          WHEN inv.incl THEN round((net_amount + vat_amount) * rate / (100 + rate), 2)
          ELSE round(net_amount * rate / 100, 2) END)) > slack
     ) THEN
-      RAISE EXCEPTION 'billing: VAT of invoice % is not its VAT per rate rounded half-up', inv.number
+      RAISE EXCEPTION 'billing: VAT of invoice % is not its VAT rounded half-up per rate', inv.number
         USING ERRCODE = '23514';
     END IF;
   END IF;
