@@ -149,3 +149,18 @@ def test_order_draft_bad_lines_are_field_errors(draft, mug, agent):
             order=draft, lines=[{"sku": "MUG-RED", "quantity": 1}, {"sku": "X", "quantity": 1}], user=agent
         )
     assert caught.value.field == "lines.1.sku"
+
+
+def test_a_draft_given_to_a_business_is_repriced_excl_vat_and_back(draft, mug, b2b, customer, agent):
+    # given a consumer's draft with two mugs at the shelf price (9.99 incl. VAT)
+    line = order_draft_add_line(order=draft, sku="MUG-RED", quantity=2, user=agent)
+    assert draft.prices_include_vat and line.unit_price == Decimal("9.99")
+    # when it is given to a business: list prices excl. VAT, VAT on top
+    order_draft_set_customer(order=draft, customer=b2b, user=agent)
+    draft.refresh_from_db()
+    assert not draft.prices_include_vat and OrderLine.objects.get(pk=line.pk).unit_price == Decimal("8.26")
+    assert draft.net_amount == Decimal("16.52")
+    # and back to the consumer: the shelf price again
+    order_draft_set_customer(order=draft, customer=customer, user=agent)
+    draft.refresh_from_db()
+    assert draft.prices_include_vat and OrderLine.objects.get(pk=line.pk).line_total == Decimal("19.98")
