@@ -435,3 +435,15 @@ def vat_accounts_match_documents() -> list[dict]:
         for category, code in wanted.items()
         if ledger.get(code, 0) != documents.get(category, 0)
     ]
+
+
+def invoices_priced_as_their_order() -> list[dict]:
+    """An order's invoices and credit notes carry the order's price basis (incl. or excl. VAT)."""
+    return _rows(
+        """
+        SELECT i.number, i.prices_include_vat, o.number AS "order", o.prices_include_vat AS order_prices_include_vat
+          FROM billing_invoice i JOIN orders_order o ON o.id = i.order_id
+         WHERE i.prices_include_vat <> o.prices_include_vat
+         ORDER BY i.id LIMIT 100
+        """
+    )

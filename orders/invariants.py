@@ -129,3 +129,25 @@ def order_totals_add_up() -> list[dict]:
         """,
         ["order", "net", "shipping", "vat", "gross", "expected_net", "expected_vat"],
     )
+
+
+def price_basis_follows_buyer() -> list[dict]:
+    """A consumer's order (a B2C customer, any channel but B2B) is priced incl. VAT, any other
+    excl. VAT (issue 15); a consumer's order then costs its lines' totals and the shipping's
+    gross, to the cent. Drafts follow their customer too; cancelled orders keep what they had."""
+    return _rows(
+        """
+        WITH active AS (
+            SELECT order_id, SUM(line_total) AS lines FROM orders_orderline WHERE NOT is_cancelled GROUP BY 1
+        )
+        SELECT o.number, o.prices_include_vat, c.kind, o.channel, o.gross_amount, COALESCE(a.lines, 0)
+        FROM orders_order o JOIN customers_customer c ON c.id = o.customer_id
+        LEFT JOIN active a ON a.order_id = o.id
+        WHERE o.status <> 'cancelled' AND (
+            o.prices_include_vat <> (c.kind = 'b2c' AND o.channel <> 'b2b')
+            OR (o.prices_include_vat AND o.status <> 'draft' AND o.gross_amount <> COALESCE(a.lines, 0)
+                + o.shipping_amount + ROUND(o.shipping_amount * o.shipping_vat_rate / 100, 2)))
+        ORDER BY o.id
+        """,
+        ["order", "prices_include_vat", "customer_kind", "channel", "gross", "lines"],
+    )

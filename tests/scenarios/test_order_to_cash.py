@@ -15,9 +15,11 @@ How it runs:
 * The shop: the demo carriers and rates (``demo_shipping``), one warehouse, four products at
   21 %, 9 % and 0 % with awkward prices, a supplier for each, and customers: two Dutch
   consumers, a Dutch business on account (credit limit), a German business with a VAT id
-  (reverse charge) and an American business (export). No consumer outside the Netherlands:
-  EU distance selling (issue 15 defect 8) and tax-inclusive consumer prices (defect 7) are not
-  fixed yet, so no scenario depends on them.
+  (reverse charge) and an American business (export). The consumers' orders and counter sales
+  are priced at shelf prices incl. VAT (defect 7), with mixed rates and discounts: the identities
+  ``orders: consumers pay shelf prices incl. VAT`` (the order costs the sum of its line totals and
+  the shipping's gross) and ``billing: an order's invoices are priced as the order`` hold them,
+  beside the per-rate identities every order has.
 
 ``O2C_EXAMPLES`` sets the number of examples (default 8, about a minute and a half here) and
 ``O2C_STEPS`` the steps per example (default 25). Every counterexample found is kept below
