@@ -191,18 +191,23 @@ def line_nets(lines: list[Line], totals: Totals) -> list[Decimal]:
     return nets
 
 
-def revenue_account(line: Line, *, reverse_charge: bool, export: bool) -> str:
+def revenue_account(line: Line, *, reverse_charge: bool, export: bool, vat_country: str = "") -> str:
     if line.kind == LineKind.SHIPPING:
         return accounts.SHIPPING_REVENUE
     if reverse_charge:
         return accounts.REVENUE_INTRA_EU
     if export:
         return accounts.REVENUE_EXPORT
+    if vat_country:
+        return accounts.REVENUE_OSS
     return accounts.VAT_CATEGORY_ACCOUNTS[line.vat_category][0]
 
 
-def vat_account(lines: Iterable[Line], rate: Decimal) -> str | None:
-    """The VAT payable account of a rate: that of the category its lines carry."""
+def vat_account(lines: Iterable[Line], rate: Decimal, vat_country: str = "") -> str | None:
+    """The VAT payable account of a rate: that of the category its lines carry; another member
+    state's VAT (OSS) goes to the one OSS account, the entry's memo naming the country."""
+    if vat_country:
+        return accounts.VAT_PAYABLE_OSS if rate else None
     for line in lines:
         if line.vat_rate == rate and line.vat_rate != 0:
             return accounts.VAT_CATEGORY_ACCOUNTS[line.vat_category][1] or accounts.VAT_PAYABLE_HIGH
@@ -218,18 +223,22 @@ def posting_legs(
     export: bool,
     memo: str,
     settled_to: str | None = None,
+    vat_country: str = "",
 ) -> list[dict]:
     """The journal lines of an invoice (or, with negative amounts, a credit note): debit the
     receivable, credit revenue per account and VAT payable per rate. Signs pick the side.
     ``settled_to`` (an account code) books a cash sale: the gross goes straight to that money
-    account instead of the customer's receivable."""
+    account instead of the customer's receivable. ``vat_country``: the VAT is that member
+    state's (OSS): revenue and VAT go to the OSS accounts and the memo names the country."""
+    if vat_country:
+        memo = f"{memo} OSS {vat_country}"
     debit_key = (settled_to, None) if settled_to else (accounts.RECEIVABLES, customer_id)
     signed: dict[tuple[str, int | None], Decimal] = {debit_key: totals.gross}
     for line, net in zip(lines, line_nets(lines, totals), strict=True):
-        key = (revenue_account(line, reverse_charge=reverse_charge, export=export), None)
+        key = (revenue_account(line, reverse_charge=reverse_charge, export=export, vat_country=vat_country), None)
         signed[key] = signed.get(key, ZERO) - net
     for rate, row in totals.breakdown.items():
-        account = vat_account(lines, rate)
+        account = vat_account(lines, rate, vat_country)
         if account and row["vat"]:
             signed[(account, None)] = signed.get((account, None), ZERO) - row["vat"]
     return [

@@ -409,9 +409,11 @@ def vat_accounts_match_documents() -> list[dict]:
     rows = _rows(
         """
         WITH doc AS (
-          SELECT DISTINCT v.id, v.vat_amount, l.vat_category
+          SELECT DISTINCT v.id, v.vat_amount, CASE WHEN i.vat_country <> '' THEN 'oss' ELSE l.vat_category END
+                 AS vat_category
             FROM billing_invoicevat v
             JOIN billing_invoiceline l ON l.invoice_id = v.invoice_id AND l.vat_rate = v.rate
+            JOIN billing_invoice i ON i.id = v.invoice_id
            WHERE v.rate > 0
         )
         SELECT vat_category AS category, sum(vat_amount) AS documents FROM doc GROUP BY 1
@@ -424,12 +426,13 @@ def vat_accounts_match_documents() -> list[dict]:
             """
             SELECT a.code, coalesce(sum(l.credit - l.debit), 0) AS balance
               FROM billing_account a LEFT JOIN billing_journalline l ON l.account_id = a.id
-             WHERE a.code IN (%s, %s) GROUP BY a.code
+             WHERE a.code IN (%s, %s, %s) GROUP BY a.code
             """,
-            [accounts.VAT_PAYABLE_HIGH, accounts.VAT_PAYABLE_LOW],
+            [accounts.VAT_PAYABLE_HIGH, accounts.VAT_PAYABLE_LOW, accounts.VAT_PAYABLE_OSS],
         )
     }
-    wanted = {"high": accounts.VAT_PAYABLE_HIGH, "low": accounts.VAT_PAYABLE_LOW}
+    # other member states' VAT (OSS) is booked to its own account, whatever the category
+    wanted = {"high": accounts.VAT_PAYABLE_HIGH, "low": accounts.VAT_PAYABLE_LOW, "oss": accounts.VAT_PAYABLE_OSS}
     return [
         {"category": category, "account": code, "ledger": ledger.get(code, 0), "documents": documents.get(category, 0)}
         for category, code in wanted.items()

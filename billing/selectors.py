@@ -23,6 +23,7 @@ from billing.models import (
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    InvoiceVat,
     JournalEntry,
     JournalLine,
     LineStatus,
@@ -667,3 +668,37 @@ def bank_book_accounts() -> list:
 
 def invoice_ids_by_number(numbers: Iterable[str]) -> dict[str, int]:
     return dict(Invoice.objects.filter(number__in=set(numbers)).values_list("number", "id"))
+
+
+# --- the OSS return ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OssRow:
+    country: str
+    rate: Decimal
+    net: Decimal
+    vat: Decimal
+    documents: int
+
+
+def quarter_dates(year: int, quarter: int) -> tuple[date, date]:
+    """First and last day of a calendar quarter (1-4)."""
+    first = date(year, 3 * quarter - 2, 1)
+    last = date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1) - timedelta(days=1)
+    return first, last
+
+
+def oss_quarter(year: int, quarter: int) -> list[OssRow]:
+    """The OSS return of a quarter (issue 15): per member state and rate, the taxable amount and
+    the VAT of the invoices less the credit notes issued in the quarter that charged that state's
+    VAT (``Invoice.vat_country``). One query."""
+    first, last = quarter_dates(year, quarter)
+    rows = (
+        InvoiceVat.objects.filter(invoice__issue_date__range=(first, last))
+        .exclude(invoice__vat_country="")
+        .values("invoice__vat_country", "rate")
+        .annotate(net=Sum("net_amount"), vat=Sum("vat_amount"), documents=Count("invoice", distinct=True))
+        .order_by("invoice__vat_country", "-rate")
+    )
+    return [OssRow(row["invoice__vat_country"], row["rate"], row["net"], row["vat"], row["documents"]) for row in rows]

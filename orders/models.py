@@ -99,6 +99,7 @@ class VatRegime(models.TextChoices):
     DOMESTIC = "domestic", _("Dutch VAT")
     REVERSE_CHARGE = "reverse_charge", _("Reverse charge (btw verlegd)")
     EXPORT = "export", _("Export outside the EU (0%)")
+    OSS = "oss", _("VAT of the consumer's EU country (OSS)")
 
 
 class NextOrderNumber(Func):

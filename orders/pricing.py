@@ -35,6 +35,9 @@ SHIPPING_VAT_CATEGORY = "high"
 REGIME_DOMESTIC = "domestic"
 REGIME_REVERSE_CHARGE = "reverse_charge"
 REGIME_EXPORT = "export"
+# A consumer in another EU member state, above the distance-selling threshold: that state's VAT
+# (oms.oss). The consumer still pays the shelf price; the VAT in it is that state's.
+REGIME_OSS = "oss"
 
 
 def vat_id_country(vat_id: str) -> str:
@@ -42,8 +45,11 @@ def vat_id_country(vat_id: str) -> str:
     return _VAT_ID_COUNTRY.get(prefix, prefix)
 
 
-def vat_regime(*, is_b2b: bool, vat_id: str, ship_country: str) -> str:
-    """Which VAT applies to goods sent to ``ship_country`` for this customer."""
+def vat_regime(*, is_b2b: bool, vat_id: str, ship_country: str, oss: bool = False) -> str:
+    """Which VAT applies to goods sent to ``ship_country`` for this customer. ``oss``: the shop
+    is above the EU distance-selling threshold (``settings.OMS_OSS_ABOVE_THRESHOLD``), so a
+    consumer elsewhere in the EU pays the VAT of their country (a business without a valid
+    foreign VAT id counts as a consumer here, as the law has it)."""
     country = (ship_country or HOME_COUNTRY).upper()
     if country not in EU_COUNTRIES:
         return REGIME_EXPORT
@@ -56,13 +62,15 @@ def vat_regime(*, is_b2b: bool, vat_id: str, ship_country: str) -> str:
         and country != HOME_COUNTRY
     ):
         return REGIME_REVERSE_CHARGE
+    if oss and country != HOME_COUNTRY:
+        return REGIME_OSS
     return REGIME_DOMESTIC
 
 
 def rate_for(category: str, rates: dict[str, Decimal], regime: str) -> Decimal:
-    """The VAT rate of a category on the supply date (``rates`` from ``vat_rates_on``), or 0
-    when the regime zero-rates the supply."""
-    if regime != REGIME_DOMESTIC:
+    """The VAT rate of a category on the supply date (``rates`` from ``vat_rates_on``, or from
+    ``oms.oss.oss_rates_on`` for the OSS regime), or 0 when the regime zero-rates the supply."""
+    if regime not in (REGIME_DOMESTIC, REGIME_OSS):
         return Decimal("0.00")
     if category not in rates:
         raise LookupError(f"no VAT rate for category {category!r}")

@@ -125,6 +125,9 @@ class Invoice(models.Model):
     # Consumer prices (issue 15): line prices and line amounts include VAT; the VAT per rate is
     # extracted from the rate's gross (``oms.money.vat_by_rate``). "Prijzen incl. btw".
     prices_include_vat = models.BooleanField(default=False, db_default=False)
+    # The EU member state whose VAT the invoice charges under the One Stop Shop (oms.oss), for a
+    # consumer there; empty: Dutch VAT (or none: reverse charge, export).
+    vat_country = models.CharField(max_length=2, blank=True, default="", db_default="")
     line_count = models.PositiveSmallIntegerField()
     net_amount = money_field()
     vat_amount = money_field()

@@ -173,6 +173,7 @@ def _create_note(original: Invoice, computed, totals, reason: str, issue_date: d
         original.export,
         user,
         credit=True,
+        vat_country=original.vat_country,
     )
     buyer = {f.name: getattr(original, f.name) for f in Invoice._meta.fields if f.name.startswith("buyer_")}
     note = Invoice.objects.create(
@@ -194,6 +195,7 @@ def _create_note(original: Invoice, computed, totals, reason: str, issue_date: d
         reverse_charge=original.reverse_charge,
         export=original.export,
         prices_include_vat=original.prices_include_vat,
+        vat_country=original.vat_country,
         **amount_fields(computed, totals),
         status=InvoiceStatus.ISSUED,
         journal_entry=entry,

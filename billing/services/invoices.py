@@ -132,6 +132,7 @@ def invoice_issue(
     settled_by: str | None = None,
     order_left: Mapping[Decimal, Mapping[str, Decimal]] | None = None,
     prices_include_vat: bool = False,
+    vat_country: str = "",
     user,
 ) -> Invoice:
     """Issue an invoice to ``customer`` and post its receivable, in one transaction.
@@ -149,6 +150,9 @@ def invoice_issue(
     afresh, so an order's invoices add up to it to the cent (``closing_totals``).
     ``prices_include_vat``: the lines' unit prices include VAT (a consumer's order); the VAT per
     rate is extracted from the rate's gross and the invoice says "prijzen incl. btw".
+    ``vat_country``: the lines carry that EU member state's VAT rates (the One Stop Shop, for a
+    consumer there; the caller passes the rates as the lines' ``vat_rate``); the invoice states
+    the country and the VAT is booked to the OSS accounts.
 
     Not durable: event handlers call it inside the outbox dispatch transaction. Locks the
     yearly counter row of the series (last; held until commit). Publishes ``invoice.issued``.
@@ -179,6 +183,7 @@ def invoice_issue(
             user,
             credit=False,
             settled_to=settled_to,
+            vat_country=vat_country,
         )
         invoice = Invoice.objects.create(
             number=number,
@@ -197,6 +202,7 @@ def invoice_issue(
             reverse_charge=reverse_charge,
             export=export,
             prices_include_vat=prices_include_vat,
+            vat_country=(vat_country or "").upper()[:2],
             **amount_fields(computed, totals),
             status=InvoiceStatus.PAID if totals.gross == 0 or settled_by else InvoiceStatus.ISSUED,
             amount_paid=totals.gross if settled_by else ZERO,
@@ -237,7 +243,18 @@ def amount_fields(computed: list[calc.Line], totals: calc.Totals) -> dict:
 
 
 def post_document(
-    number, issue_date, computed, totals, customer_id, reverse_charge, export, user, *, credit: bool, settled_to=None
+    number,
+    issue_date,
+    computed,
+    totals,
+    customer_id,
+    reverse_charge,
+    export,
+    user,
+    *,
+    credit: bool,
+    settled_to=None,
+    vat_country: str = "",
 ):
     legs = calc.posting_legs(
         computed,
@@ -247,6 +264,7 @@ def post_document(
         export=export,
         memo=number,
         settled_to=settled_to,
+        vat_country=vat_country,
     )
     if not legs:
         return None  # nothing to post: a free delivery

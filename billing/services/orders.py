@@ -99,6 +99,7 @@ def _issue(order: Order, lines: list[dict], *, user, settled_by: str | None, sup
             settled_by=settled_by,
             order_left=order_left_to_invoice(order),
             prices_include_vat=order.prices_include_vat,
+            vat_country=(order.shipping_address or {}).get("country", "") if order.vat_regime == VatRegime.OSS else "",
             user=user,
         )
         _count_invoiced(order, invoice)

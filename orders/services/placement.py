@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
 from oms.errors import Conflict, MultipleErrors, NotFound, OmsError, ValidationFailed
 from oms.i18n import english
 from oms.money import ZERO, vat_rates_on
+from oms.oss import oss_rates_on
 from oms.quantities import whole_quantity
 from oms.sql import cache_related, new_instance
 from orders import pricing, selectors
@@ -49,6 +51,7 @@ from orders.models import (
     OrderEventKind,
     OrderLine,
     OrderStatus,
+    VatRegime,
 )
 from orders.quotes import delivery_quote
 from orders.services._common import (
@@ -434,14 +437,34 @@ def price_lines(order: Order, lines: list[OrderLine], now: datetime) -> dict[str
     order.supply_date = timezone.localdate(now)
     customer = order.customer
     order.vat_regime = pricing.vat_regime(
-        is_b2b=customer.is_b2b, vat_id=customer.vat_id, ship_country=order.shipping_address.get("country", "NL")
+        is_b2b=customer.is_b2b,
+        vat_id=customer.vat_id,
+        ship_country=order.shipping_address.get("country", "NL"),
+        oss=settings.OMS_OSS_ABOVE_THRESHOLD,
     )
-    rates = vat_rates_on(order.supply_date)
+    rates = supply_rates(order, order.supply_date)
     for line in lines:
         line.vat_rate = pricing.rate_for(line.vat_category, rates, order.vat_regime)
         line.line_total = pricing.line_total(line.quantity, line.unit_price, line.discount_percent)
     check_amounts(lines)
     return rates
+
+
+def supply_rates(order: Order, day) -> dict[str, Decimal]:
+    """The VAT rate per category that applies to ``order`` on ``day``: Dutch, or under the OSS
+    regime the destination country's (``oms.oss``). A destination the OSS table does not know
+    is a 400 on the address, never Dutch VAT charged by mistake."""
+    if order.vat_regime != VatRegime.OSS:
+        return vat_rates_on(day)
+    country = (order.shipping_address or {}).get("country", "")
+    try:
+        return oss_rates_on(country, day)
+    except LookupError:
+        raise ValidationFailed(
+            f"No VAT rates for consumers in {country} are configured (EU One Stop Shop).",
+            code="no_oss_rates",
+            field="shipping_address.country",
+        ) from None
 
 
 def check_amounts(lines: list[OrderLine]) -> None:
