@@ -19,7 +19,9 @@ How it runs:
   are priced at shelf prices incl. VAT (defect 7), with mixed rates and discounts: the identities
   ``orders: consumers pay shelf prices incl. VAT`` (the order costs the sum of its line totals and
   the shipping's gross) and ``billing: an order's invoices are priced as the order`` hold them,
-  beside the per-rate identities every order has.
+  beside the per-rate identities every order has. The shop is above the EU distance-selling
+  threshold: two consumers in Belgium and Germany pay their country's VAT (defect 8), which the
+  ``oss_sales_carry_the_destination_s_vat`` check below and the VAT-account identity hold.
 
 ``O2C_EXAMPLES`` sets the number of examples (default 8, about a minute and a half here) and
 ``O2C_STEPS`` the steps per example (default 25). Every counterexample found is kept below
@@ -64,6 +66,7 @@ from inventory.services import product_upsert, stock_level_configure, stock_rece
 from oms import invariants
 from oms.errors import OmsError
 from oms.models import Notification, OutboxEvent, OutboxStatus
+from oms.oss import oss_rates_on
 from oms.roles import Role
 from orders import selectors as order_selectors
 from orders.models import Order, OrderLine, OrderStatus
@@ -183,6 +186,10 @@ def build_shop() -> SimpleNamespace:
             country="US",
             postal="10001",
         ),
+        # consumers elsewhere in the EU: the shop is above the distance-selling threshold (the
+        # fixture sets OMS_OSS_ABOVE_THRESHOLD), so they pay their country's VAT (defect 8)
+        "lena": _customer("b2c", "Lena Peeters", user=cs, email="lena@example.be", country="BE", postal="1000"),
+        "jonas": _customer("b2c", "Jonas Weber", user=cs, email="jonas@example.de", country="DE", postal="10117"),
     }
     return SimpleNamespace(users=users, ams=ams, products=products, customers=customers, supplier=supplier)
 
@@ -244,7 +251,7 @@ _OPEN_FOR_MONEY = (
 
 ORDER = st.fixed_dictionaries(
     {
-        "customer": st.sampled_from(["anna", "piet", "bakker", "gmbh", "inc"]),
+        "customer": st.sampled_from(["anna", "piet", "lena", "jonas", "bakker", "gmbh", "inc"]),
         # PIN and cash are the counter's (sell_at_the_counter)
         "method": st.sampled_from([m for m in METHODS if m not in ("pin", "cash")]),
         "channel": st.sampled_from(["web", "phone", "b2b"]),
@@ -622,6 +629,23 @@ class OrderToCash(RuleBasedStateMachine):
             assert on_hand == expected, (sku, on_hand, expected)
 
     @invariant()
+    def oss_sales_carry_the_destination_s_vat(self):
+        """A consumer elsewhere in the EU is charged their country's VAT on the order, and every
+        invoice of it names that country; the OSS return of the quarter adds up to the
+        OSS account's movements of the documents."""
+        for order in Order.objects.filter(vat_regime="oss").exclude(status=OrderStatus.DRAFT):
+            country = order.shipping_address["country"]
+            assert country in ("BE", "DE") and order.customer.kind == "b2c", order.number
+            rates = oss_rates_on(country, order.supply_date)
+            for line in order.lines.all():
+                assert line.vat_rate == rates[line.vat_category], (order.number, line.sku)
+            assert set(Invoice.objects.filter(order=order).values_list("vat_country", flat=True)) <= {country}
+        today = timezone.localdate()
+        rows = billing_selectors.oss_quarter(today.year, (today.month - 1) // 3 + 1)
+        documents = Invoice.objects.exclude(vat_country="").aggregate(s=Sum("vat_amount"))["s"] or Decimal(0)
+        assert sum((row.vat for row in rows), Decimal(0)) == documents
+
+    @invariant()
     def no_prepaid_order_is_picked_unpaid(self):
         assert self.picked_unpaid == [], self.picked_unpaid
 
@@ -663,6 +687,7 @@ def _paid_in_full(order: Order) -> bool:
 def shop(db, settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.OMS_DELIVERY_QUOTE_BACKEND = "shipping.quotes.quote_delivery"
+    settings.OMS_OSS_ABOVE_THRESHOLD = True
     monkeypatch.setattr("oms.pdf.html_to_pdf", lambda html: b"%PDF-1.4 harness stub\n")
     with TestCase.captureOnCommitCallbacks(execute=True):
         world = build_shop()
