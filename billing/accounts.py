@@ -21,12 +21,14 @@ PIN_IN_TRANSIT = "1340"
 VAT_PAYABLE_HIGH = "1500"
 VAT_PAYABLE_LOW = "1510"
 VAT_RECEIVABLE = "1520"
+VAT_PAYABLE_OSS = "1530"  # EU consumers' VAT (One Stop Shop); the entry's memo names the country
 CUSTOMER_CREDIT = "1600"
 REVENUE_HIGH = "8000"
 REVENUE_LOW = "8010"
 REVENUE_ZERO = "8020"
 REVENUE_INTRA_EU = "8030"
 REVENUE_EXPORT = "8040"
+REVENUE_OSS = "8050"
 SHIPPING_REVENUE = "8100"
 PROVIDER_FEES = "4650"
 ROUNDING = "8900"
@@ -51,6 +53,9 @@ CHART: list[ChartRow] = [
     ChartRow(VAT_PAYABLE_HIGH, "Te betalen btw hoog (VAT payable, high rate)", "liability", False),
     ChartRow(VAT_PAYABLE_LOW, "Te betalen btw laag (VAT payable, low rate)", "liability", False),
     ChartRow(VAT_RECEIVABLE, "Te vorderen btw (input VAT)", "asset", False),
+    ChartRow(
+        VAT_PAYABLE_OSS, "Te betalen btw andere EU-landen, OSS (EU VAT payable, One Stop Shop)", "liability", False
+    ),
     ChartRow(CUSTOMER_CREDIT, "Klanttegoed en vooruitbetalingen (customer credit, prepayments)", "liability", True),
     ChartRow(REVENUE_HIGH, "Omzet hoog tarief (revenue, high rate)", "revenue", False),
     ChartRow(REVENUE_LOW, "Omzet laag tarief (revenue, low rate)", "revenue", False),
@@ -59,6 +64,7 @@ CHART: list[ChartRow] = [
         REVENUE_INTRA_EU, "Omzet intracommunautair, btw verlegd (revenue, intra-EU reverse charge)", "revenue", False
     ),
     ChartRow(REVENUE_EXPORT, "Omzet export buiten de EU (revenue, export)", "revenue", False),
+    ChartRow(REVENUE_OSS, "Omzet afstandsverkopen EU, OSS (revenue, EU distance sales)", "revenue", False),
     ChartRow(SHIPPING_REVENUE, "Omzet verzendkosten (shipping revenue)", "revenue", False),
     ChartRow(PROVIDER_FEES, "Kosten betalingsverkeer (payment provider fees)", "expense", False),
     ChartRow(ROUNDING, "Afrondingsverschillen (rounding differences)", "expense", False),

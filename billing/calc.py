@@ -1,8 +1,12 @@
 """Invoice arithmetic, pure: line nets, VAT per rate, totals, and which account each amount is
 posted to. No database access, so the property tests can drive it directly too.
 
-Rules (STYLE "Money"): prices exclude VAT; a line's net is quantity x unit price - discount,
-in cents; VAT is computed once per rate over the invoice (half-up), never per line.
+Rules (STYLE "Money"): a line's amount is quantity x unit price - discount, in cents; VAT is
+computed once per rate over the invoice (half-up), never per line (``oms.money.vat_by_rate``).
+Prices exclude VAT, except on a document whose prices include VAT (a consumer's order, issue
+15): there a line's amount is its gross, the VAT is extracted per rate from the rate's gross and
+the rate's net is the rest. The ledger needs a net per revenue account, so such a rate's net is
+spread over its lines in proportion to their amounts (``line_nets``), to the cent.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from billing import accounts
 from billing.models import LineKind
 from oms.errors import ValidationFailed
 from oms.models import VatCategory
-from oms.money import CENT, ZERO, to_decimal, vat_by_rate, vat_rates_on
+from oms.money import CENT, ZERO, spread, to_decimal, vat_by_rate, vat_rates_on
 
 MAX_QUANTITY = 1_000_000
 MAX_UNIT_PRICE = Decimal("1000000.00")
@@ -45,7 +49,21 @@ class Totals:
     net: Decimal
     vat: Decimal
     gross: Decimal
-    breakdown: dict[Decimal, dict[str, Decimal]]  # rate -> {"net", "vat"}
+    breakdown: dict[Decimal, dict[str, Decimal]]  # rate -> {"net", "vat", "gross"}
+    prices_include_vat: bool = False
+
+    def with_vat(self, vats: Mapping[Decimal, Decimal]) -> Totals:
+        """These totals with the VAT of some rates replaced (a closing document takes what is
+        left): excl. VAT the rate's net stays and its gross moves; incl. VAT the gross stays
+        (the lines' amounts) and its net moves."""
+        breakdown = {}
+        for rate, row in self.breakdown.items():
+            vat = vats.get(rate, row["vat"])
+            if self.prices_include_vat:
+                breakdown[rate] = {"net": row["gross"] - vat, "vat": vat, "gross": row["gross"]}
+            else:
+                breakdown[rate] = {"net": row["net"], "vat": vat, "gross": row["net"] + vat}
+        return _from_breakdown(breakdown, self.prices_include_vat)
 
 
 def _fail(message: str, code: str, field: str) -> ValidationFailed:
@@ -146,27 +164,50 @@ def compute_lines(raw_lines: Iterable[Mapping[str, Any]], *, supply_date: date, 
     return [compute_line(line, position=i, rates=rates, zero_rated=zero_rated) for i, line in enumerate(raw, 1)]
 
 
-def totals_for(lines: Iterable[Line]) -> Totals:
-    """VAT per rate over the invoice (half-up), then net + VAT = gross."""
-    lines = list(lines)
-    breakdown = vat_by_rate((line.net_amount, line.vat_rate) for line in lines)
-    net = sum((line.net_amount for line in lines), ZERO)
+def totals_for(lines: Iterable[Line], *, prices_include_vat: bool = False) -> Totals:
+    """VAT per rate over the invoice (half-up), then net + VAT = gross (``line.net_amount`` is
+    the line's amount in the document's price basis)."""
+    breakdown = vat_by_rate(((line.net_amount, line.vat_rate) for line in lines), prices_include_vat=prices_include_vat)
+    return _from_breakdown(breakdown, prices_include_vat)
+
+
+def _from_breakdown(breakdown: dict, prices_include_vat: bool) -> Totals:
+    net = sum((row["net"] for row in breakdown.values()), ZERO)
     vat = sum((row["vat"] for row in breakdown.values()), ZERO)
-    return Totals(net=net, vat=vat, gross=net + vat, breakdown=breakdown)
+    return Totals(net=net, vat=vat, gross=net + vat, breakdown=breakdown, prices_include_vat=prices_include_vat)
 
 
-def revenue_account(line: Line, *, reverse_charge: bool, export: bool) -> str:
+def line_nets(lines: list[Line], totals: Totals) -> list[Decimal]:
+    """Each line's net for the ledger: its amount on a document excl. VAT; on one incl. VAT its
+    part of its rate's net, in proportion to its amount (``oms.money.spread``), so the lines of a
+    rate add up to the rate's net exactly."""
+    if not totals.prices_include_vat:
+        return [line.net_amount for line in lines]
+    nets = [ZERO] * len(lines)
+    for rate, row in totals.breakdown.items():
+        indexes = [i for i, line in enumerate(lines) if line.vat_rate.normalize() == rate.normalize()]
+        for i, part in zip(indexes, spread(row["net"], [lines[i].net_amount for i in indexes]), strict=True):
+            nets[i] = part
+    return nets
+
+
+def revenue_account(line: Line, *, reverse_charge: bool, export: bool, vat_country: str = "") -> str:
     if line.kind == LineKind.SHIPPING:
         return accounts.SHIPPING_REVENUE
     if reverse_charge:
         return accounts.REVENUE_INTRA_EU
     if export:
         return accounts.REVENUE_EXPORT
+    if vat_country:
+        return accounts.REVENUE_OSS
     return accounts.VAT_CATEGORY_ACCOUNTS[line.vat_category][0]
 
 
-def vat_account(lines: Iterable[Line], rate: Decimal) -> str | None:
-    """The VAT payable account of a rate: that of the category its lines carry."""
+def vat_account(lines: Iterable[Line], rate: Decimal, vat_country: str = "") -> str | None:
+    """The VAT payable account of a rate: that of the category its lines carry; another member
+    state's VAT (OSS) goes to the one OSS account, the entry's memo naming the country."""
+    if vat_country:
+        return accounts.VAT_PAYABLE_OSS if rate else None
     for line in lines:
         if line.vat_rate == rate and line.vat_rate != 0:
             return accounts.VAT_CATEGORY_ACCOUNTS[line.vat_category][1] or accounts.VAT_PAYABLE_HIGH
@@ -182,18 +223,22 @@ def posting_legs(
     export: bool,
     memo: str,
     settled_to: str | None = None,
+    vat_country: str = "",
 ) -> list[dict]:
     """The journal lines of an invoice (or, with negative amounts, a credit note): debit the
     receivable, credit revenue per account and VAT payable per rate. Signs pick the side.
     ``settled_to`` (an account code) books a cash sale: the gross goes straight to that money
-    account instead of the customer's receivable."""
+    account instead of the customer's receivable. ``vat_country``: the VAT is that member
+    state's (OSS): revenue and VAT go to the OSS accounts and the memo names the country."""
+    if vat_country:
+        memo = f"{memo} OSS {vat_country}"
     debit_key = (settled_to, None) if settled_to else (accounts.RECEIVABLES, customer_id)
     signed: dict[tuple[str, int | None], Decimal] = {debit_key: totals.gross}
-    for line in lines:
-        key = (revenue_account(line, reverse_charge=reverse_charge, export=export), None)
-        signed[key] = signed.get(key, ZERO) - line.net_amount
+    for line, net in zip(lines, line_nets(lines, totals), strict=True):
+        key = (revenue_account(line, reverse_charge=reverse_charge, export=export, vat_country=vat_country), None)
+        signed[key] = signed.get(key, ZERO) - net
     for rate, row in totals.breakdown.items():
-        account = vat_account(lines, rate)
+        account = vat_account(lines, rate, vat_country)
         if account and row["vat"]:
             signed[(account, None)] = signed.get((account, None), ZERO) - row["vat"]
     return [

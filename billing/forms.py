@@ -83,6 +83,23 @@ class AsOfForm(forms.Form):
         return (self.cleaned_data.get("as_of") if self.is_valid() else None) or timezone.localdate()
 
 
+class QuarterForm(forms.Form):
+    """A calendar quarter; empty or wrong: the last finished quarter (the one to declare)."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=2021, max_value=2100, required=False)
+    quarter = forms.TypedChoiceField(
+        label=_("Quarter"), choices=[(q, f"Q{q}") for q in range(1, 5)], coerce=int, required=False
+    )
+
+    def year_quarter(self) -> tuple[int, int]:
+        today = timezone.localdate()
+        current = (today.month - 1) // 3 + 1
+        default = (today.year, current - 1) if current > 1 else (today.year - 1, 4)
+        if not self.is_valid() or not self.cleaned_data.get("year") or not self.cleaned_data.get("quarter"):
+            return default
+        return self.cleaned_data["year"], self.cleaned_data["quarter"]
+
+
 class CreditForm(forms.Form):
     """Reason plus, per invoice line, how many units to credit (all that is left, by default)."""
 

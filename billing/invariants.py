@@ -369,7 +369,10 @@ def order_invoiced_matches_shipped() -> list[dict]:
            AND coalesce(s.net, 0) <> CASE
                  WHEN o.status IN ('draft', 'cancelled') OR coalesce(ln.all_back, false) THEN 0
                  WHEN EXISTS (SELECT 1 FROM billing_invoice b WHERE b.order_id = o.id AND b.kind = 'invoice')
-                   THEN o.shipping_amount
+                   -- a consumer's order invoices the charge at its gross (orders.pricing)
+                   THEN o.shipping_amount + CASE WHEN o.prices_include_vat
+                                                 THEN ROUND(o.shipping_amount * o.shipping_vat_rate / 100, 2)
+                                                 ELSE 0 END
                  ELSE 0 END
          ORDER BY o.id LIMIT 100
         """
@@ -468,9 +471,11 @@ def vat_accounts_match_documents() -> list[dict]:
     rows = _rows(
         """
         WITH doc AS (
-          SELECT DISTINCT v.id, v.vat_amount, l.vat_category
+          SELECT DISTINCT v.id, v.vat_amount, CASE WHEN i.vat_country <> '' THEN 'oss' ELSE l.vat_category END
+                 AS vat_category
             FROM billing_invoicevat v
             JOIN billing_invoiceline l ON l.invoice_id = v.invoice_id AND l.vat_rate = v.rate
+            JOIN billing_invoice i ON i.id = v.invoice_id
            WHERE v.rate > 0
         )
         SELECT vat_category AS category, sum(vat_amount) AS documents FROM doc GROUP BY 1
@@ -483,14 +488,27 @@ def vat_accounts_match_documents() -> list[dict]:
             """
             SELECT a.code, coalesce(sum(l.credit - l.debit), 0) AS balance
               FROM billing_account a LEFT JOIN billing_journalline l ON l.account_id = a.id
-             WHERE a.code IN (%s, %s) GROUP BY a.code
+             WHERE a.code IN (%s, %s, %s) GROUP BY a.code
             """,
-            [accounts.VAT_PAYABLE_HIGH, accounts.VAT_PAYABLE_LOW],
+            [accounts.VAT_PAYABLE_HIGH, accounts.VAT_PAYABLE_LOW, accounts.VAT_PAYABLE_OSS],
         )
     }
-    wanted = {"high": accounts.VAT_PAYABLE_HIGH, "low": accounts.VAT_PAYABLE_LOW}
+    # other member states' VAT (OSS) is booked to its own account, whatever the category
+    wanted = {"high": accounts.VAT_PAYABLE_HIGH, "low": accounts.VAT_PAYABLE_LOW, "oss": accounts.VAT_PAYABLE_OSS}
     return [
         {"category": category, "account": code, "ledger": ledger.get(code, 0), "documents": documents.get(category, 0)}
         for category, code in wanted.items()
         if ledger.get(code, 0) != documents.get(category, 0)
     ]
+
+
+def invoices_priced_as_their_order() -> list[dict]:
+    """An order's invoices and credit notes carry the order's price basis (incl. or excl. VAT)."""
+    return _rows(
+        """
+        SELECT i.number, i.prices_include_vat, o.number AS "order", o.prices_include_vat AS order_prices_include_vat
+          FROM billing_invoice i JOIN orders_order o ON o.id = i.order_id
+         WHERE i.prices_include_vat <> o.prices_include_vat
+         ORDER BY i.id LIMIT 100
+        """
+    )

@@ -23,6 +23,7 @@ from billing.models import (
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    InvoiceVat,
     JournalEntry,
     JournalLine,
     LineStatus,
@@ -564,7 +565,8 @@ def invoice_payments(invoice: Invoice) -> list[dict]:
 class CounterLine:
     product: Product
     quantity: int
-    net_amount: Decimal
+    net_amount: Decimal  # the line's amount: incl. VAT when the sale's prices include VAT
+    unit_price: Decimal
 
 
 @dataclass
@@ -578,6 +580,7 @@ class CounterPreview:
     total: Decimal = ZERO
     vat_rows: list[tuple[Decimal, Decimal, Decimal]] = field(default_factory=list)  # (rate, net, vat)
     unknown: list[str] = field(default_factory=list)
+    prices_include_vat: bool = True
 
 
 def product_for_scan(code: str) -> Product | None:
@@ -595,20 +598,31 @@ def product_for_scan(code: str) -> Product | None:
     return None
 
 
-def counter_preview(cart: list[tuple[str, int]]) -> CounterPreview:
-    """Price a cart of ``(sku, quantity)`` at today's list prices and VAT rates (one query)."""
+def counter_preview(cart: list[tuple[str, int]], *, prices_include_vat: bool = True) -> CounterPreview:
+    """Price a cart of ``(sku, quantity)`` at today's VAT rates and shelf prices incl. VAT (a
+    consumer; ``prices_include_vat`` False: list prices excl. VAT, a business customer), as the
+    order will be priced (``orders.pricing``). One query."""
     products = inventory_selectors.products_by_skus([sku for sku, _ in cart])
     known = [(products[sku], quantity) for sku, quantity in cart if sku in products]
     preview = CounterPreview(lines=[], unknown=[sku for sku, _ in cart if sku not in products])
     if not known:
         return preview
     raw = [
-        {"description": p.name, "sku": p.sku, "quantity": q, "unit_price": p.list_price, "vat_category": p.vat_category}
+        {
+            "description": p.name,
+            "sku": p.sku,
+            "quantity": q,
+            "unit_price": inventory_selectors.consumer_price(p) if prices_include_vat else p.list_price,
+            "vat_category": p.vat_category,
+        }
         for p, q in known
     ]
     computed = calc.compute_lines(raw, supply_date=timezone.localdate(), zero_rated=False)
-    totals = calc.totals_for(computed)
-    preview.lines = [CounterLine(p, q, line.net_amount) for (p, q), line in zip(known, computed, strict=True)]
+    totals = calc.totals_for(computed, prices_include_vat=prices_include_vat)
+    preview.prices_include_vat = prices_include_vat
+    preview.lines = [
+        CounterLine(p, q, line.net_amount, line.unit_price) for (p, q), line in zip(known, computed, strict=True)
+    ]
     preview.net, preview.vat, preview.total = totals.net, totals.vat, totals.gross
     preview.vat_rows = [(rate, row["net"], row["vat"]) for rate, row in sorted(totals.breakdown.items(), reverse=True)]
     return preview
@@ -725,3 +739,37 @@ def provider_refunds_troubled(*, created_before, limit: int) -> list[dict]:
             "refund__order__number",
         )[:limit]
     )
+
+
+# --- the OSS return ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OssRow:
+    country: str
+    rate: Decimal
+    net: Decimal
+    vat: Decimal
+    documents: int
+
+
+def quarter_dates(year: int, quarter: int) -> tuple[date, date]:
+    """First and last day of a calendar quarter (1-4)."""
+    first = date(year, 3 * quarter - 2, 1)
+    last = date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1) - timedelta(days=1)
+    return first, last
+
+
+def oss_quarter(year: int, quarter: int) -> list[OssRow]:
+    """The OSS return of a quarter (issue 15): per member state and rate, the taxable amount and
+    the VAT of the invoices less the credit notes issued in the quarter that charged that state's
+    VAT (``Invoice.vat_country``). One query."""
+    first, last = quarter_dates(year, quarter)
+    rows = (
+        InvoiceVat.objects.filter(invoice__issue_date__range=(first, last))
+        .exclude(invoice__vat_country="")
+        .values("invoice__vat_country", "rate")
+        .annotate(net=Sum("net_amount"), vat=Sum("vat_amount"), documents=Count("invoice", distinct=True))
+        .order_by("invoice__vat_country", "-rate")
+    )
+    return [OssRow(row["invoice__vat_country"], row["rate"], row["net"], row["vat"], row["documents"]) for row in rows]

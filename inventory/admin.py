@@ -9,7 +9,7 @@ from oms.admin_readonly import ReadOnlyAdmin
 
 @admin.register(Product)
 class ProductAdmin(ReadOnlyAdmin):
-    list_display = ["sku", "name", "list_price", "vat_category", "barcode", "active", "updated_at"]
+    list_display = ["sku", "name", "list_price", "consumer_price", "vat_category", "barcode", "active", "updated_at"]
     list_filter = ["active", "vat_category"]
     search_fields = ["sku", "name", "barcode"]
     show_full_result_count = False

@@ -3,7 +3,7 @@ adjustments and warehouses. Token auth, problem+json errors, Idempotency-Key on 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,6 +33,14 @@ WAREHOUSE_ACCESS = api_access(Scope.WAREHOUSES_WRITE, roles=WRITE_ROLES)
 class ProductInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     list_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    consumer_price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="Shelf price incl. VAT; omitted: the list price plus VAT",
+    )
     vat_category = serializers.ChoiceField(choices=VatCategory.values)
     weight_grams = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
     barcode = serializers.CharField(max_length=13, required=False, allow_null=True, allow_blank=True)
@@ -42,6 +50,7 @@ class ProductInSerializer(serializers.Serializer):
 
 class ProductOutSerializer(serializers.ModelSerializer):
     list_price = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    consumer_price = serializers.SerializerMethodField()
 
     class Meta:
         model = Product
@@ -50,6 +59,7 @@ class ProductOutSerializer(serializers.ModelSerializer):
             "name",
             "description",
             "list_price",
+            "consumer_price",
             "vat_category",
             "weight_grams",
             "barcode",
@@ -57,6 +67,10 @@ class ProductOutSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(serializers.CharField())
+    def get_consumer_price(self, product: Product) -> str:
+        return f"{selectors.consumer_price(product):.2f}"
 
 
 class WarehouseStockSerializer(serializers.Serializer):

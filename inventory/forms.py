@@ -70,6 +70,14 @@ class ProductForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     list_price = AmountField(label=_("List price (EUR, excl. VAT)"), max_digits=12, decimal_places=2, min_value=0)
+    consumer_price = AmountField(
+        label=_("Consumer price (EUR, incl. VAT)"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text=_("The shelf price consumers pay. Empty: the list price plus VAT."),
+    )
     vat_category = forms.ChoiceField(label=_("VAT"), choices=VatCategory.choices, initial=VatCategory.HIGH)
     weight_grams = forms.IntegerField(label=_("Weight (g)"), min_value=0, max_value=1_000_000, initial=0)
     barcode = forms.CharField(label=_("Barcode (EAN-13)"), required=False, max_length=13)

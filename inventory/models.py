@@ -69,6 +69,10 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     list_price = money_field(help_text="EUR excluding VAT")
+    # The shelf price consumers pay (issue 15): set on its own, not derived at sale time, so the
+    # shelf label and the till agree to the cent. Empty only for products written outside the
+    # catalogue service (imports of older files, fixtures): then list price plus VAT, rounded.
+    consumer_price = money_field(null=True, blank=True, help_text="EUR including VAT, the shelf price")
     vat_category = models.CharField(max_length=10, choices=VatCategory.choices, default=VatCategory.HIGH)
     weight_grams = models.PositiveIntegerField(default=0)
     barcode = models.CharField(max_length=13, unique=True, null=True, blank=True, validators=[validate_ean13])
@@ -80,6 +84,10 @@ class Product(models.Model):
         ordering = ["sku"]
         constraints = [
             models.CheckConstraint(condition=Q(list_price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(consumer_price__isnull=True) | Q(consumer_price__gte=0),
+                name="product_consumer_price_not_negative",
+            ),
             models.CheckConstraint(condition=Q(vat_category__in=VatCategory.values), name="product_vat_category_valid"),
             models.CheckConstraint(condition=~Q(sku=""), name="product_sku_not_empty"),
         ]

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -17,6 +18,7 @@ from django.utils import timezone
 from inventory.models import ExpectedReceipt, ImportJob, Product, StockLevel, StockMovement, Warehouse
 from oms.delivery import QuoteLine, QuoteRequest, quote_delivery
 from oms.errors import NotFound
+from oms.money import gross_of, vat_rates_on
 from oms.sql import select_models
 
 
@@ -38,6 +40,20 @@ class ExpectedReceiptInfo:
 
 
 # --- products -----------------------------------------------------------------------------------
+
+
+def derived_consumer_price(list_price, vat_category: str, on: date | None = None) -> Decimal:
+    """The list price plus the category's VAT on ``on`` (today), half-up to the cent: the
+    consumer price of a product that was not given one (migration 0007 did the same)."""
+    rate = vat_rates_on(on or timezone.localdate()).get(vat_category, Decimal("0"))
+    return gross_of(list_price, rate)
+
+
+def consumer_price(product: Product, on: date | None = None) -> Decimal:
+    """What a consumer pays for one unit, incl. VAT: the product's shelf price."""
+    if product.consumer_price is not None:
+        return product.consumer_price
+    return derived_consumer_price(product.list_price, product.vat_category, on)
 
 
 def product_get_by_sku(sku: str) -> Product:

@@ -26,6 +26,8 @@ CHECKS: dict[str, str] = {
     "orders: reserved stock equals reserved allocations": "orders.invariants.reserved_stock_matches_allocations",
     "orders: nothing reserved for closed lines": "orders.invariants.nothing_reserved_for_closed_lines",
     "orders: totals = lines + shipping + VAT": "orders.invariants.order_totals_add_up",
+    "orders: consumers pay shelf prices incl. VAT, businesses excl. VAT": "orders.invariants.price_basis_follows_buyer",
+    "billing: an order's invoices are priced as the order": "billing.invariants.invoices_priced_as_their_order",
     "billing: every journal entry balances": "billing.invariants.entries_balance",
     "billing: invoice numbers are gapless per series and year": "billing.invariants.invoice_numbers_gapless",
     "billing: receivables account equals the open items": "billing.invariants.receivables_equal_open_items",

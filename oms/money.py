@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import models
 
@@ -40,19 +40,66 @@ def vat_amount(net, rate) -> Decimal:
     return quantize(to_decimal(net) * to_decimal(rate) / HUNDRED)
 
 
-def vat_by_rate(lines: Iterable[tuple[Decimal, Decimal]]) -> dict[Decimal, dict[str, Decimal]]:
-    """Group (net, rate) pairs per rate; VAT is computed once per rate over the summed net.
+def vat_in_gross(gross, rate) -> Decimal:
+    """The VAT contained in an amount including VAT at a percentage rate, half-up to cents:
+    ``gross x rate / (100 + rate)`` (12,10 at 21 % holds 2,10)."""
+    rate = to_decimal(rate)
+    return quantize(to_decimal(gross) * rate / (HUNDRED + rate))
 
-    Returns ``{rate: {"net": ..., "vat": ...}}``, ordered by rate descending (21, 9, 0).
+
+def gross_of(net, rate) -> Decimal:
+    """A net amount with its VAT added, half-up to cents: a price excluding VAT as a shelf price."""
+    return quantize(net) + vat_amount(net, rate)
+
+
+def vat_by_rate(
+    lines: Iterable[tuple[Decimal, Decimal]], *, prices_include_vat: bool = False
+) -> dict[Decimal, dict[str, Decimal]]:
+    """Group (amount, rate) pairs per rate; VAT is computed once per rate over the summed amount.
+    The one rounding rule of documents with several lines (orders, invoices, credit notes).
+
+    ``prices_include_vat`` False: the amounts are net, VAT = net x rate rounded, gross = net + VAT.
+    True (consumer prices, issue 15): the amounts include VAT, VAT = gross x rate / (100 + rate)
+    rounded, net = gross - VAT, so the total is the sum of the shelf prices to the cent.
+
+    Returns ``{rate: {"net", "vat", "gross"}}``, ordered by rate descending (21, 9, 0).
     """
-    nets: dict[Decimal, Decimal] = {}
-    for net, rate in lines:
+    amounts: dict[Decimal, Decimal] = {}
+    for amount, rate in lines:
         rate = to_decimal(rate).normalize()
-        nets[rate] = nets.get(rate, ZERO) + quantize(net)
-    return {
-        rate: {"net": quantize(net), "vat": vat_amount(net, rate)}
-        for rate, net in sorted(nets.items(), key=lambda item: item[0], reverse=True)
-    }
+        amounts[rate] = amounts.get(rate, ZERO) + quantize(amount)
+    rows = {}
+    for rate, amount in sorted(amounts.items(), key=lambda item: item[0], reverse=True):
+        amount = quantize(amount)
+        if prices_include_vat:
+            vat = vat_in_gross(amount, rate)
+            rows[rate] = {"net": amount - vat, "vat": vat, "gross": amount}
+        else:
+            vat = vat_amount(amount, rate)
+            rows[rate] = {"net": amount, "vat": vat, "gross": amount + vat}
+    return rows
+
+
+def spread(total, weights: list[Decimal]) -> list[Decimal]:
+    """``total`` split in cents over ``weights`` in proportion, the cents left by rounding down
+    going to the largest remainders (then the first), so the parts add up to ``total`` exactly.
+    How a rate's net of a document priced incl. VAT is divided over its lines for the ledger."""
+    total = quantize(total)
+    if total < 0:  # a credit note: spread the positive amount, then turn the signs back
+        return [-part for part in spread(-total, [-to_decimal(w) for w in weights])]
+    weights = [max(to_decimal(w), ZERO) for w in weights]
+    whole = sum(weights, ZERO)
+    if not weights:
+        return []
+    if whole == 0:
+        return [total, *([ZERO] * (len(weights) - 1))]
+    cents = int(total / CENT)
+    exact = [Decimal(cents) * w / whole for w in weights]
+    parts = [int(e.to_integral_value(rounding=ROUND_FLOOR)) for e in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[: cents - sum(parts)]:
+        parts[i] += 1
+    return [Decimal(p) * CENT for p in parts]
 
 
 def format_eur(value) -> str:

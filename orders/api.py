@@ -165,6 +165,7 @@ ORDER_SCHEMA = inline_serializer(
                 "gross": serializers.CharField(),
             },
         ),
+        "prices_include_vat": serializers.BooleanField(),
         "amount_paid": serializers.CharField(),
         "currency": serializers.CharField(),
         "payment_url": serializers.URLField(
@@ -232,6 +233,7 @@ def order_representation(order: Order, extras: dict[str, dict[int, list]] | None
             "vat": f"{order.vat_amount:.2f}",
             "gross": f"{order.gross_amount:.2f}",
         },
+        "prices_include_vat": order.prices_include_vat,
         "amount_paid": f"{order.amount_paid:.2f}",
         "currency": order.currency,
         "payment_url": order.current_payment_url or None,

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from oms.i18n import part, part_n, render_english
-from oms.money import ZERO, format_eur, quantize, vat_rates_on
+from oms.money import ZERO, format_eur, gross_of, quantize, vat_rates_on
 from orders import pricing
 from orders.quotes import add_working_days
 
@@ -112,7 +112,8 @@ def eur(gbp: Decimal) -> Decimal:
 
 ORDER_COLUMNS = (
     "id channel customer_id status billing_address shipping_address payment_method ship_complete vat_regime "
-    "currency net_amount shipping_amount shipping_vat_rate vat_amount gross_amount amount_paid supply_date "
+    "prices_include_vat currency net_amount shipping_amount shipping_vat_rate vat_amount gross_amount amount_paid "
+    "supply_date "
     "promised_delivery_date first_delivery_date carrier_code service_code external_reference notes entered_by_id "
     "placed_at created_at updated_at"
 ).split()
@@ -189,19 +190,23 @@ class HistoryRows:
             is_b2b=customer.is_b2b, vat_id=customer.vat_id, ship_country=customer.shipping.get("country", "NL")
         )
         rates = self._rates_for(placed.date(), regime)
+        channel = "b2b" if customer.is_b2b else ("phone" if order_id % 6 == 0 else "web")
+        incl = pricing.prices_include_vat(is_b2b=customer.is_b2b, channel=channel)
         lines = [
-            self._line(next(line_ids), order_id, number, line, products[line.sku], rates, order.cancelled)
+            self._line(next(line_ids), order_id, number, line, products[line.sku], rates, order.cancelled, incl)
             for number, line in enumerate(order.lines, 1)
         ]
         totals = pricing.order_totals(
-            ((total, rate) for _, _, total, rate in lines), eur(order.postage_gbp), rates["high"]
+            ((total, rate) for _, _, total, rate in lines),
+            eur(order.postage_gbp),
+            rates["high"],
+            prices_include_vat=incl,
         )
         status, times = self._status(order, placed, customer)
-        channel = "b2b" if customer.is_b2b else ("phone" if order_id % 6 == 0 else "web")
         paid = totals.gross if status == "completed" or (
             status in ("delivered", "shipped") and customer.payment_method not in UNPAID_METHODS
         ) else ZERO  # fmt: skip
-        self._order(order_id, order, customer, channel, status, regime, rates["high"], totals, paid, times)
+        self._order(order_id, order, customer, channel, status, (regime, incl), rates["high"], totals, paid, times)
         if not order.cancelled:
             self._allocations(order_id, lines, times["shipped"])
         self._timeline(order_id, order, channel, totals, times)
@@ -215,9 +220,10 @@ class HistoryRows:
             self._rates[key] = {category: pricing.rate_for(category, rates, regime) for category in rates}
         return self._rates[key]
 
-    def _line(self, line_id, order_id, number, line: DemoLine, product: Product, rates, cancelled) -> tuple:
-        price = eur(line.unit_price_gbp)
+    def _line(self, line_id, order_id, number, line: DemoLine, product: Product, rates, cancelled, incl) -> tuple:
         rate = rates[product.vat_category]
+        # A consumer pays the shelf price: the data's price plus the VAT of its category.
+        price = gross_of(eur(line.unit_price_gbp), rate) if incl else eur(line.unit_price_gbp)
         total = pricing.line_total(line.quantity, price)
         allocated = 0 if cancelled else line.quantity
         self.lines.write(
@@ -243,12 +249,14 @@ class HistoryRows:
         terms = min(customer.payment_terms_days, 14) if customer.payment_method in UNPAID_METHODS else 0
         return "completed", {**times, "completed": delivered + timedelta(days=terms, hours=1)}
 
-    def _order(self, order_id, order, customer, channel, status, regime, shipping_rate, totals, paid, times) -> None:
+    def _order(self, order_id, order, customer, channel, status, basis, shipping_rate, totals, paid, times) -> None:
+        regime, incl = basis
         promised = add_working_days(order.at.date() + self.shift, 2)
         agent = self.agent_id if channel == "phone" else None
         values = [
             order_id, channel, customer.id, status, self._address(customer.billing or customer.shipping),
-            self._address(customer.shipping), customer.payment_method, "f", regime, "EUR", totals.net,
+            self._address(customer.shipping), customer.payment_method, "f", regime, "t" if incl else "f", "EUR",
+            totals.net,
             totals.shipping, shipping_rate, totals.vat, totals.gross, paid, times["placed"].date(), promised,
             promised, "", "", text(order.reference), "", text(agent), times["placed"], times["placed"],
             max(times.values()),

@@ -90,23 +90,33 @@ def nothing_reserved_for_closed_lines() -> list[dict]:
 
 
 def order_totals_add_up() -> list[dict]:
-    """net = the sum of the open lines' totals; VAT = per rate, rate x net at that rate rounded
-    half-up to cents (shipping at its rate), summed; gross = net + shipping + VAT. Cancelled
-    orders keep the totals they had and are left out."""
+    """Per rate the open lines' totals and the shipping (at its gross when the order's prices
+    include VAT) are summed; VAT per rate is rate x net rounded half-up to cents, or for prices
+    incl. VAT gross x rate / (100 + rate) rounded; gross = net + shipping + VAT, and for prices
+    incl. VAT the sum of the line totals and the shipping's gross. Cancelled orders keep the
+    totals they had and are left out."""
     return _rows(
         """
         WITH parts AS (
-            SELECT l.order_id, l.vat_rate AS rate, l.line_total AS net
+            SELECT l.order_id, l.vat_rate AS rate, l.line_total AS amount
             FROM orders_orderline l WHERE NOT l.is_cancelled
             UNION ALL
-            SELECT o.id, o.shipping_vat_rate, o.shipping_amount FROM orders_order o WHERE o.shipping_amount > 0
+            SELECT o.id, o.shipping_vat_rate,
+                   o.shipping_amount + CASE WHEN o.prices_include_vat
+                                            THEN ROUND(o.shipping_amount * o.shipping_vat_rate / 100, 2) ELSE 0 END
+            FROM orders_order o WHERE o.shipping_amount > 0
         ), per_rate AS (
-            SELECT order_id, rate, SUM(net) AS net FROM parts GROUP BY order_id, rate
+            SELECT p.order_id, p.rate, SUM(p.amount) AS amount, o.prices_include_vat AS incl
+            FROM parts p JOIN orders_order o ON o.id = p.order_id GROUP BY p.order_id, p.rate, o.prices_include_vat
+        ), with_vat AS (
+            SELECT order_id, amount, incl,
+                   CASE WHEN incl THEN ROUND(amount * rate / (100 + rate), 2) ELSE ROUND(rate * amount / 100, 2) END
+                       AS vat
+            FROM per_rate
         ), expected AS (
-            SELECT order_id,
-                   SUM(net) AS net_and_shipping,
-                   SUM(ROUND(rate * net / 100, 2)) AS vat
-            FROM per_rate GROUP BY order_id
+            SELECT order_id, SUM(CASE WHEN incl THEN amount - vat ELSE amount END) AS net_and_shipping,
+                   SUM(vat) AS vat
+            FROM with_vat GROUP BY order_id
         )
         SELECT o.number, o.net_amount, o.shipping_amount, o.vat_amount, o.gross_amount,
                COALESCE(e.net_and_shipping, 0) - o.shipping_amount, COALESCE(e.vat, 0)
@@ -118,4 +128,26 @@ def order_totals_add_up() -> list[dict]:
         ORDER BY o.id
         """,
         ["order", "net", "shipping", "vat", "gross", "expected_net", "expected_vat"],
+    )
+
+
+def price_basis_follows_buyer() -> list[dict]:
+    """A consumer's order (a B2C customer, any channel but B2B) is priced incl. VAT, any other
+    excl. VAT (issue 15); a consumer's order then costs its lines' totals and the shipping's
+    gross, to the cent. Drafts follow their customer too; cancelled orders keep what they had."""
+    return _rows(
+        """
+        WITH active AS (
+            SELECT order_id, SUM(line_total) AS lines FROM orders_orderline WHERE NOT is_cancelled GROUP BY 1
+        )
+        SELECT o.number, o.prices_include_vat, c.kind, o.channel, o.gross_amount, COALESCE(a.lines, 0)
+        FROM orders_order o JOIN customers_customer c ON c.id = o.customer_id
+        LEFT JOIN active a ON a.order_id = o.id
+        WHERE o.status <> 'cancelled' AND (
+            o.prices_include_vat <> (c.kind = 'b2c' AND o.channel <> 'b2b')
+            OR (o.prices_include_vat AND o.status <> 'draft' AND o.gross_amount <> COALESCE(a.lines, 0)
+                + o.shipping_amount + ROUND(o.shipping_amount * o.shipping_vat_rate / 100, 2)))
+        ORDER BY o.id
+        """,
+        ["order", "prices_include_vat", "customer_kind", "channel", "gross", "lines"],
     )

@@ -100,6 +100,7 @@ class VatRegime(models.TextChoices):
     DOMESTIC = "domestic", _("Dutch VAT")
     REVERSE_CHARGE = "reverse_charge", _("Reverse charge (btw verlegd)")
     EXPORT = "export", _("Export outside the EU (0%)")
+    OSS = "oss", _("VAT of the consumer's EU country (OSS)")
 
 
 class NextOrderNumber(Func):
@@ -135,8 +136,10 @@ class Order(models.Model):
     payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
     ship_complete = models.BooleanField(default=False, help_text="Ship only when every line is in stock")
     vat_regime = models.CharField(max_length=20, choices=VatRegime.choices, default=VatRegime.DOMESTIC)
+    # Consumer orders are priced incl. VAT (orders.pricing): line prices and totals are gross.
+    prices_include_vat = models.BooleanField(default=False, db_default=False)
     currency = models.CharField(max_length=3, default="EUR")
-    net_amount = money_field(default=0, help_text="Sum of the line totals, excluding VAT")
+    net_amount = money_field(default=0, help_text="The goods excluding VAT")
     shipping_amount = money_field(default=0, help_text="Shipping charge excluding VAT")
     shipping_vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     vat_amount = money_field(default=0)
@@ -280,14 +283,14 @@ class OrderLine(models.Model):
     name = models.CharField(max_length=200)
     vat_category = models.CharField(max_length=10, choices=VatCategory.choices)
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
-    unit_price = money_field(help_text="EUR excluding VAT")
+    unit_price = money_field(help_text="EUR excluding VAT, or including it when the order's prices include VAT")
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     quantity = models.PositiveIntegerField()
     quantity_allocated = models.PositiveIntegerField(default=0, help_text="Reserved or shipped")
     quantity_backordered = models.PositiveIntegerField(default=0, help_text="Waiting for stock")
     quantity_shipped = models.PositiveIntegerField(default=0)
     quantity_returned = models.PositiveIntegerField(default=0)
-    line_total = money_field(help_text="quantity x unit price less discount, excluding VAT, to cents")
+    line_total = money_field(help_text="quantity x unit price less discount, to cents (the order's price basis)")
     is_cancelled = models.BooleanField(default=False)
     # Why the price is not the list price (a discount or a price override given by hand); it goes
     # onto the invoice line with the product's name.

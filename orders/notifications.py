@@ -7,10 +7,17 @@ A backorder that is already part of the placement (the order was placed with lin
 stock) is told in the confirmation; the notice is for orders that fall back to backordered
 later. Placing publishes ``order.placed`` and then the status event right after it; the
 confirmation remembers that status event's id, which is how the backorder handler knows it.
+
+A notice tells news: which units wait. It is keyed by the order and what waits (per line the
+units backordered), not by the event, so an order that goes back to the same backorder (put on
+hold and released, issue 15) does not tell the customer the same thing again, and one whose
+waiting units change does. The confirmation remembers what waited when it was queued, so the
+first release after placing is no news either.
 """
 
 from __future__ import annotations
 
+import hashlib
 from functools import partial
 
 from django.conf import settings
@@ -46,8 +53,19 @@ def on_order_placed(event) -> None:
         return
     # held while billing makes the payment link (orders.services.payment)
     payment.order_confirmation_queue(
-        order_id=order.pk, context={"placement_status_event": _next_event_id(event.id, order.pk)}
+        order_id=order.pk,
+        context={"placement_status_event": _next_event_id(event.id, order.pk), "waiting": _waiting(order)},
     )
+
+
+def _waiting(order) -> str:
+    """What of the order waits for stock, as a key: ``line:units`` per backordered line."""
+    parts = [
+        f"{line.pk}:{line.quantity_backordered}"
+        for line in order.lines.all()
+        if line.quantity_backordered and not line.is_cancelled
+    ]
+    return ",".join(sorted(parts))
 
 
 def _next_event_id(after_id: int, order_id: int) -> int | None:
@@ -65,12 +83,17 @@ def on_order_backordered(event) -> None:
     """Handler of ``order.backordered``: queue a backorder notice (once per event), unless the
     confirmation of the same placement already tells it."""
     order = selectors.order_get(event.payload["order_id"])
+    waiting = _waiting(order)
     confirmation = Notification.objects.filter(key=f"{CONFIRMATION}:order:{order.pk}").values("context").first()
-    if confirmation and confirmation["context"].get("placement_status_event") == event.id:
+    if confirmation and (
+        confirmation["context"].get("placement_status_event") == event.id
+        or confirmation["context"].get("waiting") == waiting
+    ):
         return
     notify.notification_queue(
         kind=BACKORDER,
-        key=f"{BACKORDER}:event:{event.id}",
+        # the key holds what waits as a digest: a long order would not fit the key column
+        key=f"{BACKORDER}:order:{order.pk}:{hashlib.sha256(waiting.encode()).hexdigest()[:16]}",
         to_email=order.customer.email,
         language=order.customer.language,
         order_id=order.pk,

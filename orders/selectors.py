@@ -309,11 +309,14 @@ def backordered_quantities(product_ids: Iterable[int]) -> dict[int, int]:
 
 
 def order_vat_breakdown(order: Order) -> dict[Decimal, dict[str, Decimal]]:
-    """VAT per rate ({rate: {"net", "vat"}}, highest first; shipping at its rate), from the
+    """VAT per rate ({rate: {"net", "vat", "gross"}}, highest first; shipping at its rate), from the
     order's active lines (use an order from ``order_get``: no query)."""
     lines = [line for line in order.lines.all() if order.status == OrderStatus.CANCELLED or not line.is_cancelled]
     totals = pricing.order_totals(
-        ((line.line_total, line.vat_rate) for line in lines), order.shipping_amount, order.shipping_vat_rate
+        ((line.line_total, line.vat_rate) for line in lines),
+        order.shipping_amount,
+        order.shipping_vat_rate,
+        prices_include_vat=order.prices_include_vat,
     )
     return totals.by_rate
 

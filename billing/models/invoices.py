@@ -122,6 +122,12 @@ class Invoice(models.Model):
     seller = models.JSONField()
     reverse_charge = models.BooleanField(default=False)
     export = models.BooleanField(default=False)
+    # Consumer prices (issue 15): line prices and line amounts include VAT; the VAT per rate is
+    # extracted from the rate's gross (``oms.money.vat_by_rate``). "Prijzen incl. btw".
+    prices_include_vat = models.BooleanField(default=False, db_default=False)
+    # The EU member state whose VAT the invoice charges under the One Stop Shop (oms.oss), for a
+    # consumer there; empty: Dutch VAT (or none: reverse charge, export).
+    vat_country = models.CharField(max_length=2, blank=True, default="", db_default="")
     line_count = models.PositiveSmallIntegerField()
     net_amount = money_field()
     vat_amount = money_field()
@@ -212,6 +218,7 @@ class InvoiceLine(models.Model):
     discount_amount = money_field(default=ZERO)
     vat_category = models.CharField(max_length=10, choices=VatCategory.choices)
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    # The line amount: excl. VAT, or incl. VAT on a document whose prices include VAT.
     net_amount = money_field()
     # On a credit note: the invoice line it credits.
     credits_line = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")

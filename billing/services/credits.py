@@ -20,7 +20,7 @@ from billing.services.locks import lock_customer_billing
 from billing.services.numbering import invoice_number_draw
 from billing.services.payments import invoice_release_overpayment
 from oms.errors import Conflict, ValidationFailed
-from oms.money import ZERO, quantize, vat_amount
+from oms.money import ZERO, quantize
 
 
 def invoice_credit(
@@ -151,19 +151,14 @@ def _completes(originals, done, wanted: dict[int, int]) -> bool:
 
 
 def _credit_totals(original: Invoice, computed: list[calc.Line], completes: bool) -> calc.Totals:
-    totals = calc.totals_for(computed)
+    totals = calc.totals_for(computed, prices_include_vat=original.prices_include_vat)
     if not completes:
         return totals
     # The closing credit note takes the VAT still left per rate instead of rounding afresh.
     left = {row.rate: row.vat_amount for row in original.vat_lines.all()}
     for row in InvoiceVat.objects.filter(invoice__credit_of=original):
         left[row.rate] = left.get(row.rate, ZERO) + row.vat_amount
-    breakdown = {
-        rate: {"net": row["net"], "vat": -left.get(quantize(rate), vat_amount(-row["net"], rate))}
-        for rate, row in totals.breakdown.items()
-    }
-    vat = sum((row["vat"] for row in breakdown.values()), ZERO)
-    return calc.Totals(net=totals.net, vat=vat, gross=totals.net + vat, breakdown=breakdown)
+    return totals.with_vat({rate: -left[quantize(rate)] for rate in totals.breakdown if quantize(rate) in left})
 
 
 def _create_note(original: Invoice, computed, totals, reason: str, issue_date: date, user) -> Invoice:
@@ -178,6 +173,7 @@ def _create_note(original: Invoice, computed, totals, reason: str, issue_date: d
         original.export,
         user,
         credit=True,
+        vat_country=original.vat_country,
     )
     buyer = {f.name: getattr(original, f.name) for f in Invoice._meta.fields if f.name.startswith("buyer_")}
     note = Invoice.objects.create(
@@ -198,6 +194,8 @@ def _create_note(original: Invoice, computed, totals, reason: str, issue_date: d
         seller=seller_snapshot(),
         reverse_charge=original.reverse_charge,
         export=original.export,
+        prices_include_vat=original.prices_include_vat,
+        vat_country=original.vat_country,
         **amount_fields(computed, totals),
         status=InvoiceStatus.ISSUED,
         journal_entry=entry,

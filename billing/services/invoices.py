@@ -130,6 +130,8 @@ def invoice_issue(
     order: Order | None = None,
     settled_by: str | None = None,
     order_left: Mapping[Decimal, Mapping[str, Decimal]] | None = None,
+    prices_include_vat: bool = False,
+    vat_country: str = "",
     user,
 ) -> Invoice:
     """Issue an invoice to ``customer`` and post its receivable, in one transaction.
@@ -145,6 +147,11 @@ def invoice_issue(
     ``order_left`` (``{rate: {"net", "vat"}}``: what of ``order`` is not yet invoiced per rate)
     makes the invoice that completes the order take the VAT left per rate instead of rounding
     afresh, so an order's invoices add up to it to the cent (``closing_totals``).
+    ``prices_include_vat``: the lines' unit prices include VAT (a consumer's order); the VAT per
+    rate is extracted from the rate's gross and the invoice says "prijzen incl. btw".
+    ``vat_country``: the lines carry that EU member state's VAT rates (the One Stop Shop, for a
+    consumer there; the caller passes the rates as the lines' ``vat_rate``); the invoice states
+    the country and the VAT is booked to the OSS accounts.
 
     Not durable: event handlers call it inside the outbox dispatch transaction. Locks the
     yearly counter row of the series (last; held until commit). Publishes ``invoice.issued``.
@@ -158,7 +165,7 @@ def invoice_issue(
     buyer = buyer_snapshot(customer)
     reverse_charge, export = tax_treatment(customer, buyer, reverse_charge=reverse_charge, export=export)
     computed = calc.compute_lines(lines, supply_date=supply_date, zero_rated=reverse_charge or export)
-    totals = closing_totals(calc.totals_for(computed), order_left)
+    totals = closing_totals(calc.totals_for(computed, prices_include_vat=prices_include_vat), order_left)
     if totals.gross < 0:
         raise ValidationFailed("An invoice total cannot be negative; issue a credit note.", code="negative_total")
     settled_to = accounts.PAYMENT_METHOD_ACCOUNTS[settled_by] if settled_by else None
@@ -175,6 +182,7 @@ def invoice_issue(
             user,
             credit=False,
             settled_to=settled_to,
+            vat_country=vat_country,
         )
         invoice = Invoice.objects.create(
             number=number,
@@ -192,6 +200,8 @@ def invoice_issue(
             seller=seller_snapshot(),
             reverse_charge=reverse_charge,
             export=export,
+            prices_include_vat=prices_include_vat,
+            vat_country=(vat_country or "").upper()[:2],
             **amount_fields(computed, totals),
             status=InvoiceStatus.PAID if totals.gross == 0 or settled_by else InvoiceStatus.ISSUED,
             amount_paid=totals.gross if settled_by else ZERO,
@@ -205,20 +215,21 @@ def invoice_issue(
 
 def closing_totals(totals: calc.Totals, left: Mapping[Decimal, Mapping[str, Decimal]] | None) -> calc.Totals:
     """``totals`` with the VAT of each rate this invoice completes replaced by the VAT ``left`` of
-    the order at that rate: a rate is completed when the invoice takes exactly the net left at
-    it (and something is left). Other rates keep their VAT rounded over the invoice. The
-    database allows a completing rate's VAT to differ from rate x net rounded by at most a cent
-    per earlier document of the order (migration 0008)."""
+    the order at that rate: a rate is completed when the invoice takes exactly the amount left
+    at it (the net; the gross when prices include VAT) and something is left. Other rates keep
+    their VAT rounded over the invoice. The database allows a completing rate's VAT to differ
+    from the rate's VAT rounded afresh by at most a cent per earlier document of the order
+    (migration 0008)."""
     if not left:
         return totals
+    key = "gross" if totals.prices_include_vat else "net"
     left = {quantize(rate): row for rate, row in left.items()}
-    breakdown = {}
+    vats = {}
     for rate, row in totals.breakdown.items():
         rest = left.get(quantize(rate))
-        completes = rest is not None and row["net"] == rest["net"] and (rest["net"] or rest["vat"])
-        breakdown[rate] = {"net": row["net"], "vat": rest["vat"] if completes else row["vat"]}
-    vat = sum((row["vat"] for row in breakdown.values()), ZERO)
-    return calc.Totals(net=totals.net, vat=vat, gross=totals.net + vat, breakdown=breakdown)
+        if rest is not None and row[key] == rest[key] and (rest["net"] or rest["vat"]):
+            vats[rate] = rest["vat"]
+    return totals.with_vat(vats)
 
 
 def amount_fields(computed: list[calc.Line], totals: calc.Totals) -> dict:
@@ -231,7 +242,18 @@ def amount_fields(computed: list[calc.Line], totals: calc.Totals) -> dict:
 
 
 def post_document(
-    number, issue_date, computed, totals, customer_id, reverse_charge, export, user, *, credit: bool, settled_to=None
+    number,
+    issue_date,
+    computed,
+    totals,
+    customer_id,
+    reverse_charge,
+    export,
+    user,
+    *,
+    credit: bool,
+    settled_to=None,
+    vat_country: str = "",
 ):
     legs = calc.posting_legs(
         computed,
@@ -241,6 +263,7 @@ def post_document(
         export=export,
         memo=number,
         settled_to=settled_to,
+        vat_country=vat_country,
     )
     if not legs:
         return None  # nothing to post: a free delivery

@@ -14,7 +14,9 @@
   event, a second shipment or a double click never invoices the same units twice.
 * A cancelled order's invoices are credited in full (``order.cancelled``).
 
-Invoice lines copy the order's snapshots (price, discount, VAT category and rate); the last
+Invoice lines copy the order's snapshots (price, discount, VAT category and rate) and its price
+basis: a consumer's order (prices incl. VAT) is invoiced at its shelf prices, the VAT extracted
+per rate, and its shipping line at the charge's gross (``orders.pricing``). The last
 invoice of a line takes exactly what is left of the line's total, and the invoice that
 completes a VAT rate of the order takes the VAT left at that rate (the order computes VAT per
 rate over the whole order, each invoice over itself), so the invoices of an order add up to the
@@ -41,7 +43,7 @@ from oms.i18n import english
 from oms.money import HUNDRED, ZERO, quantize
 from orders import selectors as order_selectors
 from orders.models import Order, OrderLine, OrderStatus, VatRegime
-from orders.pricing import order_totals
+from orders.pricing import order_totals, shipping_line_amount
 
 BASES = ("shipped", "ordered")
 SHIPPING_DESCRIPTION = "Verzendkosten"
@@ -96,6 +98,8 @@ def _issue(order: Order, lines: list[dict], *, user, settled_by: str | None, sup
             order=order,
             settled_by=settled_by,
             order_left=order_left_to_invoice(order),
+            prices_include_vat=order.prices_include_vat,
+            vat_country=(order.shipping_address or {}).get("country", "") if order.vat_regime == VatRegime.OSS else "",
             user=user,
         )
         _count_invoiced(order, invoice)
@@ -113,15 +117,17 @@ def order_left_to_invoice(order: Order) -> dict[Decimal, dict[str, Decimal]]:
         ((line.line_total, line.vat_rate) for line in order.lines.all() if not line.is_cancelled),
         order.shipping_amount,
         order.shipping_vat_rate,
+        prices_include_vat=order.prices_include_vat,
     )
     if totals.gross != order.gross_amount:  # not the order's own arithmetic: leave it alone
         return {}
     left = {quantize(rate): dict(row) for rate, row in totals.by_rate.items()}
     invoiced = InvoiceVat.objects.filter(invoice__order_id=order.pk, invoice__kind=InvoiceKind.INVOICE)
     for row in invoiced.values("rate", "net_amount", "vat_amount"):
-        done = left.setdefault(quantize(row["rate"]), {"net": ZERO, "vat": ZERO})
+        done = left.setdefault(quantize(row["rate"]), {"net": ZERO, "vat": ZERO, "gross": ZERO})
         done["net"] -= row["net_amount"]
         done["vat"] -= row["vat_amount"]
+        done["gross"] -= row["net_amount"] + row["vat_amount"]
     return left
 
 
@@ -143,7 +149,9 @@ def invoice_lines(order: Order, basis: str) -> list[dict]:
                 "kind": LineKind.SHIPPING,
                 "description": SHIPPING_DESCRIPTION,
                 "quantity": 1,
-                "unit_price": order.shipping_amount,
+                "unit_price": shipping_line_amount(
+                    order.shipping_amount, order.shipping_vat_rate, prices_include_vat=order.prices_include_vat
+                ),
                 "vat_category": "high",
                 "vat_rate": order.shipping_vat_rate,
             }

@@ -24,12 +24,14 @@ from billing.forms import (
     JournalFilterForm,
     LockDateForm,
     PeriodForm,
+    QuarterForm,
 )
 from billing.models import Invoice
 from billing.services import delivery
 from oms.errors import NotFound, OmsError, add_to_form
 from oms.exports import csv_lines
 from oms.htmx import HtmxHttpRequest, is_partial
+from oms.money import ZERO, rate_label
 from oms.pagination import paginate
 from oms.roles import Role, has_role, role_required
 
@@ -256,3 +258,33 @@ def lock_date(request: HtmxHttpRequest) -> HttpResponse:
             messages.success(request, _("Lock date saved."))
             return redirect("billing:lock_date")
     return render(request, "billing/lock_date.html", {"form": form, "current": current})
+
+
+@require_GET
+@role_required(ACC)
+def oss_report(request: HtmxHttpRequest) -> HttpResponse:
+    """The OSS return of a quarter: per EU member state and rate, taxable amount and VAT."""
+    form = QuarterForm(request.GET or None)
+    year, quarter = form.year_quarter()
+    rows = selectors.oss_quarter(year, quarter)
+    context = {
+        "form": form,
+        "year": year,
+        "quarter": quarter,
+        "rows": rows,
+        "total_net": sum((row.net for row in rows), ZERO),
+        "total_vat": sum((row.vat for row in rows), ZERO),
+    }
+    return render(request, "billing/oss_report.html", context)
+
+
+@require_GET
+@role_required(ACC)
+def oss_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
+    year, quarter = QuarterForm(request.GET or None).year_quarter()
+    header = [["country", "rate", "taxable_amount", "vat", "documents"]]
+    rows = [
+        [r.country, rate_label(r.rate), f"{r.net:.2f}", f"{r.vat:.2f}", r.documents]
+        for r in selectors.oss_quarter(year, quarter)
+    ]
+    return _csv_response(header + rows, f"oss-{year}-Q{quarter}.csv")

@@ -49,13 +49,14 @@ def _state(form: CounterForm, *, edit: bool = True) -> dict:
             errors.append(f"No product with barcode or SKU '{code}'.")
         else:
             cart = _add(cart, product.sku, quantity)
-    preview = selectors.counter_preview(cart)
-    errors += [f"'{sku}' is no longer sold." for sku in preview.unknown]
     customer = None
     try:
         customer = _find_customer(form.data.get("customer", "") if form.data else "")
     except NotFound:
         errors.append("No customer with that number or e-mail address.")
+    # A consumer (or the walk-in) pays shelf prices incl. VAT, a business list prices plus VAT.
+    preview = selectors.counter_preview(cart, prices_include_vat=customer is None or not customer.is_b2b)
+    errors += [f"'{sku}' is no longer sold." for sku in preview.unknown]
     return {"cart": cart, "preview": preview, "errors": errors, "customer": customer}
 
 

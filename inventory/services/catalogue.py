@@ -13,6 +13,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.nl import postcode as nl_postcode
 
 from inventory.models import Product, StockLevel, Warehouse
+from inventory.selectors import derived_consumer_price
 from inventory.services._common import whole_number
 from oms import audit
 from oms.errors import Conflict, NotFound, ValidationFailed
@@ -37,6 +38,7 @@ def product_upsert(
     barcode: str | None = None,
     description: str = "",
     active: bool = True,
+    consumer_price=None,
     user=None,
 ) -> tuple[Product, bool]:
     """Create the product with this SKU or replace its fields; returns ``(product, created)``.
@@ -45,12 +47,19 @@ def product_upsert(
     trigger in the same statement. Locks the existing product row (FOR NO KEY UPDATE: it never
     changes the id, so the stock levels a new warehouse inserts, whose foreign keys take KEY
     SHARE on every product, need not wait for it). Publishes
-    nothing. Raises ``ValidationFailed`` (field ``sku``, ``name``, ``list_price``,
+    nothing. ``consumer_price`` is the shelf price incl. VAT; None (or empty) derives it from the
+    list price and today's VAT rate of the category (``inventory.selectors.derived_consumer_price``).
+    Raises ``ValidationFailed`` (field ``sku``, ``name``, ``list_price``, ``consumer_price``,
     ``vat_category``, ``weight_grams``, ``barcode``) and ``Conflict`` ``duplicate_barcode``.
     Not durable: imports and demo loaders call it inside their own transactions.
     """
     sku = _clean_sku(sku)
     values = _clean_product_values(name, list_price, vat_category, weight_grams, barcode, description, active)
+    values["consumer_price"] = (
+        derived_consumer_price(values["list_price"], values["vat_category"])
+        if consumer_price in (None, "")
+        else _clean_price(consumer_price, "consumer_price")
+    )
     with transaction.atomic(), audit.context(user=getattr(user, "pk", None)):
         product = Product.objects.select_for_update(no_key=True).filter(sku=sku).first()
         _ensure_barcode_free(values["barcode"], sku)
@@ -122,14 +131,14 @@ def _clean_product_values(name, list_price, vat_category, weight_grams, barcode,
     }
 
 
-def _clean_price(value) -> Decimal:
+def _clean_price(value, field: str = "list_price") -> Decimal:
     try:
         price = to_decimal(value)
     except (TypeError, ValueError) as exc:
-        raise ValidationFailed("Price must be an amount like 12.50.", code="invalid_price", field="list_price") from exc
+        raise ValidationFailed("Price must be an amount like 12.50.", code="invalid_price", field=field) from exc
     if not price.is_finite() or price < 0 or price > MAX_PRICE or price != price.quantize(Decimal("0.01")):
         raise ValidationFailed(
-            "Price must be zero or more, with at most two decimals.", code="invalid_price", field="list_price"
+            "Price must be zero or more, with at most two decimals.", code="invalid_price", field=field
         )
     return quantize(price)
 

@@ -61,7 +61,11 @@ def product_detail(request, sku: str):
     if is_partial(request) and request.htmx.target == "movement-history":
         return render(request, f"{TEMPLATE}#movement-history", {"product": product, "history": history})
     context = _stock_context(request, product)
-    context.update(history=history, receipts=selectors.product_expected_receipts(product))
+    context.update(
+        history=history,
+        receipts=selectors.product_expected_receipts(product),
+        consumer_price=selectors.consumer_price(product),
+    )
     return render(request, TEMPLATE, context)
 
 
@@ -211,6 +215,7 @@ def _save(request, form: ProductForm, sku: str | None = None):
             sku=sku or data["sku"],
             name=data["name"],
             list_price=data["list_price"],
+            consumer_price=data["consumer_price"],
             vat_category=data["vat_category"],
             weight_grams=data["weight_grams"],
             barcode=data["barcode"] or None,

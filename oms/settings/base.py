@@ -367,6 +367,9 @@ OMS_SELLER = {
 OMS_DELIVERY_QUOTE_BACKEND = env.str("OMS_DELIVERY_QUOTE_BACKEND", default="shipping.quotes.quote_delivery")
 OMS_DEFAULT_CUTOFF = time(15, 0)
 OMS_FLAT_SHIPPING_AMOUNT = env.str("OMS_FLAT_SHIPPING_AMOUNT", default="4.95")
+# Above the EU distance-selling threshold: B2C goods to another EU country carry that country's VAT
+# (oms.oss, the One Stop Shop); below it Dutch VAT applies (issue 15).
+OMS_OSS_ABOVE_THRESHOLD = env.bool("OMS_OSS_ABOVE_THRESHOLD", default=False)
 OMS_IDEMPOTENCY_KEEP_HOURS = 48
 # Arrays higher apps add to an order in the API (API.md "Orders"): field -> dotted path of a
 # function (orders: list) -> {order_id: [dict, ...]}; None until that app provides it.

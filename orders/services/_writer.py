@@ -36,6 +36,7 @@ ORDER_COLUMNS = (
     "payment_method",
     "ship_complete",
     "vat_regime",
+    "prices_include_vat",
     "currency",
     "net_amount",
     "shipping_amount",

@@ -25,7 +25,6 @@ from inventory import services as inventory_services
 from oms import events
 from oms.errors import Conflict, ValidationFailed
 from oms.i18n import english, join, part, part_n, render_english
-from oms.money import vat_rates_on
 from oms.quantities import whole_quantity
 from orders import pricing, selectors
 from orders.event_names import ORDER_ALLOCATED, ORDER_CHANGED
@@ -57,6 +56,7 @@ from orders.services.placement import (
     quote_for,
     resolve_products,
     stock_status,
+    supply_rates,
 )
 
 # Waiting lines locked per pass; when all of them are served and more wait, a follow-up event
@@ -416,7 +416,7 @@ def _apply_increases(order: Order, lines: list[OrderLine], updates, additions, n
             line.quantity = target
     next_no = max((line.line_no for line in lines), default=0) + 1
     new_lines = [new_line(order, next_no + i, item, item.product) for i, item in enumerate(additions)]
-    rates = vat_rates_on(order.supply_date or timezone.localdate(now))
+    rates = supply_rates(order, order.supply_date or timezone.localdate(now))
     for line in new_lines:
         line.vat_rate = pricing.rate_for(line.vat_category, rates, order.vat_regime)
         wanted.append((line, line.quantity))
@@ -448,7 +448,7 @@ def _retotal(order: Order, lines: list[OrderLine], now) -> None:
     by_line = {index: tuple(parts.get(line.pk, ())) for index, line in enumerate(active)}
     products = inventory_selectors.products_by_ids(line.product_id for line in active)
     quote = quote_for(order, active, products, by_line, now)
-    apply_totals(order, active, quote, vat_rates_on(order.supply_date or timezone.localdate(now)))
+    apply_totals(order, active, quote, supply_rates(order, order.supply_date or timezone.localdate(now)))
 
 
 def _record_change(order: Order, lines, updates, additions, released: int, added: int, user, now) -> None:

@@ -26,6 +26,7 @@ from oms.i18n import join, part
 from oms.quantities import whole_quantity
 from oms.roles import Role, has_role
 from oms.sql import cache_related
+from orders import pricing
 from orders.models import BackorderPolicy, Channel, Order, OrderEventKind, OrderLine, OrderStatus
 from orders.services._common import (
     Collector,
@@ -43,6 +44,7 @@ from orders.services.placement import (
     TOTAL_FIELDS,
     LineInput,
     apply_totals,
+    catalogue_price,
     clean_address,
     clean_line,
     clean_lines,
@@ -72,6 +74,7 @@ def order_draft_create(*, channel: str, customer: Customer, user, now: datetime 
             entered_by=acting_user(user),
             created_at=now,
             updated_at=now,
+            prices_include_vat=pricing.prices_include_vat(is_b2b=customer.is_b2b, channel=channel),
         )
         _use_customer_defaults(order, customer)
         order.save(force_insert=True)
@@ -188,7 +191,8 @@ def order_draft_update_line(
     with _editing(order) as locked:
         line = _draft_line(locked, line_id)
         if unit_price is None:
-            changes["unit_price"] = inventory_selectors.products_by_ids([line.product_id])[line.product_id].list_price
+            product = inventory_selectors.products_by_ids([line.product_id])[line.product_id]
+            changes["unit_price"] = catalogue_price(locked, product)
         for name, value in changes.items():
             setattr(line, name, value)
         line.quantity_allocated, line.quantity_backordered = 0, line.quantity
@@ -298,13 +302,28 @@ def order_draft_set_payment_method(*, order: Order, payment_method: str, user) -
 
 
 def order_draft_set_customer(*, order: Order, customer: Customer, user) -> Order:
-    """Give the draft to another customer: their default addresses and payment method."""
+    """Give the draft to another customer: their default addresses and payment method. From a
+    consumer to a business (or back) the price basis changes: every line is repriced at the
+    catalogue price of the new basis (a price typed for the other basis no longer fits)."""
     with _editing(order) as locked:
         locked.customer = customer
         locked.payment_method = customer.preferred_payment_method
         _use_customer_defaults(locked, customer)
-        save(locked, "customer", "payment_method", "shipping_address", "billing_address")
+        basis = pricing.prices_include_vat(is_b2b=customer.is_b2b, channel=locked.channel)
+        if basis != locked.prices_include_vat:
+            locked.prices_include_vat = basis
+            _reprice_lines(locked)
+        save(locked, "customer", "payment_method", "shipping_address", "billing_address", "prices_include_vat")
     return locked
+
+
+def _reprice_lines(order: Order) -> None:
+    lines = list(OrderLine.objects.filter(order=order))
+    products = inventory_selectors.products_by_ids(line.product_id for line in lines) if lines else {}
+    for line in lines:
+        line.unit_price = catalogue_price(order, products[line.product_id])
+    if lines:
+        OrderLine.objects.bulk_update(lines, ["unit_price"])
 
 
 def order_draft_update(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -36,6 +37,7 @@ from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
 from oms.errors import Conflict, MultipleErrors, NotFound, OmsError, ValidationFailed
 from oms.i18n import english, part, part_n
 from oms.money import ZERO, vat_rates_on
+from oms.oss import oss_rates_on
 from oms.quantities import whole_quantity
 from oms.reference_cache import stamps_read_once
 from oms.sql import cache_related, new_instance
@@ -51,6 +53,7 @@ from orders.models import (
     OrderEventKind,
     OrderLine,
     OrderStatus,
+    VatRegime,
 )
 from orders.quotes import delivery_quote
 from orders.services._common import (
@@ -188,6 +191,7 @@ def _place_new(head: Head, line_inputs, customer, ref, shipping_address, billing
         notes=head.notes,
         entered_by=acting_user(user),
         created_at=now,
+        prices_include_vat=pricing.prices_include_vat(is_b2b=customer.is_b2b, channel=head.channel),
     )
     lines = [new_line(order, number, item, item.product) for number, item in enumerate(line_inputs, start=1)]
     return place(order, lines, products, policy=head.policy, user=user, now=now, is_new=True)
@@ -364,8 +368,14 @@ def order_addresses(customer: Customer, shipping, billing, channel: str, errors:
     return ship or {}, bill or ship or {}
 
 
+def catalogue_price(order: Order, product: Product) -> Decimal:
+    """The product's price in the order's basis: the shelf price incl. VAT for a consumer
+    order, the list price excl. VAT for a business order (``orders.pricing``)."""
+    return inventory_selectors.consumer_price(product) if order.prices_include_vat else product.list_price
+
+
 def new_line(order: Order, line_no: int, item: LineInput, product: Product) -> OrderLine:
-    unit_price = product.list_price if item.unit_price is None else item.unit_price
+    unit_price = catalogue_price(order, product) if item.unit_price is None else item.unit_price
     values = {
         "id": None,
         "order_id": order.pk,
@@ -432,14 +442,34 @@ def price_lines(order: Order, lines: list[OrderLine], now: datetime) -> dict[str
     order.supply_date = timezone.localdate(now)
     customer = order.customer
     order.vat_regime = pricing.vat_regime(
-        is_b2b=customer.is_b2b, vat_id=customer.vat_id, ship_country=order.shipping_address.get("country", "NL")
+        is_b2b=customer.is_b2b,
+        vat_id=customer.vat_id,
+        ship_country=order.shipping_address.get("country", "NL"),
+        oss=settings.OMS_OSS_ABOVE_THRESHOLD,
     )
-    rates = vat_rates_on(order.supply_date)
+    rates = supply_rates(order, order.supply_date)
     for line in lines:
         line.vat_rate = pricing.rate_for(line.vat_category, rates, order.vat_regime)
         line.line_total = pricing.line_total(line.quantity, line.unit_price, line.discount_percent)
     check_amounts(lines)
     return rates
+
+
+def supply_rates(order: Order, day) -> dict[str, Decimal]:
+    """The VAT rate per category that applies to ``order`` on ``day``: Dutch, or under the OSS
+    regime the destination country's (``oms.oss``). A destination the OSS table does not know
+    is a 400 on the address, never Dutch VAT charged by mistake."""
+    if order.vat_regime != VatRegime.OSS:
+        return vat_rates_on(day)
+    country = (order.shipping_address or {}).get("country", "")
+    try:
+        return oss_rates_on(country, day)
+    except LookupError:
+        raise ValidationFailed(
+            f"No VAT rates for consumers in {country} are configured (EU One Stop Shop).",
+            code="no_oss_rates",
+            field="shipping_address.country",
+        ) from None
 
 
 def check_amounts(lines: list[OrderLine]) -> None:
@@ -541,6 +571,7 @@ def apply_totals(order: Order, lines: list[OrderLine], quote: DeliveryQuote | No
         ((line.line_total, line.vat_rate) for line in lines if not line.is_cancelled),
         quote.shipping_net if quote else ZERO,
         order.shipping_vat_rate,
+        prices_include_vat=order.prices_include_vat,
     )
     order.net_amount, order.shipping_amount = totals.net, totals.shipping
     order.vat_amount, order.gross_amount = totals.vat, totals.gross
@@ -559,6 +590,7 @@ def stock_status(lines: list[OrderLine]) -> str:
 
 TOTAL_FIELDS = (
     "vat_regime",
+    "prices_include_vat",
     "supply_date",
     "net_amount",
     "shipping_amount",

@@ -93,6 +93,8 @@ ROUTES = [
     Route("billing:journal_export", (ACC,)),
     Route("billing:trial_balance", (ACC,)),
     Route("billing:receivables", (ACC,)),
+    Route("billing:oss_report", (ACC,)),
+    Route("billing:oss_export", (ACC,)),
     Route("billing:customer_panel", (ACC, CS), kwargs=_customer),
     Route("billing:customer_payment", (ACC,), kwargs=_customer, method="post", data=PAYMENT),
     Route("billing:order_panel", (ACC, CS), kwargs=_order),

@@ -22,7 +22,7 @@ def level(product, warehouse):
 
 
 def test_counter_sale_cash_is_booked_as_a_cash_sale_and_completes_the_order(shop, no_delivery):
-    # when two mugs and a book are sold for cash, 50.00 handed over
+    # when two mugs (9.99 on the shelf) and a book (21.80) are sold for cash, 50.00 handed over
     sale = counter_sale(
         lines=[{"sku": "MUG-RED", "quantity": 2}, {"sku": "BOOK-1", "quantity": 1}],
         method="cash",
@@ -32,19 +32,25 @@ def test_counter_sale_cash_is_booked_as_a_cash_sale_and_completes_the_order(shop
     # then the store order is completed, without shipping, and the stock left the shop
     order = Order.objects.get(pk=sale.order.pk)
     assert (order.channel, order.status, order.shipping_amount) == ("store", OrderStatus.COMPLETED, 0)
-    assert order.amount_paid == order.gross_amount == Decimal("41.79")
+    assert order.amount_paid == order.gross_amount == Decimal("41.78")
     assert (level(shop.mug, shop.ams).on_hand, level(shop.mug, shop.ams).reserved) == (18, 0)
     assert level(shop.book, shop.ams).on_hand == 9
     # and the change is what was handed over less the total
-    assert sale.change == Decimal("8.21")
+    assert sale.change == Decimal("8.22")
     # and the invoice is paid, booked as a cash sale: cash debited, no receivable
     invoice = Invoice.objects.get(order=order)
     assert invoice.status == "paid" and invoice.customer.external_ref == WALK_IN_REF
+    # at shelf prices: the total is their sum, the VAT in it extracted per rate (issue 15)
+    assert invoice.prices_include_vat and invoice.gross_amount == Decimal("19.98") + Decimal("21.80")
+    assert {(v.rate, v.net_amount, v.vat_amount) for v in invoice.vat_lines.all()} == {
+        (Decimal("21.00"), Decimal("16.51"), Decimal("3.47")),
+        (Decimal("9.00"), Decimal("20.00"), Decimal("1.80")),
+    }
     posted = {(ln.account.code, ln.debit, ln.credit) for ln in JournalLine.objects.filter(entry=invoice.journal_entry)}
-    assert (accounts.CASH, Decimal("41.79"), Decimal("0.00")) in posted
+    assert (accounts.CASH, Decimal("41.78"), Decimal("0.00")) in posted
     assert not JournalLine.objects.filter(account__code=accounts.RECEIVABLES).exists()
     payment = Payment.objects.get(order=order)
-    assert (payment.method, payment.amount, payment.reference) == ("cash", Decimal("41.79"), order.number)
+    assert (payment.method, payment.amount, payment.reference) == ("cash", Decimal("41.78"), order.number)
     # the order.placed handler that runs afterwards does not invoice it again
     dispatch_pending()
     assert Invoice.objects.filter(order=order).count() == 1

@@ -133,7 +133,9 @@ def test_counter_scans_by_barcode_and_sku_and_prices_the_sale(shop, role_client)
     second = cs.get("/billing/counter/", {"sku": "BOOK-1", "qty": "1", "scan": "2*mug-red"}, headers=HX)
     html = _html(second)
     assert html.count('data-testid="counter-line"') == 2
-    assert 'data-testid="counter-total">€ 41,79' in html.replace("\u00a0", " ")
+    # at shelf prices incl. VAT (a walk-in consumer): 2 x 9.99 + 21.80
+    assert 'data-testid="counter-total">€ 41,78' in html.replace("\u00a0", " ")
+    assert 'data-testid="counter-price">€ 9,99' in html.replace("\u00a0", " ") and "Price incl. VAT" in html
     # an unknown code says so and keeps the sale
     third = cs.get("/billing/counter/", {"sku": ["BOOK-1", "MUG-RED"], "qty": ["1", "2"], "scan": "NOPE"}, headers=HX)
     assert "No product with barcode or SKU &#x27;NOPE&#x27;" in _html(third)
@@ -147,13 +149,14 @@ def test_counter_cash_shows_the_change_and_checkout_shows_the_receipt(shop, role
     cs = role_client(Role.CUSTOMER_SERVICE)
     cart = {"sku": ["MUG-RED", "BOOK-1"], "qty": ["2", "1"], "method": "cash", "tendered": "50.00"}
     html = _html(cs.get("/billing/counter/", cart, headers=HX)).replace("\u00a0", " ")
-    assert 'data-testid="counter-change">Change: <strong>€ 8,21' in html
+    assert 'data-testid="counter-change">Change: <strong>€ 8,22' in html
     response = cs.post("/billing/counter/checkout/", cart, headers=HX)
     invoice = Invoice.objects.get()
     assert response.status_code == 200
     assert response["HX-Redirect"] == f"/billing/counter/receipt/{invoice.number}/?tendered=50.00"
     receipt = _html(cs.get(response["HX-Redirect"])).replace("\u00a0", " ")
-    assert 'data-testid="receipt-change">€ 8,21' in receipt and 'data-testid="receipt-total">€ 41,79' in receipt
+    assert 'data-testid="receipt-change">€ 8,22' in receipt and 'data-testid="receipt-total">€ 41,78' in receipt
+    assert "Prices incl. VAT per line" in receipt
     assert Order.objects.get().status == "completed"
 
 

@@ -26,7 +26,7 @@ def test_order_payments_api_records_a_payment_and_answers_the_amount_due(shop, a
     assert response.status_code == 201, response.content
     data = response.json()
     gross = f"{order.gross_amount:.2f}"
-    assert gross == "25.98"  # 2 x 8.26 + 4.95 shipping, 21% VAT
+    assert gross == "25.97"  # a consumer: 2 x 9.99 + 5.99 shipping, incl. 21% VAT
     assert data["amount_due"] == "0.00" and data["order"] == {"number": order.number, "amount_paid": gross}
     payment = data["payment"]
     assert (payment["method"], payment["amount"], payment["reference"]) == ("ideal", gross, "tr_WDqYK6vllg")

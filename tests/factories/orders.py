@@ -36,6 +36,8 @@ class OrderFactory(factory.django.DjangoModelFactory):
     vat_amount = Decimal("2.10")
     gross_amount = Decimal("12.10")
     placed_at = factory.LazyFunction(timezone.now)
+    # a consumer's order is priced incl. VAT (orders.pricing)
+    prices_include_vat = factory.LazyAttribute(lambda o: not o.customer.is_b2b and o.channel != Channel.B2B)
 
 
 ADDRESS = {"street": "Oudegracht", "house_number": "12A", "postal_code": "3511 AB", "city": "Utrecht", "country": "NL"}

@@ -48,8 +48,15 @@ def test_put_product_creates_then_updates(api, ams):
         "sku": "MUG-RED",
         **BODY,
     }
+    assert body["consumer_price"] == "15.13"  # 12.50 + 21% = 15.125, half up
     updated = api.put("/api/v1/products/MUG-RED/", BODY | {"list_price": "13.00"}, format="json")
     assert updated.status_code == 200 and updated.json()["list_price"] == "13.00"
+    # the shelf price incl. VAT: given, or the list price plus VAT (issue 15)
+    assert updated.json()["consumer_price"] == "15.73"
+    shelf = api.put("/api/v1/products/MUG-RED/", BODY | {"consumer_price": "14.99"}, format="json")
+    assert shelf.status_code == 200 and shelf.json()["consumer_price"] == "14.99"
+    bad = api.put("/api/v1/products/MUG-RED/", BODY | {"consumer_price": "-1"}, format="json")
+    assert bad.status_code == 400
     assert Product.objects.get(sku="MUG-RED").stock_levels.count() == 1
 
 

@@ -117,3 +117,30 @@ def test_validate_ean13_is_python_stdnum_for_thirteen_digits(code, valid):
     else:
         with pytest.raises(ValidationError):
             validate_ean13(code)
+
+
+def test_product_upsert_gives_a_consumer_price_incl_vat_or_keeps_the_one_given():
+    # issue 15: consumers are priced from a shelf price incl. VAT
+    derived, _ = product_upsert(sku="MUG", name="Mug", list_price="8.26", vat_category="high")
+    assert derived.consumer_price == Decimal("9.99")  # 8.26 + 21% = 9.9946
+    book, _ = product_upsert(sku="BOOK", name="Book", list_price="20.00", vat_category="low")
+    assert book.consumer_price == Decimal("21.80")
+    given, _ = product_upsert(sku="MUG", name="Mug", list_price="8.26", vat_category="high", consumer_price="9.95")
+    assert Product.objects.get(pk=given.pk).consumer_price == Decimal("9.95")
+    with pytest.raises(ValidationFailed) as caught:
+        product_upsert(sku="MUG", name="Mug", list_price="8.26", vat_category="high", consumer_price="-1")
+    assert caught.value.field == "consumer_price"
+
+
+def test_the_data_migration_derives_consumer_prices_of_existing_products():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("inventory.migrations.0007_product_consumer_price_from_list_price")
+    old = ProductFactory(sku="OLD", list_price=Decimal("8.26"), vat_category="high", consumer_price=None)
+    zero = ProductFactory(sku="ZERO", list_price=Decimal("3.00"), vat_category="zero", consumer_price=None)
+    kept = ProductFactory(sku="KEPT", list_price=Decimal("8.26"), consumer_price=Decimal("9.95"))
+    migration.derive(apps, None)
+    prices = dict(Product.objects.filter(pk__in=[old.pk, zero.pk, kept.pk]).values_list("sku", "consumer_price"))
+    assert prices == {"OLD": Decimal("9.99"), "ZERO": Decimal("3.00"), "KEPT": Decimal("9.95")}

@@ -65,8 +65,9 @@ def test_post_places_the_order_of_the_api_example(api, customer, mug, ams):
         "channel": "web",
         "customer": {"number": customer.number},
         "currency": "EUR",
-        "totals": {"net": "16.52", "shipping": "4.09", "vat": "4.33", "gross": "24.94"},
+        "totals": {"net": "16.51", "shipping": "4.09", "vat": "4.33", "gross": "24.93"},
     }
+    assert body["prices_include_vat"] is True  # a consumer pays the shelf price (issue 15)
     assert body["lines"] == [
         {
             "line_no": 1,
@@ -76,10 +77,10 @@ def test_post_places_the_order_of_the_api_example(api, customer, mug, ams):
             "quantity_allocated": 2,
             "quantity_backordered": 0,
             "quantity_shipped": 0,
-            "unit_price": "8.26",
+            "unit_price": "9.99",
             "discount_percent": "0.00",
             "vat_rate": "21",
-            "line_total": "16.52",
+            "line_total": "19.98",
             "cancelled": False,
         }
     ]

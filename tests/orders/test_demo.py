@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from inventory.models import StockLevel
 from oms.invariants import violations
+from oms.money import gross_of
 from orders import demo
 from orders.management.commands.demo_orders import END_DAYS_AGO
 from orders.models import Order, OrderEvent, OrderLine
@@ -71,10 +72,18 @@ def _assert_replayed_from_the_data(order: Order) -> None:
     source = next(o for o in demo.read_orders() if o.reference == order.external_reference)
     lines = list(order.lines.order_by("line_no"))
     sold = [line for line in source.lines if line.sku in {ln.sku for ln in lines}]
+    # a consumer's order at shelf prices: the data's price plus VAT; a business's excl. VAT
+    shelf = (lambda price, ln: gross_of(price, ln.vat_rate)) if order.prices_include_vat else (lambda price, ln: price)
+    assert order.prices_include_vat == (not order.customer.is_b2b)
     assert [(ln.sku, ln.quantity, ln.unit_price) for ln in lines] == [
-        (line.sku, line.quantity, demo.eur(line.unit_price_gbp)) for line in sold
+        (line.sku, line.quantity, shelf(demo.eur(line.unit_price_gbp), ln))
+        for line, ln in zip(sold, lines, strict=True)
     ]
-    assert order.net_amount == sum(ln.line_total for ln in lines)
+    lines_sum = sum(ln.line_total for ln in lines)
+    if order.prices_include_vat:
+        assert order.gross_amount == lines_sum + gross_of(order.shipping_amount, order.shipping_vat_rate)
+    else:
+        assert order.net_amount == lines_sum
     assert order.shipping_amount == demo.eur(source.postage_gbp)
     assert order.amount_paid == order.gross_amount
     shift = demo.shift_days(timezone.localdate(), END_DAYS_AGO)

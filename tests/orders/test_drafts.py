@@ -46,24 +46,27 @@ def test_order_draft_lines_have_live_totals_and_reserve_nothing(draft, mug, book
     # when the agent adds two mugs and a book
     line = order_draft_add_line(order=draft, sku="MUG-RED", quantity=2, user=agent)
     order_draft_add_line(order=draft, sku="BOOK-1", quantity=1, user=agent)
-    # then the totals are there (21% over mugs and shipping, 9% over the book), nothing reserved
+    # then the totals are there at shelf prices (a consumer): 19.98 + 4.95 shipping holds 4.33 VAT
+    # at 21%, the book's 21.80 holds 1.80 at 9%; nothing reserved
     draft.refresh_from_db()
     assert (draft.net_amount, draft.shipping_amount, draft.vat_amount, draft.gross_amount) == (
-        Decimal("36.52"),
+        Decimal("36.51"),
         Decimal("4.09"),
         Decimal("6.13"),
-        Decimal("46.74"),
+        Decimal("46.73"),
     )
-    assert (line.line_no, line.vat_rate, line.line_total) == (1, Decimal("21.00"), Decimal("16.52"))
+    assert (line.line_no, line.vat_rate, line.line_total) == (1, Decimal("21.00"), Decimal("19.98"))
     assert draft.promised_delivery_date is not None
     assert level(mug, ams).reserved == 0
     # and a changed quantity, a price and a removal keep them right
     order_draft_update_line(order=draft, line_id=line.pk, quantity=3, unit_price="8.00", user=agent)
     order_draft_remove_line(order=draft, line_id=draft.lines.get(sku="BOOK-1").pk, user=agent)
     draft.refresh_from_db()
-    assert (draft.net_amount, list(draft.lines.values_list("sku", "quantity"))) == (Decimal("24.00"), [("MUG-RED", 3)])
+    # a typed price is in the order's basis (incl. VAT): 24.00 + 4.95 shipping holds 5.02 VAT
+    assert list(draft.lines.values_list("sku", "quantity", "line_total")) == [("MUG-RED", 3, Decimal("24.00"))]
+    assert draft.net_amount == Decimal("19.84")
     order_draft_update_line(order=draft, line_id=line.pk, unit_price=None, user=agent)
-    assert OrderLine.objects.get(pk=line.pk).unit_price == Decimal("8.26")
+    assert OrderLine.objects.get(pk=line.pk).unit_price == Decimal("9.99")  # back to the shelf price
 
 
 def test_order_draft_place_reserves_and_publishes_like_order_place(draft, mug, ams, agent):
@@ -146,3 +149,18 @@ def test_order_draft_bad_lines_are_field_errors(draft, mug, agent):
             order=draft, lines=[{"sku": "MUG-RED", "quantity": 1}, {"sku": "X", "quantity": 1}], user=agent
         )
     assert caught.value.field == "lines.1.sku"
+
+
+def test_a_draft_given_to_a_business_is_repriced_excl_vat_and_back(draft, mug, b2b, customer, agent):
+    # given a consumer's draft with two mugs at the shelf price (9.99 incl. VAT)
+    line = order_draft_add_line(order=draft, sku="MUG-RED", quantity=2, user=agent)
+    assert draft.prices_include_vat and line.unit_price == Decimal("9.99")
+    # when it is given to a business: list prices excl. VAT, VAT on top
+    order_draft_set_customer(order=draft, customer=b2b, user=agent)
+    draft.refresh_from_db()
+    assert not draft.prices_include_vat and OrderLine.objects.get(pk=line.pk).unit_price == Decimal("8.26")
+    assert draft.net_amount == Decimal("16.52")
+    # and back to the consumer: the shelf price again
+    order_draft_set_customer(order=draft, customer=customer, user=agent)
+    draft.refresh_from_db()
+    assert draft.prices_include_vat and OrderLine.objects.get(pk=line.pk).line_total == Decimal("19.98")

@@ -20,7 +20,7 @@ def broken() -> dict:
 
 
 def test_the_checks_are_registered_and_hold_after_real_orders(customer, mug, book):
-    assert len(ORDER_CHECKS) == 4
+    assert len(ORDER_CHECKS) == 5
     place(customer, ("MUG-RED", 12), ("BOOK-1", 2))
     place(customer, ("BOOK-1", 1))
     assert broken() == {}
@@ -56,10 +56,21 @@ def test_an_allocation_left_on_a_cancelled_line_is_caught(customer, mug):
 def test_totals_that_do_not_add_up_are_caught(customer, mug, book):
     order = place(customer, ("MUG-RED", 3), ("BOOK-1", 1))
     Order.objects.filter(pk=order.pk).update(vat_amount=order.vat_amount + 1, gross_amount=order.gross_amount + 1)
-    assert list(broken()) == ["orders: totals = lines + shipping + VAT"]
+    # a consumer's order: its gross is no longer its shelf prices either
+    shelf = "orders: consumers pay shelf prices incl. VAT, businesses excl. VAT"
+    assert list(broken()) == ["orders: totals = lines + shipping + VAT", shelf]
     Order.objects.filter(pk=order.pk).update(vat_amount=order.vat_amount, gross_amount=order.gross_amount)
     OrderLine.objects.filter(order=order, sku="BOOK-1").update(line_total=Decimal("19.99"))
-    assert list(broken()) == ["orders: totals = lines + shipping + VAT"]
+    assert list(broken()) == ["orders: totals = lines + shipping + VAT", shelf]
+
+
+def test_a_consumer_order_priced_excluding_vat_is_caught(customer, b2b, mug):
+    place(b2b, ("MUG-RED", 1))
+    order = place(customer, ("MUG-RED", 1))
+    assert broken() == {}
+    Order.objects.filter(pk=order.pk).update(prices_include_vat=False)
+    rows = broken()["orders: consumers pay shelf prices incl. VAT, businesses excl. VAT"]
+    assert [(row["order"], row["customer_kind"]) for row in rows] == [(order.number, "b2c")]
 
 
 def test_stock_level_reserved_matches_after_cancel_and_change(customer, mug, ams):

@@ -31,25 +31,25 @@ def events_of(order):
 
 @override_settings(OMS_FLAT_SHIPPING_AMOUNT="4.09")
 def test_order_place_matches_the_api_example(customer, mug, agent):
-    # when two mugs of 8.26 are ordered with 4.09 shipping
+    # when a consumer orders two mugs of 8.26 (9.99 incl. VAT) with 4.09 shipping (4.95 incl.)
     order = place(customer, ("MUG-RED", 2), user=agent, now=TUESDAY_MORNING)
-    # then the amounts are those of API.md: VAT 21% over 16.52 + 4.09 = 4.33
+    # then the amounts are those of API.md: 24.93 holds 24.93 x 21/121 = 4.33 VAT
     order.refresh_from_db()
-    assert re.fullmatch(r"SO-\d{6}", order.number)
+    assert re.fullmatch(r"SO-\d{6}", order.number) and order.prices_include_vat
     assert (order.net_amount, order.shipping_amount, order.vat_amount, order.gross_amount) == (
-        Decimal("16.52"),
+        Decimal("16.51"),
         Decimal("4.09"),
         Decimal("4.33"),
-        Decimal("24.94"),
+        Decimal("24.93"),
     )
     assert order.status == "allocated" and order.vat_regime == "domestic" and order.currency == "EUR"
     line = order.lines.get()
     assert (line.sku, line.name, line.unit_price, line.vat_rate, line.line_total) == (
         "MUG-RED",
         "Red mug",
-        Decimal("8.26"),
+        Decimal("9.99"),
         Decimal("21.00"),
-        Decimal("16.52"),
+        Decimal("19.98"),
     )
     assert (line.quantity_allocated, line.quantity_backordered, line.quantity_shipped) == (2, 0, 0)
     # the promise: ships Tuesday before the 15:00 cut-off, arrives Wednesday
@@ -134,10 +134,10 @@ def test_order_place_splits_a_line_over_warehouses_by_priority(customer, mug, am
     assert parts == [("AMS", 10), ("RTM", 3)] and order.status == "allocated"
 
 
-def test_order_place_computes_vat_per_rate_over_the_order(customer, mug, book):
-    # 3 x 8.26 = 24.78 at 21% with shipping 4.95 -> 29.73 * 21% = 6.2433 -> 6.24
-    # 1 x 20.00 at 9% -> 1.80
-    order = place(customer, ("MUG-RED", 3), ("BOOK-1", 1))
+def test_order_place_computes_vat_per_rate_over_the_order(b2b, mug, book):
+    # a business order, excl. VAT: 3 x 8.26 = 24.78 at 21% with shipping 4.95 -> 29.73 * 21%
+    # = 6.2433 -> 6.24; 1 x 20.00 at 9% -> 1.80
+    order = place(b2b, ("MUG-RED", 3), ("BOOK-1", 1))
     assert (order.net_amount, order.shipping_amount, order.vat_amount, order.gross_amount) == (
         Decimal("44.78"),
         Decimal("4.95"),
@@ -409,7 +409,7 @@ def test_order_place_lines_keep_their_snapshot_when_the_catalogue_changes(custom
     mug.list_price, mug.name = Decimal("99.00"), "Renamed"
     mug.save()
     line = OrderLine.objects.get(order=order)
-    assert (line.unit_price, line.name) == (Decimal("8.26"), "Red mug")
+    assert (line.unit_price, line.name) == (Decimal("9.99"), "Red mug")  # the consumer price then
 
 
 def test_order_place_inactive_product_is_refused(customer, mug):

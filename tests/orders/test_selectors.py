@@ -29,9 +29,10 @@ def test_order_get_loads_lines_and_allocations_in_three_queries(customer, mug, b
     assert rows == [("MUG-RED", [("AMS", 10)]), ("BOOK-1", [("AMS", 1)])]
     with django_assert_num_queries(0):
         breakdown = selectors.order_vat_breakdown(loaded)
+    # a consumer's order: 12 x 9.99 + 5.99 shipping (4.95 net) holds 21.85 VAT; 21.80 at 9% 1.80
     assert breakdown == {
-        Decimal("21"): {"net": Decimal("104.07"), "vat": Decimal("21.85")},
-        Decimal("9"): {"net": Decimal("20.00"), "vat": Decimal("1.80")},
+        Decimal("21"): {"net": Decimal("104.02"), "vat": Decimal("21.85"), "gross": Decimal("125.87")},
+        Decimal("9"): {"net": Decimal("20.00"), "vat": Decimal("1.80"), "gross": Decimal("21.80")},
     }
     assert loaded.vat_amount == Decimal("23.65")
 
@@ -83,8 +84,8 @@ def test_order_list_page_is_one_query(customer, mug, django_assert_num_queries):
 
 
 def test_customer_order_stats(customer, mug):
-    place(customer, ("MUG-RED", 1))  # 8.26 + 4.95 shipping
-    place(customer, ("MUG-RED", 2))  # 16.52 + 4.95
+    place(customer, ("MUG-RED", 1))  # 9.99 + 5.99 shipping incl. VAT: 8.26 + 4.95 net
+    place(customer, ("MUG-RED", 2))  # 19.98 + 5.99 incl. VAT: 16.51 + 4.95 net
     cancelled = place(customer, ("MUG-RED", 1))
     order_cancel(order=cancelled, user=None)
     OrderFactory(
@@ -98,7 +99,7 @@ def test_customer_order_stats(customer, mug):
     stats = selectors.customer_order_stats(customer.pk)
     assert (stats.orders, stats.orders_12m, stats.open_orders) == (3, 2, 2)
     assert (stats.revenue_12m, stats.average_order, stats.open_on_account) == (
-        Decimal("34.68"),
+        Decimal("34.67"),
         Decimal("17.34"),
         Decimal("0"),
     )

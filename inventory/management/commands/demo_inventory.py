@@ -19,6 +19,7 @@ from django.utils import timezone
 from stdnum import ean
 
 from inventory.models import MovementKind, Product, StockLevel, StockMovement
+from inventory.selectors import derived_consumer_price
 from inventory.services import warehouse_upsert
 from inventory.services._common import values_sql
 from oms.money import quantize
@@ -76,6 +77,7 @@ class Command(BaseCommand):
     def _product(self, index: int, row: dict) -> Product:
         digest = zlib.crc32(row["sku"].encode())
         barcode = f"200{index:09d}"
+        list_price = quantize(Decimal(row["unit_price_gbp"]) * GBP_TO_EUR)
         return Product(
             sku=row["sku"],
             name=title_case(row["description"])[:200],
@@ -83,7 +85,8 @@ class Command(BaseCommand):
                 f"UCI Online Retail stock code {row['sku']}: {int(row['units_sold']):,} units sold "
                 "from December 2010 to December 2011."
             ),
-            list_price=quantize(Decimal(row["unit_price_gbp"]) * GBP_TO_EUR),
+            list_price=list_price,
+            consumer_price=derived_consumer_price(list_price, "high"),
             vat_category="high",
             weight_grams=50 + digest % 1950,
             barcode=barcode + ean.calc_check_digit(barcode),
