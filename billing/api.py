@@ -57,7 +57,13 @@ class InvoiceLineOutSerializer(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     discount = serializers.DecimalField(max_digits=12, decimal_places=2, source="discount_amount")
     vat_rate = serializers.SerializerMethodField()
-    line_total = serializers.DecimalField(max_digits=12, decimal_places=2, source="net_amount")
+    line_total = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        source="net_amount",
+        help_text="quantity x unit_price - discount: excl. VAT, or incl. VAT when the document's "
+        "`prices_include_vat` is true.",
+    )
 
     def get_vat_rate(self, line) -> str:
         return rate_label(line.vat_rate)
@@ -76,6 +82,14 @@ class InvoiceOutSerializer(serializers.Serializer):
     seller = serializers.JSONField()
     reverse_charge = serializers.BooleanField()
     export = serializers.BooleanField()
+    prices_include_vat = serializers.BooleanField(
+        help_text="True on a consumer's document: unit prices and line totals include VAT, the VAT "
+        "per rate is contained in the rate's total (`vat[].net` + `vat[].vat`)."
+    )
+    vat_country = serializers.CharField(
+        help_text="The EU member state (ISO 3166 alpha-2) whose VAT the document charges under the One "
+        "Stop Shop, e.g. `BE`; empty for Dutch VAT, reverse charge and exports."
+    )
     lines = InvoiceLineOutSerializer(many=True, source="lines.all")
     vat = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()

@@ -19,6 +19,14 @@ How our figures map to EN 16931:
 * PrepaidAmount (BT-113) is what payments had paid on the invoice when the document is made
   (a cash sale: all of it), so PayableAmount (BT-115) is what is left to pay. A credit note is
   settled against its invoice and carries none.
+* A document whose prices include VAT (a consumer's, ``prices_include_vat``) stores each line's
+  amount incl. VAT, while EN 16931 line amounts are net. Each line's net is its part of its rate's
+  net, spread as the ledger spreads it (``billing.calc.line_nets``), so the lines of a rate add
+  up to the rate's net and the totals are the stored ones to the cent. Its discount is sent as
+  the discount's net, and its price as the price of all its units (BT-149 base quantity =
+  quantity), so quantity x price / base quantity - allowance is the line net exactly.
+* An EU One Stop Shop invoice (``vat_country``) carries the destination country's rates as
+  category S, with a note naming that country's VAT.
 """
 
 from __future__ import annotations
@@ -27,8 +35,9 @@ from decimal import Decimal
 
 from lxml import etree
 
+from billing import calc
 from billing.models import Invoice, InvoiceLine
-from oms.money import ZERO
+from oms.money import ZERO, vat_in_gross
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
@@ -129,11 +138,28 @@ def _document(invoice: Invoice) -> etree._Element:
     delivery = cac(root, "Delivery")
     cbc(delivery, "ActualDeliveryDate", invoice.supply_date.isoformat())
     _payment(root, invoice)
+    nets = line_nets(invoice, lines, vat_rows)
     _tax_total(root, invoice, vat_rows, sign)
-    _monetary_total(root, invoice, lines, sign)
-    for line in lines:
-        _line(root, invoice, line, sign)
+    _monetary_total(root, invoice, nets, sign)
+    for line, net in zip(lines, nets, strict=True):
+        _line(root, invoice, line, net, sign)
     return root
+
+
+def line_nets(invoice: Invoice, lines: list[InvoiceLine], vat_rows) -> list[Decimal]:
+    """Each line's net (BT-131), as stored (signed): its amount, or on a document priced incl.
+    VAT its part of its rate's stored net, spread as the ledger does."""
+    totals = calc.Totals(
+        net=invoice.net_amount,
+        vat=invoice.vat_amount,
+        gross=invoice.gross_amount,
+        breakdown={
+            row.rate: {"net": row.net_amount, "vat": row.vat_amount, "gross": row.net_amount + row.vat_amount}
+            for row in vat_rows
+        },
+        prices_include_vat=invoice.prices_include_vat,
+    )
+    return calc.line_nets(lines, totals)  # type: ignore[arg-type]  # InvoiceLine has the fields read
 
 
 def _nsmap(root_ns: str) -> dict:
@@ -146,6 +172,13 @@ def _notes(invoice: Invoice) -> list[str]:
         notes.append(f"Btw verlegd (VAT reverse charged). Btw-nummer afnemer: {invoice.buyer_vat_id}.")
     if invoice.export:
         notes.append("Export buiten de EU: 0% btw (zero-rated export of goods).")
+    if invoice.vat_country:
+        notes.append(
+            f"Btw van het land van bestemming {invoice.vat_country} (EU-éénloketsysteem, OSS) / "
+            f"VAT of {invoice.vat_country} (EU One Stop Shop)."
+        )
+    if invoice.prices_include_vat:
+        notes.append("Prijzen incl. btw / Prices include VAT; de regelbedragen hier zijn excl. btw.")
     if invoice.is_credit_note and invoice.credit_reason:
         notes.append(f"Reden / reason: {invoice.credit_reason}")
     return notes
@@ -257,10 +290,10 @@ def prepaid_amount(invoice: Invoice) -> Decimal:
     return min(max(invoice.amount_paid, ZERO), invoice.gross_amount)
 
 
-def _monetary_total(root: etree._Element, invoice: Invoice, lines: list[InvoiceLine], sign: Decimal) -> None:
+def _monetary_total(root: etree._Element, invoice: Invoice, nets: list[Decimal], sign: Decimal) -> None:
     total = cac(root, "LegalMonetaryTotal")
     prepaid = prepaid_amount(invoice)
-    amount(total, "LineExtensionAmount", sign * sum((line.net_amount for line in lines), ZERO))
+    amount(total, "LineExtensionAmount", sign * sum(nets, ZERO))
     amount(total, "TaxExclusiveAmount", sign * invoice.net_amount)
     amount(total, "TaxInclusiveAmount", sign * invoice.gross_amount)
     if prepaid:
@@ -268,16 +301,21 @@ def _monetary_total(root: etree._Element, invoice: Invoice, lines: list[InvoiceL
     amount(total, "PayableAmount", sign * invoice.gross_amount - prepaid)
 
 
-def _line(root: etree._Element, invoice: Invoice, line: InvoiceLine, sign: Decimal) -> None:
+def _line(root: etree._Element, invoice: Invoice, line: InvoiceLine, net: Decimal, sign: Decimal) -> None:
     credit = invoice.is_credit_note
     element = cac(root, "CreditNoteLine" if credit else "InvoiceLine")
-    quantity, price = sign * line.quantity, line.unit_price
+    quantity, price, base = sign * line.quantity, line.unit_price, None
+    discount = sign * line.discount_amount
+    if invoice.prices_include_vat:
+        # Net figures from the spread net: the discount's net, the price of all units (BT-149).
+        discount = discount - vat_in_gross(discount, line.vat_rate)
+        price = (sign * net + discount) * (1 if quantity >= 0 else -1)
+        base = abs(quantity) or 1
     if price < 0:  # BR-27: a price is never negative; a voucher is a negative quantity
         quantity, price = -quantity, -price
     cbc(element, "ID", line.position)
     cbc(element, "CreditedQuantity" if credit else "InvoicedQuantity", quantity, unitCode=UNIT_CODE)
-    amount(element, "LineExtensionAmount", sign * line.net_amount)
-    discount = sign * line.discount_amount
+    amount(element, "LineExtensionAmount", sign * net)
     if discount:
         allowance = cac(element, "AllowanceCharge")
         cbc(allowance, "ChargeIndicator", "false")
@@ -291,3 +329,5 @@ def _line(root: etree._Element, invoice: Invoice, line: InvoiceLine, sign: Decim
     _tax_category(item, "ClassifiedTaxCategory", invoice, line.vat_rate, reason=False)
     price_element = cac(element, "Price")
     amount(price_element, "PriceAmount", price)
+    if base is not None and base != 1:
+        cbc(price_element, "BaseQuantity", base, unitCode=UNIT_CODE)

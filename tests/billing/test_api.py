@@ -69,3 +69,33 @@ def test_a_bound_client_reads_the_invoices_of_its_own_orders_only(api_client_for
     # an unbound client with invoices:read (an ERP) reads them all
     erp = api_client_for(scopes=["invoices:read"], name="ERP")
     assert all(erp.get(f"/api/v1/invoices/{n}/").status_code == 200 for n in (*invoices.values(), loose))
+
+
+def test_invoice_detail_api_says_prices_include_vat_and_the_oss_country(api_client_for):
+    from decimal import Decimal
+
+    from tests.factories.billing import b2c_customer, line
+
+    invoice = issue(
+        b2c_customer(),
+        lines=[line(1, "9.99", vat_rate=Decimal("21.00")), line(1, "21.80", "low", vat_rate=Decimal("6.00"))],
+        prices_include_vat=True,
+        vat_country="BE",
+    )
+    client = api_client_for(Role.API_CLIENT)
+    body = client.get(f"/api/v1/invoices/{invoice.number}/").json()
+    assert body["prices_include_vat"] is True and body["vat_country"] == "BE"
+    assert body["totals"] == {"net": "28.83", "vat": "2.96", "gross": "31.79"}  # 1.73 + 1.23 VAT contained
+    plain = client.get(f"/api/v1/invoices/{issue().number}/").json()
+    assert plain["prices_include_vat"] is False and plain["vat_country"] == ""
+
+
+def test_the_openapi_schema_describes_prices_include_vat_and_vat_country(api_client_for):
+    schema = api_client_for(Role.API_CLIENT).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    for name in ("InvoiceOut", "InvoiceListItem"):
+        properties = components[name]["properties"]
+        assert properties["prices_include_vat"]["type"] == "boolean"
+        assert properties["vat_country"]["type"] == "string"
+        assert "One Stop Shop" in properties["vat_country"]["description"]
+        assert {"prices_include_vat", "vat_country"} <= set(components[name]["required"])

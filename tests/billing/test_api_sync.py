@@ -115,3 +115,34 @@ def test_the_lists_need_their_scopes(api_client_for):
     assert api_client_for(scopes=["orders:read"]).get("/api/v1/payments/").status_code == 403
     assert api_client_for(Role.ACCOUNTING).get("/api/v1/payments/").status_code == 200
     assert api_client_for(Role.WAREHOUSE).get("/api/v1/invoices/").status_code == 403
+
+
+def test_invoice_list_says_which_documents_include_vat_and_whose_vat_they_charge(erp, accountant):
+    from tests.factories.billing import b2c_customer
+
+    business = issue(b2b_customer(), lines=[line(1, "8.26")])
+    consumer = issue(b2c_customer(), lines=[line(2, "9.99"), line(1, "21.80", "low")], prices_include_vat=True)
+    belgian = issue(
+        b2c_customer(),
+        lines=[line(1, "21.80", "low", vat_rate=Decimal("6.00"))],
+        prices_include_vat=True,
+        vat_country="BE",
+    )
+    note = invoice_credit(invoice=belgian, reason="Retour", user=accountant)
+    by_number = {r["number"]: r for r in _all(erp, "/api/v1/invoices/")}
+    flags = {number: (r["prices_include_vat"], r["vat_country"]) for number, r in by_number.items()}
+    assert flags == {
+        business.number: (False, ""),
+        consumer.number: (True, ""),
+        belgian.number: (True, "BE"),
+        note.number: (True, "BE"),
+    }
+    # a consumer's line totals include VAT: the rate's net + VAT is its lines' total
+    row = by_number[consumer.number]
+    assert [x["line_total"] for x in row["lines"]] == ["19.98", "21.80"]
+    assert [(v["rate"], Decimal(v["net"]) + Decimal(v["vat"])) for v in row["vat"]] == [
+        ("21", Decimal("19.98")),
+        ("9", Decimal("21.80")),
+    ]
+    assert Decimal(row["totals"]["gross"]) == Decimal("41.78")
+    assert [(v["rate"], v["vat"]) for v in by_number[belgian.number]["vat"]] == [("6", "1.23")]

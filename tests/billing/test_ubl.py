@@ -4,6 +4,7 @@ invoice's own figures in the database."""
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -11,6 +12,8 @@ from importlib import resources
 
 import pytest
 from django.core import mail
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from billing import selectors, ubl
@@ -24,6 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_delivery")]
 NS = {"cac": ubl.NS_CAC, "cbc": ubl.NS_CBC}
 SUPPLY = date(2026, 3, 2)
 CENT = Decimal("0.01")
+EXAMPLES = int(os.environ.get("SPLIT_EXAMPLES", "8"))
 
 
 def _schema(root_name: str) -> etree.XMLSchema:
@@ -94,10 +98,12 @@ def assert_en16931(root: etree._Element) -> None:
     for row in lines:
         quantity = Decimal(_text(row, f"cbc:{'Credited' if credit else 'Invoiced'}Quantity"))
         price = _amount(row, "cac:Price/cbc:PriceAmount")
-        assert price >= 0
+        base = row.find("cac:Price/cbc:BaseQuantity", NS)
+        per_unit = price / Decimal(base.text) if base is not None else price
+        assert price >= 0 and (base is None or Decimal(base.text) > 0)
         allowances = sum((_amount(a, "cbc:Amount") for a in row.findall("cac:AllowanceCharge", NS)), Decimal(0))
         net = _amount(row, "cbc:LineExtensionAmount")
-        assert net == (quantity * price - allowances).quantize(CENT)
+        assert net == (quantity * per_unit - allowances).quantize(CENT)  # PEPPOL-EN16931-R120
         line_sum += net
         category = row.find("cac:Item/cac:ClassifiedTaxCategory", NS)
         taxable[(_text(category, "cbc:ID"), Decimal(_text(category, "cbc:Percent")))] += net
@@ -153,9 +159,20 @@ def assert_agrees_with(root: etree._Element, invoice: Invoice) -> None:
     assert _amount(root, "cac:TaxTotal/cbc:TaxAmount") == sign * invoice.vat_amount
     db_lines = list(invoice.lines.order_by("position"))
     xml_lines = root.findall("cac:CreditNoteLine" if invoice.is_credit_note else "cac:InvoiceLine", NS)
-    assert [(_text(x, "cbc:ID"), _amount(x, "cbc:LineExtensionAmount")) for x in xml_lines] == [
-        (str(row.position), sign * row.net_amount) for row in db_lines
-    ]
+    assert [_text(x, "cbc:ID") for x in xml_lines] == [str(row.position) for row in db_lines]
+    xml_nets = [_amount(x, "cbc:LineExtensionAmount") for x in xml_lines]
+    if not invoice.prices_include_vat:
+        assert xml_nets == [sign * row.net_amount for row in db_lines]
+    else:  # stored amounts include VAT; the nets of a rate add up to the rate's stored net
+        per_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
+        # oms.money.spread gives a line of negative amount (a voucher) no share of its rate's net,
+        # so a line's net is near its gross without VAT only where its rate has no such line
+        mixed = {row.vat_rate for row in db_lines if sign * row.net_amount < 0}
+        for row, net in zip(db_lines, xml_nets, strict=True):
+            per_rate[row.vat_rate] += net
+            exact = sign * row.net_amount * 100 / (100 + row.vat_rate)  # the line's gross without its VAT
+            assert row.vat_rate in mixed or abs(net - exact) < len(db_lines) * CENT
+        assert dict(per_rate) == {row.rate: sign * row.net_amount for row in invoice.vat_lines.all()}
     assert [_text(x, "cac:Item/cbc:Name") for x in xml_lines] == [row.description for row in db_lines]
     breakdown = {
         Decimal(_text(s, "cac:TaxCategory/cbc:Percent")): (_amount(s, "cbc:TaxableAmount"), _amount(s, "cbc:TaxAmount"))
@@ -326,3 +343,135 @@ def test_invoice_email_attaches_the_ubl_for_business_customers_only(business):
     _name, content, mimetype = message.attachments[1]
     assert mimetype == "application/xml"
     assert_agrees_with(etree.fromstring(content), invoice)
+
+
+# --- documents whose prices include VAT (issue 15): the line amounts stored are gross ---------
+
+CONSUMER = [
+    line(3, "9.99", "high", discount="2.50", description="Mok rood"),
+    line(7, "15.79", "low", discount="1.13", description="Koffiebonen"),
+    line(1, "21.80", "low", description="Boek"),
+    line(1, "-5.00", "high", description="Tegoedbon"),
+    line(1, "5.99", "high", kind="shipping", description="Verzending"),
+]
+
+
+def _consumer_invoice(lines=CONSUMER, **kwargs) -> Invoice:
+    return issue(b2c_customer(), lines=lines, supply_date=SUPPLY, prices_include_vat=True, **kwargs)
+
+
+def test_consumer_invoice_with_mixed_rates_sends_net_lines_adding_up_to_the_stored_totals():
+    invoice = _consumer_invoice()
+    # stored: line amounts incl. VAT; 21 %: 3 x 9.99 - 2.50 - 5.00 + 5.99 = 28.46; 9 %: 109.40 + 21.80
+    assert invoice.gross_amount == Decimal("28.46") + Decimal("131.20")
+    root = _parse(invoice)
+    assert_en16931(root)
+    assert_agrees_with(root, invoice)
+    totals = root.find("cac:LegalMonetaryTotal", NS)
+    assert _amount(totals, "cbc:LineExtensionAmount") == invoice.net_amount
+    assert _amount(totals, "cbc:TaxExclusiveAmount") == invoice.net_amount
+    assert _amount(totals, "cbc:TaxInclusiveAmount") == invoice.gross_amount
+    assert _amount(root, "cac:TaxTotal/cbc:TaxAmount") == invoice.vat_amount
+    # the mug: 3 at a price of all three, its discount as the discount's net (2.50 / 1.21 = 2.07)
+    mug = root.findall("cac:InvoiceLine", NS)[0]
+    assert _text(mug, "cac:Price/cbc:BaseQuantity") == "3"
+    assert _amount(mug, "cac:AllowanceCharge/cbc:Amount") == Decimal("2.07")
+    notes = [n.text for n in root.findall("cbc:Note", NS)]
+    assert any("Prices include VAT" in n for n in notes) and not any("OSS" in n for n in notes)
+
+
+def test_consumer_invoice_passes_the_independent_peppol_rule_checker():
+    from peppol.rules import check_rules
+
+    document = ubl.invoice_ubl_bytes(selectors.invoice_document(_consumer_invoice().pk))
+    assert [f for f in check_rules(document) if f.severity == "fatal"] == []
+
+
+def test_oss_invoice_carries_the_destination_rates_and_says_so():
+    belgian = [
+        line(1, "9.99", "high", vat_rate=Decimal("21.00"), description="Mok rood"),
+        line(1, "21.80", "low", vat_rate=Decimal("6.00"), description="Boek"),
+        line(1, "5.99", "high", kind="shipping", vat_rate=Decimal("21.00"), description="Verzending"),
+    ]
+    invoice = _consumer_invoice(belgian, vat_country="BE")
+    assert invoice.vat_country == "BE"
+    root = _parse(invoice)
+    assert_en16931(root)
+    assert_agrees_with(root, invoice)
+    codes = {
+        (_text(s, "cac:TaxCategory/cbc:ID"), _text(s, "cac:TaxCategory/cbc:Percent"), _amount(s, "cbc:TaxAmount"))
+        for s in root.findall("cac:TaxTotal/cac:TaxSubtotal", NS)
+    }
+    assert codes == {("S", "21.00", Decimal("2.77")), ("S", "6.00", Decimal("1.23"))}  # no Dutch 9 %
+    notes = " ".join(n.text for n in root.findall("cbc:Note", NS))
+    assert "VAT of BE (EU One Stop Shop)" in notes
+
+
+def test_consumer_credit_note_sends_positive_net_lines_adding_up_to_its_totals(accountant):
+    invoice = _consumer_invoice(issue_date=SUPPLY)
+    note = invoice_credit(
+        invoice=invoice, lines=[{"line": 1, "quantity": 1}, {"line": 2, "quantity": 3}], reason="Kapot", user=accountant
+    )
+    assert note.prices_include_vat
+    root = _parse(note)
+    assert etree.QName(root).localname == "CreditNote"
+    assert_en16931(root)
+    assert_agrees_with(root, note)
+    assert _amount(root, "cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount") == -note.gross_amount > 0
+
+
+def test_business_invoice_lines_stay_the_stored_net_amounts():
+    invoice = issue(b2b_customer(coc_number="87654321"), lines=CONSUMER, supply_date=SUPPLY)
+    assert not invoice.prices_include_vat
+    root = _parse(invoice)
+    assert_en16931(root)
+    nets = [_amount(x, "cbc:LineExtensionAmount") for x in root.findall("cac:InvoiceLine", NS)]
+    assert nets == [row.net_amount for row in invoice.lines.order_by("position")]
+    assert root.find("cac:InvoiceLine/cac:Price/cbc:BaseQuantity", NS) is None
+    assert not [n for n in root.findall("cbc:Note", NS) if "incl" in n.text]
+
+
+def test_consumer_invoice_pdf_states_the_stored_net_vat_per_rate_and_gross():
+    from billing.services import invoice_pdf_render
+    from oms.money import format_eur
+    from tests.support.pdf import pdf_text
+
+    invoice = _consumer_invoice()
+    invoice_pdf_render(invoice_id=invoice.pk)
+    invoice.refresh_from_db()
+    with invoice.pdf.open("rb") as handle:
+        text = " ".join(pdf_text(handle.read()).replace("\u00a0", " ").split())
+
+    def eur(value):
+        return format_eur(value).replace("\u00a0", " ")
+
+    for row in invoice.vat_lines.all():
+        rate = f"{row.rate.normalize():f}%"
+        assert f"Grondslag {rate} btw / Taxable at {rate} {eur(row.net_amount)}" in text
+        assert f"Btw {rate} / VAT {rate} {eur(row.vat_amount)}" in text
+    assert f"Net total {eur(invoice.net_amount)}" in text
+    assert f"VAT total {eur(invoice.vat_amount)}" in text
+    assert f"Total {eur(invoice.gross_amount)}" in text
+
+
+CONSUMER_LINE = st.tuples(
+    st.integers(min_value=1, max_value=40),
+    st.decimals(min_value=Decimal("-20.00"), max_value=Decimal("250.00"), places=2),
+    st.sampled_from(["high", "low", "zero"]),
+    st.decimals(min_value=Decimal("0.00"), max_value=Decimal("3.00"), places=2),
+)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.lists(CONSUMER_LINE, min_size=1, max_size=6))
+@example(raw=[(1, Decimal("0.01"), "high", Decimal("0.00")), (3, Decimal("0.01"), "high", Decimal("0.00"))])
+def test_generated_consumer_invoices_send_sums_equal_to_the_invoice(raw):
+    lines = []
+    for quantity, price, category, discount in raw:
+        discount = min(discount, quantity * price) if price > 0 else Decimal("0.00")
+        lines.append(line(quantity, str(price), category, discount=str(discount)))
+    assume(sum(q * p - (min(d, q * p) if p > 0 else 0) for q, p, _c, d in raw) >= 0)
+    invoice = _consumer_invoice(lines)
+    root = _parse(invoice)
+    assert_en16931(root)
+    assert_agrees_with(root, invoice)
