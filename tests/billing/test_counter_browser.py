@@ -29,14 +29,14 @@ def test_counter_sale_scan_pay_cash_see_change_and_receipt(live_server, browser_
     page.keyboard.type("2*MUG-RED")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("counter-line")).to_have_count(2)
-    expect(page.get_by_test_id("counter-total")).to_have_text(re.compile(r"41,79"))
+    expect(page.get_by_test_id("counter-total")).to_have_text(re.compile(r"41,78"))
 
     # cash (Alt+C), 50 received: the change is shown and Enter completes the sale
     page.keyboard.press("Alt+c")
     expect(page.get_by_test_id("counter-tendered")).to_be_focused()
     page.keyboard.type("50")
     page.keyboard.press("Enter")
-    expect(page.get_by_test_id("counter-change")).to_contain_text("8,21")
+    expect(page.get_by_test_id("counter-change")).to_contain_text("8,22")
     expect(page.get_by_test_id("counter-complete")).to_be_focused()
     page.keyboard.press("Enter")
 
@@ -44,8 +44,8 @@ def test_counter_sale_scan_pay_cash_see_change_and_receipt(live_server, browser_
     page.wait_for_url(re.compile(r".*/billing/counter/receipt/\d{4}-\d{6}/\?tendered=50.00$"))
     invoice = Invoice.objects.get()
     expect(page.get_by_test_id("receipt-number")).to_have_text(invoice.number)
-    expect(page.get_by_test_id("receipt-total")).to_contain_text("41,79")
-    expect(page.get_by_test_id("receipt-change")).to_contain_text("8,21")
+    expect(page.get_by_test_id("receipt-total")).to_contain_text("41,78")
+    expect(page.get_by_test_id("receipt-change")).to_contain_text("8,22")
     expect(page.get_by_test_id("receipt-line")).to_have_count(2)
     assert invoice.status == "paid" and Order.objects.get().status == "completed"
     levels = {lv.product.sku: lv.on_hand for lv in StockLevel.objects.select_related("product")}
