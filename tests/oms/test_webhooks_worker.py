@@ -86,7 +86,7 @@ def test_every_event_of_200_concurrent_orders_arrives_once_signed_and_in_sequenc
     endpoint, server.secret = webhooks.endpoint_create(url=server.url)
     queue = new_queue()
     monkeypatch.setenv("CELERY_TASK_DEFAULT_QUEUE", queue)  # the deliveries the worker queues come back to it
-    worker = Worker(queue, redis_url()).start()
+    worker = Worker(queue, redis_url(), threads=8).start()
     try:
         with use_broker(redis_url(), queue):
             # when 200 orders are placed at once

@@ -73,8 +73,10 @@ def _reset_pools() -> None:
 class Worker:
     """``broker`` is a Redis URL, or a folder (a ``Path``) for the file-system transport."""
 
-    def __init__(self, queue: str, broker: str | Path) -> None:
-        self.queue, self.broker = queue, broker
+    def __init__(self, queue: str, broker: str | Path, *, threads: int = 0) -> None:
+        """``threads``: a pool of that many threads instead of the solo pool (work that waits on
+        the network, such as webhook deliveries)."""
+        self.queue, self.broker, self.threads = queue, broker, threads
         self.proc: subprocess.Popen | None = None
         self.log: list[str] = []
 
@@ -100,7 +102,7 @@ class Worker:
             "-A",
             "oms",
             "worker",
-            "--pool=solo",
+            *(["--pool=threads", f"--concurrency={self.threads}"] if self.threads else ["--pool=solo"]),
             "-Q",
             self.queue,
             "--without-heartbeat",
