@@ -72,10 +72,10 @@ def test_discount_and_price_override_on_the_timeline_and_the_invoice(draft_line,
     )
     # and the timeline says what changed and why, in the reader's language
     event = OrderEvent.objects.filter(order=order, kind="lines_changed").get()
-    assert event.message == "MUG-RED price € 7,00 instead of € 8,26, MUG-RED discount 10%: beschadigde doos."
+    assert event.message == "MUG-RED price € 7,00 instead of € 9,99, MUG-RED discount 10%: beschadigde doos."
     with translation.override("nl"):
         assert event.display_message == (
-            "MUG-RED prijs € 7,00 in plaats van € 8,26, MUG-RED korting 10%: beschadigde doos."
+            "MUG-RED prijs € 7,00 in plaats van € 9,99, MUG-RED korting 10%: beschadigde doos."
         )
     # and the invoice line shows the price, the discount and the reason
     invoice = order_invoice(order_id=order.pk, basis="ordered", user=None)
