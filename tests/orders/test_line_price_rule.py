@@ -4,10 +4,12 @@ other than the catalogue's, or a discount, needs ``orders.change_line_price`` an
 whole change is refused otherwise; the reason is kept on the line and on the timeline. An API
 client's own prices follow the API contract (no permission, no reason)."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.urls import reverse
 
 from oms.errors import NotPermitted, ValidationFailed
 from orders.models import Order, OrderEvent, OrderLine
@@ -24,6 +26,7 @@ from tests.orders.test_api import body_for, errors
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/orders/"
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def granted(user):
@@ -148,3 +151,31 @@ def test_an_api_client_sends_its_shops_own_prices_without_a_reason(api_client_fo
     assert response.status_code == 201
     saved = OrderLine.objects.get(order__number=response.json()["number"])
     assert (saved.unit_price, saved.discount_percent, saved.price_reason) == (Decimal("8.50"), Decimal("10.00"), "")
+
+
+def test_the_change_lines_screen_applies_the_rule_as_form_errors(client, make_user, customer, mug, book, ams):
+    order = place(customer, ("MUG-RED", 2))
+    url = reverse("orders:change_lines", args=[order.number])
+    line = OrderLine.objects.get(order=order)
+    posted = {f"qty-{line.pk}": "3", "add-code": "BOOK-1", "add-quantity": "1", "add-discount": "12,5"}
+    # customer service sees no price inputs, and a posted discount is refused as a form error
+    client.force_login(make_user("customer_service"))
+    assert 'data-testid="add-price"' not in client.get(url, **HTMX).content.decode()
+    response = client.post(url, posted, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200 and response["HX-Retarget"] == "#order-lines"
+    assert re.search(r'data-testid="add-terms-error">You may not give discounts or change prices.<', html)
+    assert list(OrderLine.objects.filter(order=order).values_list("sku", "quantity")) == [("MUG-RED", 2)]
+    # a manager sees them; without a reason the form says so and keeps what was typed
+    client.force_login(make_user("manager"))
+    assert 'data-testid="add-price"' in client.get(url, **HTMX).content.decode()
+    html = client.post(url, posted, **HTMX).content.decode()
+    assert 'data-testid="add-terms-error">Say why the price changes.<' in html and 'value="12,5"' in html
+    assert OrderLine.objects.filter(order=order).count() == 1
+    # with the reason the change is made, and the timeline shows it
+    response = client.post(url, {**posted, "add-reason": "beursdeal"}, **HTMX)
+    assert "Lines changed." in response.content.decode()
+    book_line = OrderLine.objects.get(order=order, sku="BOOK-1")
+    assert (book_line.discount_percent, book_line.price_reason) == (Decimal("12.50"), "beursdeal")
+    assert OrderLine.objects.get(pk=line.pk).quantity == 3
+    assert "BOOK-1 discount 12.5%: beursdeal." in client.get(f"/orders/{order.number}/").content.decode()
