@@ -139,6 +139,7 @@ def _main_context(
         line.sources = _sources(line)
     if extra.get("editing"):
         extra["add_line"] = _edit_values(lines, posted or {}, line_errors or {})
+        extra["can_price"] = services.can_change_line_price(user)  # a permission query: editing only
     return {
         "order": order,
         "lines": lines,
@@ -149,7 +150,6 @@ def _main_context(
         "can_hold": has_role(user, CS, ACC) and order.can_transition_to(OrderStatus.ON_HOLD),
         "can_release": has_role(user, CS, ACC) and order.status == OrderStatus.ON_HOLD,
         "can_change": has_role(user, CS) and order.lines_changeable,
-        "can_price": services.can_change_line_price(user),
         "can_enter": has_role(user, CS) and order.is_draft,
         "can_revoke_link": has_role(user, CS) and not order.is_draft,
         "today": timezone.localdate(),
