@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 from customers.models import PaymentMethod
 from oms.api import CursorPagination, DateTimeField, api_access, may_change_others_orders, order_owner, request_client
 from oms.api_clients import Scope
-from oms.errors import InsufficientScope
+from oms.errors import InsufficientScope, MultipleErrors, NotPermitted, ValidationFailed
 from oms.idempotency import complete_within, idempotent, idempotent_with_effect
 from oms.money import rate_label
 from oms.quantities import MAX_QUANTITY
@@ -37,6 +37,7 @@ from oms.roles import Role
 from orders import selectors, services
 from orders.models import BackorderPolicy, Channel, Order, OrderStatus
 from orders.services._common import MAX_LINES
+from orders.services.line_prices import NOT_PERMITTED
 
 ROLES = (Role.CUSTOMER_SERVICE,)  # staff; API clients by scope (API.md 1.1)
 READ_ACCESS = api_access(Scope.ORDERS_READ, Scope.ORDERS_WRITE, roles=ROLES)
@@ -59,6 +60,7 @@ class OrderLineInSerializer(serializers.Serializer):
     discount_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
     )
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class OrderCustomerRefSerializer(serializers.Serializer):
@@ -275,6 +277,7 @@ def check_client_order(request, values: dict) -> None:
     them, so both paths are checked here, once."""
     client = request_client(request)
     if client is None:
+        _check_staff_prices(request.user, values["lines"])
         return
     if client.channel and values["channel"] != client.channel:
         # no scope widens a bound client: required_scopes is empty
@@ -286,6 +289,23 @@ def check_client_order(request, values: dict) -> None:
             raise InsufficientScope([Scope.PRICES_OVERRIDE], field=f"lines.{index}.unit_price")
         if line.get("discount_percent") is not None and line["discount_percent"] >= 100:
             raise InsufficientScope([Scope.PRICES_OVERRIDE], field=f"lines.{index}.discount_percent")
+
+
+def _check_staff_prices(user, lines) -> None:
+    """A staff token or session follows the screens' rule (``orders.services.line_prices``): a
+    line with a ``unit_price`` or a discount needs ``orders.change_line_price`` (403
+    ``not_permitted``) and a ``reason`` (400 ``required``). An API client's own prices are its
+    shop's prices (API.md), so this is for staff only."""
+    priced = [i for i, line in enumerate(lines) if line.get("unit_price") is not None or line.get("discount_percent")]
+    if not priced:
+        return
+    if not services.can_change_line_price(user):
+        raise NotPermitted(NOT_PERMITTED, field=f"lines.{priced[0]}.unit_price")
+    blank = [i for i in priced if not (lines[i].get("reason") or "").strip()]
+    if blank:
+        raise MultipleErrors(
+            [ValidationFailed("Say why the price changes.", code="required", field=f"lines.{i}.reason") for i in blank]
+        )
 
 
 # --- views -------------------------------------------------------------------------------------------
@@ -459,7 +479,7 @@ def plain_order(data) -> dict | None:
 
 def _line(line: dict) -> dict:
     result = {"sku": line["sku"], "quantity": line["quantity"]}
-    for key in ("unit_price", "discount_percent"):
+    for key in ("unit_price", "discount_percent", "reason"):
         if key in line:
             result[key] = line[key]
     return result

@@ -15,7 +15,6 @@ order_services``); the modules group them by theme:
 
 from orders.services.allocation import order_allocate_backorders, order_lines_change
 from orders.services.drafts import (
-    can_change_line_price,
     order_draft_add_line,
     order_draft_create,
     order_draft_place,
@@ -37,6 +36,7 @@ from orders.services.fulfilment import (
     order_start_picking,
 )
 from orders.services.lifecycle import order_cancel, order_hold, order_release_hold
+from orders.services.line_prices import can_change_line_price
 from orders.services.placement import order_place
 from orders.services.stats import daily_stats_refresh
 from orders.services.status_links import order_status_link_revoke

@@ -46,9 +46,11 @@ from orders.services._common import (
     timeline,
     transition,
 )
+from orders.services.line_prices import check_new_lines, price_message
 from orders.services.placement import (
     TOTAL_FIELDS,
     apply_totals,
+    catalogue_price,
     check_amounts,
     check_credit_limit,
     clean_line,
@@ -305,7 +307,7 @@ def order_lines_change(*, order: Order, changes: Sequence[Mapping], user, now: d
                 current_status=locked.status,
             )
         lines = list(OrderLine.objects.filter(order=locked).order_by("line_no"))
-        updates, additions = _parse_changes(locked, lines, changes)
+        updates, additions = _parse_changes(locked, lines, changes, user)
         reserved = reserved_allocations(line.pk for line in lines)
         gross_before, exposure = locked.gross_amount, _credit_exposure(locked)
         released = _apply_decreases(lines, updates, reserved, now)
@@ -313,11 +315,12 @@ def order_lines_change(*, order: Order, changes: Sequence[Mapping], user, now: d
         _retotal(locked, lines, now)
         if locked.gross_amount > gross_before:
             _check_more_credit(locked, exposure)
+        _record_new_prices(locked, lines, additions, user, now)
         _record_change(locked, lines, updates, additions, released, added, user, now)
         return locked
 
 
-def _parse_changes(order: Order, lines: list[OrderLine], changes) -> tuple[dict[int, int], list]:
+def _parse_changes(order: Order, lines: list[OrderLine], changes, user) -> tuple[dict[int, int], list]:
     if not isinstance(changes, (list, tuple)) or not changes:
         raise ValidationFailed("Give at least one change.", code="required", field="changes")
     by_id = {line.pk: line for line in lines if not line.is_cancelled}
@@ -355,7 +358,19 @@ def _parse_changes(order: Order, lines: list[OrderLine], changes) -> tuple[dict[
     if additions:
         resolve_products(additions, errors)
         errors.raise_if_any()
+        check_new_lines(order, additions, changes, user, errors)
+        errors.raise_if_any()
     return updates, additions
+
+
+def _record_new_prices(order: Order, lines: list[OrderLine], additions, user, now) -> None:
+    """A timeline row per added line with its own price terms, saying why (``line_prices``)."""
+    added = lines[len(lines) - len(additions) :]
+    for line in added:
+        if line.price_reason:
+            before = (catalogue_price(order, line.product), 0)
+            message = price_message(line.sku, (line.unit_price, line.discount_percent), before, line.price_reason)
+            timeline(order, OrderEventKind.LINES_CHANGED, message, user=user, now=now)
 
 
 def _credit_exposure(order: Order):

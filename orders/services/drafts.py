@@ -21,10 +21,8 @@ from django.utils.translation import gettext_noop
 from customers import services as customers_services
 from customers.models import AddressKind, Customer, CustomerKind, PaymentMethod
 from inventory import selectors as inventory_selectors
-from oms.errors import Conflict, NotFound, NotPermitted, ValidationFailed
-from oms.i18n import join, part
+from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.quantities import whole_quantity
-from oms.roles import Role, has_role
 from oms.sql import cache_related
 from orders import pricing
 from orders.models import BackorderPolicy, Channel, Order, OrderEventKind, OrderLine, OrderStatus
@@ -36,9 +34,14 @@ from orders.services._common import (
     clean_discount,
     clean_text,
     lock_order,
-    money,
     save,
     timeline,
+)
+from orders.services.line_prices import (
+    check_new_lines,
+    check_price_change,
+    off_catalogue,
+    price_message,
 )
 from orders.services.placement import (
     TOTAL_FIELDS,
@@ -138,11 +141,22 @@ def order_draft_set_lines(*, order: Order, lines: Sequence[Mapping], user) -> Or
     errors.raise_if_any()
     with _editing(order) as locked:
         products = _products_or_raise(items)
+        priced = check_new_lines(locked, items, lines, user, errors)
+        errors.raise_if_any()
         OrderLine.objects.filter(order=locked).delete()
         OrderLine.objects.bulk_create(
             [new_line(locked, number, item, products[item.product.pk]) for number, item in enumerate(items, start=1)]
         )
+        _record_new_prices(locked, priced, user)
     return locked
+
+
+def _record_new_prices(order: Order, items, user) -> None:
+    for item in items:
+        price = catalogue_price(order, item.product)
+        terms = (price if item.unit_price is None else item.unit_price, item.discount_percent)
+        message = price_message(item.product.sku, terms, (price, 0), item.price_reason)
+        timeline(order, OrderEventKind.LINES_CHANGED, message, user=user)
 
 
 def order_draft_add_line(
@@ -154,26 +168,42 @@ def order_draft_add_line(
     product_id: int | None = None,
     unit_price=None,
     discount_percent=None,
+    reason: str = "",
 ) -> OrderLine:
-    """Add a line (by SKU or product id) at the end of the draft; returns the line. Raises
-    ``ValidationFailed`` (``sku`` ``unknown_sku``, ``quantity`` ...), ``Conflict``."""
+    """Add a line (by SKU or product id) at the end of the draft; returns the line. A price
+    other than the catalogue's, or a discount, needs the permission and ``reason``
+    (``line_prices``). Raises ``NotPermitted``, ``ValidationFailed`` (``sku`` ``unknown_sku``,
+    ``quantity``, ``reason`` ...), ``Conflict``."""
     item = _one_line(
         sku=sku, product_id=product_id, quantity=quantity, unit_price=unit_price, discount=discount_percent
     )
     with _editing(order) as locked:
         products = _products_or_raise([item])
+        errors = Collector()
+        priced = check_new_lines(locked, [item], [{"reason": reason}], user, errors)
+        errors.raise_if_any()
         last = OrderLine.objects.filter(order=locked).order_by("-line_no").values_list("line_no", flat=True).first()
         line = new_line(locked, (last or 0) + 1, item, products[item.product.pk])
         line.save(force_insert=True)
+        _record_new_prices(locked, priced, user)
     return OrderLine.objects.get(pk=line.pk)
 
 
 def order_draft_update_line(
-    *, order: Order, line_id: int, user, quantity=UNCHANGED, unit_price=UNCHANGED, discount_percent=UNCHANGED
+    *,
+    order: Order,
+    line_id: int,
+    user,
+    quantity=UNCHANGED,
+    unit_price=UNCHANGED,
+    discount_percent=UNCHANGED,
+    reason: str = "",
 ) -> OrderLine:
-    """Change a draft line's quantity, unit price (None: back to the list price) or discount.
-    Raises ``ValidationFailed`` (``quantity``, ``unit_price``, ``discount_percent``), ``NotFound``
-    (``line_id``), ``Conflict`` ``not_a_draft``."""
+    """Change a draft line's quantity, unit price (None: back to the catalogue price) or
+    discount. New terms off the catalogue need the permission and ``reason`` (``line_prices``);
+    terms back at the catalogue clear the line's reason. Raises ``NotPermitted``,
+    ``ValidationFailed`` (``quantity``, ``unit_price``, ``discount_percent``, ``reason``),
+    ``NotFound`` (``line_id``), ``Conflict`` ``not_a_draft``."""
     errors = Collector()
     changes = {}
     for name, value, cleaner in (
@@ -190,22 +220,32 @@ def order_draft_update_line(
     errors.raise_if_any()
     with _editing(order) as locked:
         line = _draft_line(locked, line_id)
-        if unit_price is None:
+        before = (line.unit_price, line.discount_percent)
+        product = None
+        if unit_price is not UNCHANGED or discount_percent is not UNCHANGED:
             product = inventory_selectors.products_by_ids([line.product_id])[line.product_id]
+        if unit_price is None:
             changes["unit_price"] = catalogue_price(locked, product)
         for name, value in changes.items():
             setattr(line, name, value)
+        if product is not None and (line.unit_price, line.discount_percent) != before:
+            changes["price_reason"] = _new_terms(locked, line, product, before, user, reason)
         line.quantity_allocated, line.quantity_backordered = 0, line.quantity
         line.save(update_fields=[*changes, "quantity_allocated", "quantity_backordered"])
     return OrderLine.objects.get(pk=line.pk)
 
 
-PRICE_PERMISSION = "orders.change_line_price"
-
-
-def can_change_line_price(user) -> bool:
-    """Managers, and staff given the permission (``PRICE_PERMISSION``, in the admin)."""
-    return has_role(user, Role.MANAGER) or bool(user and user.has_perm(PRICE_PERMISSION))
+def _new_terms(order: Order, line: OrderLine, product, before: tuple, user, reason) -> str:
+    """The rule for a line's changed terms; returns the line's new ``price_reason``."""
+    if not off_catalogue(order, product, line.unit_price, line.discount_percent):
+        line.price_reason = ""
+        return ""
+    errors = Collector()
+    line.price_reason = check_price_change(user, reason, errors, field="unit_price", reason_field="reason")
+    errors.raise_if_any()
+    terms = (line.unit_price, line.discount_percent)
+    timeline(order, OrderEventKind.LINES_CHANGED, price_message(line.sku, terms, before, line.price_reason), user=user)
+    return line.price_reason
 
 
 def order_draft_price_line(
@@ -216,12 +256,8 @@ def order_draft_price_line(
     ``can_change_line_price``. ``unit_price`` None keeps the price, ``discount_percent`` None
     the discount. Raises ``NotPermitted``, ``ValidationFailed`` (``reason``, ``unit_price``,
     ``discount_percent``), ``NotFound`` (``line_id``), ``Conflict`` ``not_a_draft``."""
-    if not can_change_line_price(user):
-        raise NotPermitted("You may not give discounts or change prices.", field="unit_price")
     errors = Collector()
-    reason = errors.attempt(clean_text, reason, "reason", max_length=200, label="Reason")
-    if reason == "":
-        errors.add(ValidationFailed("Say why the price changes.", code="required", field="reason"))
+    reason = check_price_change(user, reason, errors, field="unit_price", reason_field="reason")
     changes = {}
     if unit_price is not None:
         changes["unit_price"] = errors.attempt(clean_amount, unit_price, "unit_price")
@@ -237,30 +273,9 @@ def order_draft_price_line(
             setattr(line, name, value)
         line.price_reason = reason
         line.save(update_fields=[*changes, "price_reason"])
-        timeline(locked, OrderEventKind.LINES_CHANGED, _price_message(line, before, reason), user=user)
+        message = price_message(line.sku, (line.unit_price, line.discount_percent), before, reason)
+        timeline(locked, OrderEventKind.LINES_CHANGED, message, user=user)
     return OrderLine.objects.get(pk=line.pk)
-
-
-def _price_message(line: OrderLine, before: tuple, reason: str) -> dict:
-    pieces = []
-    if line.unit_price != before[0]:
-        pieces.append(
-            part(
-                gettext_noop("%(sku)s price %(price)s instead of %(was)s"),
-                sku=line.sku,
-                price=money(line.unit_price),
-                was=money(before[0]),
-            )
-        )
-    if line.discount_percent != before[1] or not pieces:
-        pieces.append(
-            part(
-                gettext_noop("%(sku)s discount %(percent)s%%"),
-                sku=line.sku,
-                percent=f"{line.discount_percent.normalize():f}",
-            )
-        )
-    return part(gettext_noop("%(changes)s: %(reason)s."), changes=join(pieces, ", "), reason=reason)
 
 
 def order_draft_remove_line(*, order: Order, line_id: int, user) -> Order:

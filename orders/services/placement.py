@@ -90,6 +90,7 @@ class LineInput:
     discount_percent: Decimal = ZERO
     product: Product | None = None
     prefix: str = "lines"
+    price_reason: str = ""  # staff paths only (``line_prices``); an API client's lines have none
 
     @property
     def field(self) -> str:
@@ -270,6 +271,8 @@ def clean_line(raw, index: int, errors: Collector, prefix: str = "lines") -> Lin
             setattr(line, name, cleaner(value, f"{path}.{name}"))
         except ValidationFailed as exc:
             errors.add(exc)
+    if "reason" in raw:  # why the line has its own price terms (``line_prices``)
+        line.price_reason = errors.attempt(clean_text, raw["reason"], f"{path}.reason", max_length=200, label="Reason")
     return line if len(errors.errors) == found else None
 
 
@@ -394,7 +397,7 @@ def new_line(order: Order, line_no: int, item: LineInput, product: Product) -> O
         "quantity_returned": 0,
         "line_total": pricing.line_total(item.quantity, unit_price, item.discount_percent),
         "is_cancelled": False,
-        "price_reason": "",
+        "price_reason": item.price_reason,
     }
     return new_instance(OrderLine, values, {"order": order, "product": product})  # ten per order: hot
 

@@ -139,6 +139,7 @@ def _main_context(
         line.sources = _sources(line)
     if extra.get("editing"):
         extra["add_line"] = _edit_values(lines, posted or {}, line_errors or {})
+        extra["can_price"] = services.can_change_line_price(user)  # a permission query: editing only
     return {
         "order": order,
         "lines": lines,
@@ -190,6 +191,10 @@ def _edit_values(lines, posted, errors: dict) -> dict:
         "quantity": posted.get("add-quantity", 1),
         "code_error": errors.get("add-code", ""),
         "quantity_error": errors.get("add-quantity", ""),
+        "price": posted.get("add-price", ""),
+        "discount": posted.get("add-discount", ""),
+        "reason": posted.get("add-reason", ""),
+        "terms_error": errors.get("add-price-terms", ""),
     }
 
 
@@ -330,7 +335,21 @@ def _line_changes(order: Order, data: QueryDict) -> tuple[list[dict], dict[str, 
         raw = (data.get("add-quantity") or "1").strip()
         product = selectors.entry_product_by_code(code)
         index = len(changes)
-        for part in ("sku", "quantity", "unit_price", "discount_percent"):
+        for part in ("sku", "quantity"):
             mapping[f"changes.{index}.{part}"] = "add-code" if part == "sku" else "add-quantity"
-        changes.append({"sku": product.sku if product else code, "quantity": int(raw) if raw.isdigit() else raw})
+        change = {"sku": product.sku if product else code, "quantity": int(raw) if raw.isdigit() else raw}
+        change.update(_price_terms(data, index, mapping))
+        changes.append(change)
     return changes, mapping
+
+
+def _price_terms(data: QueryDict, index: int, mapping: dict[str, str]) -> dict:
+    """The new line's own price, discount and reason, as typed (a decimal comma is fine);
+    the service applies the price rule (``orders.services.line_prices``)."""
+    terms = {}
+    for name, key in (("unit_price", "add-price"), ("discount_percent", "add-discount"), ("reason", "add-reason")):
+        mapping[f"changes.{index}.{name}"] = "add-price-terms"
+        value = (data.get(key) or "").strip()
+        if value:
+            terms[name] = value if name == "reason" else value.replace(",", ".")
+    return terms

@@ -2,6 +2,7 @@
 clients bound to a channel (two webshops on one channel never see each other's orders)."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -252,9 +253,11 @@ def test_a_free_line_needs_prices_override(api_client_for, customer, mug, line, 
 
 
 def test_staff_tokens_keep_the_rights_of_their_roles(api_client_for, make_user, customer, mug):
-    # customer service places and cancels any order, a free one too, with its own DRF token
+    # customer service places and cancels any order, a free one too (given the price permission,
+    # with a reason), with its own DRF token
     cs = api_client_for("customer_service")
-    line = {"sku": "MUG-RED", "quantity": 1, "unit_price": "0.00"}
+    cs.user.user_permissions.add(Permission.objects.get(codename="change_line_price"))
+    line = {"sku": "MUG-RED", "quantity": 1, "unit_price": "0.00", "reason": "replacement"}
     number = cs.post(URL, body_for(customer, lines=[line]), format="json").json()["number"]
     phone = place(customer, ("MUG-RED", 1), channel="phone")
     assert cs.post(f"{URL}{phone.number}/cancel/", {}, format="json").status_code == 200

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import override_settings
 
 from oms.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
@@ -59,7 +60,9 @@ def test_order_draft_lines_have_live_totals_and_reserve_nothing(draft, mug, book
     assert draft.promised_delivery_date is not None
     assert level(mug, ams).reserved == 0
     # and a changed quantity, a price and a removal keep them right
-    order_draft_update_line(order=draft, line_id=line.pk, quantity=3, unit_price="8.00", user=agent)
+    agent.user_permissions.add(Permission.objects.get(codename="change_line_price"))
+    agent = type(agent).objects.get(pk=agent.pk)  # a typed price needs the permission and a reason
+    order_draft_update_line(order=draft, line_id=line.pk, quantity=3, unit_price="8.00", user=agent, reason="offer")
     order_draft_remove_line(order=draft, line_id=draft.lines.get(sku="BOOK-1").pk, user=agent)
     draft.refresh_from_db()
     # a typed price is in the order's basis (incl. VAT): 24.00 + 4.95 shipping holds 5.02 VAT

@@ -127,13 +127,16 @@ def test_order_lines_change_lowers_backorders_first_then_reservations(customer, 
     assert invariants.violations() == {}
 
 
-def test_order_lines_change_reserves_more_and_adds_lines(customer, mug, book, ams):
+def test_order_lines_change_reserves_more_and_adds_lines(customer, mug, book, ams, make_user):
     order = place(customer, ("MUG-RED", 2))
     line = order.lines.get()
     order_lines_change(
         order=order,
-        changes=[{"line_id": line.pk, "quantity": 11}, {"sku": "BOOK-1", "quantity": 2, "unit_price": "18.00"}],
-        user=None,
+        changes=[
+            {"line_id": line.pk, "quantity": 11},
+            {"sku": "BOOK-1", "quantity": 2, "unit_price": "18.00", "reason": "offer"},
+        ],
+        user=make_user("manager"),  # an own price needs the permission (line_prices)
     )
     assert line_state(order) == [("MUG-RED", 11, 10, 1, False), ("BOOK-1", 2, 2, 0, False)]
     order.refresh_from_db()
