@@ -10,22 +10,30 @@ import ipaddress
 import socket
 
 
-def refused_address(address: str) -> str | None:
-    """Why the address may not be called, or None."""
+def _ip(address: str):
+    # an IPv4 address written as IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it is
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+        return ip.ipv4_mapped
+    return ip
+
+
+def refused_address(address: str) -> str | None:
+    """Why the address may not be called, or None."""
+    ip = _ip(address)
     for kind in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified"):
         if getattr(ip, f"is_{kind}"):
             return f"{address} is a {kind.replace('_', '-')} address"
     return None
 
 
+def first_refusal(addresses: list[str]) -> str | None:
+    """Why the first address that may not be called may not be, or None when all may."""
+    return next(filter(None, map(refused_address, addresses)), None)
+
+
 def is_loopback(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback
+    return _ip(address).is_loopback
 
 
 def resolve(host: str, port: int) -> list[str]:

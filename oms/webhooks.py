@@ -105,10 +105,9 @@ def _address_problem(parts: SplitResult) -> tuple[str, str] | None:
         return "unresolvable", f"The host {host} cannot be resolved."
     if _loopback_allowed() and addresses and all(outbound.is_loopback(a) for a in addresses):
         return None
-    for address in addresses:
-        reason = outbound.refused_address(address)
-        if reason:
-            return "endpoint_not_allowed", f"The URL may not point into our own network ({reason})."
+    reason = outbound.first_refusal(addresses)
+    if reason:
+        return "endpoint_not_allowed", f"The URL may not point into our own network ({reason})."
     return None
 
 

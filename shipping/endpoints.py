@@ -13,13 +13,12 @@ later (DNS rebinding) or a redirect to an internal address is refused too.
 from __future__ import annotations
 
 import http.client
-import socket
 import urllib.request
 from urllib.parse import urlparse
 
 from django.conf import settings
 
-from oms.outbound import refused_address
+from oms.outbound import first_refusal, refused_address, resolve
 
 
 class EndpointRefused(ValueError):
@@ -40,13 +39,12 @@ def check_url(url: str) -> None:
     if parsed.scheme != "https":
         raise EndpointRefused("The API endpoint must use https.")
     try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
+        addresses = resolve(parsed.hostname, parsed.port or 443)
+    except (OSError, UnicodeError) as exc:
         raise EndpointRefused(f"The host {parsed.hostname} cannot be resolved.") from exc
-    for info in infos:
-        reason = refused_address(info[4][0])
-        if reason:
-            raise EndpointRefused(f"The API endpoint may not point into our own network ({reason}).")
+    reason = first_refusal(addresses)
+    if reason:
+        raise EndpointRefused(f"The API endpoint may not point into our own network ({reason}).")
 
 
 def _check_peer(sock) -> None:

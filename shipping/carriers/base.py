@@ -26,6 +26,7 @@ import httpcore
 import httpx
 from django.conf import settings
 
+from oms import outbound
 from shipping import endpoints
 from shipping.adapters import (
     MAX_ANSWER_BYTES,
@@ -130,17 +131,14 @@ class _GuardedBackend(httpcore.SyncBackend):
 
 
 def _public_address(host: str, port: int) -> str:
-    import socket
-
     try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
+        addresses = outbound.resolve(host, port)
+    except (OSError, UnicodeError) as exc:
         raise endpoints.EndpointRefused(f"The host {host} cannot be resolved.") from exc
-    for info in infos:
-        reason = endpoints.refused_address(info[4][0])
-        if reason:
-            raise endpoints.EndpointRefused(f"The carrier's address is not allowed ({reason}).")
-    return infos[0][4][0]
+    reason = outbound.first_refusal(addresses)
+    if reason:
+        raise endpoints.EndpointRefused(f"The carrier's address is not allowed ({reason}).")
+    return addresses[0]
 
 
 def _client(timeout: float, auth=None, headers=None) -> httpx.Client:

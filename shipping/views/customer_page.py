@@ -114,7 +114,7 @@ def _context(request, order: Order, shipping: CustomerShipping, *, errors: dict,
         "lines": lines,
         "shipping": shipping,
         "documents": _documents(order),
-        "payment_url": _payment_url(order),
+        "payment_url": order.current_payment_url,  # valid and unpaid only
         "reasons": CUSTOMER_REASONS,
         "errors": errors,
         "posted": posted,
@@ -137,8 +137,3 @@ def _documents(order: Order) -> list[dict]:
             "status_documents:document", kwargs={"token": token, "number": document["number"]}
         )
     return documents
-
-
-def _payment_url(order: Order) -> str:
-    """The provider's link to pay, while the order awaits payment and the link is valid."""
-    return order.current_payment_url

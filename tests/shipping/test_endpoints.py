@@ -22,7 +22,7 @@ def _resolving_to(monkeypatch, *addresses: str):
             (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses
         ]
 
-    monkeypatch.setattr(endpoints.socket, "getaddrinfo", fake)
+    monkeypatch.setattr(socket, "getaddrinfo", fake)  # what oms.outbound.resolve asks
 
 
 @pytest.mark.parametrize(
