@@ -68,7 +68,7 @@ def setup_django(url: str) -> None:
 # --- seeding --------------------------------------------------------------------------------------
 
 
-def seed(reseed: bool) -> None:
+def seed(reseed: bool, orders: int = ORDERS) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -91,7 +91,7 @@ def seed(reseed: bool) -> None:
     with transaction.atomic():
         _customers()
     with transaction.atomic():
-        _orders()
+        _orders(orders)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     print(f"seeded in {time.perf_counter() - started:.0f} s")
@@ -147,8 +147,8 @@ def _customers() -> None:
             cursor.execute(statement)
 
 
-def _orders() -> None:
-    """1M orders in id (= date) order over three years; the newest few thousand are open."""
+def _orders(ORDERS: int) -> None:  # noqa: N803 (the module's constant, made a parameter)
+    """``ORDERS`` orders in id (= date) order over three years; the newest few thousand are open."""
     from django.db import connection
 
     open_from = ORDERS - 4000
@@ -414,10 +414,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--reseed", action="store_true")
-    parser.add_argument("--only", choices=["entry", "list"], default=None)
+    parser.add_argument("--only", choices=["entry", "list", "seed"], default=None)
+    parser.add_argument("--orders", type=int, default=ORDERS, help="orders to seed (the target is 1M)")
+    parser.add_argument("--database", default=None, help="scratch database name (default <db>_orders_bench)")
     args = parser.parse_args()
-    setup_django(bench_database_url())
-    seed(args.reseed)
+    url = bench_database_url()
+    if args.database:
+        from urllib.parse import urlparse, urlunparse
+
+        url = urlunparse(urlparse(url)._replace(path="/" + args.database))
+    setup_django(url)
+    seed(args.reseed, args.orders)
+    if args.only == "seed":
+        return
     from django.test import Client
 
     from oms.roles import Role
