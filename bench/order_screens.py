@@ -692,6 +692,21 @@ def main() -> None:
             worker.stop()
     if args.only in (None, "pdf") and queue:
         pdf_first(url, args.requests)
+    if queue:
+        _forget_queues(queue)
+
+
+def _forget_queues(queue: str) -> None:
+    """Drop what the bench left in Redis: its queues (events of orders placed after its worker
+    stopped), kombu's bindings for them and the probe's answers."""
+    import redis
+    from django.conf import settings
+
+    store = redis.Redis.from_url(settings.REDIS_URL)
+    pid = queue.rsplit("-", 1)[-1]
+    for pattern in (f"*bench-orders-{pid}*", f"*bench-pdf-{pid}-*"):
+        for key in store.scan_iter(pattern):
+            store.delete(key)
 
 
 if __name__ == "__main__":
