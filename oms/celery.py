@@ -4,11 +4,13 @@ Like ``oms.wsgi``, a worker started without ``DJANGO_SETTINGS_MODULE`` runs with
 settings; ``make worker``/``make beat`` and ``bin/run`` ask for the development ones. (This
 module is imported with the ``oms`` package, so its default is also the one ``oms.wsgi`` gets.)"""
 
+import logging
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from celery import Celery, Task
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings.production")
 
@@ -41,6 +43,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+logger = logging.getLogger(__name__)
+
 FOLDER_OPTIONS = ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
 
 
@@ -53,3 +57,24 @@ def _make_broker_folders(sender, **kwargs) -> None:
     for key in FOLDER_OPTIONS:
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@worker_init.connect
+def _warm_up_pdf(sender=None, **kwargs) -> None:
+    """Load the PDF engine and its fonts when a worker starts, so its first invoice, pick list
+    or packing slip does not pay for it (``settings.OMS_PDF_WARM_UP``). In the worker's main
+    process, before the pool starts: prefork children inherit what it loaded, and a child's own
+    start (``worker_process_init``) has a few seconds before the pool gives up on it."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    if not getattr(settings, "OMS_PDF_WARM_UP", True):
+        return
+    from oms.pdf import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # a worker that cannot render PDFs still does all its other work
+        logger.exception("PDF engine warm-up failed")

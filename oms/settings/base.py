@@ -250,6 +250,9 @@ OMS_BROKER_VISIBILITY_TIMEOUT = env.int(
 # Where tasks go unless routed: a worker started for tests on its own queue sets this, so that
 # the tasks it queues itself (retries, events, e-mails) come back to it.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# A worker renders a tiny PDF when it starts, so that its first real one is quick (oms.celery);
+# off only to measure the difference (bench/order_screens.py).
+OMS_PDF_WARM_UP = env.bool("OMS_PDF_WARM_UP", default=True)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE

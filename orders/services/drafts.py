@@ -124,10 +124,14 @@ def refresh_draft(order: Order, now: datetime | None = None) -> list[OrderLine]:
     now = now or timezone.now()
     lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
     products = inventory_selectors.products_by_ids(line.product_id for line in lines) if lines else {}
+    before = [(line.vat_rate, line.line_total) for line in lines]
     rates = price_lines(order, lines, now)
     apply_totals(order, lines, quote_for(order, lines, products, None, now), rates)
-    if lines:
-        OrderLine.objects.bulk_update(lines, ["vat_rate", "line_total"])
+    # Only the lines whose rate or total moved (the one just added or changed, as a rule): an
+    # update of every line grows with the draft and writes a history row per line.
+    changed = [line for line, old in zip(lines, before, strict=True) if (line.vat_rate, line.line_total) != old]
+    if changed:
+        OrderLine.objects.bulk_update(changed, ["vat_rate", "line_total"])
     save(order, *TOTAL_FIELDS, now=now)
     cache_related(order, "lines", lines)
     return lines

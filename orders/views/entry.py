@@ -132,6 +132,34 @@ def _changed(request: HtmxHttpRequest, order_id: int, main: str, **extra) -> Htt
     return render_parts(request, PAGE, [(main, {}), ("entry-totals", {"oob": True})], context)
 
 
+def _rows_changed(request: HtmxHttpRequest, order_id: int, line_id: int, *, added: bool) -> HttpResponse:
+    """After a line was added or its quantity changed: that row (appended, or in place) and the
+    rows of the same product after it (their backorder preview takes stock in line order), the
+    line count and the totals, instead of every row again; the add form, fresh, after an add.
+    The first line brings the table itself, so it answers with the whole lines region."""
+    if not is_partial(request):
+        return redirect("orders:draft", order_id=order_id)
+    order = _draft(order_id)
+    context = {"order": order, "can_price": services.can_change_line_price(request.user), **_lines_context(order)}
+    rows = context["lines"]
+    at = next((index for index, row in enumerate(rows) if row.line.pk == line_id), None)
+    if at is None or len(rows) == 1:  # the add form's own target is itself
+        response = render_parts(request, PAGE, [("entry-lines", {}), ("entry-totals", {"oob": True})], context)
+        return reswap(retarget(response, "#entry-lines"), "outerHTML settle:0ms") if added else response
+    product_id = rows[at].line.product_id
+    changed = [
+        (row, number) for number, row in enumerate(rows, start=1) if number > at and row.line.product_id == product_id
+    ]
+    parts = [
+        ("entry-rows-oob", {"changed_rows": changed, "appended": added, "in_place": not added}),
+        ("entry-line-count", {"oob": True}),
+        ("entry-totals", {"oob": True}),
+    ]
+    if added:
+        return render_parts(request, PAGE, [("entry-add", {}), *parts], context)
+    return reswap(render_parts(request, PAGE, parts, context), "none")
+
+
 def _refused(request: HtmxHttpRequest, order: Order, partial: str, **extra) -> HttpResponse:
     """A step refused: its region again with the errors, swapped where it is (200)."""
     context = _context(request, order, **extra)
@@ -282,7 +310,7 @@ def draft_add_line(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
                 form.add_error("code", _("No product has SKU or barcode “%(code)s”.") % {"code": data["code"]})
         if product_id:
             try:
-                services.order_draft_add_line(
+                line = services.order_draft_add_line(
                     order=order, product_id=product_id, quantity=data["quantity"], user=request.user
                 )
             except Conflict as exc:
@@ -292,7 +320,7 @@ def draft_add_line(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
             except OmsError as exc:
                 add_errors(form, exc, {"product_id": "code", "sku": "code"})
             else:
-                return _changed(request, order_id, "entry-lines")
+                return _rows_changed(request, order_id, line.pk, added=True)
     return _refused(request, order, "entry-add", add_form=form)
 
 
@@ -306,7 +334,7 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
     if form.is_valid():
         quantity = form.cleaned_data["quantity"]
         try:
-            if quantity == 0:
+            if quantity == 0:  # the rows after it move up a place: the whole region
                 services.order_draft_remove_line(order=order, line_id=line_id, user=request.user)
             else:
                 services.order_draft_update_line(order=order, line_id=line_id, quantity=quantity, user=request.user)
@@ -317,6 +345,8 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
         except OmsError as exc:
             errors = error_messages(exc)
         else:
+            if quantity:
+                return _rows_changed(request, order_id, line_id, added=False)
             return _changed(request, order_id, "entry-lines")
     else:
         errors = [error for messages_ in form.errors.values() for error in messages_]
