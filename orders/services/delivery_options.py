@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, CustomerKind
 from inventory import selectors as inventory_selectors
 from oms.delivery import DeliveryQuote
 from oms.errors import OmsError
@@ -117,7 +117,7 @@ def delivery_offers(
     errors.raise_if_any()
     products = resolve_products(items, errors)
     errors.raise_if_any()
-    customer = resolve_customer({"number": customer_number}, user) if customer_number else Customer(is_b2b=False)
+    customer = resolve_customer({"number": customer_number}, user) if customer_number else Customer(kind=CustomerKind.B2C)
     order = Order(
         channel=channel,
         customer=customer,
