@@ -8,9 +8,11 @@ database and calls it; tests call it directly with hand-made data.
 
 The rules, in the order they apply:
 
-1. Carrier and service: the cheapest service that serves the destination zone (and, for one with
-   postcode areas such as the own fleet, the postcode) at the order's total weight; ties go to the
-   faster service. Shipping is free when the goods' net reaches the zone's threshold and that
+1. Carrier and service: the customer's chosen one (``QuoteRequest.service_code``) when it serves
+   the address at the weight, else the cheapest service that serves the destination zone (and,
+   for one with postcode areas such as the own fleet, the postcode) at the order's total weight,
+   leaving out services to pick-up points (they need the customer's choice of a point); ties go
+   to the faster service. Shipping is free when the goods' net reaches the zone's threshold and that
    service takes part in free shipping (``ServiceOption.free_shipping``: parcels do, pallet
    freight does not, whatever the order's weight picks).
 2. Sources per line: the given allocations, else stock taken warehouse by warehouse in preference
@@ -148,13 +150,22 @@ class ServiceChoice:
 
 
 def choose_service(
-    services: Sequence[ServiceOption], *, country: str, postal_code: str, weight_grams: int
+    services: Sequence[ServiceOption],
+    *,
+    country: str,
+    postal_code: str,
+    weight_grams: int,
+    to_pickup_points: bool = False,
 ) -> ServiceChoice:
-    """The cheapest service that takes this weight to this address (ties: fewer transit days)."""
+    """The cheapest service that takes this weight to this address (ties: fewer transit days).
+    A service to pick-up points only with ``to_pickup_points``: without the customer's choice
+    of a point there is nowhere to deliver it."""
     zone = zone_for(country)
     postcode = postcode_number(postal_code)
     best: tuple | None = None
     for service in services:
+        if service.to_pickup_point and not to_pickup_points:
+            continue
         price = service.price_for(zone, weight_grams) if service.serves(country, postcode) else None
         if price is None:
             continue

@@ -117,7 +117,9 @@ def delivery_offers(
     errors.raise_if_any()
     products = resolve_products(items, errors)
     errors.raise_if_any()
-    customer = resolve_customer({"number": customer_number}, user) if customer_number else Customer(kind=CustomerKind.B2C)
+    customer = (
+        resolve_customer({"number": customer_number}, user) if customer_number else Customer(kind=CustomerKind.B2C)
+    )
     order = Order(
         channel=channel,
         customer=customer,

@@ -132,7 +132,7 @@ def refresh_draft(order: Order, now: datetime | None = None, *, keep_choice: boo
     quote = quote_for(order, lines, products, None, now, keep_choice=keep_choice)
     apply_totals(order, lines, quote, rates)
     if keep_choice:
-        check_pickup_point(order, quote)
+        check_pickup_point(order, quote, require_point=False)
     if lines:
         OrderLine.objects.bulk_update(lines, ["vat_rate", "line_total"])
     save(order, *TOTAL_FIELDS, now=now)

@@ -658,8 +658,9 @@ def quote_request(order: Order, lines, products, by_line: dict | None, now: date
     )
 
 
-def check_pickup_point(order: Order, quote: DeliveryQuote | None) -> None:
-    """A pick-up point only with a service that delivers to one, of the same carrier."""
+def check_pickup_point(order: Order, quote: DeliveryQuote | None, *, require_point: bool = True) -> None:
+    """A pick-up point only with a service that delivers to one, of the same carrier; such a
+    service only with a point (``require_point``; a draft may choose the point after it)."""
     point = order.pickup_point
     if quote is None:
         if order.channel == Channel.STORE and (order.shipping_method_chosen or point):
@@ -670,6 +671,14 @@ def check_pickup_point(order: Order, quote: DeliveryQuote | None) -> None:
             )
         return
     if not point:
+        if quote.to_pickup_point and require_point:
+            raise ValidationFailed(
+                f"{quote.carrier_name} {quote.service_name} delivers to a pick-up point: choose one.".replace(
+                    "  ", " "
+                ),
+                code="required",
+                field="pickup_point",
+            )
         return
     if not quote.to_pickup_point:
         name = f"{quote.carrier_name} {quote.service_name}".strip()

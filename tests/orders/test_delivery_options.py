@@ -46,7 +46,9 @@ def services(db):
     sendcloud = CarrierFactory(code="sendcloud", name="Sendcloud")
     standard = ServiceLevelFactory(carrier=postnl, code="standard", name="Standard", transit_days=1)
     express = ServiceLevelFactory(carrier=postnl, code="express", name="Express", transit_days=1)
-    pickup = ServiceLevelFactory(carrier=sendcloud, code="pickup", name="Afhaalpunt", transit_days=2, to_pickup_point=True)
+    pickup = ServiceLevelFactory(
+        carrier=sendcloud, code="pickup", name="Afhaalpunt", transit_days=2, to_pickup_point=True
+    )
     for service, price in ((standard, "4.10"), (express, "9.50"), (pickup, "3.60")):
         RateFactory(service=service, max_weight_grams=30000, price=Decimal(price))
     return standard, express, pickup
@@ -140,12 +142,13 @@ def order_body(skus, **extra) -> dict:
     }
 
 
-def test_an_order_with_a_chosen_service_is_charged_and_promised_what_the_option_offered(
-    api_client_for, services, ams
-):
+def test_an_order_with_a_chosen_service_is_charged_and_promised_what_the_option_offered(api_client_for, services, ams):
     skus = catalogue(ams, 2)
     api = api_client_for("api_client")
-    offered = {o["shipping_method"]: o for o in options(api, lines=[f"{s}:1" for s in skus], postal_code="3511 AB").json()["results"]}
+    offered = {
+        o["shipping_method"]: o
+        for o in options(api, lines=[f"{s}:1" for s in skus], postal_code="3511 AB").json()["results"]
+    }
     for method in ("postnl:express", "sendcloud:pickup"):
         extra = {"shipping_method": method}
         if method == "sendcloud:pickup":
@@ -164,12 +167,13 @@ def test_an_order_with_a_chosen_service_is_charged_and_promised_what_the_option_
     assert body["shipping_method_name"] == "Sendcloud Afhaalpunt"
 
 
-def test_without_a_choice_the_cheapest_service_is_used_as_before(api_client_for, services, ams):
+def test_without_a_choice_the_cheapest_home_delivery_is_used_as_before(api_client_for, services, ams):
     skus = catalogue(ams, 1)
     api = api_client_for("api_client")
     body = api.post("/api/v1/orders/", order_body(skus), format="json").json()
-    assert body["shipping_method"] == "sendcloud:pickup" and body["shipping_method_chosen"] is False
-    assert body["pickup_point"] is None and body["totals"]["shipping"] == "3.60"
+    # the pick-up service is cheaper, but without a point chosen there is nowhere to deliver it
+    assert body["shipping_method"] == "postnl:standard" and body["shipping_method_chosen"] is False
+    assert body["pickup_point"] is None and body["totals"]["shipping"] == "4.10"
 
 
 @pytest.mark.parametrize(
@@ -178,8 +182,14 @@ def test_without_a_choice_the_cheapest_service_is_used_as_before(api_client_for,
         ({"shipping_method": "dhl:standard"}, "shipping_method", "unknown_shipping_method", 400),
         ({"shipping_method": "standard"}, "shipping_method", "invalid", 400),
         ({"shipping_method": 7}, "shipping_method", None, 400),
-        ({"shipping_method": "postnl:standard", "pickup_point": POINT}, "pickup_point", "pickup_point_not_offered", 400),
+        (
+            {"shipping_method": "postnl:standard", "pickup_point": POINT},
+            "pickup_point",
+            "pickup_point_not_offered",
+            400,
+        ),
         ({"pickup_point": POINT}, "shipping_method", "required", 400),
+        ({"shipping_method": "sendcloud:pickup"}, "pickup_point", "required", 400),
         ({"shipping_method": "sendcloud:pickup", "pickup_point": {"name": "x"}}, "pickup_point.id", "required", 400),
         (
             {"shipping_method": "sendcloud:pickup", "pickup_point": POINT | {"carrier": "postnl"}},
