@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shipping.views import carriers, packing, panels, pickup, picking, returns, shipments, trips
+from shipping.views import carriers, packing, panels, picking, pickup, returns, shipments, trips
 
 app_name = "shipping"
 
