@@ -155,7 +155,7 @@ class Order(models.Model):
     shipping_method_chosen = models.BooleanField(default=False, db_default=False)
     shipping_method_name = models.CharField(max_length=200, blank=True, default="", db_default="")
     # The chosen pick-up point as the pick-up points API returned it (id, carrier, name, address).
-    pickup_point = models.JSONField(default=dict, blank=True)
+    pickup_point = models.JSONField(default=dict, blank=True, db_default=models.Value({}, models.JSONField()))
     external_reference = models.CharField(max_length=100, null=True, blank=True)
     # The provider's checkout link the customer pays with (billing's payment links set it).
     payment_url = models.CharField(max_length=500, blank=True, default="", db_default="")

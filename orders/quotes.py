@@ -41,11 +41,11 @@ def delivery_quote(request: QuoteRequest) -> DeliveryQuote:
     return _backend(settings.OMS_DELIVERY_QUOTE_BACKEND or DEFAULT_BACKEND)(request)
 
 
-def delivery_options(request: QuoteRequest) -> tuple[DeliveryQuote, ...]:
+def service_options(request: QuoteRequest) -> tuple[DeliveryQuote, ...]:
     """Every service that can deliver ``request``, cheapest first: ``delivery_options`` of the
-    configured backend's module (``oms.delivery``)."""
+    configured backend's module (``oms.delivery``; this module's own for the default backend)."""
     path = settings.OMS_DELIVERY_QUOTE_BACKEND or DEFAULT_BACKEND
-    return _backend(f"{path.rpartition('.')[0]}.delivery_options", f"{__name__}.flat_options")(request)
+    return _backend(f"{path.rpartition('.')[0]}.delivery_options", f"{__name__}.delivery_options")(request)
 
 
 @lru_cache(maxsize=8)
@@ -83,7 +83,7 @@ def clear_warehouse_cache() -> None:
 FLAT_CARRIER, FLAT_SERVICE = "flat", "standard"
 
 
-def flat_options(request: QuoteRequest) -> tuple[DeliveryQuote, ...]:
+def delivery_options(request: QuoteRequest) -> tuple[DeliveryQuote, ...]:
     """The default backend's one service."""
     return (quote_delivery(request),)
 

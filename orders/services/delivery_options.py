@@ -24,7 +24,7 @@ from oms.errors import OmsError
 from oms.money import gross_of
 from orders import pricing
 from orders.models import Channel, Order, OrderLine
-from orders.quotes import delivery_options
+from orders.quotes import service_options
 from orders.services._common import Collector
 from orders.services.placement import (
     clean_lines,
@@ -79,7 +79,7 @@ def offers_for(order: Order, lines: Sequence[OrderLine], products: Mapping, now:
     rates = price_lines(order, list(lines), now)
     shipping_rate = pricing.rate_for(pricing.SHIPPING_VAT_CATEGORY, rates, order.vat_regime)
     try:
-        quotes = delivery_options(quote_request(order, lines, products, None, now, chosen=False))
+        quotes = service_options(quote_request(order, lines, products, None, now, chosen=False))
     except OmsError as exc:
         if exc.field in ("country", "postal_code"):
             exc.field = f"shipping_address.{exc.field}"
