@@ -6,7 +6,6 @@ the other adapters get the choice in their own words."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 import pytest
 
@@ -15,24 +14,10 @@ from shipping.adapters import ParcelRequest
 from shipping.carriers.postnl import PostNL
 from shipping.models import Shipment
 from tests.factories.orders import ADDRESS
-from tests.factories.shipping import RateFactory, ServiceLevelFactory
+from tests.shipping.conftest import PICKUP_METHOD_ID
 from tests.shipping.flow import hand_off, pack
 
 pytestmark = pytest.mark.django_db
-PICKUP_METHOD_ID = 9  # the Sendcloud shipping method of the "pickup" service (carrier options)
-
-
-@pytest.fixture
-def sendcloud_pickup(sendcloud):
-    """Sendcloud's home delivery (standard, 6.95, method 8) and its service-point delivery
-    (pickup, 3.60, method 9)."""
-    service = ServiceLevelFactory(carrier=sendcloud, code="pickup", name="Service point", transit_days=2)
-    service.to_pickup_point = True
-    service.save()
-    RateFactory(service=service, zone="nl", max_weight_grams=30_000, price=Decimal("3.60"))
-    sendcloud.options = {"shipping_methods": {"standard": 8, "pickup": PICKUP_METHOD_ID}}
-    sendcloud.save()
-    return service
 
 
 def test_an_api_order_with_a_service_point_reaches_sendcloud_with_the_choice_intact(

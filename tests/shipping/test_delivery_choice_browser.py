@@ -18,8 +18,8 @@ from oms.money import format_eur
 from orders.models import Order
 from orders.services.delivery_options import draft_offers
 from shipping.models import Shipment
+from tests.shipping.conftest import PICKUP_METHOD_ID
 from tests.shipping.flow import hand_off, pack
-from tests.shipping.test_delivery_choice import PICKUP_METHOD_ID, sendcloud_pickup  # noqa: F401
 from tests.support.browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,7 +38,7 @@ def test_the_agent_chooses_a_service_point_and_the_parcel_goes_there(
     ams,
     packer,
     sendcloud_pickup,
-    sendcloud_server,  # noqa: F811
+    sendcloud_server,
 ):
     make_user("customer_service", username="carla")
     page = browser_page
