@@ -6,16 +6,20 @@ the other adapters get the choice in their own words."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import pytest
+from django.core import mail
+from django.urls import reverse
 
 from orders.models import Order
 from shipping.adapters import ParcelRequest
 from shipping.carriers.postnl import PostNL
 from shipping.models import Shipment
 from tests.factories.orders import ADDRESS
+from tests.factories.payments import dispatch_pending
 from tests.shipping.conftest import PICKUP_METHOD_ID
-from tests.shipping.flow import hand_off, pack
+from tests.shipping.flow import hand_off, pack, place
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +108,23 @@ def test_the_generic_json_carries_the_pickup_point_and_postnl_its_product_and_lo
     evening = adapter._label_body(_request(service_code="evening"), "3SDEVC0000002")["Shipments"][0]
     assert evening["ProductCodeDelivery"] == "3385"
     json.dumps(body)  # what goes over the wire
+
+
+def test_the_choice_is_shown_in_the_confirmation_on_the_customers_page_and_on_the_order_page(
+    sendcloud_pickup, mug, customer, client, make_user, django_capture_on_commit_callbacks
+):
+    point = {"id": "10663904", "carrier": "sendcloud:postnl", "name": "Albert Heijn Vredenburg",
+             "street": "Vredenburg", "house_number": "40", "postal_code": "3511 BD", "city": "Utrecht"}  # fmt: skip
+    order = place(customer, ("MUG-RED", 1), shipping_method="sendcloud:pickup", pickup_point=point)
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch_pending()
+    (message,) = [m for m in mail.outbox if m.to == [customer.email] and order.number in m.subject]
+    assert "Bezorging: Sendcloud Service point" in message.body
+    assert "Ophalen bij: Albert Heijn Vredenburg, Vredenburg 40, 3511 BD Utrecht" in message.body
+    page = client.get(urlsplit(order.status_url).path)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Sendcloud Service point" in html and "Albert Heijn Vredenburg, Vredenburg 40, 3511 BD Utrecht" in html
+    client.force_login(make_user("customer_service"))
+    staff = client.get(reverse("orders:detail", args=[order.number])).content.decode()
+    assert 'data-testid="pickup-point"' in staff and "10663904" in staff and "sendcloud:pickup" in staff
