@@ -11,7 +11,11 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from inventory.models import Product
+from oms.errors import ValidationFailed
 from orders.models import Order
+from orders.services import order_draft_add_line, order_draft_create, order_draft_set_delivery
+from orders.services.delivery_options import draft_offers
 from tests.factories.inventory import ProductFactory, stock
 from tests.factories.orders import ADDRESS
 from tests.factories.shipping import CarrierFactory, RateFactory, ServiceLevelFactory
@@ -236,3 +240,22 @@ def test_an_order_with_a_choice_costs_at_most_one_query_more(api_client_for, ser
         assert response.status_code == 201, response.json()
         counts[name] = len(captured)
     assert counts["chosen"] <= counts["plain"] + 1, counts
+
+
+def test_a_draft_takes_the_choice_refuses_an_unknown_one_and_goes_back_to_the_cheapest(services, ams, customer):
+    skus = catalogue(ams, 1)
+    draft = order_draft_create(channel="phone", customer=customer, user=None)
+    order_draft_add_line(order=draft, product_id=Product.objects.get(sku=skus[0]).pk, quantity=2, user=None)
+    draft = Order.objects.get(pk=draft.pk)
+    assert draft.shipping_method == "postnl:standard" and not draft.shipping_method_chosen
+    offers = {o.shipping_method: o for o in draft_offers(draft)}
+    chosen = order_draft_set_delivery(order=draft, shipping_method="postnl:express", pickup_point=None, user=None)
+    assert chosen.shipping_method_chosen and chosen.shipping_amount == offers["postnl:express"].price_excl_vat
+    assert chosen.promised_delivery_date == offers["postnl:express"].quote.delivery_date
+    with pytest.raises(ValidationFailed) as refused:
+        order_draft_set_delivery(order=draft, shipping_method="dhl:standard", pickup_point=None, user=None)
+    assert (refused.value.field, refused.value.code) == ("shipping_method", "unknown_shipping_method")
+    assert Order.objects.get(pk=draft.pk).shipping_method == "postnl:express"  # unchanged
+    back = order_draft_set_delivery(order=draft, shipping_method="", pickup_point=None, user=None)
+    assert back.shipping_method == "postnl:standard" and not back.shipping_method_chosen
+    assert back.shipping_amount == Decimal("4.10")
