@@ -46,8 +46,22 @@ SHOTS = [
     ("orders", "customer_service", "/orders/", "[data-testid=order-row]"),
     ("order", "customer_service", "/orders/SO-021774/", "#order-timeline"),
     ("phone-order", "customer_service", "/orders/enter/21787/", "#entry-lines"),
+    # the same draft's delivery step: the options, then the pick-up service with points nearby
+    ("delivery-options", "customer_service", "/orders/enter/21787/", "[data-testid=delivery-option]"),
     ("exceptions", "manager", "/exceptions/", "#exception-table"),
 ]
+
+
+def _choose_pickup(page) -> None:
+    """Choose the first service to pick-up points (if the demo has one) and wait for its points."""
+    option = page.locator("[data-testid=delivery-option]:has([data-testid=to-pickup-point]) input")
+    if option.count():
+        option.first.check()
+        page.wait_for_selector("[data-testid=pickup-point-option]")
+
+
+# (what to do before the shot, whether the whole page is taken) per shot that needs it
+ACTIONS = {"delivery-options": (_choose_pickup, True)}
 
 
 def main(base: str) -> None:
@@ -67,7 +81,11 @@ def main(base: str) -> None:
             if wait_for:
                 page.wait_for_selector(wait_for)
             page.wait_for_load_state("networkidle")
-            page.screenshot(path=str(OUT / f"{name}.png"))
+            action, full_page = ACTIONS.get(name, (None, False))
+            if action:
+                action(page)
+                page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=full_page)
             print("wrote", OUT / f"{name}.png")
             context.close()
         browser.close()

@@ -38,6 +38,9 @@ class QuoteRequest:
     ship_complete: bool = False  # False: ship what is in stock now, the rest as it arrives
     now: datetime | None = None  # aware; None means timezone.now()
     warehouse_ids: tuple[int, ...] | None = None  # preference order; None: all active by priority
+    # The customer's chosen service (``delivery_options``); empty: the backend picks the cheapest.
+    carrier_code: str = ""
+    service_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,33 @@ class DeliveryQuote:
     delivery_date: date  # everything has arrived: the promised delivery date
     first_delivery_date: date  # the first parcel arrives (equals delivery_date when ship-complete)
     lines: tuple[LineQuote, ...] = field(default_factory=tuple)
+    service_name: str = ""
+    to_pickup_point: bool = False  # the service delivers to a pick-up point chosen by the customer
+
+    @property
+    def shipping_method(self) -> str:
+        """How the API names this service: ``<carrier code>:<service code>``."""
+        return f"{self.carrier_code}:{self.service_code}"
+
+
+# A chosen service the backend does not know (400 ``unknown_shipping_method``), or one that does
+# not take this order to this address (400 ``shipping_method_unavailable``); field ``shipping_method``.
+UNKNOWN_SHIPPING_METHOD = "unknown_shipping_method"
+SHIPPING_METHOD_UNAVAILABLE = "shipping_method_unavailable"
+CHOICE_ERRORS = frozenset({UNKNOWN_SHIPPING_METHOD, SHIPPING_METHOD_UNAVAILABLE})
+
+
+def split_shipping_method(value: str) -> tuple[str, str]:
+    """``"sendcloud:pickup"`` -> ``("sendcloud", "pickup")``; ``("", "")`` when not of that shape."""
+    carrier, sep, service = (value or "").strip().partition(":")
+    if not sep or not carrier or not service or ":" in service:
+        return "", ""
+    return carrier.strip(), service.strip()
 
 
 def quote_delivery(request: QuoteRequest) -> DeliveryQuote:
-    """Ask the configured backend for a quote."""
+    """Ask the configured backend for a quote (with ``request.service_code``: for that service).
+
+    The backend's module also offers ``delivery_options(request) -> tuple[DeliveryQuote, ...]``:
+    one quote per service that can deliver the order, cheapest first."""
     return import_string(settings.OMS_DELIVERY_QUOTE_BACKEND)(request)

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.models import PaymentMethod
+from customers.services.validation import clean_country, clean_postal_code
 from oms.api import CursorPagination, DateTimeField, api_access, may_change_others_orders, order_owner, request_client
 from oms.api_clients import Scope
 from oms.errors import InsufficientScope, MultipleErrors, NotPermitted, ValidationFailed
@@ -37,6 +38,7 @@ from oms.roles import Role
 from orders import selectors, services
 from orders.models import BackorderPolicy, Channel, Order, OrderStatus
 from orders.services._common import MAX_LINES
+from orders.services.delivery_options import delivery_offers
 from orders.services.line_prices import NOT_PERMITTED
 
 ROLES = (Role.CUSTOMER_SERVICE,)  # staff; API clients by scope (API.md 1.1)
@@ -86,6 +88,19 @@ class OrderAddressInSerializer(serializers.Serializer):
     country = serializers.CharField(max_length=2, required=False, default="NL")
 
 
+class PickupPointInSerializer(serializers.Serializer):
+    """A pick-up point as ``GET /api/v1/pickup-points/`` returns it (other keys are ignored)."""
+
+    id = serializers.CharField(max_length=64)
+    carrier = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    street = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    house_number = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    postal_code = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+
+
 class OrderInSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     external_reference = serializers.CharField(
@@ -101,6 +116,14 @@ class OrderInSerializer(serializers.Serializer):
     backorder_policy = serializers.ChoiceField(choices=BackorderPolicy.choices, required=False, default="allow")
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     ship_complete = serializers.BooleanField(required=False, default=False)
+    shipping_method = serializers.CharField(
+        max_length=61,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text='"<carrier>:<service>" as GET /api/v1/delivery-options/ offers it; empty: the cheapest',
+    )
+    pickup_point = PickupPointInSerializer(required=False, allow_null=True, default=None)
 
 
 class OrderCancelInSerializer(serializers.Serializer):
@@ -176,6 +199,10 @@ ORDER_SCHEMA = inline_serializer(
         "payment_url_expires_at": serializers.DateTimeField(allow_null=True),
         "promised_delivery_date": serializers.DateField(allow_null=True),
         "first_delivery_date": serializers.DateField(allow_null=True),
+        "shipping_method": serializers.CharField(allow_null=True, help_text='"<carrier>:<service>"'),
+        "shipping_method_name": serializers.CharField(),
+        "shipping_method_chosen": serializers.BooleanField(),
+        "pickup_point": serializers.DictField(allow_null=True),
         "status_url": serializers.URLField(allow_null=True),
         "created_at": serializers.DateTimeField(),
         "updated_at": serializers.DateTimeField(),
@@ -242,6 +269,10 @@ def order_representation(order: Order, extras: dict[str, dict[int, list]] | None
         "payment_url_expires_at": _time(order.payment_url_expires_at) if order.current_payment_url else None,
         "promised_delivery_date": _date(order.promised_delivery_date),
         "first_delivery_date": _date(order.first_delivery_date),
+        "shipping_method": order.shipping_method or None,
+        "shipping_method_name": order.shipping_method_name,
+        "shipping_method_chosen": order.shipping_method_chosen,
+        "pickup_point": order.pickup_point or None,
         "status_url": None if order.is_draft else order.status_url,
         "created_at": _time(order.created_at),
         "updated_at": _time(order.updated_at),
@@ -373,6 +404,8 @@ class OrderListCreate(APIView):
             external_reference=values["external_reference"] or "",
             notes=values["notes"],
             ship_complete=values["ship_complete"],
+            shipping_method=values["shipping_method"],
+            pickup_point=values["pickup_point"],
             user=request.user,
             before_commit=answer,
         )
@@ -459,6 +492,9 @@ def plain_order(data) -> dict | None:
         "backorder_policy": data.get("backorder_policy", BackorderPolicy.ALLOW.value),
         "notes": data.get("notes", ""),
         "ship_complete": data.get("ship_complete", False),
+        # a delivery choice is not in ``_ORDER_KEYS``: such an order goes through the serializer
+        "shipping_method": "",
+        "pickup_point": None,
     }
     if not _choice(values["channel"], _CHANNELS) or not _choice(values["backorder_policy"], _POLICIES):
         return None
@@ -483,6 +519,75 @@ def _line(line: dict) -> dict:
         if key in line:
             result[key] = line[key]
     return result
+
+
+# Whoever places orders (or reads them) may ask what delivering one would cost, as for pick-up points.
+OPTIONS_ACCESS = api_access(Scope.ORDERS_WRITE, Scope.ORDERS_READ, roles=(Role.CUSTOMER_SERVICE, Role.WAREHOUSE))
+
+
+def _option_lines(values: list[str]) -> list[dict]:
+    """``["MUG-RED:2", ...]`` as placement's lines; a malformed one is a 400 on ``lines.N``."""
+    lines, errors = [], []
+    if not values:
+        raise ValidationFailed(
+            "Give the lines as lines=<sku>:<quantity>, e.g. lines=MUG-RED:2.", code="required", field="lines"
+        )
+    for index, value in enumerate(values[: MAX_LINES + 1]):
+        sku, sep, quantity = value.rpartition(":")
+        if not sep or not quantity.strip().isdigit():
+            errors.append(ValidationFailed("A line is <sku>:<quantity>, e.g. MUG-RED:2.", field=f"lines.{index}"))
+            continue
+        lines.append({"sku": sku, "quantity": int(quantity.strip())})
+    if errors:
+        raise MultipleErrors(errors) if len(errors) > 1 else errors[0]
+    return lines
+
+
+class DeliveryOptionList(APIView):
+    """``GET /api/v1/delivery-options/?lines=MUG-RED:2&postal_code=3511 AB&country=NL``: the
+    services that can deliver these lines there, cheapest first, each priced and dated as an
+    order placed with its ``shipping_method`` is charged and promised."""
+
+    permission_classes = [OPTIONS_ACCESS]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lines", str, required=True, many=True, description="<sku>:<quantity>, repeated"),
+            OpenApiParameter("postal_code", str, required=True, description="e.g. 3511 AB"),
+            OpenApiParameter("country", str, description="ISO code, default NL"),
+            OpenApiParameter("customer", str, description="customer number: that customer's price basis"),
+            OpenApiParameter("channel", str, enum=Channel.values, description="default web"),
+            OpenApiParameter("ship_complete", bool, description="default false"),
+        ],
+        responses={200: dict},
+        operation_id="v1_delivery_options_list",
+    )
+    def get(self, request):
+        params = request.query_params
+        lines = _option_lines(params.getlist("lines"))
+        country = params.get("country", "NL")
+        try:
+            country = clean_country(country or "NL")
+            postal_code = clean_postal_code(params.get("postal_code", ""), country)
+        except ValidationFailed as exc:
+            exc.field = "postal_code" if exc.code != "invalid_country" else "country"
+            raise
+        client = request_client(request)
+        channel = params.get("channel") or (client.channel if client and client.channel else Channel.WEB)
+        if channel not in Channel.values or channel == Channel.STORE:
+            raise ValidationFailed("A channel that ships: web, phone or b2b.", code="invalid_choice", field="channel")
+        ship_complete = params.get("ship_complete", "false").lower()
+        if ship_complete not in ("true", "false"):
+            raise ValidationFailed("ship_complete is true or false.", field="ship_complete")
+        offers = delivery_offers(
+            lines=lines,
+            country=country,
+            postal_code=postal_code,
+            customer_number=(params.get("customer") or "").strip().upper()[:20],
+            channel=channel,
+            ship_complete=ship_complete == "true",
+        )
+        return Response({"results": [offer.as_json() for offer in offers]})
 
 
 class OrderDetail(APIView):

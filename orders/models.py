@@ -150,6 +150,12 @@ class Order(models.Model):
     first_delivery_date = models.DateField(null=True, blank=True, help_text="The first parcel arrives")
     carrier_code = models.CharField(max_length=30, blank=True)
     service_code = models.CharField(max_length=30, blank=True)
+    # The customer chose the service (delivery options): kept when the order is quoted again.
+    # Empty/False: the cheapest service that delivers, picked anew on each quote.
+    shipping_method_chosen = models.BooleanField(default=False, db_default=False)
+    shipping_method_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # The chosen pick-up point as the pick-up points API returned it (id, carrier, name, address).
+    pickup_point = models.JSONField(default=dict, blank=True, db_default=models.Value({}, models.JSONField()))
     external_reference = models.CharField(max_length=100, null=True, blank=True)
     # The provider's checkout link the customer pays with (billing's payment links set it).
     payment_url = models.CharField(max_length=500, blank=True, default="", db_default="")
@@ -263,6 +269,21 @@ class Order(models.Model):
             and self.amount_paid < self.gross_amount
             and self.status not in (OrderStatus.DRAFT, OrderStatus.CANCELLED)
         )
+
+    @property
+    def shipping_method(self) -> str:
+        """The service as the API names it (``<carrier>:<service>``), or "" (a store order)."""
+        return f"{self.carrier_code}:{self.service_code}" if self.carrier_code else ""
+
+    @property
+    def pickup_point_text(self) -> str:
+        """The pick-up point in one line: "Primera Oudegracht, Oudegracht 12, 3511 AB Utrecht"."""
+        point = self.pickup_point or {}
+        if not point:
+            return ""
+        street = " ".join(filter(None, (point.get("street", ""), point.get("house_number", ""))))
+        town = " ".join(filter(None, (point.get("postal_code", ""), point.get("city", ""))))
+        return ", ".join(filter(None, (point.get("name", ""), street, town)))
 
     @property
     def current_payment_url(self) -> str:

@@ -28,7 +28,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from inventory import selectors as inventory_selectors
-from oms.delivery import DeliveryQuote, LineQuote, QuoteLine, QuoteRequest
+from oms.delivery import UNKNOWN_SHIPPING_METHOD, DeliveryQuote, LineQuote, QuoteLine, QuoteRequest
+from oms.errors import ValidationFailed
 from oms.money import quantize
 
 logger = logging.getLogger(__name__)
@@ -40,15 +41,22 @@ def delivery_quote(request: QuoteRequest) -> DeliveryQuote:
     return _backend(settings.OMS_DELIVERY_QUOTE_BACKEND or DEFAULT_BACKEND)(request)
 
 
+def service_options(request: QuoteRequest) -> tuple[DeliveryQuote, ...]:
+    """Every service that can deliver ``request``, cheapest first: ``delivery_options`` of the
+    configured backend's module (``oms.delivery``; this module's own for the default backend)."""
+    path = settings.OMS_DELIVERY_QUOTE_BACKEND or DEFAULT_BACKEND
+    return _backend(f"{path.rpartition('.')[0]}.delivery_options", f"{__name__}.delivery_options")(request)
+
+
 @lru_cache(maxsize=8)
-def _backend(path: str):
+def _backend(path: str, default: str = DEFAULT_BACKEND):
     # Cached per path: a failed import is not cached by Python and would search the disk on
     # every order.
     try:
         return import_string(path)
     except ImportError:
-        logger.warning("delivery quote backend %s not available; using %s", path, DEFAULT_BACKEND)
-        return import_string(DEFAULT_BACKEND)
+        logger.warning("delivery quote backend %s not available; using %s", path, default)
+        return import_string(default)
 
 
 # --- the default backend --------------------------------------------------------------------------
@@ -72,7 +80,21 @@ def clear_warehouse_cache() -> None:
     _warehouses_cache["rows"] = None
 
 
+FLAT_CARRIER, FLAT_SERVICE = "flat", "standard"
+
+
+def delivery_options(request: QuoteRequest) -> tuple[DeliveryQuote, ...]:
+    """The default backend's one service."""
+    return (quote_delivery(request),)
+
+
 def quote_delivery(request: QuoteRequest) -> DeliveryQuote:
+    if request.service_code and (request.carrier_code, request.service_code) != (FLAT_CARRIER, FLAT_SERVICE):
+        raise ValidationFailed(
+            f"No service {request.carrier_code}:{request.service_code}; this shop ships {FLAT_CARRIER}:{FLAT_SERVICE}.",
+            code=UNKNOWN_SHIPPING_METHOD,
+            field="shipping_method",
+        )
     now = timezone.localtime(request.now) if request.now else timezone.localtime()
     warehouses = active_warehouses()
     plans = _plans(request.lines, warehouses)
@@ -87,9 +109,9 @@ def quote_delivery(request: QuoteRequest) -> DeliveryQuote:
     last_ship = max(ship_dates)
     ship = last_ship if request.ship_complete else first_ship
     return DeliveryQuote(
-        carrier_code="flat",
+        carrier_code=FLAT_CARRIER,
         carrier_name="Standard delivery",
-        service_code="standard",
+        service_code=FLAT_SERVICE,
         shipping_net=quantize(settings.OMS_FLAT_SHIPPING_AMOUNT),
         ship_date=ship,
         delivery_date=next_working_day(last_ship),

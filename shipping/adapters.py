@@ -68,7 +68,7 @@ class ParcelRequest:
         return f"{self.weight_grams / 1000:.2f}".replace(".", ",")
 
     def as_json(self) -> dict:
-        return {
+        body = {
             "reference": self.reference,
             "order": self.order,
             "service": self.service_code,
@@ -78,6 +78,9 @@ class ParcelRequest:
             "weight_grams": self.weight_grams,
             "lines": self.lines,
         }
+        if self.pickup_point:
+            body["pickup_point"] = self.pickup_point
+        return body
 
 
 @dataclass(frozen=True)

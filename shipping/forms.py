@@ -181,6 +181,11 @@ class ServiceLevelForm(forms.Form):
         initial=True,
         help_text=_("Orders above a zone's free-shipping amount ship free with this service. Off for pallet freight."),
     )
+    to_pickup_point = forms.BooleanField(
+        label=_("Delivers to pick-up points"),
+        required=False,
+        help_text=_("The customer chooses a pick-up point of this carrier when ordering."),
+    )
 
 
 class RatesForm(forms.Form):

@@ -8,9 +8,11 @@ database and calls it; tests call it directly with hand-made data.
 
 The rules, in the order they apply:
 
-1. Carrier and service: the cheapest service that serves the destination zone (and, for one with
-   postcode areas such as the own fleet, the postcode) at the order's total weight; ties go to the
-   faster service. Shipping is free when the goods' net reaches the zone's threshold and that
+1. Carrier and service: the customer's chosen one (``QuoteRequest.service_code``) when it serves
+   the address at the weight, else the cheapest service that serves the destination zone (and,
+   for one with postcode areas such as the own fleet, the postcode) at the order's total weight,
+   leaving out services to pick-up points (they need the customer's choice of a point); ties go
+   to the faster service. Shipping is free when the goods' net reaches the zone's threshold and that
    service takes part in free shipping (``ServiceOption.free_shipping``: parcels do, pallet
    freight does not, whatever the order's weight picks).
 2. Sources per line: the given allocations, else stock taken warehouse by warehouse in preference
@@ -36,7 +38,14 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from oms.delivery import DeliveryQuote, LineQuote, QuoteLine, QuoteRequest
+from oms.delivery import (
+    SHIPPING_METHOD_UNAVAILABLE,
+    UNKNOWN_SHIPPING_METHOD,
+    DeliveryQuote,
+    LineQuote,
+    QuoteLine,
+    QuoteRequest,
+)
 from oms.errors import Conflict, ValidationFailed
 from oms.money import ZERO, quantize
 from shipping import workdays
@@ -91,6 +100,8 @@ class ServiceOption:
     local_only: bool = False  # the own fleet: only inside ``areas``, nowhere when it has none
     service_id: int | None = None
     free_shipping: bool = True  # the zone's free-shipping threshold applies to this service
+    service_name: str = ""
+    to_pickup_point: bool = False  # delivers to a pick-up point the customer chooses
 
     def serves(self, country: str, postcode: int | None) -> bool:
         if not self.areas:
@@ -139,13 +150,22 @@ class ServiceChoice:
 
 
 def choose_service(
-    services: Sequence[ServiceOption], *, country: str, postal_code: str, weight_grams: int
+    services: Sequence[ServiceOption],
+    *,
+    country: str,
+    postal_code: str,
+    weight_grams: int,
+    to_pickup_points: bool = False,
 ) -> ServiceChoice:
-    """The cheapest service that takes this weight to this address (ties: fewer transit days)."""
+    """The cheapest service that takes this weight to this address (ties: fewer transit days).
+    A service to pick-up points only with ``to_pickup_points``: without the customer's choice
+    of a point there is nowhere to deliver it."""
     zone = zone_for(country)
     postcode = postcode_number(postal_code)
     best: tuple | None = None
     for service in services:
+        if service.to_pickup_point and not to_pickup_points:
+            continue
         price = service.price_for(zone, weight_grams) if service.serves(country, postcode) else None
         if price is None:
             continue
@@ -157,6 +177,52 @@ def choose_service(
             f"No carrier delivers {weight_grams / 1000:g} kg to {country} {postal_code}".strip(), field="country"
         )
     return best[1]
+
+
+def chosen_service(
+    services: Sequence[ServiceOption],
+    *,
+    carrier_code: str,
+    service_code: str,
+    country: str,
+    postal_code: str,
+    weight_grams: int,
+) -> ServiceChoice:
+    """The customer's chosen service, when it takes this weight to this address (else 400 on
+    ``shipping_method``: ``unknown_shipping_method`` or ``shipping_method_unavailable``)."""
+    named = [s for s in services if s.service_code == service_code and s.carrier_code == carrier_code]
+    if not named:
+        raise ValidationFailed(
+            f"No service {carrier_code}:{service_code} delivers to {country.upper()}.",
+            code=UNKNOWN_SHIPPING_METHOD,
+            field="shipping_method",
+        )
+    zone, postcode = zone_for(country), postcode_number(postal_code)
+    service = named[0]
+    price = service.price_for(zone, weight_grams) if service.serves(country, postcode) else None
+    if price is None:
+        raise ValidationFailed(
+            f"{service.carrier_name} {service.service_name or service.service_code} does not deliver "
+            f"{weight_grams / 1000:g} kg to {country} {postal_code}".strip()
+            + ".",
+            code=SHIPPING_METHOD_UNAVAILABLE,
+            field="shipping_method",
+        )
+    return ServiceChoice(service, price)
+
+
+def serving_services(
+    services: Sequence[ServiceOption], *, country: str, postal_code: str, weight_grams: int
+) -> list[ServiceChoice]:
+    """Every service that takes this weight to this address, cheapest first (ties: faster)."""
+    zone, postcode = zone_for(country), postcode_number(postal_code)
+    found = []
+    for service in services:
+        price = service.price_for(zone, weight_grams) if service.serves(country, postcode) else None
+        if price is not None:
+            found.append(ServiceChoice(service, price))
+    found.sort(key=lambda c: (c.price, c.service.transit_days, c.service.carrier_code, c.service.service_code))
+    return found
 
 
 def shipping_charge(price: Decimal, order_net: Decimal, free_above: Decimal | None) -> Decimal:
@@ -368,17 +434,48 @@ def local_now(request: QuoteRequest) -> datetime:
 def build_quote(request: QuoteRequest, data: PromiseData) -> DeliveryQuote:
     """The carrier, the charge and the dates for ``request`` (rules in the module docstring).
 
-    Raises ``ValidationFailed`` for negative quantities and ``ShippingUnavailable`` (409) when no
-    service takes the order's weight to the address.
+    With ``request.service_code`` the quote is for that service (``chosen_service``). Raises
+    ``ValidationFailed`` for negative quantities or a chosen service that cannot deliver, and
+    ``ShippingUnavailable`` (409) when no service takes the order's weight to the address.
     """
     _validate(request)
-    now = local_now(request)
     destination = (request.country or data.default_country).upper()
     weight = total_weight(request.lines, data.weights)
-    choice = choose_service(data.services, country=destination, postal_code=request.postal_code, weight_grams=weight)
+    where = {"country": destination, "postal_code": request.postal_code, "weight_grams": weight}
+    if request.service_code:
+        choice = chosen_service(
+            data.services, carrier_code=request.carrier_code, service_code=request.service_code, **where
+        )
+    else:
+        choice = choose_service(data.services, **where)
+    planned = plan_sources(request.lines, data)
+    return _quote(request, data, choice, planned, local_now(request), destination)
+
+
+def build_options(request: QuoteRequest, data: PromiseData) -> tuple[DeliveryQuote, ...]:
+    """A quote for every service that can deliver ``request``, cheapest first; the stock is
+    planned once and only the transit differs. Empty when none can."""
+    _validate(request)
+    destination = (request.country or data.default_country).upper()
+    weight = total_weight(request.lines, data.weights)
+    choices = serving_services(data.services, country=destination, postal_code=request.postal_code, weight_grams=weight)
+    if not choices:
+        return ()
+    planned, now = plan_sources(request.lines, data), local_now(request)
+    return tuple(_quote(request, data, choice, planned, now, destination) for choice in choices)
+
+
+def _quote(
+    request: QuoteRequest,
+    data: PromiseData,
+    choice: ServiceChoice,
+    planned: list[tuple[Part, ...]],
+    now: datetime,
+    destination: str,
+) -> DeliveryQuote:
     zone = zone_for(destination)
     timed = schedule(
-        plan_sources(request.lines, data),
+        planned,
         now=now,
         data=data,
         destination=destination,
@@ -399,6 +496,8 @@ def build_quote(request: QuoteRequest, data: PromiseData) -> DeliveryQuote:
         delivery_date=max(t.delivery_date for t in every),
         first_delivery_date=first_delivery,
         lines=tuple(_line_quote(index, parts, first_ship, first_delivery) for index, parts in enumerate(timed)),
+        service_name=choice.service.service_name,
+        to_pickup_point=choice.service.to_pickup_point,
     )
 
 

@@ -31,7 +31,7 @@ from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
 from oms.reference_cache import ReferenceCache, stamps_read_once
 from shipping import selectors
 from shipping.models import Carrier, FreeShipping, Holiday, PostcodeRange, Rate, ServiceLevel
-from shipping.promise import PromiseData, Receipt, WarehouseInfo, build_quote, local_now
+from shipping.promise import PromiseData, Receipt, WarehouseInfo, build_options, build_quote, local_now
 from shipping.zones import zone_for
 
 OVERDUE_RECEIPT_GRACE = timedelta(days=14)
@@ -43,6 +43,13 @@ WAREHOUSE_TABLE = ReferenceCache(inventory_models.Warehouse)
 def quote_delivery(request: QuoteRequest) -> DeliveryQuote:
     with stamps_read_once():
         return build_quote(request, promise_data_load(request))
+
+
+def delivery_options(request: QuoteRequest) -> tuple[DeliveryQuote, ...]:
+    """One quote per service that can deliver ``request``, cheapest first: one snapshot read
+    (reference data from the cache), every option computed from it."""
+    with stamps_read_once():
+        return build_options(request, promise_data_load(request))
 
 
 def promise_data_load(request: QuoteRequest) -> PromiseData:

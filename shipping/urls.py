@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shipping.views import carriers, packing, panels, picking, returns, shipments, trips
+from shipping.views import carriers, packing, panels, picking, pickup, returns, shipments, trips
 
 app_name = "shipping"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("holidays/", carriers.holiday_list, name="holidays"),
     path("holidays/load/", carriers.holidays_load, name="holidays_load"),
     path("holidays/<int:holiday_id>/delete/", carriers.holiday_delete, name="holiday_delete"),
+    path("pickup-points/choices/", pickup.pickup_point_choices, name="pickup_point_choices"),
     # pick
     path("pick/", picking.pick_queue, name="pick_queue"),
     path("pick/lists/new/", picking.pick_list_create, name="pick_list_create"),

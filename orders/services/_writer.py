@@ -49,6 +49,9 @@ ORDER_COLUMNS = (
     "first_delivery_date",
     "carrier_code",
     "service_code",
+    "shipping_method_chosen",
+    "shipping_method_name",
+    "pickup_point",
     "external_reference",
     "payment_url",
     "payment_url_expires_at",
@@ -78,7 +81,7 @@ LINE_COLUMNS = (
 )
 ALLOCATION_COLUMNS = ("stock_level_id", "warehouse_id", "quantity", "status", "created_at", "updated_at")
 EVENT_COLUMNS = ("kind", "message", "data", "user_id", "created_at")
-JSON_COLUMNS = {"billing_address", "shipping_address", "data"}
+JSON_COLUMNS = {"billing_address", "shipping_address", "pickup_point", "data"}
 # Filled by the statement, not by us: keys, the number and the status link's version (the
 # columns' database defaults).
 GENERATED = {"id", "number", "order_id", "order_line_id", "status_link_version"}

@@ -48,7 +48,10 @@ from orders.services.placement import (
     LineInput,
     apply_totals,
     catalogue_price,
+    check_pickup_point,
+    choose_delivery,
     clean_address,
+    clean_delivery_choice,
     clean_line,
     clean_lines,
     duplicate_reference_error,
@@ -119,14 +122,18 @@ def _editing(order: Order) -> Iterator[Order]:
         refresh_draft(locked)
 
 
-def refresh_draft(order: Order, now: datetime | None = None) -> list[OrderLine]:
-    """Recompute VAT, line totals, the preview quote and the order totals of a locked draft."""
+def refresh_draft(order: Order, now: datetime | None = None, *, keep_choice: bool = False) -> list[OrderLine]:
+    """Recompute VAT, line totals, the preview quote and the order totals of a locked draft.
+    A chosen service that no longer delivers is dropped (``keep_choice``: refused instead)."""
     now = now or timezone.now()
     lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
     products = inventory_selectors.products_by_ids(line.product_id for line in lines) if lines else {}
     before = [(line.vat_rate, line.line_total) for line in lines]
     rates = price_lines(order, lines, now)
-    apply_totals(order, lines, quote_for(order, lines, products, None, now), rates)
+    quote = quote_for(order, lines, products, None, now, keep_choice=keep_choice)
+    apply_totals(order, lines, quote, rates)
+    if keep_choice:
+        check_pickup_point(order, quote, require_point=False)
     # Only the lines whose rate or total moved (the one just added or changed, as a rule): an
     # update of every line grows with the draft and writes a history row per line.
     changed = [line for line, old in zip(lines, before, strict=True) if (line.vat_rate, line.line_total) != old]
@@ -343,6 +350,24 @@ def _reprice_lines(order: Order) -> None:
         line.unit_price = catalogue_price(order, products[line.product_id])
     if lines:
         OrderLine.objects.bulk_update(lines, ["unit_price"])
+
+
+def order_draft_set_delivery(*, order: Order, shipping_method: str, pickup_point: Mapping | None, user) -> Order:
+    """Choose the service (``"<carrier>:<service>"`` of ``delivery_options``; empty: the cheapest,
+    chosen anew on every change) and the pick-up point (a snapshot as the pick-up points give
+    it). The draft is charged that service's price and promised its dates. Raises
+    ``ValidationFailed`` as ``order_place`` does for ``shipping_method`` and ``pickup_point``."""
+    errors = Collector()
+    method, point = clean_delivery_choice(errors, shipping_method, pickup_point)
+    errors.raise_if_any()
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        locked = lock_order(order.pk)
+        if locked.status != OrderStatus.DRAFT:
+            raise Conflict(f"Order {locked.number} is no longer a draft.", code="not_a_draft", field="order")
+        choose_delivery(locked, method, point)
+        refresh_draft(locked, now, keep_choice=True)
+    return locked
 
 
 def order_draft_update(

@@ -34,7 +34,7 @@ from customers.services.customers import lock_customer
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.models import Product
-from oms.delivery import DeliveryQuote, QuoteLine, QuoteRequest
+from oms.delivery import CHOICE_ERRORS, DeliveryQuote, QuoteLine, QuoteRequest, split_shipping_method
 from oms.errors import Conflict, MultipleErrors, NotFound, OmsError, ValidationFailed
 from oms.i18n import english, part, part_n
 from oms.money import ZERO, vat_rates_on
@@ -106,6 +106,8 @@ class Head:
     external_reference: str | None
     notes: str
     ship_complete: bool
+    shipping_method: tuple[str, str] | None = None  # (carrier code, service code) the customer chose
+    pickup_point: dict | None = None
 
 
 def order_place(
@@ -122,6 +124,8 @@ def order_place(
     external_reference: str = "",
     notes: str = "",
     ship_complete: bool = False,
+    shipping_method: str = "",
+    pickup_point: Mapping | None = None,
     now: datetime | None = None,
     before_commit: Callable[[Order], None] | None = None,
 ) -> Order:
@@ -136,6 +140,10 @@ def order_place(
     With ``backorder_policy`` ``allow`` what is short is backordered; with ``reject`` nothing is
     placed unless every line can be reserved in full. ``before_commit(order)`` runs inside the
     transaction once the order is written (the API stores its idempotent answer there).
+    ``shipping_method`` (``"<carrier>:<service>"``, as ``delivery_options`` offers it): the order
+    is charged that service's price and promised its dates; empty: the cheapest service.
+    ``pickup_point`` (``{"id", "carrier"?, "name", "street", ...}`` as the pick-up points API
+    gives it; needs a ``shipping_method`` that delivers to pick-up points) is kept as a snapshot.
 
     Durable. Locks the customer row (on-account orders only) and, through ``stock_reserve``, the
     stock levels of the products in id order. Publishes ``order.placed`` and
@@ -144,7 +152,9 @@ def order_place(
     ``shipping_address.postal_code``, ``customer.number`` ``unknown_customer`` ...), ``Conflict``
     ``customer_blocked`` / ``on_account_not_allowed`` / ``credit_limit_exceeded`` /
     ``duplicate_external_reference`` (extra ``number``), ``InsufficientStock`` (reject policy;
-    one error per short line, field ``lines.N``, extra ``available``).
+    one error per short line, field ``lines.N``, extra ``available``); ``shipping_method``
+    ``unknown_shipping_method`` / ``shipping_method_unavailable``, ``pickup_point``
+    ``pickup_point_not_offered`` (the service does not deliver to pick-up points) / ``invalid``.
     """
     errors = Collector()
     head = clean_head(
@@ -156,6 +166,7 @@ def order_place(
         notes=notes,
         ship_complete=ship_complete,
     )
+    head.shipping_method, head.pickup_point = clean_delivery_choice(errors, shipping_method, pickup_point)
     line_inputs = clean_lines(lines, errors)
     ref = None if customer is not None else clean_customer_ref(customer_ref, errors)
     errors.raise_if_any()
@@ -195,6 +206,8 @@ def _place_new(head: Head, line_inputs, customer, ref, shipping_address, billing
         created_at=now,
         prices_include_vat=pricing.prices_include_vat(is_b2b=customer.is_b2b, channel=head.channel),
     )
+    if head.shipping_method:
+        choose_delivery(order, head.shipping_method, head.pickup_point)
     lines = [new_line(order, number, item, item.product) for number, item in enumerate(line_inputs, start=1)]
     return place(order, lines, products, policy=head.policy, user=user, now=now, is_new=True)
 
@@ -228,6 +241,65 @@ def clean_head(errors: Collector, **values) -> Head:
         notes=attempt(clean_text, values["notes"], "notes", max_length=5000, label="Notes") or "",
         ship_complete=bool(ship_complete),
     )
+
+
+PICKUP_POINT_LIMITS = {
+    "id": 64,
+    "carrier": 64,
+    "name": 200,
+    "street": 200,
+    "house_number": 20,
+    "postal_code": 12,
+    "city": 100,
+    "country": 2,
+}
+
+
+def clean_delivery_choice(
+    errors: Collector, shipping_method, pickup_point
+) -> tuple[tuple[str, str] | None, dict | None]:
+    """The chosen service as (carrier code, service code) and the pick-up point's snapshot
+    (only the keys above, as text); whether the service exists and delivers is the quote's
+    question."""
+    method = None
+    if shipping_method not in (None, ""):
+        carrier, service = split_shipping_method(shipping_method) if isinstance(shipping_method, str) else ("", "")
+        if not carrier or len(carrier) > 30 or len(service) > 30:
+            errors.fail(
+                "shipping_method",
+                'A shipping method is "<carrier>:<service>" as the delivery options give it, e.g. "postnl:standard".',
+            )
+        else:
+            method = (carrier, service)
+    if pickup_point in (None, {}):
+        return method, None
+    if not isinstance(pickup_point, Mapping):
+        errors.fail("pickup_point", "A pick-up point is an object with its id, name and address.")
+        return method, None
+    point = {}
+    for key, limit in PICKUP_POINT_LIMITS.items():
+        value = pickup_point.get(key, "")
+        if isinstance(value, int) and not isinstance(value, bool) and key == "id":
+            value = str(value)
+        if not isinstance(value, str) or len(value.strip()) > limit:
+            errors.fail(f"pickup_point.{key}", f"Give the pick-up point's {key} as text of at most {limit} characters.")
+            continue
+        point[key] = value.strip()
+    if "id" in point and not point["id"]:
+        errors.fail("pickup_point.id", "Give the pick-up point's id (from the pick-up points).", "required")
+    if point and method is None and shipping_method in (None, ""):
+        errors.fail("shipping_method", "Choose the service that delivers to the pick-up point.", "required")
+    return method, point
+
+
+def choose_delivery(order: Order, method: tuple[str, str] | None, pickup_point: dict | None) -> None:
+    """Put the customer's choice on the order (in memory); the quote checks and prices it."""
+    if method is None:
+        order.shipping_method_chosen, order.pickup_point = False, {}
+        return
+    order.carrier_code, order.service_code = method
+    order.shipping_method_chosen = True
+    order.pickup_point = pickup_point or {}
 
 
 def clean_lines(lines, errors: Collector, field: str = "lines") -> list[LineInput]:
@@ -429,8 +501,9 @@ def place(order: Order, lines: list[OrderLine], products, *, policy: str, user, 
         partial=policy == BackorderPolicy.ALLOW,
     )
     by_line = apply_reservations(lines, reservations)
-    quote = quote_for(order, lines, products, by_line, now)
+    quote = quote_for(order, lines, products, by_line, now, keep_choice=True)
     apply_totals(order, lines, quote, rates)
+    check_pickup_point(order, quote)
     check_credit_limit(order, exposure)
     target = stock_status(lines)
     require(order, target)
@@ -538,13 +611,35 @@ def apply_reservations(lines: list[OrderLine], reservations) -> dict[int, tuple[
     return {index: tuple(parts.get(index, ())) for index in range(len(lines))}
 
 
-def quote_for(order: Order, lines, products, by_line: dict | None, now: datetime) -> DeliveryQuote | None:
-    """Ask the delivery-quote backend (``by_line`` None: a preview that plans from stock). A
-    store order is handed over at the counter: no quote."""
+def quote_for(
+    order: Order, lines, products, by_line: dict | None, now: datetime, *, keep_choice: bool = False
+) -> DeliveryQuote | None:
+    """Ask the delivery-quote backend (``by_line`` None: a preview that plans from stock), for
+    the customer's chosen service when the order has one. A store order is handed over at the
+    counter: no quote.
+
+    A chosen service that no longer delivers (the address or the lines changed) is an error on
+    ``shipping_method`` with ``keep_choice`` (placing: the customer must choose again); else the
+    choice is dropped and the cheapest service quoted."""
     if order.channel == Channel.STORE or not lines:
         return None
+    request = quote_request(order, lines, products, by_line, now, chosen=order.shipping_method_chosen)
+    try:
+        return delivery_quote(request)
+    except OmsError as exc:
+        if exc.code in CHOICE_ERRORS and not keep_choice:
+            choose_delivery(order, None, None)
+            return quote_for(order, lines, products, by_line, now)
+        # The backend speaks of the destination; the caller's field is the shipping address.
+        if exc.field in ("country", "postal_code"):
+            exc.field = f"shipping_address.{exc.field}"
+        raise
+
+
+def quote_request(order: Order, lines, products, by_line: dict | None, now: datetime, *, chosen: bool) -> QuoteRequest:
+    """What the quote backend is asked for ``order`` (``chosen``: for the order's service)."""
     address = order.shipping_address or {}
-    request = QuoteRequest(
+    return QuoteRequest(
         lines=tuple(
             QuoteLine(
                 product_id=line.product_id,
@@ -559,14 +654,47 @@ def quote_for(order: Order, lines, products, by_line: dict | None, now: datetime
         order_net=sum((line.line_total for line in lines), ZERO),
         ship_complete=order.ship_complete,
         now=now,
+        carrier_code=order.carrier_code if chosen else "",
+        service_code=order.service_code if chosen else "",
     )
-    try:
-        return delivery_quote(request)
-    except OmsError as exc:
-        # The backend speaks of the destination; the caller's field is the shipping address.
-        if exc.field in ("country", "postal_code"):
-            exc.field = f"shipping_address.{exc.field}"
-        raise
+
+
+def check_pickup_point(order: Order, quote: DeliveryQuote | None, *, require_point: bool = True) -> None:
+    """A pick-up point only with a service that delivers to one, of the same carrier; such a
+    service only with a point (``require_point``; a draft may choose the point after it)."""
+    point = order.pickup_point
+    if quote is None:
+        if order.channel == Channel.STORE and (order.shipping_method_chosen or point):
+            raise ValidationFailed(
+                "A counter sale is handed over at the counter: it has no shipping method.",
+                code="not_shipped",
+                field="shipping_method",
+            )
+        return
+    if not point:
+        if quote.to_pickup_point and require_point:
+            raise ValidationFailed(
+                f"{quote.carrier_name} {quote.service_name} delivers to a pick-up point: choose one.".replace(
+                    "  ", " "
+                ),
+                code="required",
+                field="pickup_point",
+            )
+        return
+    if not quote.to_pickup_point:
+        name = f"{quote.carrier_name} {quote.service_name}".strip()
+        raise ValidationFailed(
+            f"{name} does not deliver to pick-up points; choose a pick-up service or leave the point out.",
+            code="pickup_point_not_offered",
+            field="pickup_point",
+        )
+    carrier = (point.get("carrier") or "").partition(":")[0]
+    if carrier and carrier != quote.carrier_code:
+        raise ValidationFailed(
+            f"This pick-up point is {carrier}'s; {quote.carrier_name} delivers to its own points only.",
+            code="pickup_point_other_carrier",
+            field="pickup_point.carrier",
+        )
 
 
 def apply_totals(order: Order, lines: list[OrderLine], quote: DeliveryQuote | None, rates) -> None:
@@ -581,10 +709,12 @@ def apply_totals(order: Order, lines: list[OrderLine], quote: DeliveryQuote | No
     order.vat_amount, order.gross_amount = totals.vat, totals.gross
     if quote is None:
         order.promised_delivery_date = order.first_delivery_date = order.supply_date if lines else None
-        order.carrier_code = order.service_code = ""
+        if not order.shipping_method_chosen:  # kept for a draft whose lines are all removed
+            order.carrier_code = order.service_code = order.shipping_method_name = ""
     else:
         order.promised_delivery_date, order.first_delivery_date = quote.delivery_date, quote.first_delivery_date
         order.carrier_code, order.service_code = quote.carrier_code[:30], quote.service_code[:30]
+        order.shipping_method_name = f"{quote.carrier_name} {quote.service_name}".strip()[:200]
 
 
 def stock_status(lines: list[OrderLine]) -> str:
@@ -605,6 +735,9 @@ TOTAL_FIELDS = (
     "first_delivery_date",
     "carrier_code",
     "service_code",
+    "shipping_method_chosen",
+    "shipping_method_name",
+    "pickup_point",
 )
 
 

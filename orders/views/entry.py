@@ -3,11 +3,14 @@ that lives in the database while it is entered (``orders.services.drafts``).
 
 Steps: find the customer (search as you type) or create one inline, which starts the draft;
 add lines (search as you type, arrow keys and Enter, quantity and Enter); choose the delivery
-address and the payment method; place. Each change answers with the regions it changed: the
+address, the delivery service (each with its price and promised date; for a pick-up service,
+a point near a postcode) and the payment method; place. Each change answers with the regions it changed: the
 lines, and the totals out of band.
 """
 
 from __future__ import annotations
+
+import json
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -34,6 +37,8 @@ from orders.forms import (
     WarehouseNoteForm,
 )
 from orders.models import Channel, Order
+from orders.services.delivery_options import draft_offers
+from orders.services.payment import order_expects_payment_link
 from orders.views._common import add_errors, error_messages, render_parts
 
 CS = Role.CUSTOMER_SERVICE
@@ -129,7 +134,9 @@ def _changed(request: HtmxHttpRequest, order_id: int, main: str, **extra) -> Htt
     }
     if main == "entry-address":
         context.update(_address_context(order))
-    return render_parts(request, PAGE, [(main, {}), ("entry-totals", {"oob": True})], context)
+    # the delivery options follow the lines and the address; they load in a request of their own
+    parts = [(main, {}), ("entry-totals", {"oob": True}), ("entry-delivery", {"oob": True})]
+    return render_parts(request, PAGE, parts, context)
 
 
 def _rows_changed(request: HtmxHttpRequest, order_id: int, line_id: int, *, added: bool) -> HttpResponse:
@@ -440,6 +447,63 @@ def draft_address(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     return _changed(request, order_id, "entry-address")
 
 
+def _delivery_context(order: Order, errors: list[str] | None = None) -> dict:
+    try:
+        offers = draft_offers(order)
+    except OmsError as exc:
+        offers, errors = [], [*(errors or []), *error_messages(exc)]
+    chosen = next((o for o in offers if o.shipping_method == order.shipping_method), None)
+    return {
+        "order": order,
+        "offers": offers,
+        "chosen_offer": chosen,
+        "delivery_errors": errors or [],
+        "delivery_loaded": True,
+    }
+
+
+def _posted_point(value: str) -> dict | None:
+    """The pick-up point's snapshot as the choices list posts it (JSON), or None."""
+    if not value:
+        return None
+    try:
+        point = json.loads(value)
+    except ValueError:
+        return {"id": None}  # refused by the service with a field error, never a 500
+    return point if isinstance(point, dict) else {"id": None}
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def draft_delivery(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """GET: the services that can deliver the draft, each with its price and promised date.
+    POST ``shipping_method`` (and ``pickup_point``): the customer's choice; the totals follow."""
+    order = _draft(order_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        method = request.POST.get("shipping_method", "")
+        point = _posted_point(request.POST.get("pickup_point", ""))
+        if point is None and method == order.shipping_method:
+            point = order.pickup_point or None  # the service again: its point stays
+        try:
+            order = services.order_draft_set_delivery(
+                order=order, shipping_method=method, pickup_point=point, user=request.user
+            )
+        except Conflict as exc:
+            if exc.code == "not_a_draft":
+                return _gone(request, order_id)
+            errors = error_messages(exc)
+        except OmsError as exc:
+            errors = error_messages(exc)
+        if not is_partial(request):
+            return redirect("orders:draft", order_id=order_id)
+        order = _draft(order_id)
+        context = {**_lines_context(order), **_delivery_context(order, errors)}
+        return render_parts(request, PAGE, [("entry-delivery", {}), ("entry-totals", {"oob": True})], context)
+    return render(request, f"{PAGE}#entry-delivery", _delivery_context(order))
+
+
 @require_POST
 @role_required(CS)
 @vary_on_headers("HX-Request")
@@ -481,9 +545,33 @@ def draft_place(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
         return _refused(request, order, "entry-place", place_errors=error_messages(exc))
     except OmsError as exc:
         return _refused(request, order, "entry-place", place_errors=error_messages(exc))
+    if is_partial(request) and order_expects_payment_link(placed):
+        # the customer is still on the line: the screen waits for the provider's link to read out
+        response = render(request, f"{PAGE}#entry-placed", {"order": placed, "poll": 0})
+        return push_url(reswap(retarget(response, "#entry"), "outerHTML"), reverse("orders:enter"))
     messages.success(request, _("Order %(number)s placed.") % {"number": placed.number})
     url = reverse("orders:detail", kwargs={"number": placed.number})
     return HttpResponseClientRedirect(url) if is_partial(request) else redirect(url)
+
+
+# A worker makes the link a moment after placing; the screen asks every second for a minute.
+PAYMENT_LINK_POLLS = 60
+
+
+@require_GET
+@role_required(CS)
+@vary_on_headers("HX-Request")
+def placed_payment_link(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """The placed order's payment link once billing has made it (polled by the placed screen)."""
+    try:
+        order = selectors.draft_get(order_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if order.is_draft:
+        raise Http404("Not placed yet.")
+    poll = request.GET.get("poll", "0")
+    poll = int(poll) + 1 if poll.isdigit() else PAYMENT_LINK_POLLS
+    return render(request, f"{PAGE}#entry-payment-link", {"order": order, "poll": poll})
 
 
 @require_POST

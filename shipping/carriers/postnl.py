@@ -16,7 +16,8 @@ dependencies. The four calls below are small.
 - PostNL's API has no cancellation: ``cancel_shipment`` raises ``NotSupported``.
 
 Carrier options: ``customer_code``, ``customer_number``, ``collection_location`` (required), and
-``product_code`` (default 3085, a standard parcel), ``pickup_product_code`` (default 3533).
+``product_code`` (default 3085, a standard parcel), ``pickup_product_code`` (default 3533),
+``product_codes`` ({service code: PostNL product code}, for a service with its own product).
 """
 
 from __future__ import annotations
@@ -103,10 +104,12 @@ class PostNL(CarrierAdapter):
     def _label_body(self, request: ParcelRequest, barcode: str) -> dict:
         sender, to = request.sender, request.recipient
         addresses = [_address("01", to)]
-        product = self.options.get("product_code") or "3085"
+        # a product code per service (``product_codes``), else the standard or pick-up product
+        by_service = self.options.get("product_codes") or {}
+        product = by_service.get(request.service_code) or self.options.get("product_code") or "3085"
         if request.pickup_point:
             addresses.append(_address("09", request.pickup_point))
-            product = self.options.get("pickup_product_code") or "3533"
+            product = by_service.get(request.service_code) or self.options.get("pickup_product_code") or "3533"
         shipment = {
             "Addresses": addresses,
             "Barcode": barcode,

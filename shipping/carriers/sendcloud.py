@@ -132,7 +132,10 @@ class Sendcloud(CarrierAdapter):
         if self.options.get("sender_address"):
             parcel["sender_address"] = int(self.options["sender_address"])
         if request.pickup_point:
-            parcel["to_service_point"] = int(request.pickup_point["id"])
+            point = str(request.pickup_point.get("id", "")).strip()
+            if not point.isdigit():
+                raise CarrierRefused(f"Pick-up point {point!r} is not a Sendcloud service point id.")
+            parcel["to_service_point"] = int(point)
         return parcel
 
     def cancel_shipment(self, *, tracking_number: str) -> None:

@@ -110,6 +110,11 @@ class ServiceLevel(models.Model):
         default=True,
         help_text="The zones' free-shipping thresholds apply to this service (off for pallet freight and the like).",
     )
+    to_pickup_point = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Delivers to a pick-up point the customer chooses (PostNL location, Sendcloud service point).",
+    )
 
     class Meta:
         ordering = ["carrier__sort_order", "carrier__name", "transit_days", "code"]

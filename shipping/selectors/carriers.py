@@ -103,16 +103,29 @@ def promise_services(zone: str) -> list[ServiceOption]:
         .values_list(
             "service_id", "max_weight_grams", "price", "service__code", "service__transit_days",
             "service__carrier_id", "service__carrier__code", "service__carrier__name", "service__carrier__kind",
-            "service__free_shipping",
+            "service__free_shipping", "service__name", "service__to_pickup_point",
         )
     )  # fmt: skip
     services: dict[int, dict] = {}
-    for service_id, weight, price, code, transit, carrier_id, carrier_code, carrier_name, kind, free in rows:
+    for (
+        service_id,
+        weight,
+        price,
+        code,
+        transit,
+        carrier_id,
+        carrier_code,
+        carrier_name,
+        kind,
+        free,
+        name,
+        pickup,
+    ) in rows:
         entry = services.setdefault(
             service_id,
             {"service_id": service_id, "service_code": code, "transit_days": transit, "carrier_id": carrier_id,
              "carrier_code": carrier_code, "carrier_name": carrier_name, "local_only": kind == CarrierKind.OWN_FLEET,
-             "free_shipping": free, "brackets": []},
+             "free_shipping": free, "service_name": name, "to_pickup_point": pickup, "brackets": []},
         )  # fmt: skip
         entry["brackets"].append(Bracket(weight, price))
     areas = _areas({entry["carrier_id"] for entry in services.values()})
@@ -140,6 +153,8 @@ def _service_option(entry: dict, zone: str, areas: tuple[PostcodeArea, ...]) -> 
         local_only=entry["local_only"],
         service_id=entry["service_id"],
         free_shipping=entry["free_shipping"],
+        service_name=entry["service_name"],
+        to_pickup_point=entry["to_pickup_point"],
     )
 
 

@@ -172,9 +172,11 @@ def service_level_save(
     transit_days: int,
     active: bool = True,
     free_shipping: bool = True,
+    to_pickup_point: bool = False,
 ) -> ServiceLevel:
     """Create a service level of a carrier, or update the one with ``service_id``.
-    ``free_shipping``: the zones' free-shipping thresholds apply to it (off for pallet freight).
+    ``free_shipping``: the zones' free-shipping thresholds apply to it (off for pallet freight);
+    ``to_pickup_point``: it delivers to a pick-up point the customer chooses.
 
     Raises ``ValidationFailed`` (transit days outside 0-60), ``Conflict`` (code taken at this
     carrier), ``NotFound``. Publishes nothing.
@@ -193,6 +195,7 @@ def service_level_save(
             "transit_days": transit_days,
             "active": active,
             "free_shipping": bool(free_shipping),
+            "to_pickup_point": bool(to_pickup_point),
         }
         if service_id is None:
             return ServiceLevel.objects.create(carrier_id=carrier_id, **values)

@@ -186,7 +186,19 @@ def parcel_request(shipment: Shipment) -> ParcelRequest:
         parcel_count=shipment.parcel_count,
         weight_grams=shipment.weight_grams,
         lines=[{"sku": line.sku, "quantity": line.quantity} for line in shipment.lines.all()],
+        # the customer's choice at entry, when the parcel goes with the service it was made for
+        pickup_point=_pickup_point(shipment),
     )
+
+
+def _pickup_point(shipment: Shipment) -> dict | None:
+    order = shipment.order
+    if not order.pickup_point or (shipment.carrier.code, shipment.service.code) != (
+        order.carrier_code,
+        order.service_code,
+    ):
+        return None
+    return dict(order.pickup_point)
 
 
 def _complete(shipment: Shipment, claim: deliver_once.Claim, tracking_number: str, label_name: str) -> bool:

@@ -302,7 +302,9 @@ def _quoted(order: Order, country: str, postal_code: str, weight_grams: int) -> 
         return None
     options = [o for o in carrier_selectors.promise_services(zone_for(country)) if o.service_id == service.pk]
     try:
-        choose_service(options, country=country, postal_code=postal_code, weight_grams=weight_grams)
+        choose_service(
+            options, country=country, postal_code=postal_code, weight_grams=weight_grams, to_pickup_points=True
+        )
     except ShippingUnavailable:
         return None
     return service

@@ -94,7 +94,8 @@ def service_edit(request, carrier_id: int, service_id: int | None = None):
     if service is not None and service.carrier_id != carrier.pk:
         raise Http404("No such service level.")
     initial = {"code": service.code, "name": service.name, "transit_days": service.transit_days,
-               "active": service.active, "free_shipping": service.free_shipping} if service else {
+               "active": service.active, "free_shipping": service.free_shipping,
+               "to_pickup_point": service.to_pickup_point} if service else {
         "transit_days": 1, "active": True, "free_shipping": True}  # fmt: skip
     form = ServiceLevelForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -166,3 +166,21 @@ def webhook(client, carrier_code: str, payload, *, secret: str = WEBHOOK_SECRET)
         content_type="application/json",
         HTTP_X_CARRIER_SIGNATURE=sign(body, secret),
     )
+
+
+# --- the customer's delivery choice (test_delivery_choice*.py) -------------------------------------
+
+PICKUP_METHOD_ID = 9  # the Sendcloud shipping method of the "pickup" service (carrier options)
+
+
+@pytest.fixture
+def sendcloud_pickup(sendcloud):
+    """Sendcloud's home delivery (standard, 6.95, method 8) and its service-point delivery
+    (pickup, 3.60, method 9)."""
+    service = ServiceLevelFactory(carrier=sendcloud, code="pickup", name="Service point", transit_days=2)
+    service.to_pickup_point = True
+    service.save()
+    RateFactory(service=service, zone="nl", max_weight_grams=30_000, price=Decimal("3.60"))
+    sendcloud.options = {"shipping_methods": {"standard": 8, "pickup": PICKUP_METHOD_ID}}
+    sendcloud.save()
+    return service

@@ -7,6 +7,48 @@
 //   product id and moves the cursor to the quantity; Enter there adds the line, and the new
 //   form comes back with the cursor in the product search.
 // - Alt+<letter> shortcuts ([data-shortcut]) are oms.js's, as on every screen.
+// - The delivery options and pick-up points are radios: the arrow keys choose, the choice is
+//   posted at once and the section comes back; the cursor stays on the chosen radio
+//   ([data-focus-key]), also when the pick-up points arrive after the section.
+// - data-copy="#field" on a button copies that field's value (the payment link to send).
+(function () {
+  "use strict";
+  let focusKey = null;
+
+  document.addEventListener("htmx:beforeSwap", () => {
+    const active = document.activeElement;
+    focusKey = active && active.dataset && active.dataset.focusKey ? active.dataset.focusKey : focusKey;
+  });
+
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!focusKey) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && active.dataset && !active.dataset.focusKey) {
+      focusKey = null; // the user moved on meanwhile
+      return;
+    }
+    const target = document.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`);
+    if (target) {
+      target.focus();
+      focusKey = null;
+    }
+  });
+
+  document.addEventListener("focusin", (event) => {
+    if (!(event.target.dataset && event.target.dataset.focusKey)) focusKey = null;
+  });
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    const field = document.querySelector(button.dataset.copy);
+    if (!field) return;
+    field.select();
+    if (navigator.clipboard) navigator.clipboard.writeText(field.value).catch(() => document.execCommand("copy"));
+    else document.execCommand("copy");
+  });
+})();
+
 (function () {
   "use strict";
   const pending = new WeakSet();

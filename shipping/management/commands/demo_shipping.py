@@ -26,6 +26,8 @@ CARRIERS = [
         "api_key": "demo-pakketpost-key",
         "services": [
             ("standard", "Pakket standaard", 1, {Zone.NL: [(2, "4.10"), (5, "5.25"), (10, "6.95"), (23, "10.95")]}),
+            ("pickup", "Pakket naar afhaalpunt", 1, {Zone.NL: [(2, "3.60"), (5, "4.70"), (10, "6.40"),
+                                                             (23, "9.95")]}),
             ("benelux", "Pakket België/Luxemburg", 2, {Zone.BE_LU: [(2, "8.50"), (5, "9.95"), (10, "13.50"),
                                                                    (23, "17.95")]}),
         ],
@@ -59,6 +61,7 @@ CARRIERS = [
 ]  # fmt: skip
 FREE_SHIPPING = {Zone.NL: Decimal("50.00"), Zone.BE_LU: Decimal("75.00")}
 NO_FREE_SHIPPING = {"freight"}  # pallets are charged whatever the order's value
+TO_PICKUP_POINTS = {"pickup"}  # delivered to a pick-up point the customer chooses
 HOLIDAY_COUNTRIES = ["NL", "BE"]
 
 
@@ -104,6 +107,7 @@ def _carrier_load(spec: dict) -> bool:
             name=name,
             transit_days=transit_days,
             free_shipping=code not in NO_FREE_SHIPPING,
+            to_pickup_point=code in TO_PICKUP_POINTS,
         )
         for zone, brackets in rates.items():
             services.rates_set(
