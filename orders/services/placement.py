@@ -398,6 +398,7 @@ def new_line(order: Order, line_no: int, item: LineInput, product: Product) -> O
         "line_total": pricing.line_total(item.quantity, unit_price, item.discount_percent),
         "is_cancelled": False,
         "price_reason": item.price_reason,
+        "promised_delivery_date": None,  # the quote's, once it is known (``apply_totals``)
     }
     return new_instance(OrderLine, values, {"order": order, "product": product})  # ten per order: hot
 
@@ -581,9 +582,14 @@ def apply_totals(order: Order, lines: list[OrderLine], quote: DeliveryQuote | No
     if quote is None:
         order.promised_delivery_date = order.first_delivery_date = order.supply_date if lines else None
         order.carrier_code = order.service_code = ""
+        for line in lines:
+            line.promised_delivery_date = order.promised_delivery_date
     else:
         order.promised_delivery_date, order.first_delivery_date = quote.delivery_date, quote.first_delivery_date
         order.carrier_code, order.service_code = quote.carrier_code[:30], quote.service_code[:30]
+        # the quote answers per line, in the order of ``lines``
+        for line, line_quote in zip(lines, quote.lines, strict=False):
+            line.promised_delivery_date = line_quote.delivery_date
 
 
 def stock_status(lines: list[OrderLine]) -> str:
@@ -631,7 +637,9 @@ def _write(order: Order, lines: list[OrderLine], reservations, is_new: bool, use
         insert_new_order(order, lines, allocations, event)
     else:
         order.save(update_fields=["status", "placed_at", "updated_at", *TOTAL_FIELDS])
-        OrderLine.objects.bulk_update(lines, ["vat_rate", "line_total", "quantity_allocated", "quantity_backordered"])
+        OrderLine.objects.bulk_update(
+            lines, ["vat_rate", "line_total", "quantity_allocated", "quantity_backordered", "promised_delivery_date"]
+        )
         Allocation.objects.bulk_create(allocations)
         timeline(order, OrderEventKind.PLACED, message, user=user, now=now, data=data)
     # The caller gets the order as written: its lines and their allocations need no query.

@@ -104,8 +104,8 @@ def _service_error(exc: OmsError) -> str:
 def _context(request, order: Order, shipping: CustomerShipping, *, errors: dict, posted) -> dict:
     lines = [line for line in order.lines.all() if not line.is_cancelled]
     for line in lines:
-        # The line's own promise when orders stores one, else the order's.
-        line.promise = getattr(line, "promised_delivery_date", None) or order.promised_delivery_date
+        # The line's own promise (lines placed before lines kept one: the order's).
+        line.promise = line.promised_delivery_date or order.promised_delivery_date
         line.returnable = max(shipping.returnable.get(line.pk, 0), 0)
         line.posted_quantity = posted.get(f"qty-{line.pk}", "") if posted else ""
         line.error = errors.get(f"qty-{line.pk}", "")
