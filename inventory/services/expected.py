@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-
 from django.utils import timezone
 
 from inventory.events import STOCK_EXPECTED_CHANGED

@@ -38,6 +38,7 @@ from orders.models import (
     OrderLine,
     OrderStatus,
 )
+from orders.services import promises
 from orders.services._common import (
     Collector,
     lock_order,
@@ -46,7 +47,6 @@ from orders.services._common import (
     timeline,
     transition,
 )
-from orders.services import promises
 from orders.services.line_prices import check_new_lines, price_message
 from orders.services.placement import (
     TOTAL_FIELDS,

@@ -231,8 +231,7 @@ def _write(orders: dict[int, Order], by_order: dict, moves: dict[int, list[Move]
     OrderLine.objects.bulk_update(changed_lines, ["promised_delivery_date"])
     Order.objects.bulk_update(changed_orders, ["promised_delivery_date", "first_delivery_date", "updated_at"])
     OrderEvent.objects.bulk_create(events)
-    for order_id, found in moves.items():
-        _queue_email(orders[order_id], found, event_id)
+    notify.notifications_queue([_email(orders[order_id], found, event_id) for order_id, found in moves.items()])
 
 
 def _follow_lines(order: Order, lines: list[OrderLine], now) -> None:
@@ -265,19 +264,21 @@ def _timeline_row(order: Order, move: Move, event_id, now) -> OrderEvent:
     return OrderEvent(order=order, kind=OrderEventKind.PROMISE_MOVED, message=message[:500], data=data, created_at=now)
 
 
-def _queue_email(order: Order, found: list[Move], event_id) -> None:
+def _email(order: Order, found: list[Move], event_id) -> dict:
+    """The customer's e-mail about these moves: once per order and move event (or, without an
+    event, per set of moves)."""
     moves = [move.as_context() for move in found]
     if event_id is not None:
         key = f"{PROMISE_MOVED}:order:{order.pk}:event:{event_id}"
     else:
         digest = hashlib.sha256(repr(sorted((m["line_id"], m["to"]) for m in moves)).encode()).hexdigest()[:16]
         key = f"{PROMISE_MOVED}:order:{order.pk}:{digest}"
-    notify.notification_queue(
-        kind=PROMISE_MOVED,
-        key=key,
-        to_email=order.customer.email,
-        language=order.customer.language,
-        order_id=order.pk,
-        customer_id=order.customer_id,
-        context={"order_id": order.pk, "moves": moves},
-    )
+    return {
+        "kind": PROMISE_MOVED,
+        "key": key,
+        "to_email": order.customer.email,
+        "language": order.customer.language,
+        "order_id": order.pk,
+        "customer_id": order.customer_id,
+        "context": {"order_id": order.pk, "moves": moves},
+    }

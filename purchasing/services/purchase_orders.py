@@ -328,7 +328,7 @@ def purchase_order_reschedule(*, purchase_order_id: int, expected_date: date, us
         po = lock_purchase_order(purchase_order_id)
         if po.status not in RESCHEDULABLE:
             raise Conflict(
-                f"Purchase order {po.number} is {po.get_status_display().lower()}; only a sent order can be rescheduled.",
+                f"Purchase order {po.number} is {po.get_status_display().lower()}; only a sent one can move.",
                 code="not_rescheduable",
                 field="expected_date",
             )
