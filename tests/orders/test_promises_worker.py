@@ -52,7 +52,7 @@ def test_a_worker_moves_the_waiting_lines_and_mails_each_customer_once(smtp, mon
             lamps, _ = sent_po(lamp, ams), sent_po(vase, ams)
             a = place(buyer("a@example.com"), ("MUG-RED", 1), ("LAMP", 2))
             b = place(buyer("b@example.com"), ("LAMP", 1))
-            c = place(buyer("c@example.com"), ("VASE", 1))
+            place(buyer("c@example.com"), ("VASE", 1))
             confirmed = wait_until(
                 lambda: Notification.objects.filter(kind="order_confirmation", status="sent").count() == 3, timeout=60
             )
