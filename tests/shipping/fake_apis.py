@@ -31,7 +31,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-
 RETURN_FIELDS = ("from_name", "from_address_1", "from_house_number", "from_postal_code", "from_city", "from_country")
 
 
