@@ -3,6 +3,7 @@ suppliers."""
 
 from purchasing.views.purchase_orders import (
     po_cancel,
+    po_reschedule,
     po_detail,
     po_document_resend,
     po_line_update,
@@ -28,6 +29,7 @@ from purchasing.views.suppliers import (
 
 __all__ = [
     "po_cancel",
+    "po_reschedule",
     "po_detail",
     "po_document_resend",
     "po_line_update",

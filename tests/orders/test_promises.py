@@ -265,3 +265,21 @@ def test_refreshing_many_orders_costs_the_same_queries_as_few(mug, ams, carrier)
         return len(captured)
 
     assert refresh_queries(2) == refresh_queries(6)
+
+
+def test_purchasing_moves_the_date_on_the_purchase_order_page(three_orders, role_client, run_events):
+    lamps, _, a, _b, _c = three_orders
+    new_day = lamps.expected_date + timedelta(days=14)
+    client = role_client(Role.PURCHASING)
+    url = f"/purchasing/orders/{lamps.number}/reschedule/"
+    response = client.post(url, {"expected_date": new_day.isoformat(), "reason": "supplier delayed"})
+    assert response.status_code == 302
+    lamps.refresh_from_db()
+    assert lamps.expected_date == new_day
+    assert lamps.timeline.filter(kind="rescheduled").get().message.endswith("supplier delayed.")
+    run_events()
+    assert OrderEvent.objects.filter(order=a, kind="promise_moved").count() == 1
+    # a bad date is a message, not a 500, and changes nothing
+    assert client.post(url, {"expected_date": "someday"}).status_code == 302
+    lamps.refresh_from_db()
+    assert lamps.expected_date == new_day
