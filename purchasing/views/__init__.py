@@ -3,12 +3,12 @@ suppliers."""
 
 from purchasing.views.purchase_orders import (
     po_cancel,
-    po_reschedule,
     po_detail,
     po_document_resend,
     po_line_update,
     po_list,
     po_pdf,
+    po_reschedule,
     po_send,
 )
 from purchasing.views.receipts import receipt_create, receipt_queue
