@@ -192,8 +192,13 @@ def _quotes(requests: list[QuoteRequest]) -> list[DeliveryQuote | None]:
         return quotes
 
 
+def _weekdays_between(earlier: date, later: date) -> int:
+    """Monday-to-Friday days after ``earlier`` up to and including ``later``."""
+    return sum(1 for n in range(1, (later - earlier).days + 1) if (earlier + timedelta(days=n)).weekday() < 5)
+
+
 def _moves(orders, by_order, new_dates, product_ids, just_stocked) -> dict[int, list[Move]]:
-    handling = timedelta(days=getattr(settings, "OMS_RECEIPT_HANDLING_DAYS", 1))
+    handling = getattr(settings, "OMS_RECEIPT_HANDLING_DAYS", 1)
     moves: dict[int, list[Move]] = {}
     for order_id, lines in by_order.items():
         eligible = {
@@ -208,8 +213,14 @@ def _moves(orders, by_order, new_dates, product_ids, just_stocked) -> dict[int, 
             new, old = new_dates.get(line.pk), line.promised_delivery_date
             if line.pk not in eligible or new is None or new == old:
                 continue
-            if line.pk in just_stocked and not line.quantity_backordered and old and old - handling <= new < old:
-                continue  # the stock came about when it was expected: the promise holds
+            if (
+                line.pk in just_stocked
+                and not line.quantity_backordered
+                and old
+                and new < old
+                and _weekdays_between(new, old) <= handling
+            ):
+                continue  # the stock came when it was expected (less the put-away it needs): the promise holds
             found.append(Move(line, old, new))
         if found:
             moves[order_id] = found

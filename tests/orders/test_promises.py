@@ -283,3 +283,21 @@ def test_purchasing_moves_the_date_on_the_purchase_order_page(three_orders, role
     assert client.post(url, {"expected_date": "someday"}).status_code == 302
     lamps.refresh_from_db()
     assert lamps.expected_date == new_day
+
+
+def test_stock_arriving_on_the_day_it_was_expected_moves_nothing(mug, lamp, ams, carrier, run_events):
+    # given lamps expected today and an order waiting for them
+    lamps = sent_po(lamp, ams)
+    purchase_order_reschedule(purchase_order_id=lamps.pk, expected_date=timezone.localdate(), user=None)
+    order = place(buyer("d@example.com"), ("LAMP", 1))
+    run_events()
+    promised = line_of(order, "LAMP").promised_delivery_date
+    mail.outbox.clear()
+    # when they arrive today
+    goods_receipt_post(purchase_order_id=lamps.pk, quantities={lamps.lines.get().pk: 20}, user=None)
+    run_events()
+    # then the line is reserved, and the promise (which allowed for putting the goods away) stands
+    line = line_of(order, "LAMP")
+    assert line.quantity_backordered == 0 and line.promised_delivery_date == promised
+    assert not OrderEvent.objects.filter(order=order, kind="promise_moved").exists()
+    assert not [m for m in mail.outbox if "gewijzigd" in m.subject]
