@@ -301,3 +301,18 @@ def test_stock_arriving_on_the_day_it_was_expected_moves_nothing(mug, lamp, ams,
     assert line.quantity_backordered == 0 and line.promised_delivery_date == promised
     assert not OrderEvent.objects.filter(order=order, kind="promise_moved").exists()
     assert not [m for m in mail.outbox if "gewijzigd" in m.subject]
+
+
+def test_stock_arriving_late_moves_the_promise_later(three_orders, lamp, run_events):
+    lamps, _, a, b, _c = three_orders
+    # the lamps were promised for today (their receipt was due days ago) ...
+    today = timezone.localdate()
+    OrderLine.objects.filter(order__in=[a, b], sku="LAMP").update(promised_delivery_date=today)
+    # ... and arrive only now
+    goods_receipt_post(purchase_order_id=lamps.pk, quantities={lamps.lines.get().pk: 20}, user=None)
+    run_events()
+    moved = line_of(a, "LAMP")
+    assert moved.quantity_backordered == 0 and moved.promised_delivery_date > today
+    row = OrderEvent.objects.get(order=a, kind="promise_moved")
+    assert row.message.startswith(f"Promised delivery moved from {today:%d-%m-%Y} to ")
+    assert sorted(m.to[0] for m in mail.outbox if "gewijzigd" in m.subject) == ["a@example.com", "b@example.com"]

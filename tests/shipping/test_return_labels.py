@@ -159,6 +159,14 @@ def test_sendcloud_with_wrong_credentials_is_refused_with_a_hint(client, shipped
     assert "credentials" in ret.label_error and sendcloud_server.made == 1
 
 
+def test_postnl_with_a_wrong_api_key_is_refused_with_a_hint(client, shipped, postnl, postnl_server):
+    shipment = shipped(postnl)
+    ret = ask_return(client, shipment)
+    Carrier.objects.filter(pk=postnl.pk).update(api_key="wrong")
+    assert make_label(ret) == ["failed"]
+    assert "credentials" in ret.label_error and postnl_server.made == 1
+
+
 def test_sendcloud_duplicate_submission_gets_the_parcel_already_made(client, shipped, sendcloud, sendcloud_server):
     shipment = shipped(sendcloud)
     ret = ask_return(client, shipment)
