@@ -120,6 +120,20 @@ def deliver(kind: str, key: str | int, *, due_at: datetime | None = None, queue:
     return delivery
 
 
+def deliver_new(kind: str, keys: list[str | int]) -> None:
+    """``deliver`` for many keys that have no delivery yet (a caller that just made their
+    subjects): one INSERT, each queued after commit. A key that has one already is an
+    ``IntegrityError`` (the caller's transaction rolls back and its retry finds the subjects)."""
+    keys = [str(key) for key in keys]
+    if not keys:
+        return
+    now = timezone.now()
+    Delivery.objects.bulk_create([Delivery(kind=kind, key=key, next_attempt_at=now) for key in keys])
+    if not _paused.get():
+        for key in keys:
+            transaction.on_commit(partial(queue_try, kind, key))
+
+
 def queue_try(kind: str, key: str | int, countdown: float | None = None) -> bool:
     """Queue the kind's task for ``key``; never raises (the sweep picks up what was not queued)."""
     return enqueue(KINDS[kind].task, [str(key)], countdown=countdown)

@@ -55,6 +55,7 @@ HANDLERS: dict[str, list[str]] = {
     "orders.backorders_pending": ["orders.events.backorders_pending"],
     "stock.low": ["purchasing.events.on_stock_low"],
     "stock.received": ["orders.events.stock_received"],
+    "stock.expected_changed": ["orders.events.promises_refresh"],
     "shipment.handed_off": ["billing.events.shipment_handed_off"],
     "shipment.delivered": [],
     "shipment.failed": [],

@@ -115,6 +115,33 @@ def notification_queue(
     return notification
 
 
+def notifications_queue(items: list[dict]) -> list[Notification]:
+    """``notification_queue`` for many notifications at once (``items``: its keyword arguments,
+    without ``hold``), in a constant number of statements: the keys already written are left
+    alone, the others inserted in one statement and their e-mails queued after commit. Returns
+    the new ones. Two callers racing on one key: one gets an ``IntegrityError`` (its
+    transaction rolls back; its retry finds the key written)."""
+    wanted = {item["key"][:120]: item for item in items}
+    if not wanted:
+        return []
+    written = set(Notification.objects.filter(key__in=list(wanted)).values_list("key", flat=True))
+    new = [
+        Notification(
+            key=key,
+            **_row(
+                item["kind"], item["to_email"], item["language"], item.get("order_id"), item.get("customer_id"),
+                context=item.get("context") or {},
+                status=NotificationStatus.QUEUED if item["to_email"] else NotificationStatus.SKIPPED,
+            ),
+        )
+        for key, item in wanted.items()
+        if key not in written
+    ]  # fmt: skip
+    created = Notification.objects.bulk_create(new)
+    deliver_once.deliver_new(DELIVERY.code, [n.pk for n in created if n.to_email])
+    return created
+
+
 def _row(kind: str, to_email: str, language: str, order_id, customer_id, **fields) -> dict:
     """A new notification's columns."""
     return {

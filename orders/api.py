@@ -178,6 +178,9 @@ ORDER_SCHEMA = inline_serializer(
                 "vat_rate": serializers.CharField(),
                 "line_total": serializers.CharField(),
                 "cancelled": serializers.BooleanField(),
+                "promised_delivery_date": serializers.DateField(
+                    allow_null=True, help_text="When the line's last unit is expected (moves with its backorder)"
+                ),
             },
             many=True,
         ),
@@ -253,6 +256,7 @@ def order_representation(order: Order, extras: dict[str, dict[int, list]] | None
                 "vat_rate": rate_label(line.vat_rate),
                 "line_total": f"{line.line_total:.2f}",
                 "cancelled": line.is_cancelled,
+                "promised_delivery_date": _date(line.promised_delivery_date),
             }
             for line in order.lines.all()
         ],

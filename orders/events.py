@@ -21,7 +21,9 @@ Handled:
   the backorders waiting for it. This runs after the releasing transaction committed, so it
   never locks another order while holding stock rows (lock order: orders, then stock);
 - ``orders.backorders_pending`` {product_ids, warehouse_id} (our own, internal): the next batch
-  of waiting backorders after a batch that was served in full.
+  of waiting backorders after a batch that was served in full;
+- ``stock.expected_changed`` {product_ids} (inventory): the receipts these products wait for
+  moved; the waiting lines are re-promised (``orders.services.promises``).
 """
 
 from __future__ import annotations
@@ -70,3 +72,11 @@ def backorders_pending(event) -> None:
 
     payload = event.payload
     allocation.order_allocate_backorders(product_ids=payload["product_ids"], warehouse_id=payload.get("warehouse_id"))
+
+
+def promises_refresh(event) -> None:
+    """``stock.expected_changed`` {product_ids}: re-promise the lines waiting for them (one
+    e-mail per order per event)."""
+    from orders.services import promises
+
+    promises.order_promises_refresh(product_ids=event.payload["product_ids"], event_id=event.id)

@@ -316,6 +316,10 @@ class OrderLine(models.Model):
     # Why the price is not the list price (a discount or a price override given by hand); it goes
     # onto the invoice line with the product's name.
     price_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # When this line's last unit is promised to arrive: the delivery quote's date for the line at
+    # placement, moved when the receipt its backordered units wait for moves
+    # (``orders.services.promises``).
+    promised_delivery_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["order", "line_no"]
@@ -418,6 +422,7 @@ class OrderEventKind(models.TextChoices):
     RETURNED = "returned", _("Returned")
     CANCELLED = "cancelled", _("Cancelled")
     NOTE = "note", _("Note")
+    PROMISE_MOVED = "promise_moved", _("Delivery date moved")
 
 
 class OrderEvent(models.Model):

@@ -1,6 +1,7 @@
 """The customer's e-mails about the order itself: the confirmation (promised date, lines, shipping
-cost and total including VAT) on ``order.placed`` and a backorder notice with the new expected
-date on ``order.backordered``. Both go through ``oms.notify`` (once per event, in the customer's
+cost and total including VAT) on ``order.placed``, a backorder notice with the new expected
+date on ``order.backordered``, and the lines whose promised date moved
+(``orders.services.promises``). Both go through ``oms.notify`` (once per event, in the customer's
 language, on the order timeline).
 
 A backorder that is already part of the placement (the order was placed with lines waiting for
@@ -18,6 +19,7 @@ first release after placing is no news either.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from functools import partial
 
 from django.conf import settings
@@ -27,7 +29,7 @@ from oms.models import Notification, OutboxEvent
 from oms.money import quantize
 from orders import selectors
 from orders.models import Channel
-from orders.services import payment
+from orders.services import payment, promises
 
 CONFIRMATION = payment.CONFIRMATION
 BACKORDER = "order_backordered"
@@ -37,6 +39,7 @@ TEMPLATES = "orders/notifications"
 def register() -> None:
     notify.register_kind(notify.NotificationKind(CONFIRMATION, "Order confirmation", render_confirmation))
     notify.register_kind(notify.NotificationKind(BACKORDER, "Backorder notice", render_backorder))
+    notify.register_kind(notify.NotificationKind(promises.PROMISE_MOVED, "Delivery date moved", render_promise_moved))
     for code, label in (
         (payment.PAYMENT_LINK, "Payment link"),
         (payment.PAYMENT_REMINDER, "Payment reminder"),
@@ -127,3 +130,17 @@ def render_confirmation(notification: Notification) -> tuple[str, str]:
 
 def render_backorder(notification: Notification) -> tuple[str, str]:
     return notify.render_text(f"{TEMPLATES}/{BACKORDER}", notification.language, _context(notification))
+
+
+def render_promise_moved(notification: Notification) -> tuple[str, str]:
+    """The lines whose promise moved, as they were when it moved (the notification's context)."""
+    context = _context(notification)
+    context["moves"] = [
+        {
+            **move,
+            "from": date.fromisoformat(move["from"]) if move["from"] else None,
+            "to": date.fromisoformat(move["to"]),
+        }
+        for move in notification.context.get("moves", [])
+    ]
+    return notify.render_text(f"{TEMPLATES}/{promises.PROMISE_MOVED}", notification.language, context)

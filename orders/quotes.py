@@ -48,6 +48,25 @@ def service_options(request: QuoteRequest) -> tuple[DeliveryQuote, ...]:
     return _backend(f"{path.rpartition('.')[0]}.delivery_options", f"{__name__}.delivery_options")(request)
 
 
+def delivery_quotes(requests: list[QuoteRequest]) -> list[DeliveryQuote]:
+    """Quotes for several orders at once: the backend's ``<name>_many`` when it has one (it
+    reads what the orders share once), else one quote per request."""
+    path = settings.OMS_DELIVERY_QUOTE_BACKEND or DEFAULT_BACKEND
+    many = _many_backend(path)
+    if many is not None:
+        return many(requests)
+    backend = _backend(path)
+    return [backend(request) for request in requests]
+
+
+@lru_cache(maxsize=8)
+def _many_backend(path: str):
+    try:
+        return import_string(f"{path}_many")
+    except ImportError:
+        return None
+
+
 @lru_cache(maxsize=8)
 def _backend(path: str, default: str = DEFAULT_BACKEND):
     # Cached per path: a failed import is not cached by Python and would search the disk on

@@ -84,6 +84,11 @@ class CancelForm(CompactForm):
     reason = forms.CharField(required=False, max_length=200, label=_("Reason"))
 
 
+class RescheduleForm(CompactForm):
+    expected_date = forms.DateField(label=_("New expected date"))
+    reason = forms.CharField(required=False, max_length=200, label=_("Reason"))
+
+
 class SupplierForm(CompactForm):
     name = forms.CharField(max_length=200, label=_("Name"))
     contact_name = forms.CharField(max_length=200, required=False, label=_("Contact"))

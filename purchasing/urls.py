@@ -14,6 +14,7 @@ urlpatterns = [
     path("orders/<str:number>/", views.po_detail, name="po_detail"),
     path("orders/<str:number>/send/", views.po_send, name="po_send"),
     path("orders/<str:number>/cancel/", views.po_cancel, name="po_cancel"),
+    path("orders/<str:number>/reschedule/", views.po_reschedule, name="po_reschedule"),
     path("orders/<str:number>/resend/", views.po_document_resend, name="po_document_resend"),
     path("orders/<str:number>/lines/<int:line_id>/", views.po_line_update, name="po_line_update"),
     path("orders/<str:number>/pdf/", views.po_pdf, name="po_pdf"),

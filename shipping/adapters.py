@@ -115,11 +115,12 @@ class CarrierRefused(CarrierError):
 class JsonHttpCarrier:
     def __init__(self, endpoint: str, api_key: str, timeout: float) -> None:
         self.url = endpoint.rstrip("/") + "/shipments"
+        self.returns_url = endpoint.rstrip("/") + "/returns"
         self.api_key = api_key
         self.timeout = timeout
 
-    def create_label(self, request: ParcelRequest) -> Label:
-        status, body = self._post(request)
+    def create_label(self, request: ParcelRequest, *, url: str | None = None) -> Label:
+        status, body = self._post(request, url or self.url)
         if status in (200, 201):
             return _parse_label(body, status)
         detail = _error_detail(body)
@@ -128,7 +129,7 @@ class JsonHttpCarrier:
             raise CarrierUnavailable(message, http_status=status)
         raise CarrierRefused(message, http_status=status)
 
-    def _post(self, request: ParcelRequest) -> tuple[int, bytes]:
+    def _post(self, request: ParcelRequest, url: str) -> tuple[int, bytes]:
         data = json.dumps(request.as_json()).encode()
         headers = {
             "Content-Type": "application/json",
@@ -138,9 +139,9 @@ class JsonHttpCarrier:
         }
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        http_request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
+        http_request = urllib.request.Request(url, data=data, headers=headers, method="POST")
         try:
-            endpoints.check_url(self.url)
+            endpoints.check_url(url)
             with endpoints.opener().open(http_request, timeout=self.timeout) as answer:
                 return answer.status, answer.read(MAX_ANSWER_BYTES)
         except endpoints.EndpointRefused as exc:

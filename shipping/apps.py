@@ -12,3 +12,8 @@ class ShippingConfig(AppConfig):
         exceptions.register()
         notify.register_kind(notify.NotificationKind("shipment_handed_off", "Shipped (tracking)"))
         notify.register_kind(notify.NotificationKind("shipment_delivered", "Delivered notice"))
+        from shipping.services import return_labels  # the return label's delivery kind and e-mail
+
+        notify.register_kind(
+            notify.NotificationKind(return_labels.LABEL_EMAIL, "Return label", return_labels.render_label_email)
+        )

@@ -52,15 +52,45 @@ def delivery_options(request: QuoteRequest) -> tuple[DeliveryQuote, ...]:
         return build_options(request, promise_data_load(request))
 
 
-def promise_data_load(request: QuoteRequest) -> PromiseData:
-    """Everything ``build_quote`` needs for ``request``, read from inventory and shipping."""
+def quote_delivery_many(requests: Sequence[QuoteRequest]) -> list[DeliveryQuote]:
+    """Quotes for several orders (re-promising the orders waiting for a receipt that moved,
+    ``orders.services.promises``): stock, receipts and weights are read once for all of them,
+    so the number of queries does not grow with the number of orders. Each order is quoted as
+    ``quote_delivery`` would quote it alone (it sees all the stock and all of a receipt)."""
+    if not requests:
+        return []
+    with stamps_read_once():
+        lines = [line for request in requests for line in request.lines if line.quantity > 0]
+        stock = _stock(lines)
+        preferences = {_preference(request, _warehouses()) for request in requests}
+        short = {product for preference in preferences for product in _short_products(lines, stock, preference)}
+        receipts = _receipts(sorted(short), today=local_now(requests[0]).date())
+        weights = _weights([line.product_id for line in lines if not line.weight_grams])
+        return [
+            build_quote(request, promise_data_load(request, preloaded=(stock, receipts, weights)))
+            for request in requests
+        ]
+
+
+def _preference(request: QuoteRequest, warehouses) -> tuple[int, ...]:
+    return tuple(request.warehouse_ids) if request.warehouse_ids is not None else tuple(warehouses)
+
+
+def promise_data_load(request: QuoteRequest, *, preloaded: tuple | None = None) -> PromiseData:
+    """Everything ``build_quote`` needs for ``request``, read from inventory and shipping
+    (``preloaded``: the stock, receipts and weights already read for a batch of requests)."""
     today = local_now(request).date()
     default_country = getattr(settings, "OMS_HOME_COUNTRY", "NL")
     destination = (request.country or default_country).upper()
     warehouses = _warehouses()
-    preference = tuple(request.warehouse_ids) if request.warehouse_ids is not None else tuple(warehouses)
+    preference = _preference(request, warehouses)
     lines = [line for line in request.lines if line.quantity > 0]
-    stock = _stock(lines)
+    if preloaded is None:
+        stock = _stock(lines)
+        receipts = _receipts(_short_products(lines, stock, preference), today=today)
+        weights = _weights([line.product_id for line in lines if not line.weight_grams])
+    else:
+        stock, receipts, weights = preloaded
     zone = zone_for(destination)
     countries = {destination, default_country} | {w.country for w in warehouses.values()}
     return PromiseData(
@@ -68,10 +98,10 @@ def promise_data_load(request: QuoteRequest) -> PromiseData:
         preference=preference,
         services=_services(zone),
         stock=stock,
-        receipts=_receipts(_short_products(lines, stock, preference), today=today),
+        receipts=receipts,
         holidays=_closed_days(tuple(sorted(countries)), today),
         free_shipping_above=_free_shipping_thresholds(zone),
-        weights=_weights([line.product_id for line in lines if not line.weight_grams]),
+        weights=weights,
         handling_days=getattr(settings, "OMS_RECEIPT_HANDLING_DAYS", 1),
         unknown_lead_days=getattr(settings, "OMS_UNKNOWN_LEAD_DAYS", 10),
         default_country=default_country,

@@ -7,6 +7,8 @@
 - ``shipment_notice_send``: one e-mail to the customer, once; retried with back-off on SMTP errors.
 - ``fulfilment_sweep`` (beat, every minute): queue hand-offs and e-mails whose task was lost.
 - ``tracking_poll`` (beat, every half hour): ask polling carriers (PostNL) for news.
+- ``return_label_create``: one try at a customer's return label; like the hand-off, the next try
+  is scheduled here with the countdown the service asks for (the sweep takes longer waits).
 """
 
 from __future__ import annotations
@@ -44,9 +46,14 @@ def shipment_notice_send(self, notice_id: int) -> str:
 
 @shared_task(name="shipping.tasks.fulfilment_sweep", ignore_result=True)
 def fulfilment_sweep() -> dict:
-    from shipping.services import handoff, notices
+    from oms import deliver_once
+    from shipping.services import handoff, notices, return_labels
 
-    return {"hand_offs": handoff.hand_offs_sweep(), "notices": notices.notices_sweep()}
+    return {
+        "hand_offs": handoff.hand_offs_sweep(),
+        "notices": notices.notices_sweep(),
+        "return_labels": deliver_once.sweep(return_labels.RETURN_LABEL),
+    }
 
 
 @shared_task(name="shipping.tasks.tracking_poll", ignore_result=True, acks_late=True)
@@ -54,3 +61,14 @@ def tracking_poll() -> dict:
     from shipping.services import tracking_poll as poll
 
     return poll.tracking_poll()
+
+
+@shared_task(name="shipping.tasks.return_label_create", bind=True, acks_late=True, ignore_result=True,
+             max_retries=MAX_TRIES)  # fmt: skip
+def return_label_create(self, return_id: int) -> str:
+    from shipping.services import return_labels
+
+    result = return_labels.return_label_create(return_id=int(return_id))
+    if result.retry_in is not None and result.retry_in <= MAX_COUNTDOWN and not self.request.is_eager:
+        raise self.retry(countdown=result.retry_in, max_retries=MAX_TRIES)
+    return result.outcome

@@ -55,6 +55,8 @@ urlpatterns = [
     path("returns/<int:return_id>/receive/", returns.return_receive, name="return_receive"),
     path("returns/<int:return_id>/scrap/", returns.return_scrap, name="return_scrap"),
     path("returns/<int:return_id>/cancel/", returns.return_cancel, name="return_cancel"),
+    path("returns/<int:return_id>/label.pdf", returns.return_label, name="return_label"),
+    path("returns/<int:return_id>/label/retry/", returns.return_label_retry, name="return_label_retry"),
     # panels on the order and customer pages
     path("orders/<int:order_id>/panel/", panels.order_panel, name="order_panel"),
     path("customers/<int:customer_id>/panel/", panels.customer_panel, name="customer_panel"),

@@ -6,7 +6,12 @@ return, adjust, count, transfer), ``reservations`` (reserve, release, issue), ``
 """
 
 from inventory.services.catalogue import product_upsert, stock_level_configure, warehouse_upsert
-from inventory.services.expected import expected_receipt_set, expected_receipts_clear
+from inventory.services.expected import (
+    expected_receipt_set,
+    expected_receipts_changed,
+    expected_receipts_clear,
+    expected_receipts_reschedule,
+)
 from inventory.services.imports import import_job_create, import_job_run
 from inventory.services.reservations import (
     InsufficientStockLines,
@@ -24,7 +29,9 @@ __all__ = [
     "ReserveLine",
     "Reservation",
     "expected_receipt_set",
+    "expected_receipts_changed",
     "expected_receipts_clear",
+    "expected_receipts_reschedule",
     "import_job_create",
     "import_job_run",
     "product_upsert",

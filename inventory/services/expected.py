@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 
+from inventory.events import STOCK_EXPECTED_CHANGED
 from inventory.models import ExpectedReceipt
 from inventory.services._common import whole_number
+from oms import events
 from oms.errors import ValidationFailed
 
 
@@ -52,3 +55,28 @@ def expected_receipts_clear(*, reference: str) -> int:
     or cancelled). Returns how many rows went. Runs in the caller's transaction."""
     deleted, _ = ExpectedReceipt.objects.filter(reference=reference).delete()
     return deleted
+
+
+def expected_receipts_reschedule(*, reference: str, expected_date: date) -> list[int]:
+    """Move everything expected under ``reference`` to ``expected_date`` (a supplier's new
+    delivery date); one UPDATE. Returns the products whose date changed and publishes
+    ``stock.expected_changed`` for them (nothing when no date changed). Runs in the caller's
+    transaction. Raises ``ValidationFailed`` (expected_date)."""
+    if not isinstance(expected_date, date):
+        raise ValidationFailed("Expected date must be a date.", field="expected_date")
+    rows = ExpectedReceipt.objects.filter(reference=reference).exclude(expected_date=expected_date)
+    product_ids = sorted(set(rows.values_list("product_id", flat=True)))
+    if product_ids:
+        ExpectedReceipt.objects.filter(reference=reference, product_id__in=product_ids).update(
+            expected_date=expected_date, updated_at=timezone.now()
+        )
+        expected_receipts_changed(reference=reference, product_ids=product_ids)
+    return product_ids
+
+
+def expected_receipts_changed(*, reference: str, product_ids) -> None:
+    """Tell the layers above that what is expected of ``product_ids`` changed (one
+    ``stock.expected_changed`` event for the whole change, however many rows it took)."""
+    ids = sorted(set(product_ids))
+    if ids:
+        events.publish(STOCK_EXPECTED_CHANGED, {"product_ids": ids, "reference": reference})

@@ -78,6 +78,7 @@ LINE_COLUMNS = (
     "line_total",
     "is_cancelled",
     "price_reason",
+    "promised_delivery_date",
 )
 ALLOCATION_COLUMNS = ("stock_level_id", "warehouse_id", "quantity", "status", "created_at", "updated_at")
 EVENT_COLUMNS = ("kind", "message", "data", "user_id", "created_at")

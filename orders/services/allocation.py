@@ -38,6 +38,7 @@ from orders.models import (
     OrderLine,
     OrderStatus,
 )
+from orders.services import promises
 from orders.services._common import (
     Collector,
     lock_order,
@@ -183,6 +184,8 @@ def order_allocate_backorders(
         )
         served = _record_backorder_reservations(lines, reservations, now)
         _finish_orders(orders, served, user, now)
+        # the lines that got stock are promised anew (received late, or well before expected)
+        promises.order_promises_refresh(line_ids={lines[r.line_index].pk for r in reservations}, now=now)
         if full and all(line.quantity_backordered == 0 for line in lines):
             events.publish(BACKORDERS_PENDING, {"product_ids": ids, "warehouse_id": warehouse_id})
         return sorted(served)
@@ -464,6 +467,7 @@ def _retotal(order: Order, lines: list[OrderLine], now) -> None:
     products = inventory_selectors.products_by_ids(line.product_id for line in active)
     quote = quote_for(order, active, products, by_line, now)
     apply_totals(order, active, quote, supply_rates(order, order.supply_date or timezone.localdate(now)))
+    OrderLine.objects.bulk_update(active, ["promised_delivery_date"])  # the new quote's, per line
 
 
 def _record_change(order: Order, lines, updates, additions, released: int, added: int, user, now) -> None:

@@ -471,6 +471,7 @@ def new_line(order: Order, line_no: int, item: LineInput, product: Product) -> O
         "line_total": pricing.line_total(item.quantity, unit_price, item.discount_percent),
         "is_cancelled": False,
         "price_reason": item.price_reason,
+        "promised_delivery_date": None,  # the quote's, once it is known (``apply_totals``)
     }
     return new_instance(OrderLine, values, {"order": order, "product": product})  # ten per order: hot
 
@@ -711,10 +712,15 @@ def apply_totals(order: Order, lines: list[OrderLine], quote: DeliveryQuote | No
         order.promised_delivery_date = order.first_delivery_date = order.supply_date if lines else None
         if not order.shipping_method_chosen:  # kept for a draft whose lines are all removed
             order.carrier_code = order.service_code = order.shipping_method_name = ""
+        for line in lines:
+            line.promised_delivery_date = order.promised_delivery_date
     else:
         order.promised_delivery_date, order.first_delivery_date = quote.delivery_date, quote.first_delivery_date
         order.carrier_code, order.service_code = quote.carrier_code[:30], quote.service_code[:30]
         order.shipping_method_name = f"{quote.carrier_name} {quote.service_name}".strip()[:200]
+        # the quote answers per line, in the order of ``lines``
+        for line, line_quote in zip(lines, quote.lines, strict=False):
+            line.promised_delivery_date = line_quote.delivery_date
 
 
 def stock_status(lines: list[OrderLine]) -> str:
@@ -779,10 +785,11 @@ def _write(order: Order, lines: list[OrderLine], reservations, is_new: bool, use
 PLACED_LINES_SQL = """
 UPDATE orders_orderline AS line
 SET vat_rate = placed.vat_rate, line_total = placed.line_total,
-    quantity_allocated = placed.quantity_allocated, quantity_backordered = placed.quantity_backordered
+    quantity_allocated = placed.quantity_allocated, quantity_backordered = placed.quantity_backordered,
+    promised_delivery_date = placed.promised_delivery_date
 FROM json_to_recordset($1::json)
      AS placed(id bigint, vat_rate numeric, line_total numeric, quantity_allocated integer,
-               quantity_backordered integer)
+               quantity_backordered integer, promised_delivery_date date)
 WHERE line.id = placed.id
 """
 
@@ -795,6 +802,7 @@ def _update_placed_lines(lines: list[OrderLine]) -> None:
             "line_total": str(line.line_total),
             "quantity_allocated": line.quantity_allocated,
             "quantity_backordered": line.quantity_backordered,
+            "promised_delivery_date": line.promised_delivery_date and line.promised_delivery_date.isoformat(),
         }
         for line in lines
     ]

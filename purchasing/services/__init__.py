@@ -14,6 +14,7 @@ from purchasing.services.purchase_orders import (
     purchase_order_cancel,
     purchase_order_document_resend,
     purchase_order_line_set_quantity,
+    purchase_order_reschedule,
     purchase_order_send,
     purchase_orders_create_from_requests,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "purchase_order_document_send",
     "purchase_order_documents_sweep",
     "purchase_order_line_set_quantity",
+    "purchase_order_reschedule",
     "purchase_order_send",
     "purchase_orders_create_from_requests",
     "reorder_request_dismiss",

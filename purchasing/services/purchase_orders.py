@@ -10,7 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from inventory.services import expected_receipt_set, expected_receipts_clear
+from inventory.services import (
+    expected_receipt_set,
+    expected_receipts_changed,
+    expected_receipts_clear,
+    expected_receipts_reschedule,
+)
 from oms import audit, deliver_once
 from oms.errors import Conflict, InvalidTransition, MultipleErrors, ValidationFailed
 from oms.money import ZERO, quantize
@@ -255,6 +260,7 @@ def purchase_order_send(*, purchase_order_id: int, user, today: date | None = No
                 quantity=line.quantity_ordered,
                 expected_date=po.expected_date,
             )
+        expected_receipts_changed(reference=po.number, product_ids=[line.product_id for line in lines])
         log_event(po, "sent", f"Sent; expected on {po.expected_date:%d-%m-%Y}.", user=user)
         deliver_once.deliver(PO_EMAIL, po.pk)
         return po
@@ -295,11 +301,48 @@ def purchase_order_cancel(*, purchase_order_id: int, user, reason: str = "") -> 
         po.save(update_fields=["status", "updated_at"])
         if was_sent:
             expected_receipts_clear(reference=po.number)
+            expected_receipts_changed(reference=po.number, product_ids=po.lines.values_list("product_id", flat=True))
         po.requests.filter(status=RequestStatus.ORDERED).update(
             status=RequestStatus.DISMISSED, decided_by=user_or_none(user), updated_at=timezone.now()
         )
         reason = (reason or "").strip()[:200]
         log_event(po, "cancelled", f"Cancelled{': ' + reason if reason else ''}.", user=user)
+        return po
+
+
+RESCHEDULABLE = frozenset({POStatus.SENT, POStatus.PARTIALLY_RECEIVED})
+
+
+def purchase_order_reschedule(*, purchase_order_id: int, expected_date: date, user, reason: str = "") -> PurchaseOrder:
+    """The supplier gave a new delivery date: the purchase order and everything still expected
+    of it move to ``expected_date``, and (through inventory's ``stock.expected_changed``) the
+    customer orders waiting for it are re-promised.
+
+    Locks the purchase order FOR UPDATE. Publishes ``stock.expected_changed`` (inventory) when a
+    date changed; the same date again changes nothing. Raises ``Conflict`` ``not_rescheduable`` unless sent
+    or partly received, ``ValidationFailed`` ``expected_date`` (not a date, or before the order date).
+    """
+    if not isinstance(expected_date, date):
+        raise ValidationFailed("Give the new expected date.", field="expected_date")
+    with transaction.atomic(durable=True), audit.context(user=getattr(user, "pk", None)):
+        po = lock_purchase_order(purchase_order_id)
+        if po.status not in RESCHEDULABLE:
+            raise Conflict(
+                f"Purchase order {po.number} is {po.get_status_display().lower()}; only a sent one can move.",
+                code="not_rescheduable",
+                field="expected_date",
+            )
+        if po.order_date and expected_date < po.order_date:
+            raise ValidationFailed("The expected date cannot be before the order date.", field="expected_date")
+        if po.expected_date == expected_date:
+            return po
+        before = po.expected_date
+        po.expected_date = expected_date
+        po.save(update_fields=["expected_date", "updated_at"])
+        expected_receipts_reschedule(reference=po.number, expected_date=expected_date)
+        reason = (reason or "").strip()[:200]
+        moved = f"Expected date moved from {before:%d-%m-%Y} to {expected_date:%d-%m-%Y}" if before else "Expected on"
+        log_event(po, "rescheduled", f"{moved}{': ' + reason if reason else ''}.", user=user)
         return po
 
 

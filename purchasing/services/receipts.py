@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory import selectors as inventory_selectors
-from inventory.services import expected_receipt_set, expected_receipts_clear, stock_receive
+from inventory.services import expected_receipt_set, expected_receipts_changed, expected_receipts_clear, stock_receive
 from oms import audit
 from oms.errors import Conflict, InvalidTransition, MultipleErrors, OmsError, ValidationFailed
 from oms.quantities import whole_quantity
@@ -156,6 +156,8 @@ def _settle(po: PurchaseOrder, *, user, bookings: list[_Booking]) -> None:
                 quantity=booking.line.quantity_open,
                 expected_date=po.expected_date or timezone.localdate(),
             )
+    # what still waits for these products may now wait for less, or for nothing known
+    expected_receipts_changed(reference=po.number, product_ids=[b.line.product_id for b in bookings])
     po.status = POStatus.RECEIVED if complete else POStatus.PARTIALLY_RECEIVED
     po.save(update_fields=["status", "updated_at"])
     units = sum(b.quantity for b in bookings)

@@ -8,6 +8,7 @@ from purchasing.views.purchase_orders import (
     po_line_update,
     po_list,
     po_pdf,
+    po_reschedule,
     po_send,
 )
 from purchasing.views.receipts import receipt_create, receipt_queue
@@ -28,6 +29,7 @@ from purchasing.views.suppliers import (
 
 __all__ = [
     "po_cancel",
+    "po_reschedule",
     "po_detail",
     "po_document_resend",
     "po_line_update",

@@ -15,7 +15,7 @@ from oms.htmx import is_partial
 from oms.pagination import paginate
 from oms.roles import Role, has_role, role_required
 from purchasing import selectors, services
-from purchasing.forms import CancelForm, LineQuantityForm, PurchaseOrderFilterForm
+from purchasing.forms import CancelForm, LineQuantityForm, PurchaseOrderFilterForm, RescheduleForm
 
 READ_ROLES = (Role.PURCHASING, Role.WAREHOUSE)
 LIST_TEMPLATE = "purchasing/po_list.html"
@@ -93,6 +93,26 @@ def po_cancel(request, number: str):
         services.purchase_order_cancel(purchase_order_id=po.pk, user=request.user, reason=reason)
 
     return _action(request, number, call, _("%(number)s is cancelled."))
+
+
+@require_POST
+@role_required(Role.PURCHASING)
+def po_reschedule(request, number: str):
+    """The supplier's new delivery date; the customer orders waiting for it are re-promised."""
+    form = RescheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the new expected date."))
+        return redirect("purchasing:po_detail", number=number)
+
+    def call(po):
+        services.purchase_order_reschedule(
+            purchase_order_id=po.pk,
+            expected_date=form.cleaned_data["expected_date"],
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+
+    return _action(request, number, call, _("%(number)s is now expected on the new date."))
 
 
 @require_POST

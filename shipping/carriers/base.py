@@ -10,7 +10,11 @@ An adapter (one per carrier, built by ``shipping.carriers.adapter_for``):
 - ``tracking(tracking_number=...)`` -> ``[TrackingUpdate]`` (polled), or
   ``parse_webhook(headers=..., body=...)`` -> ``[TrackingUpdate]`` (pushed; raises
   ``WebhookRefused`` on a bad signature, ``ValueError`` on a malformed body);
-- ``pickup_points(postcode=..., country=...)`` -> ``[PickupPoint]``, nearest first.
+- ``pickup_points(postcode=..., country=...)`` -> ``[PickupPoint]``, nearest first;
+- ``create_return_label(request)`` -> ``Label`` for a parcel the customer sends back: the same
+  ``ParcelRequest`` with the roles turned round (``sender`` the customer, ``recipient`` the
+  warehouse), its ``idempotency_key`` the return's, so a retried try gets the same label.
+  ``supports_returns`` says whether the carrier offers it at all.
 
 What an adapter cannot do raises ``NotSupported`` (a ``CarrierRefused``). Adapters do I/O and
 never run inside a database transaction.
@@ -100,6 +104,7 @@ class CarrierAdapter:
 
     name = "generic"
     supports_pickup_points = False
+    supports_returns = False
 
     def create_shipment(self, request: ParcelRequest) -> Label:
         raise NotSupported(f"{self.name} cannot make labels.")
@@ -115,6 +120,9 @@ class CarrierAdapter:
 
     def pickup_points(self, *, postcode: str, country: str, limit: int = 10) -> list[PickupPoint]:
         raise NotSupported(f"{self.name} has no pick-up points.")
+
+    def create_return_label(self, request: ParcelRequest) -> Label:
+        raise NotSupported(f"{self.name} makes no return labels.")
 
 
 # --- HTTP ------------------------------------------------------------------------------------

@@ -24,10 +24,19 @@ SANDBOX_POINTS = (
 
 
 class GenericJson(JsonHttpCarrier, CarrierAdapter):
+    """The in-house protocol: ``POST <endpoint>/shipments`` for a parcel to the customer and
+    ``POST <endpoint>/returns`` for a return label (the same body with ``sender`` the customer and
+    ``recipient`` the warehouse, the same ``Idempotency-Key`` header and the same answer
+    ``{"tracking_number", "label_pdf"}``; docs/API.md "Carrier hand-off")."""
+
     name = "generic"
+    supports_returns = True
 
     def create_shipment(self, request: ParcelRequest) -> Label:
         return self.create_label(request)
+
+    def create_return_label(self, request: ParcelRequest) -> Label:
+        return self.create_label(request, url=self.returns_url)
 
 
 class OwnLabels(OwnLabel, CarrierAdapter):

@@ -11,6 +11,10 @@
 - Tracking is pushed: the webhook (``parcel_status_changed``) signed with header
   ``Sendcloud-Signature``, the hex HMAC-SHA256 of the raw body with the secret key.
 - Pick-up points: ``GET <OMS_SENDCLOUD_SERVICE_POINTS_URL>/api/v2/service-points``.
+- Return labels: the same ``POST /api/v2/parcels`` with ``is_return: true``: the customer in the
+  ``from_*`` fields, the warehouse as the addressee, the return's key as ``external_reference``
+  (looked for first, as for a hand-off), the method ``options["return_method"]`` (else the
+  ``shipping_methods`` entry ``"return"``, else that of the parcel's service, else ``"default"``).
 
 Carrier options: ``shipping_methods`` ({service code: Sendcloud method id}, required),
 ``sender_address`` (a Sendcloud sender address id, optional), ``service_point_carriers``
@@ -60,6 +64,7 @@ def check_options(options: dict) -> list[str]:
 class Sendcloud(CarrierAdapter):
     name = "Sendcloud"
     supports_pickup_points = True
+    supports_returns = True
 
     def __init__(self, carrier) -> None:
         self.carrier_id, self.code, self.secret = carrier.pk, carrier.code, carrier.api_secret
@@ -73,7 +78,13 @@ class Sendcloud(CarrierAdapter):
     # --- labels --------------------------------------------------------------------------------
 
     def create_shipment(self, request: ParcelRequest) -> Label:
-        parcel = self._existing(request.idempotency_key) or self._create(request)
+        return self._label(request, self._parcel)
+
+    def create_return_label(self, request: ParcelRequest) -> Label:
+        return self._label(request, self._return_parcel)
+
+    def _label(self, request: ParcelRequest, body) -> Label:
+        parcel = self._existing(request.idempotency_key) or self._create(request, body)
         parcel_id, tracking = str(parcel.get("id", "")), str(parcel.get("tracking_number") or "").strip()
         if not parcel_id or not tracking:
             raise CarrierUnavailable("Sendcloud made the parcel but has no tracking number for it yet.")
@@ -94,9 +105,9 @@ class Sendcloud(CarrierAdapter):
         parcels = [p for p in listed or [] if isinstance(p, dict) and p.get("external_reference") == key]
         return parcels[0] if parcels else None
 
-    def _create(self, request: ParcelRequest) -> dict:
+    def _create(self, request: ParcelRequest, body) -> dict:
         try:
-            answer = self.api.json(self.api.call("POST", "/api/v2/parcels", json={"parcel": self._parcel(request)}))
+            answer = self.api.json(self.api.call("POST", "/api/v2/parcels", json={"parcel": body(request)}))
         except CarrierRefused as exc:
             # two tries racing: the other one's parcel holds the reference (Sendcloud keeps it unique)
             if "external_reference" not in exc.message or (parcel := self._existing(request.idempotency_key)) is None:
@@ -137,6 +148,39 @@ class Sendcloud(CarrierAdapter):
                 raise CarrierRefused(f"Pick-up point {point!r} is not a Sendcloud service point id.")
             parcel["to_service_point"] = int(point)
         return parcel
+
+    def _return_parcel(self, request: ParcelRequest) -> dict:
+        methods = self.options.get("shipping_methods") or {}
+        method = (
+            self.options.get("return_method")
+            or methods.get("return")
+            or methods.get(request.service_code)
+            or methods.get("default")
+        )
+        if not method or not str(method).isdigit():
+            raise CarrierRefused("No Sendcloud shipping method for returns in the carrier's settings.")
+        home, to = request.sender, request.recipient
+        return {
+            "is_return": True,
+            "name": to.get("name", ""),
+            "address": to.get("street", ""),
+            "house_number": str(to.get("house_number", "")),
+            "city": to.get("city", ""),
+            "postal_code": to.get("postal_code", ""),
+            "country": to.get("country", "NL"),
+            "from_name": home.get("name", ""),
+            "from_address_1": home.get("street", ""),
+            "from_house_number": str(home.get("house_number", "")),
+            "from_city": home.get("city", ""),
+            "from_postal_code": home.get("postal_code", ""),
+            "from_country": home.get("country", "NL"),
+            "from_email": home.get("email", ""),
+            "order_number": request.order,
+            "external_reference": request.idempotency_key,
+            "weight": f"{max(request.weight_grams, 1) / 1000:.3f}",
+            "request_label": True,
+            "shipment": {"id": int(method)},
+        }
 
     def cancel_shipment(self, *, tracking_number: str) -> None:
         booking = carrier_bookings.booking_for_tracking(carrier_id=self.carrier_id, tracking_number=tracking_number)

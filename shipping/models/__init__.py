@@ -35,7 +35,14 @@ from shipping.models.fulfilment import (
     TrackingEvent,
 )
 from shipping.models.picking import PICK_LIST_NUMBER_SEQUENCE, PickList, PickListLine
-from shipping.models.returns import RETURN_NUMBER_SEQUENCE, Return, ReturnLine, ReturnReason, ReturnStatus
+from shipping.models.returns import (
+    RETURN_NUMBER_SEQUENCE,
+    Return,
+    ReturnLabelStatus,
+    ReturnLine,
+    ReturnReason,
+    ReturnStatus,
+)
 from shipping.models.trips import TRIP_NUMBER_SEQUENCE, DeliveryTrip, StopStatus, TripStatus, TripStop, Vehicle
 
 __all__ = [
@@ -63,6 +70,7 @@ __all__ = [
     "Rate",
     "Return",
     "ReturnLine",
+    "ReturnLabelStatus",
     "ReturnReason",
     "ReturnStatus",
     "ServiceLevel",

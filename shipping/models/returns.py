@@ -35,6 +35,13 @@ class ReturnStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class ReturnLabelStatus(models.TextChoices):
+    REQUESTED = "requested", _("Being made")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Could not be made")
+    UNSUPPORTED = "unsupported", _("Not offered by the carrier")
+
+
 @audit.track()
 class Return(models.Model):
     number = models.CharField(max_length=20, unique=True, editable=False)
@@ -58,6 +65,14 @@ class Return(models.Model):
     # The customer's return form on their order page sends a key once per form: a second
     # submit of the same form finds the return it made instead of making another.
     request_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # The return label the carrier makes for a customer's request (``shipping.services.return_labels``).
+    label_status = models.CharField(max_length=12, choices=ReturnLabelStatus.choices, blank=True, default="")
+    label_carrier = models.ForeignKey(
+        "shipping.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    label_file = models.FileField(upload_to="shipping/return_labels/", blank=True)
+    label_tracking_number = models.CharField(max_length=60, blank=True)
+    label_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-id"]

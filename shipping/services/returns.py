@@ -34,6 +34,7 @@ from shipping.models import (
     Shipment,
     ShipmentStatus,
 )
+from shipping.services import return_labels
 from shipping.services._common import acting, clean_count, clean_text, lock_order_shipments, next_number
 
 # pg_advisory_xact_lock(class, key): this class is "returns of one order".
@@ -49,11 +50,13 @@ def return_register(
     note: str = "",
     shipment_id: int | None = None,
     request_key: str | None = None,
+    with_label: bool = False,
 ) -> Return:
     """Expect goods back: ``lines`` are ``(order_line_id, quantity)`` of shipped lines.
 
     ``request_key`` (the customer's form, sent once per form): a registration with the same key
-    for this order returns the return it made the first time, unchanged.
+    for this order returns the return it made the first time, unchanged. ``with_label``: ask the
+    carrier of the order's parcel for a return label (``shipping.services.return_labels``).
 
     Durable. Takes the order's return lock (advisory). Publishes nothing yet (``return.received``
     comes with the goods). Raises ``ValidationFailed`` (reason, lines, quantities, note),
@@ -76,7 +79,10 @@ def return_register(
         ):
             raise NotFound("No shipment of this order that left.", field="shipment")
         by_id = _check_returnable(order, wanted)
-        return _create(order, by_id, wanted, reason, note, shipment_id, user, request_key=request_key or None)
+        ret = _create(order, by_id, wanted, reason, note, shipment_id, user, request_key=request_key or None)
+        if with_label:
+            return_labels.return_label_plan(ret)
+        return ret
 
 
 def _pairs(lines) -> dict[int, int]:

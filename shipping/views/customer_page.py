@@ -6,8 +6,9 @@ Everything shown is the token's order's and nothing links to the staff screens. 
 request registers a return through ``shipping.services.returns.return_register`` like customer
 service does; the form carries a key made when the page was shown, so submitting it twice (a
 double click, the browser's back and resend) makes one return. None of the carrier adapters
-(``shipping.carriers``) can make a return label yet, so the page tells the customer how to send
-the parcel back instead.
+(``shipping.carriers``) that offers returns makes the return label in a worker
+(``shipping.services.return_labels``); the page links to it once it is there
+(``customer_return_label``), and otherwise tells the customer where to send the parcel.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from oms.errors import OmsError
 from orders.models import Order
-from orders.status_links import order_token, public_page, status_path
-from shipping.models import ReturnReason
+from orders.status_links import NOT_FOUND_TEMPLATE, order_token, public_page, status_path
+from shipping.models import Return, ReturnLabelStatus, ReturnReason
 from shipping.selectors.customer_page import CustomerShipping, customer_shipping, return_by_request_key
 from shipping.services import returns
 
@@ -57,6 +60,7 @@ def customer_page(request, order: Order):
                     note=f"{CUSTOMER_NOTE} {note}".strip()[:300],
                     user=None,
                     request_key=key or None,
+                    with_label=True,
                 )
             except OmsError as exc:
                 errors["form"] = _service_error(exc)
@@ -104,8 +108,8 @@ def _service_error(exc: OmsError) -> str:
 def _context(request, order: Order, shipping: CustomerShipping, *, errors: dict, posted) -> dict:
     lines = [line for line in order.lines.all() if not line.is_cancelled]
     for line in lines:
-        # The line's own promise when orders stores one, else the order's.
-        line.promise = getattr(line, "promised_delivery_date", None) or order.promised_delivery_date
+        # The line's own promise (lines placed before lines kept one: the order's).
+        line.promise = line.promised_delivery_date or order.promised_delivery_date
         line.returnable = max(shipping.returnable.get(line.pk, 0), 0)
         line.posted_quantity = posted.get(f"qty-{line.pk}", "") if posted else ""
         line.error = errors.get(f"qty-{line.pk}", "")
@@ -120,6 +124,7 @@ def _context(request, order: Order, shipping: CustomerShipping, *, errors: dict,
         "posted": posted,
         "request_key": posted.get("request_key") if posted else secrets.token_urlsafe(24),
         "registered": request.GET.get("return", "")[:20],
+        "token": order_token(order),
         "seller": settings.OMS_SELLER,
     }
 
@@ -137,3 +142,18 @@ def _documents(order: Order) -> list[dict]:
             "status_documents:document", kwargs={"token": token, "number": document["number"]}
         )
     return documents
+
+
+@require_GET
+@public_page
+def customer_return_label(request, order: Order, number: str):
+    """The PDF of one of the token's order's return labels; 404 for anything else."""
+    ret = Return.objects.filter(order_id=order.pk, number=number, label_status=ReturnLabelStatus.READY).first()
+    if ret is None or not ret.label_file or not default_storage.exists(ret.label_file.name):
+        return render(request, NOT_FOUND_TEMPLATE, status=404)
+    return FileResponse(
+        default_storage.open(ret.label_file.name, "rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"{ret.number}-return-label.pdf",
+    )

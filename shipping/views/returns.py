@@ -4,7 +4,8 @@ warehouse receives it into stock or scraps it."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,7 +19,7 @@ from orders import selectors as orders_selectors
 from shipping.forms import OrderNumberForm, ReturnForm, ReturnReceiveForm
 from shipping.models import ReturnReason, ReturnStatus
 from shipping.selectors import fulfilment as selectors
-from shipping.services import returns
+from shipping.services import return_labels, returns
 from shipping.views._common import CS, WH, found, page_or_fragment
 
 
@@ -120,4 +121,27 @@ def _process(request, return_id: int, service, done: str, **kwargs):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{ret.number} {done}.")
+    return redirect("shipping:return_detail", return_id=return_id)
+
+
+@require_GET
+@role_required(WH, CS)
+def return_label(request, return_id: int):
+    ret = found(selectors.return_get, return_id)
+    if not ret.label_file or not default_storage.exists(ret.label_file.name):
+        raise Http404("This return has no label.")
+    return FileResponse(
+        default_storage.open(ret.label_file.name, "rb"),
+        content_type="application/pdf",
+        filename=f"{ret.number}-return-label.pdf",
+    )
+
+
+@require_POST
+@role_required(WH, CS)
+def return_label_retry(request, return_id: int):
+    if return_labels.return_label_retry(return_id=return_id):
+        messages.success(request, _("The carrier is asked for the return label again."))
+    else:
+        messages.error(request, _("This return's label is not waiting for a retry."))
     return redirect("shipping:return_detail", return_id=return_id)

@@ -82,6 +82,7 @@ def test_post_places_the_order_of_the_api_example(api, customer, mug, ams):
             "vat_rate": "21",
             "line_total": "19.98",
             "cancelled": False,
+            "promised_delivery_date": body["promised_delivery_date"],  # one line: the order's date
         }
     ]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", body["promised_delivery_date"])

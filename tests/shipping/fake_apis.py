@@ -15,6 +15,11 @@ parcel call), one word each, then ``ok`` for ever:
 
 ``made`` counts the parcels (PostNL: labelled barcodes; Sendcloud: parcels), ``creates`` the
 create requests.
+
+Return labels follow the same calls: Sendcloud's parcel with ``is_return: true`` needs the
+customer's ``from_*`` address (400 per missing field, as Sendcloud's validation answers); PostNL's
+Smart Returns label (product 2285) needs product option 152/025, a receiver (01) and a sender
+(02) address and the customer's e-mail as contact.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+RETURN_FIELDS = ("from_name", "from_address_1", "from_house_number", "from_postal_code", "from_city", "from_country")
 
 
 def pdf_for(number: str) -> bytes:
@@ -161,6 +168,8 @@ class FakePostNL(FakeApi):
         shipment = data["Shipments"][0]
         if not shipment.get("Barcode") or not data["Customer"].get("CustomerCode") or query.get("confirm") != "true":
             return 400, {"Errors": [{"Description": "Barcode, customer and confirm are required"}]}
+        if shipment.get("ProductCodeDelivery") == "2285" and (problem := self._smart_return_problem(shipment)):
+            return 400, {"Errors": [{"Code": "2285", "Description": problem}]}
         with self.lock:
             if shipment["Barcode"] not in self.labels:
                 self.made += 1
@@ -169,6 +178,18 @@ class FakePostNL(FakeApi):
         content = base64.b64encode(pdf_for(shipment["Barcode"])).decode()
         labels = [{"Content": content, "Labeltype": "Label", "OutputType": "PDF"}]
         return 200, {"ResponseShipments": [{"Barcode": shipment["Barcode"], "Labels": labels, "Warnings": []}]}
+
+    @staticmethod
+    def _smart_return_problem(shipment: dict) -> str:
+        options = shipment.get("ProductOptions") or []
+        if {"Characteristic": "152", "Option": "025"} not in options:
+            return "Smart Returns need product option 152/025"
+        kinds = {a.get("AddressType") for a in shipment.get("Addresses") or [] if a.get("Zipcode")}
+        if not {"01", "02"} <= kinds:
+            return "Smart Returns need a receiver (01) and a sender (02) address"
+        if not any(c.get("Email") for c in shipment.get("Contacts") or []):
+            return "Smart Returns need the sender's e-mail address"
+        return ""
 
     def locations(self, query):
         return [
@@ -229,6 +250,11 @@ class FakeSendcloud(FakeApi):
             return scripted
         if not (data.get("shipment") or {}).get("id") or not data.get("request_label"):
             return 400, {"error": {"code": 400, "request": "api/v2/parcels", "message": "shipment: required."}}
+        if data.get("is_return"):
+            missing = [f for f in RETURN_FIELDS if not str(data.get(f) or "").strip()]
+            if missing:
+                message = f"{missing[0]}: This field is required when is_return is true."
+                return 400, {"error": {"code": 400, "request": "api/v2/parcels", "message": message}}
         with self.lock:
             ref = data.get("external_reference")
             if mode == "duplicate":

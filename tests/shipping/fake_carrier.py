@@ -12,6 +12,10 @@ API with idempotency does. ``script`` says how to answer the next requests, one 
   client cannot know: it must try again with the same key and get the same label);
 - ``garbage``: 200 with a body that is not a label.
 
+``POST /returns`` (the in-house protocol's return label) takes the same body with ``sender`` the
+customer and ``recipient`` the warehouse and answers the same way (422 without the customer's
+postcode; 404 when ``returns`` is False: an endpoint that has no returns).
+
 It counts what matters: every request, the distinct idempotency keys, the labels made.
 """
 
@@ -34,7 +38,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         key = self.headers.get("Idempotency-Key", "")
         mode = self.server.next_mode()
-        self.server.record(key, self.headers.get("Authorization", ""), body, mode)
+        self.server.record(key, self.headers.get("Authorization", ""), body, mode, self.path)
+        if self.path.endswith("/returns"):
+            if not self.server.returns:
+                return self._answer(404, {"detail": "Not found"})
+            if not (json.loads(body or b"{}").get("sender") or {}).get("postal_code"):
+                return self._answer(422, {"detail": "sender.postal_code: required"})
         if mode == "error":
             return self._answer(500, {"detail": "Internal error"})
         if mode == "refuse":
@@ -68,6 +77,7 @@ class FakeCarrier(ThreadingHTTPServer):
         self.requests: list[dict] = []
         self.labels: dict[str, dict] = {}
         self.labels_made = 0
+        self.returns = True
         self._lock = threading.Lock()
 
     @property
@@ -86,9 +96,11 @@ class FakeCarrier(ThreadingHTTPServer):
         with self._lock:
             return self.script.pop(0) if self.script else "ok"
 
-    def record(self, key: str, auth: str, body: bytes, mode: str) -> None:
+    def record(self, key: str, auth: str, body: bytes, mode: str, path: str = "") -> None:
         with self._lock:
-            self.requests.append({"key": key, "auth": auth, "body": json.loads(body or b"{}"), "mode": mode})
+            self.requests.append(
+                {"key": key, "auth": auth, "body": json.loads(body or b"{}"), "mode": mode, "path": path}
+            )
 
     def label_for(self, key: str) -> dict:
         with self._lock:
