@@ -209,6 +209,7 @@ def invoice_issue(
             created_by=user if getattr(user, "pk", None) else None,
         )
         write_lines(invoice, computed, totals)
+        invoice.written_lines = tuple(computed)  # what was written, for callers that count it
         issued(invoice)
     return invoice
 

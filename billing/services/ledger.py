@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,8 +14,23 @@ from django.utils import timezone
 from billing.models import Account, JournalEntry, JournalLine, LedgerLock
 from oms.errors import Conflict, ValidationFailed
 from oms.money import ZERO, quantize, to_decimal
+from oms.reference_cache import ReferenceCache
 
 REFERENCE_CONSTRAINT = "journal_reference_once"
+# The chart and the lock date are read by every posting and change a few times a year: each
+# process keeps them, judged by the tables' stamps (oms.reference_cache; a use case that posts
+# several entries reads the stamps once with ``stamps_read_once``).
+LEDGER_TABLES = ReferenceCache(Account, LedgerLock)
+
+
+@LEDGER_TABLES.memoize
+def _chart() -> Mapping[str, Account]:
+    return MappingProxyType({account.code: account for account in Account.objects.all()})
+
+
+@LEDGER_TABLES.memoize
+def _lock_date() -> date | None:
+    return LedgerLock.objects.filter(pk=1).values_list("lock_date", flat=True).first()
 
 
 def journal_post(
@@ -49,7 +65,9 @@ def journal_post(
     if not description:
         raise ValidationFailed("A journal entry needs a description.", code="required", field="description")
     try:
-        with transaction.atomic():
+        # A savepoint only where a duplicate reference can be refused and turned into a Conflict
+        # the caller may handle; an entry without a reference has no such failure.
+        with transaction.atomic(savepoint=bool(reference)):
             entry = JournalEntry.objects.create(
                 date=date,
                 description=description,
@@ -68,7 +86,7 @@ def journal_post(
 
 def ledger_lock_date():
     """The lock date, or None when no period is locked."""
-    return LedgerLock.objects.filter(pk=1).values_list("lock_date", flat=True).first()
+    return _lock_date()
 
 
 def _check_not_locked(day: date) -> None:
@@ -101,7 +119,7 @@ def _clean_lines(lines: Iterable[Mapping[str, Any]]) -> list[dict]:
     rows = [dict(line) for line in lines]
     if len(rows) < 2:
         raise ValidationFailed("A journal entry needs at least two lines.", code="too_few_lines", field="lines")
-    accounts = _accounts({_code(row["account"]) for row in rows})
+    accounts = _chart()
     cleaned = []
     for index, row in enumerate(rows):
         account = accounts.get(_code(row["account"]))
@@ -135,10 +153,6 @@ def _clean_lines(lines: Iterable[Mapping[str, Any]]) -> list[dict]:
 
 def _code(account) -> str:
     return account.code if isinstance(account, Account) else str(account)
-
-
-def _accounts(codes: set[str]) -> dict[str, Account]:
-    return {a.code: a for a in Account.objects.filter(code__in=codes)}
 
 
 def _amount(row: Mapping, side: str, index: int) -> Decimal:

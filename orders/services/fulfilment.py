@@ -147,7 +147,9 @@ def order_record_payment_total(*, order: Order, amount_paid, user, now: datetime
     Not durable (billing calls it when it records a payment). Locks the order row. Publishes
     ``order.completed`` when it completes. Raises ``ValidationFailed`` (``amount_paid``)."""
     amount = clean_amount(amount_paid, "amount_paid", code="invalid_amount")
-    with transaction.atomic():
+    # No savepoint: nothing in the block is expected to fail on its own (billing calls it with a
+    # payment, in the payment's transaction), so a failure fails the caller's transaction.
+    with transaction.atomic(savepoint=False):
         locked = lock_order(order.pk)
         if amount != locked.amount_paid:
             locked.amount_paid = amount
