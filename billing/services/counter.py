@@ -35,7 +35,6 @@ from oms import events
 from oms.errors import Conflict, OmsError, ValidationFailed
 from oms.money import to_decimal
 from oms.reference_cache import stamps_read_once
-from orders import selectors as order_selectors
 from orders import services as order_services
 from orders.models import Channel, Order
 
@@ -122,13 +121,13 @@ def counter_sale(
     )
     try:
         _check_payable(order, tendered)
-        invoice, payment = _settle(order, method, reference or order.number, user)
+        completed, invoice, payment = _settle(order, method, reference or order.number, user)
     except Exception:
         _undo(order, user)
         raise
     change = tendered - order.gross_amount if tendered is not None else Decimal("0.00")
-    order = order_selectors.order_get(order.pk)
-    return CounterSale(order=order, invoice=invoice, payment=payment, tendered=tendered, change=change)
+    # the order as the sale left it (completed; read and locked by orders when it was paid)
+    return CounterSale(order=completed, invoice=invoice, payment=payment, tendered=tendered, change=change)
 
 
 def _undo(order: Order, user) -> None:
@@ -150,7 +149,7 @@ def _check_payable(order: Order, tendered: Decimal | None) -> None:
         )
 
 
-def _settle(order: Order, method: str, reference: str, user) -> tuple[Invoice, Payment]:
+def _settle(order: Order, method: str, reference: str, user) -> tuple[Order, Invoice, Payment]:
     lines = [(line.pk, line.quantity) for line in order.lines.all()]
     with stamps_read_once(), transaction.atomic(durable=True):
         lock_customer_billing(order.customer_id)
@@ -164,7 +163,7 @@ def _settle(order: Order, method: str, reference: str, user) -> tuple[Invoice, P
         order_services.order_mark_delivered(order=order, user=user)
         # The order as placed: its lines, prices and customer are what is invoiced (shipping and
         # delivering changed only its status), so it is not read again.
-        invoice = invoice_order_locked(order, "ordered", settled_by=method, user=user)
+        invoice = invoice_order_locked(order, "ordered", settled_by=method, user=user, done={})
         payment = Payment.objects.create(
             customer_id=order.customer_id,
             order=order,
@@ -180,9 +179,9 @@ def _settle(order: Order, method: str, reference: str, user) -> tuple[Invoice, P
             payment=payment, invoice=invoice, amount=invoice.gross_amount, journal_entry=invoice.journal_entry
         )
         # a new order paid by this one payment: its paid total is the invoice's
-        order_services.order_record_payment_total(order=order, amount_paid=invoice.gross_amount, user=user)
+        order = order_services.order_record_payment_total(order=order, amount_paid=invoice.gross_amount, user=user)
         _published(payment)
-    return invoice, payment
+    return order, invoice, payment
 
 
 def _published(payment: Payment) -> None:

@@ -52,9 +52,8 @@ class Buyer:
 def buyer_snapshot(customer: Customer) -> Buyer:
     """The customer's details as printed on the invoice: the default billing address, else the
     default shipping address. A business customer must have one (and not only a PO box)."""
-    address = customer_selectors.customer_default_address(
-        customer.pk, AddressKind.BILLING
-    ) or customer_selectors.customer_default_address(customer.pk, AddressKind.SHIPPING)
+    defaults = {a.kind: a for a in customer_selectors.customer_addresses(customer.pk) if a.is_default}  # one query
+    address = defaults.get(AddressKind.BILLING) or defaults.get(AddressKind.SHIPPING)
     if address is None and customer.is_b2b:
         raise ValidationFailed(
             "A business invoice needs the customer's address.", code="buyer_address_missing", field="customer"
@@ -169,7 +168,9 @@ def invoice_issue(
     if totals.gross < 0:
         raise ValidationFailed("An invoice total cannot be negative; issue a credit note.", code="negative_total")
     settled_to = accounts.PAYMENT_METHOD_ACCOUNTS[settled_by] if settled_by else None
-    with transaction.atomic():
+    # No savepoint of its own: a failure inside fails the caller's transaction (which the issuing
+    # callers end at once), and the savepoint would cost two round trips per invoice.
+    with transaction.atomic(savepoint=False):
         year, sequence, number = invoice_number_draw(kind=InvoiceKind.INVOICE, issue_date=issue_date)
         entry = post_document(
             number,

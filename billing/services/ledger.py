@@ -8,7 +8,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from billing.models import Account, JournalEntry, JournalLine, LedgerLock
@@ -68,7 +68,7 @@ def journal_post(
         # A savepoint only where a duplicate reference can be refused and turned into a Conflict
         # the caller may handle; an entry without a reference has no such failure.
         with transaction.atomic(savepoint=bool(reference)):
-            entry = JournalEntry.objects.create(
+            entry = JournalEntry(
                 date=date,
                 description=description,
                 reference=reference,
@@ -76,12 +76,42 @@ def journal_post(
                 posted_by=user if getattr(user, "pk", None) else None,
                 reversal_of=reversal_of,
             )
-            JournalLine.objects.bulk_create([JournalLine(entry=entry, **row) for row in rows])
+            _insert(entry, rows)
     except IntegrityError as exc:
         if REFERENCE_CONSTRAINT in str(exc):
             raise Conflict(f"'{reference}' is already posted.", code="duplicate_reference") from exc
         raise
     return entry
+
+
+def _insert(entry: JournalEntry, rows: list[dict]) -> None:
+    """Write the entry and its lines in one statement (the lines' insert takes the entry's id
+    from the entry's); the database checks the balance at COMMIT as for any other insert."""
+    fields = [f for f in JournalEntry._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in fields]
+    sql = f"""
+        WITH entry AS (
+            INSERT INTO {JournalEntry._meta.db_table} ({columns}) VALUES ({", ".join(["%s"] * len(fields))})
+            RETURNING id
+        )
+        INSERT INTO {JournalLine._meta.db_table} (entry_id, account_id, debit, credit, customer_id, memo)
+        SELECT entry.id, line.account_id, line.debit, line.credit, line.customer_id, line.memo
+          FROM entry, unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::bigint[], %s::text[])
+               WITH ORDINALITY AS line(account_id, debit, credit, customer_id, memo, position)
+         ORDER BY line.position
+        RETURNING entry_id"""
+    columns_of_lines = (
+        [row["account"].pk for row in rows],
+        [row["debit"] for row in rows],
+        [row["credit"] for row in rows],
+        [row["customer_id"] for row in rows],
+        [row["memo"] for row in rows],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *columns_of_lines])
+        entry.pk = cursor.fetchone()[0]
+    entry._state.adding, entry._state.db = False, connection.alias
 
 
 def ledger_lock_date():

@@ -82,12 +82,19 @@ def order_invoice(
 
 
 def invoice_order_locked(
-    order: Order, basis: str, *, user, settled_by: str | None = None, supply_date: date | None = None
+    order: Order,
+    basis: str,
+    *,
+    user,
+    settled_by: str | None = None,
+    supply_date: date | None = None,
+    done: dict[int, InvoicedOrderLine] | None = None,
 ) -> Invoice:
     """``order_invoice`` for a caller that holds the customer's billing lock and ``order`` (from
-    ``order_get``, read under that lock) in its transaction."""
+    ``order_get``, read under that lock) in its transaction; ``done``: ``invoiced_so_far`` when
+    the caller knows it (``{}`` for an order placed in its own use case)."""
     with stamps_read_once():
-        done = invoiced_so_far(order.pk)
+        done = invoiced_so_far(order.pk) if done is None else done
         lines = invoice_lines(order, basis, done)
         if not lines:
             raise Conflict(f"Everything {basis} of order {order.number} is invoiced.", code="nothing_to_invoice")

@@ -607,15 +607,14 @@ def payment_refund(*, payment: Payment, amount, reference: str, user, paid_at: d
 
 
 def sync_order_totals(order_ids: Iterable[int | None], *, user) -> dict[int, Decimal]:
-    """Tell orders the paid total of each order (``order_record_payment_total``: locks the order
-    row; a delivered order paid in full completes). In id order, so two callers never deadlock.
-    Returns the paid totals (``order_paid_totals``)."""
+    """Tell orders the paid total of each order whose total changed (``orders_record_payment_totals``:
+    locks the order rows in id order, so two callers never deadlock; a delivered order paid in
+    full completes). A constant number of statements for any number of orders. Returns the paid
+    totals (``order_paid_totals``)."""
     ids = sorted({i for i in order_ids if i})
     if not ids:
         return {}
     state = selectors.order_paid_totals_and_recorded(ids)
-    for order_id, (paid, recorded) in sorted(state.items()):
-        if recorded != max(paid, ZERO):
-            # the service locks and reads the order by its id
-            order_services.order_record_payment_total(order=Order(pk=order_id), amount_paid=max(paid, ZERO), user=user)
+    changed = {order_id: max(paid, ZERO) for order_id, (paid, recorded) in state.items() if recorded != max(paid, ZERO)}
+    order_services.orders_record_payment_totals(totals=changed, user=user)
     return {order_id: paid for order_id, (paid, _) in state.items()}
