@@ -132,6 +132,7 @@ def invoice_issue(
     prices_include_vat: bool = False,
     vat_country: str = "",
     user,
+    savepoint: bool = True,
 ) -> Invoice:
     """Issue an invoice to ``customer`` and post its receivable, in one transaction.
 
@@ -152,6 +153,10 @@ def invoice_issue(
     consumer there; the caller passes the rates as the lines' ``vat_rate``); the invoice states
     the country and the VAT is booked to the OSS accounts.
 
+    ``savepoint=False``: no savepoint of its own (two round trips less), for a caller whose own
+    atomic block ends at a failure here instead of carrying on (billing's order invoicing): a
+    failure after the number was drawn must not leave the drawn number behind.
+
     Not durable: event handlers call it inside the outbox dispatch transaction. Locks the
     yearly counter row of the series (last; held until commit). Publishes ``invoice.issued``.
     After commit a worker renders the PDF and e-mails it (``billing.tasks.invoice_pdf_render``).
@@ -168,9 +173,7 @@ def invoice_issue(
     if totals.gross < 0:
         raise ValidationFailed("An invoice total cannot be negative; issue a credit note.", code="negative_total")
     settled_to = accounts.PAYMENT_METHOD_ACCOUNTS[settled_by] if settled_by else None
-    # No savepoint of its own: a failure inside fails the caller's transaction (which the issuing
-    # callers end at once), and the savepoint would cost two round trips per invoice.
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic(savepoint=savepoint):
         year, sequence, number = invoice_number_draw(kind=InvoiceKind.INVOICE, issue_date=issue_date)
         entry = post_document(
             number,

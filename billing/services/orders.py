@@ -127,6 +127,7 @@ def _issue(
             prices_include_vat=order.prices_include_vat,
             vat_country=(order.shipping_address or {}).get("country", "") if order.vat_regime == VatRegime.OSS else "",
             user=user,
+            savepoint=False,  # inside this block, which a failure ends
         )
         _count_invoiced(order, invoice, done)
         if not settled_by:
