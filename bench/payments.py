@@ -10,7 +10,8 @@ its posting, the order's invoice issued (delivery paused), the credit applied to
 told (one committed transaction each), on one thread and on ``--threads`` threads (customers
 differ; the invoices queue on the yearly counter row). Repeats answer from the unique
 reference. A counter sale is two transactions: placing the store order, then issuing its stock,
-the cash-sale invoice, the payment and completing the order.
+the cash-sale invoice, the payment and completing the order. It also prints the statements one
+payment (with its invoice) sends; ``bench/counter_payments.py`` measures the screens at volume.
 """
 
 from __future__ import annotations
@@ -86,6 +87,28 @@ def payment_rate(orders: list, threads: int, prefix: str) -> float:
     return _run(threads, orders, pay)
 
 
+def queries_of(call) -> int:
+    """The statements one call sends (savepoints included; the COMMIT is not counted)."""
+    from django.db import connection
+
+    executed: list[str] = []
+    with connection.execute_wrapper(lambda execute, sql, *args: executed.append(sql) or execute(sql, *args)):
+        call()
+    return len(executed)
+
+
+def payment_queries(order, prefix: str) -> int:
+    from billing.services import delivery, payment_record
+
+    def pay() -> None:
+        with delivery.paused():
+            payment_record(
+                order=order, method="ideal", amount=order.gross_amount, reference=f"{prefix}{order.pk}", user=None
+            )
+
+    return queries_of(pay)
+
+
 def counter_rate(count: int) -> float:
     from billing.services import counter_sale, delivery
 
@@ -113,7 +136,10 @@ def main() -> None:
         customers = _customers(40)
         _catalogue(units=10 * (args.orders * 2 + args.sales))
         first, second = _orders(args.orders, customers), _orders(args.orders, customers)
+        probe = _orders(2, customers)
         print(f"cores: {os.cpu_count()}")
+        payment_queries(probe[0], "tr_q")  # the year's first invoice creates its counter row
+        print(f"queries of one payment + invoice: {payment_queries(probe[1], 'tr_q')}")
         print(f"payment + invoice, 1 thread:  {payment_rate(first, 1, 'tr_a'):7.1f} payments/s")
         print(
             f"payment + invoice, {args.threads} threads: {payment_rate(second, args.threads, 'tr_b'):7.1f} payments/s"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -40,7 +41,7 @@ from customers.models import PaymentMethod
 from inventory import selectors as inventory_selectors
 from inventory.models import Product
 from oms.errors import NotFound
-from oms.money import ZERO
+from oms.money import ZERO, quantize
 from orders import selectors as order_selectors
 from orders.models import Order
 
@@ -505,24 +506,42 @@ def order_billing(order_id: int) -> OrderBilling:
 
 def order_paid_totals(order_ids: Iterable[int]) -> dict[int, Decimal]:
     """Per order: its own payments less refunds, plus what the customer's unearmarked payments
-    paid on its invoices (two queries)."""
-    ids = [i for i in set(order_ids) if i]
-    totals = {i: ZERO for i in ids}
-    own = (
-        Payment.objects.filter(order_id__in=ids)
-        .values("order_id")
-        .annotate(total=Coalesce(Sum("amount"), ZERO, output_field=MONEY))
-    )
-    for row in own:
-        totals[row["order_id"]] += row["total"]
-    settled = (
-        PaymentAllocation.objects.filter(invoice__order_id__in=ids, payment__order__isnull=True)
-        .values("invoice__order_id")
-        .annotate(total=Coalesce(Sum("amount"), ZERO, output_field=MONEY))
-    )
-    for row in settled:
-        totals[row["invoice__order_id"]] += row["total"]
-    return totals
+    paid on its invoices (one query)."""
+    ids = sorted({i for i in order_ids if i})
+    if not ids:
+        return {}
+    sql = f"""
+        SELECT o.id,
+               coalesce((SELECT sum(p.amount) FROM {Payment._meta.db_table} p WHERE p.order_id = o.id), 0)
+             + coalesce((SELECT sum(a.amount)
+                           FROM {PaymentAllocation._meta.db_table} a
+                           JOIN {Invoice._meta.db_table} i ON i.id = a.invoice_id
+                           JOIN {Payment._meta.db_table} p ON p.id = a.payment_id
+                          WHERE i.order_id = o.id AND p.order_id IS NULL), 0)
+          FROM unnest(%s::bigint[]) AS o(id)"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids])
+        return {order_id: quantize(total) for order_id, total in cursor.fetchall()}
+
+
+def order_paid_totals_and_recorded(order_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per existing order: its paid total as ``order_paid_totals`` computes it, and the
+    ``amount_paid`` the order recorded so far (one query)."""
+    ids = sorted({i for i in order_ids if i})
+    if not ids:
+        return {}
+    sql = f"""
+        SELECT o.id, o.amount_paid,
+               coalesce((SELECT sum(p.amount) FROM {Payment._meta.db_table} p WHERE p.order_id = o.id), 0)
+             + coalesce((SELECT sum(a.amount)
+                           FROM {PaymentAllocation._meta.db_table} a
+                           JOIN {Invoice._meta.db_table} i ON i.id = a.invoice_id
+                           JOIN {Payment._meta.db_table} p ON p.id = a.payment_id
+                          WHERE i.order_id = o.id AND p.order_id IS NULL), 0)
+          FROM {Order._meta.db_table} o WHERE o.id = ANY(%s::bigint[])"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids])
+        return {order_id: (quantize(paid), recorded) for order_id, recorded, paid in cursor.fetchall()}
 
 
 def order_payments(order_id: int) -> list[Payment]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -110,10 +110,8 @@ def deliver(kind: str, key: str | int, *, due_at: datetime | None = None, queue:
     """Write the delivery in the caller's transaction and queue its task after commit (unless
     paused or ``queue`` is False). Once per key: a second call changes nothing and returns None."""
     key = str(key)
-    delivery, created = Delivery.objects.get_or_create(
-        kind=kind, key=key, defaults={"next_attempt_at": due_at or timezone.now()}
-    )
-    if not created:
+    delivery = Delivery(kind=kind, key=key, next_attempt_at=due_at or timezone.now())
+    if not _insert_once(delivery):
         return None
     if queue and not _paused.get():
         transaction.on_commit(partial(queue_try, kind, key))
@@ -132,6 +130,26 @@ def deliver_new(kind: str, keys: list[str | int]) -> None:
     if not _paused.get():
         for key in keys:
             transaction.on_commit(partial(queue_try, kind, key))
+
+
+def _insert_once(delivery: Delivery) -> bool:
+    """Insert the row unless its kind and key have one (one statement, no savepoint: the unique
+    constraint decides). True when this call inserted it (``delivery`` then has its id)."""
+    fields = [f for f in Delivery._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(delivery, True), connection) for f in fields]
+    sql = (
+        f"INSERT INTO {Delivery._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+        "ON CONFLICT (kind, key) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    delivery.pk = row[0]
+    delivery._state.adding, delivery._state.db = False, connection.alias
+    return True
 
 
 def queue_try(kind: str, key: str | int, countdown: float | None = None) -> bool:

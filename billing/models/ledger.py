@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
+from oms import reference_cache
 from oms.money import money_field
 
 
@@ -36,6 +37,7 @@ class Account(models.Model):
     class Meta:
         ordering = ["code"]
         constraints = [models.CheckConstraint(condition=Q(kind__in=AccountKind.values), name="account_kind_valid")]
+        triggers = [reference_cache.stamp_trigger()]  # every posting reads the chart from a per-process cache
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -122,6 +124,7 @@ class LedgerLock(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(id=1), name="ledger_lock_single_row")]
+        triggers = [reference_cache.stamp_trigger()]  # every posting checks the lock date from a per-process cache
 
     def __str__(self) -> str:
         return f"locked through {self.lock_date}" if self.lock_date else "not locked"

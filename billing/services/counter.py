@@ -26,15 +26,15 @@ from django.utils import timezone
 from billing.event_names import PAYMENT_RECEIVED
 from billing.models import COUNTER_METHODS, Invoice, Payment, PaymentAllocation
 from billing.services.locks import lock_customer_billing
-from billing.services.orders import order_invoice
-from billing.services.payments import clean_reference, sync_order_totals
+from billing.services.orders import invoice_order_locked
+from billing.services.payments import clean_reference
 from customers import selectors as customer_selectors
 from customers import services as customer_services
 from customers.models import Customer, CustomerKind, PaymentMethod
 from oms import events
 from oms.errors import Conflict, OmsError, ValidationFailed
 from oms.money import to_decimal
-from orders import selectors as order_selectors
+from oms.reference_cache import stamps_read_once
 from orders import services as order_services
 from orders.models import Channel, Order
 
@@ -121,13 +121,13 @@ def counter_sale(
     )
     try:
         _check_payable(order, tendered)
-        invoice, payment = _settle(order, method, reference or order.number, user)
+        completed, invoice, payment = _settle(order, method, reference or order.number, user)
     except Exception:
         _undo(order, user)
         raise
     change = tendered - order.gross_amount if tendered is not None else Decimal("0.00")
-    order = order_selectors.order_get(order.pk)
-    return CounterSale(order=order, invoice=invoice, payment=payment, tendered=tendered, change=change)
+    # the order as the sale left it (completed; read and locked by orders when it was paid)
+    return CounterSale(order=completed, invoice=invoice, payment=payment, tendered=tendered, change=change)
 
 
 def _undo(order: Order, user) -> None:
@@ -149,9 +149,9 @@ def _check_payable(order: Order, tendered: Decimal | None) -> None:
         )
 
 
-def _settle(order: Order, method: str, reference: str, user) -> tuple[Invoice, Payment]:
+def _settle(order: Order, method: str, reference: str, user) -> tuple[Order, Invoice, Payment]:
     lines = [(line.pk, line.quantity) for line in order.lines.all()]
-    with transaction.atomic(durable=True):
+    with stamps_read_once(), transaction.atomic(durable=True):
         lock_customer_billing(order.customer_id)
         if Payment.objects.filter(method=method, reference=reference).exists():
             raise Conflict(
@@ -161,7 +161,9 @@ def _settle(order: Order, method: str, reference: str, user) -> tuple[Invoice, P
             )
         order_services.order_record_shipment(order=order, lines=lines, user=user, reference=order.number)
         order_services.order_mark_delivered(order=order, user=user)
-        invoice = order_invoice(order_id=order.pk, basis="ordered", settled_by=method, user=user)
+        # The order as placed: its lines, prices and customer are what is invoiced (shipping and
+        # delivering changed only its status), so it is not read again.
+        invoice = invoice_order_locked(order, "ordered", settled_by=method, user=user, done={})
         payment = Payment.objects.create(
             customer_id=order.customer_id,
             order=order,
@@ -176,9 +178,10 @@ def _settle(order: Order, method: str, reference: str, user) -> tuple[Invoice, P
         PaymentAllocation.objects.create(
             payment=payment, invoice=invoice, amount=invoice.gross_amount, journal_entry=invoice.journal_entry
         )
-        sync_order_totals([order.pk], user=user)
+        # a new order paid by this one payment: its paid total is the invoice's
+        order = order_services.order_record_payment_total(order=order, amount_paid=invoice.gross_amount, user=user)
         _published(payment)
-    return invoice, payment
+    return order, invoice, payment
 
 
 def _published(payment: Payment) -> None:

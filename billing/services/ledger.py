@@ -5,16 +5,32 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from billing.models import Account, JournalEntry, JournalLine, LedgerLock
 from oms.errors import Conflict, ValidationFailed
 from oms.money import ZERO, quantize, to_decimal
+from oms.reference_cache import ReferenceCache
 
 REFERENCE_CONSTRAINT = "journal_reference_once"
+# The chart and the lock date are read by every posting and change a few times a year: each
+# process keeps them, judged by the tables' stamps (oms.reference_cache; a use case that posts
+# several entries reads the stamps once with ``stamps_read_once``).
+LEDGER_TABLES = ReferenceCache(Account, LedgerLock)
+
+
+@LEDGER_TABLES.memoize
+def _chart() -> Mapping[str, Account]:
+    return MappingProxyType({account.code: account for account in Account.objects.all()})
+
+
+@LEDGER_TABLES.memoize
+def _lock_date() -> date | None:
+    return LedgerLock.objects.filter(pk=1).values_list("lock_date", flat=True).first()
 
 
 def journal_post(
@@ -49,8 +65,10 @@ def journal_post(
     if not description:
         raise ValidationFailed("A journal entry needs a description.", code="required", field="description")
     try:
-        with transaction.atomic():
-            entry = JournalEntry.objects.create(
+        # A savepoint only where a duplicate reference can be refused and turned into a Conflict
+        # the caller may handle; an entry without a reference has no such failure.
+        with transaction.atomic(savepoint=bool(reference)):
+            entry = JournalEntry(
                 date=date,
                 description=description,
                 reference=reference,
@@ -58,7 +76,7 @@ def journal_post(
                 posted_by=user if getattr(user, "pk", None) else None,
                 reversal_of=reversal_of,
             )
-            JournalLine.objects.bulk_create([JournalLine(entry=entry, **row) for row in rows])
+            _insert(entry, rows)
     except IntegrityError as exc:
         if REFERENCE_CONSTRAINT in str(exc):
             raise Conflict(f"'{reference}' is already posted.", code="duplicate_reference") from exc
@@ -66,9 +84,39 @@ def journal_post(
     return entry
 
 
+def _insert(entry: JournalEntry, rows: list[dict]) -> None:
+    """Write the entry and its lines in one statement (the lines' insert takes the entry's id
+    from the entry's); the database checks the balance at COMMIT as for any other insert."""
+    fields = [f for f in JournalEntry._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in fields]
+    sql = f"""
+        WITH entry AS (
+            INSERT INTO {JournalEntry._meta.db_table} ({columns}) VALUES ({", ".join(["%s"] * len(fields))})
+            RETURNING id
+        )
+        INSERT INTO {JournalLine._meta.db_table} (entry_id, account_id, debit, credit, customer_id, memo)
+        SELECT entry.id, line.account_id, line.debit, line.credit, line.customer_id, line.memo
+          FROM entry, unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::bigint[], %s::text[])
+               WITH ORDINALITY AS line(account_id, debit, credit, customer_id, memo, position)
+         ORDER BY line.position
+        RETURNING entry_id"""
+    columns_of_lines = (
+        [row["account"].pk for row in rows],
+        [row["debit"] for row in rows],
+        [row["credit"] for row in rows],
+        [row["customer_id"] for row in rows],
+        [row["memo"] for row in rows],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *columns_of_lines])
+        entry.pk = cursor.fetchone()[0]
+    entry._state.adding, entry._state.db = False, connection.alias
+
+
 def ledger_lock_date():
     """The lock date, or None when no period is locked."""
-    return LedgerLock.objects.filter(pk=1).values_list("lock_date", flat=True).first()
+    return _lock_date()
 
 
 def _check_not_locked(day: date) -> None:
@@ -101,7 +149,7 @@ def _clean_lines(lines: Iterable[Mapping[str, Any]]) -> list[dict]:
     rows = [dict(line) for line in lines]
     if len(rows) < 2:
         raise ValidationFailed("A journal entry needs at least two lines.", code="too_few_lines", field="lines")
-    accounts = _accounts({_code(row["account"]) for row in rows})
+    accounts = _chart()
     cleaned = []
     for index, row in enumerate(rows):
         account = accounts.get(_code(row["account"]))
@@ -135,10 +183,6 @@ def _clean_lines(lines: Iterable[Mapping[str, Any]]) -> list[dict]:
 
 def _code(account) -> str:
     return account.code if isinstance(account, Account) else str(account)
-
-
-def _accounts(codes: set[str]) -> dict[str, Account]:
-    return {a.code: a for a in Account.objects.filter(code__in=codes)}
 
 
 def _amount(row: Mapping, side: str, index: int) -> Decimal:

@@ -41,6 +41,7 @@ from billing.services.locks import lock_customer_billing
 from oms.errors import Conflict, ValidationFailed
 from oms.i18n import english
 from oms.money import HUNDRED, ZERO, quantize
+from oms.reference_cache import stamps_read_once
 from orders import selectors as order_selectors
 from orders.models import Order, OrderLine, OrderStatus, VatRegime
 from orders.pricing import order_totals, shipping_line_amount
@@ -77,13 +78,38 @@ def order_invoice(
         )
     with transaction.atomic():
         lock_customer_billing(order.customer_id)
-        lines = invoice_lines(order, basis)
+        return invoice_order_locked(order, basis, user=user, settled_by=settled_by, supply_date=supply_date)
+
+
+def invoice_order_locked(
+    order: Order,
+    basis: str,
+    *,
+    user,
+    settled_by: str | None = None,
+    supply_date: date | None = None,
+    done: dict[int, InvoicedOrderLine] | None = None,
+) -> Invoice:
+    """``order_invoice`` for a caller that holds the customer's billing lock and ``order`` (from
+    ``order_get``, read under that lock) in its transaction; ``done``: ``invoiced_so_far`` when
+    the caller knows it (``{}`` for an order placed in its own use case)."""
+    with stamps_read_once():
+        done = invoiced_so_far(order.pk) if done is None else done
+        lines = invoice_lines(order, basis, done)
         if not lines:
             raise Conflict(f"Everything {basis} of order {order.number} is invoiced.", code="nothing_to_invoice")
-        return _issue(order, lines, user=user, settled_by=settled_by, supply_date=supply_date)
+        return _issue(order, lines, user=user, settled_by=settled_by, supply_date=supply_date, done=done)
 
 
-def _issue(order: Order, lines: list[dict], *, user, settled_by: str | None, supply_date: date | None) -> Invoice:
+def _issue(
+    order: Order,
+    lines: list[dict],
+    *,
+    user,
+    settled_by: str | None,
+    supply_date: date | None,
+    done: dict[int, InvoicedOrderLine],
+) -> Invoice:
     """Issue the invoice of ``lines`` for ``order``, count them invoiced, pay it from credit
     (the caller holds the billing lock, in its transaction)."""
     with transaction.atomic(savepoint=False):
@@ -97,18 +123,19 @@ def _issue(order: Order, lines: list[dict], *, user, settled_by: str | None, sup
             reference=order.number,
             order=order,
             settled_by=settled_by,
-            order_left=order_left_to_invoice(order),
+            order_left=order_left_to_invoice(order, invoiced=bool(done)),
             prices_include_vat=order.prices_include_vat,
             vat_country=(order.shipping_address or {}).get("country", "") if order.vat_regime == VatRegime.OSS else "",
             user=user,
+            savepoint=False,  # inside this block, which a failure ends
         )
-        _count_invoiced(order, invoice)
+        _count_invoiced(order, invoice, done)
         if not settled_by:
             payments.credit_apply(invoices=[invoice], customer_id=order.customer_id, user=user)
     return invoice
 
 
-def order_left_to_invoice(order: Order) -> dict[Decimal, dict[str, Decimal]]:
+def order_left_to_invoice(order: Order, *, invoiced: bool = True) -> dict[Decimal, dict[str, Decimal]]:
     """Per VAT rate, the net and VAT of ``order`` (as the order computes them: per rate over the
     whole order, shipping included) less what its invoices (not credit notes: a return does not
     make the order's remaining units cost more) carried so far. The invoice that takes all the
@@ -122,8 +149,10 @@ def order_left_to_invoice(order: Order) -> dict[Decimal, dict[str, Decimal]]:
     if totals.gross != order.gross_amount:  # not the order's own arithmetic: leave it alone
         return {}
     left = {quantize(rate): dict(row) for rate, row in totals.by_rate.items()}
-    invoiced = InvoiceVat.objects.filter(invoice__order_id=order.pk, invoice__kind=InvoiceKind.INVOICE)
-    for row in invoiced.values("rate", "net_amount", "vat_amount"):
+    if not invoiced:  # the order has no invoice yet (``invoiced=False``): everything is left
+        return left
+    done = InvoiceVat.objects.filter(invoice__order_id=order.pk, invoice__kind=InvoiceKind.INVOICE)
+    for row in done.values("rate", "net_amount", "vat_amount"):
         done = left.setdefault(quantize(row["rate"]), {"net": ZERO, "vat": ZERO, "gross": ZERO})
         done["net"] -= row["net_amount"]
         done["vat"] -= row["vat_amount"]
@@ -131,9 +160,15 @@ def order_left_to_invoice(order: Order) -> dict[Decimal, dict[str, Decimal]]:
     return left
 
 
-def invoice_lines(order: Order, basis: str) -> list[dict]:
-    """The invoice lines of what is still to invoice (an order from ``order_get``; one query)."""
-    done = {row.order_line_id: row for row in InvoicedOrderLine.objects.filter(order_id=order.pk)}
+def invoiced_so_far(order_id: int) -> dict[int, InvoicedOrderLine]:
+    """Per order line, what its invoices carried so far (one query)."""
+    return {row.order_line_id: row for row in InvoicedOrderLine.objects.filter(order_id=order_id)}
+
+
+def invoice_lines(order: Order, basis: str, done: dict[int, InvoicedOrderLine] | None = None) -> list[dict]:
+    """The invoice lines of what is still to invoice (an order from ``order_get``; one query, or
+    none with ``done`` from ``invoiced_so_far``; one more when the shipping may be invoiced)."""
+    done = invoiced_so_far(order.pk) if done is None else done
     lines = []
     for line in order.lines.all():
         if line.is_cancelled:
@@ -143,20 +178,26 @@ def invoice_lines(order: Order, basis: str) -> list[dict]:
         quantity = target - (invoiced.quantity if invoiced else 0)
         if quantity > 0:
             lines.append(_goods_line(line, quantity, invoiced))
-    if lines and order.shipping_amount > 0 and not _shipping_invoiced(order.pk):
-        lines.append(
-            {
-                "kind": LineKind.SHIPPING,
-                "description": SHIPPING_DESCRIPTION,
-                "quantity": 1,
-                "unit_price": shipping_line_amount(
-                    order.shipping_amount, order.shipping_vat_rate, prices_include_vat=order.prices_include_vat
-                ),
-                "vat_category": "high",
-                "vat_rate": order.shipping_vat_rate,
-            }
-        )
+    # Every invoice of an order carries goods lines (the shipping only rides along), so an order
+    # with nothing counted invoiced has no invoice yet, and its shipping is not invoiced.
+    if lines and order.shipping_amount > 0 and done and not _shipping_invoiced(order.pk):
+        lines.append(_shipping_line(order))
+    elif lines and order.shipping_amount > 0 and not done:
+        lines.append(_shipping_line(order))
     return lines
+
+
+def _shipping_line(order: Order) -> dict:
+    return {
+        "kind": LineKind.SHIPPING,
+        "description": SHIPPING_DESCRIPTION,
+        "quantity": 1,
+        "unit_price": shipping_line_amount(
+            order.shipping_amount, order.shipping_vat_rate, prices_include_vat=order.prices_include_vat
+        ),
+        "vat_category": "high",
+        "vat_rate": order.shipping_vat_rate,
+    }
 
 
 def _goods_line(line: OrderLine, quantity: int, invoiced: InvoicedOrderLine | None) -> dict:
@@ -183,10 +224,11 @@ def _shipping_invoiced(order_id: int) -> bool:
     return Invoice.objects.filter(order_id=order_id, kind=InvoiceKind.INVOICE, lines__kind=LineKind.SHIPPING).exists()
 
 
-def _count_invoiced(order: Order, invoice: Invoice) -> None:
-    existing = {row.order_line_id: row for row in InvoicedOrderLine.objects.filter(order_id=order.pk)}
+def _count_invoiced(order: Order, invoice: Invoice, existing: dict[int, InvoicedOrderLine]) -> None:
+    """Add the invoice's lines (as ``invoice_issue`` wrote them) to what ``existing``
+    (``invoiced_so_far``, read under the same billing lock) counted."""
     new, changed = [], []
-    for line in invoice.lines.filter(order_line__isnull=False):
+    for line in (line for line in invoice.written_lines if line.order_line_id is not None):
         row = existing.get(line.order_line_id)
         if row is None:
             new.append(
@@ -198,8 +240,10 @@ def _count_invoiced(order: Order, invoice: Invoice) -> None:
             row.quantity += line.quantity
             row.net_amount += line.net_amount
             changed.append(row)
-    InvoicedOrderLine.objects.bulk_create(new)
-    InvoicedOrderLine.objects.bulk_update(changed, ["quantity", "net_amount"])
+    if new:
+        InvoicedOrderLine.objects.bulk_create(new)
+    if changed:
+        InvoicedOrderLine.objects.bulk_update(changed, ["quantity", "net_amount"])
 
 
 def order_is_paid(order: Order) -> bool:
@@ -216,10 +260,24 @@ def order_invoice_when_paid(*, order_id: int, user=None) -> Invoice | None:
         return None
     with transaction.atomic():
         lock_customer_billing(order.customer_id)
-        lines = invoice_lines(order, "ordered") if order_is_paid(order) else []
+        return invoice_if_paid_locked(order, user=user)
+
+
+def invoice_if_paid_locked(order: Order, *, user, paid: Decimal | None = None) -> Invoice | None:
+    """``order_invoice_when_paid`` for a caller that holds the customer's billing lock in its
+    transaction, with ``order`` from ``order_get`` read under it; ``paid``: the order's paid
+    total (``order_paid_totals``) when the caller just computed it."""
+    if order.payment_method not in PREPAID_METHODS or order.status in NOT_INVOICEABLE:
+        return None
+    paid = selectors.order_paid_totals([order.pk])[order.pk] if paid is None else paid
+    if not (order.gross_amount > 0 and paid >= order.gross_amount):
+        return None
+    with stamps_read_once():
+        done = invoiced_so_far(order.pk)
+        lines = invoice_lines(order, "ordered", done)
         if not lines:
             return None
-        return _issue(order, lines, user=user, settled_by=None, supply_date=order.supply_date)
+        return _issue(order, lines, user=user, settled_by=None, supply_date=order.supply_date, done=done)
 
 
 def order_invoice_shipped(*, order_id: int, user=None) -> Invoice | None:

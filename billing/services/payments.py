@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from billing import accounts, selectors
 from billing.event_names import PAYMENT_RECEIVED
-from billing.models import Invoice, InvoiceKind, Payment, PaymentAllocation, derive_status
+from billing.models import PREPAID_METHODS, Invoice, InvoiceKind, Payment, PaymentAllocation, derive_status
 from billing.models.invoices import OPEN_STATUSES
 from billing.services.ledger import journal_post, ledger_lock_date
 from billing.services.locks import lock_customer_billing
@@ -44,6 +44,7 @@ from oms import events
 from oms.errors import Conflict, ValidationFailed
 from oms.i18n import english
 from oms.money import ZERO, to_decimal
+from oms.reference_cache import stamps_read_once
 from orders import selectors as order_selectors
 from orders import services as order_services
 from orders.models import Order
@@ -156,6 +157,22 @@ def payment_record(
     the lock date it is always refused (``period_locked``).
     """
     method, amount, reference = clean_method(method), clean_amount(amount), clean_reference(reference)
+    with stamps_read_once():  # one read of the ledger's cached tables' stamps for the whole use case
+        return _record(
+            method=method,
+            amount=amount,
+            reference=reference,
+            user=user,
+            order=order,
+            customer=customer,
+            paid_at=paid_at,
+            refund_of=refund_of,
+            provider=provider,
+            history=history,
+        )
+
+
+def _record(*, method, amount, reference, user, order, customer, paid_at, refund_of, provider, history):
     paid_at = clean_paid_at(paid_at, history=history)
     customer = order.customer if order is not None else customer
     if customer is None:
@@ -246,6 +263,7 @@ def receive(
     else:
         plan = _directed_plan(payment, customer.pk, pay)
     paid_on_invoices = sum((part for _, _, part in plan), ZERO)
+    payment.amount_allocated = paid_on_invoices  # inserted with it: the allocations below add nothing
     payment.journal_entry = journal_post(
         date=timezone.localdate(paid_at),
         description=f"Payment {_label(method)} {reference}"[:200],
@@ -253,16 +271,17 @@ def receive(
         user=user,
     )
     payment.save()
-    write_allocations(plan, payment.journal_entry)
+    write_allocations(plan, payment.journal_entry, counted=payment)
     events.publish(
         PAYMENT_RECEIVED,
         {"payment_id": payment.pk, "order_id": payment.order_id, "customer_id": customer.pk, "amount": str(amount)},
     )
-    sync_order_totals({payment.order_id, *(invoice.order_id for _, invoice, _ in plan)}, user=user)
-    if order is not None:
-        from billing.services.orders import order_invoice_when_paid
+    paid = sync_order_totals({payment.order_id, *(invoice.order_id for _, invoice, _ in plan)}, user=user)
+    if order is not None and order.payment_method in PREPAID_METHODS and paid.get(order.pk, ZERO) >= order.gross_amount:
+        from billing.services.orders import invoice_if_paid_locked
 
-        if order_invoice_when_paid(order_id=order.pk, user=user):
+        current = order_selectors.order_get(order.pk)  # read under the billing lock
+        if invoice_if_paid_locked(current, user=user, paid=paid.get(order.pk)):
             payment.refresh_from_db(fields=["amount_allocated"])  # the new invoice took the credit
     return payment
 
@@ -339,11 +358,17 @@ def allocation_plan(invoices: list[Invoice], sources: list[Payment]) -> list[tup
 
 
 def write_allocations(
-    plan: Iterable[tuple[Payment, Invoice, Decimal]], entry, *, refund: Payment | None = None
+    plan: Iterable[tuple[Payment, Invoice, Decimal]],
+    entry,
+    *,
+    refund: Payment | None = None,
+    counted: Payment | None = None,
 ) -> None:
     """Record the allocations of ``plan`` (amounts signed) and move the running totals: the
     payments' ``amount_allocated``, the invoices' ``amount_paid`` and status. The caller holds
-    the billing lock and has locked the invoices."""
+    the billing lock and has locked the invoices. ``counted``: a payment just inserted with its
+    ``amount_allocated`` already including its part of ``plan``. One statement per table (and
+    per payment other than ``counted``), whatever the number of invoices."""
     plan = [(payment, invoice, part) for payment, invoice, part in plan if part]
     if not plan:
         return
@@ -354,12 +379,13 @@ def write_allocations(
         ]
     )
     today = timezone.localdate()
-    for payment in {id(p): p for p, _, _ in plan}.values():
+    for payment in {id(p): p for p, _, _ in plan if p is not counted}.values():
         change = sum((part for p, _, part in plan if p is payment), ZERO)
         # A conditional-free F() update: the CHECK on the row refuses more than was paid.
         Payment.objects.filter(pk=payment.pk).update(amount_allocated=F("amount_allocated") + change)
         payment.amount_allocated += change
-    for invoice in {id(i): i for _, i, _ in plan}.values():
+    invoices = list({id(i): i for _, i, _ in plan}.values())
+    for invoice in invoices:
         invoice.amount_paid += sum((part for _, i, part in plan if i is invoice), ZERO)
         invoice.status = derive_status(
             gross=invoice.gross_amount,
@@ -368,7 +394,10 @@ def write_allocations(
             due_date=invoice.due_date,
             today=today,
         )
-        invoice.save(update_fields=["amount_paid", "status"])
+    if len(invoices) == 1:
+        invoices[0].save(update_fields=["amount_paid", "status"])
+    else:  # locked by the caller: absolute values are safe, and one statement serves them all
+        Invoice.objects.bulk_update(invoices, ["amount_paid", "status"])
 
 
 def credit_apply(*, invoices: list[Invoice], customer_id: int, user, on: date | None = None) -> Decimal:
@@ -577,13 +606,15 @@ def payment_refund(*, payment: Payment, amount, reference: str, user, paid_at: d
 # --- orders --------------------------------------------------------------------------------------
 
 
-def sync_order_totals(order_ids: Iterable[int | None], *, user) -> None:
-    """Tell orders the paid total of each order (``order_record_payment_total``: locks the order
-    row; a delivered order paid in full completes). In id order, so two callers never deadlock."""
+def sync_order_totals(order_ids: Iterable[int | None], *, user) -> dict[int, Decimal]:
+    """Tell orders the paid total of each order whose total changed (``orders_record_payment_totals``:
+    locks the order rows in id order, so two callers never deadlock; a delivered order paid in
+    full completes). A constant number of statements for any number of orders. Returns the paid
+    totals (``order_paid_totals``)."""
     ids = sorted({i for i in order_ids if i})
     if not ids:
-        return
-    orders = order_selectors.orders_by_ids(ids)
-    for order_id, paid in sorted(selectors.order_paid_totals(ids).items()):
-        if order_id in orders and orders[order_id].amount_paid != max(paid, ZERO):
-            order_services.order_record_payment_total(order=orders[order_id], amount_paid=max(paid, ZERO), user=user)
+        return {}
+    state = selectors.order_paid_totals_and_recorded(ids)
+    changed = {order_id: max(paid, ZERO) for order_id, (paid, recorded) in state.items() if recorded != max(paid, ZERO)}
+    order_services.orders_record_payment_totals(totals=changed, user=user)
+    return {order_id: paid for order_id, (paid, _) in state.items()}

@@ -20,6 +20,7 @@ from customers import selectors as customer_selectors
 from oms.errors import NotFound, OmsError, add_to_form
 from oms.htmx import HtmxHttpRequest, is_partial
 from oms.roles import Role, has_role, role_required
+from orders import selectors as order_selectors
 from orders.services import payment as order_payment_services
 
 ACC, CS = Role.ACCOUNTING, Role.CUSTOMER_SERVICE
@@ -91,11 +92,14 @@ def order_invoice(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 @role_required(ACC)
 def order_payment(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
-    billing = _order_billing_or_404(order_id)
+    try:
+        order = order_selectors.order_get(order_id)  # the panel is read once, after the payment
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     form = PaymentForm(request.POST, prefix="payment")
     if form.is_valid():
         try:
-            result = services.payment_record(order=billing.order, user=request.user, **form.values())
+            result = services.payment_record(order=order, user=request.user, **form.values())
         except OmsError as exc:
             add_to_form(form, exc)
         else:

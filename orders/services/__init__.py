@@ -6,7 +6,8 @@ order_services``); the modules group them by theme:
 - ``lifecycle``: ``order_cancel``, ``order_hold``, ``order_release_hold``;
 - ``allocation``: ``order_lines_change`` and ``order_allocate_backorders`` (stock arrived);
 - ``fulfilment``: for shipping and billing: ``order_start_picking``, ``order_record_shipment``,
-  ``order_mark_delivered``, ``order_record_payment_total``, ``order_record_return``;
+  ``order_mark_delivered``, ``order_record_payment_total`` (``orders_record_payment_totals``:
+  several), ``order_record_return``;
 - ``payment``: the payment link on the order and its e-mails, the unpaid-order reminder and
   cancellation (billing drives them: ``order_payment_link_set``, ``order_cancel_unpaid`` ...);
 - ``status_links``: ``order_status_link_revoke`` (the customer's order page link);
@@ -35,6 +36,7 @@ from orders.services.fulfilment import (
     order_record_return,
     order_record_shipment,
     order_start_picking,
+    orders_record_payment_totals,
 )
 from orders.services.lifecycle import order_cancel, order_hold, order_release_hold
 from orders.services.line_prices import can_change_line_price
@@ -69,5 +71,6 @@ __all__ = [
     "order_record_shipment",
     "order_release_hold",
     "order_start_picking",
+    "orders_record_payment_totals",
     "order_status_link_revoke",
 ]

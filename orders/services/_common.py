@@ -145,12 +145,28 @@ def timeline(
     ``oms.i18n.part``/``join``; with ``params`` it is a msgid with ``%(name)s`` placeholders (mark
     it ``gettext_noop``). The English text is stored, and the pieces (or msgid and params) go into
     ``data`` so that ``OrderEvent.display_message`` shows it in the reader's language."""
+    row = timeline_row(order, kind, message, user=user, data=data, now=now, params=params)
+    row.save(force_insert=True)
+    return row
+
+
+def timeline_row(
+    order: Order,
+    kind: str,
+    message: str | dict,
+    *,
+    user=None,
+    data: dict | None = None,
+    now=None,
+    params: dict | None = None,
+) -> OrderEvent:
+    """The timeline row ``timeline`` writes, not yet saved (for a bulk insert of several)."""
     if isinstance(message, dict):
         message, data = event_text(message, data)
     if params is not None:
         data = {**(data or {}), "message_id": message, "message_params": params}
         message = message % params
-    return OrderEvent.objects.create(
+    return OrderEvent(
         order=order,
         kind=kind,
         message=message[:500],

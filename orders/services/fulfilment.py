@@ -8,7 +8,7 @@ first, then stock levels where it touches stock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -21,7 +21,7 @@ from oms.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from oms.i18n import part
 from oms.quantities import whole_quantity
 from orders.event_names import ORDER_RETURNED, STATUS_EVENTS
-from orders.models import Allocation, AllocationStatus, Order, OrderEventKind, OrderLine, OrderStatus
+from orders.models import Allocation, AllocationStatus, Order, OrderEvent, OrderEventKind, OrderLine, OrderStatus
 from orders.services._common import (
     clean_amount,
     clean_text,
@@ -31,6 +31,7 @@ from orders.services._common import (
     require,
     save,
     timeline,
+    timeline_row,
     transition,
 )
 from orders.services.allocation import split_off
@@ -147,7 +148,9 @@ def order_record_payment_total(*, order: Order, amount_paid, user, now: datetime
     Not durable (billing calls it when it records a payment). Locks the order row. Publishes
     ``order.completed`` when it completes. Raises ``ValidationFailed`` (``amount_paid``)."""
     amount = clean_amount(amount_paid, "amount_paid", code="invalid_amount")
-    with transaction.atomic():
+    # No savepoint: nothing in the block is expected to fail on its own (billing calls it with a
+    # payment, in the payment's transaction), so a failure fails the caller's transaction.
+    with transaction.atomic(savepoint=False):
         locked = lock_order(order.pk)
         if amount != locked.amount_paid:
             locked.amount_paid = amount
@@ -158,6 +161,52 @@ def order_record_payment_total(*, order: Order, amount_paid, user, now: datetime
             timeline(locked, OrderEventKind.PAYMENT, message, user=user, data={"amount_paid": str(amount)}, now=now)
             _complete_if_paid(locked, user, now)
     return locked
+
+
+def orders_record_payment_totals(
+    *, totals: Mapping[int, object], user, now: datetime | None = None
+) -> dict[int, Order]:
+    """``order_record_payment_total`` for several orders (a bank transfer paying invoices of
+    many orders) in a constant number of statements: locks the orders in id order (one query),
+    writes the changed amounts (one UPDATE) and their timeline rows (one INSERT); each delivered
+    order now paid in full completes as there. Not durable. Returns the locked orders by id.
+    Raises ``ValidationFailed`` (``amount_paid``)."""
+    amounts = {int(pk): clean_amount(value, "amount_paid", code="invalid_amount") for pk, value in totals.items()}
+    if not amounts:
+        return {}
+    now = now or timezone.now()
+    with transaction.atomic(savepoint=False):
+        locked = list(
+            Order.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .filter(pk__in=amounts)
+            .order_by("pk")
+        )
+        changed = [order for order in locked if order.amount_paid != amounts[order.pk]]
+        for order in changed:
+            order.amount_paid, order.updated_at = amounts[order.pk], now
+        if changed:
+            Order.objects.bulk_update(changed, ["amount_paid", "updated_at"])
+            OrderEvent.objects.bulk_create(
+                [
+                    timeline_row(
+                        order,
+                        OrderEventKind.PAYMENT,
+                        part(
+                            gettext_noop("Paid %(paid)s of %(gross)s."),
+                            paid=money(order.amount_paid),
+                            gross=money(order.gross_amount),
+                        ),
+                        user=user,
+                        data={"amount_paid": str(order.amount_paid)},
+                        now=now,
+                    )
+                    for order in changed
+                ]
+            )
+        for order in changed:
+            _complete_if_paid(order, user, now)
+    return {order.pk: order for order in locked}
 
 
 def _complete_if_paid(order: Order, user, now) -> None:
