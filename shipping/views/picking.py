@@ -106,7 +106,11 @@ def pick_list_pdf(request, pick_list_id: int):
         return render(request, "shipping/pick_list_pdf.html#pdf-status", context)
     if stored is not None:
         return FileResponse(stored, content_type="application/pdf", filename=f"{pick_list.number}.pdf")
-    if request.GET.get("now") or not picking.pdf_by_worker() or not picking.pick_list_pdf_queue(pick_list_id=pick_list.pk):
+    if (
+        request.GET.get("now")
+        or not picking.pdf_by_worker()
+        or not picking.pick_list_pdf_queue(pick_list_id=pick_list.pk)
+    ):
         data = documents.pick_list_pdf(pick_list, selectors.pick_rows(pick_list), selectors.pick_list_notes(pick_list))
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{pick_list.number}.pdf"'

@@ -87,7 +87,9 @@ def test_the_link_polls_while_the_pdf_is_not_ready_then_serves_it(
         assert b'data-testid="pick-list-pdf-ready"' in ready.content and b"every 1s" not in ready.content
         before = documents.renders["pick_list"]
         pdf = wh.get(url)
-        assert pdf["Content-Type"] == "application/pdf" and pick_list.number in pdf_text(b"".join(pdf.streaming_content))
+        assert pdf["Content-Type"] == "application/pdf" and pick_list.number in pdf_text(
+            b"".join(pdf.streaming_content)
+        )
         assert documents.renders["pick_list"] == before
         # and a second run of the task keeps the file
         assert picking.pick_list_pdf_render(pick_list_id=pick_list.pk) is False
