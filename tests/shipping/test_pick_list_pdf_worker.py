@@ -80,6 +80,12 @@ def test_the_link_polls_while_the_pdf_is_not_ready_then_serves_it(
         poll = wh.get(url, {"poll": 0}, **HTMX)
         assert b"<html" not in poll.content and "Preparing the pick list…" in poll.content.decode()
         assert documents.renders["pick_list"] == before
+        # a poll that has waited long (no worker took the task) offers to print in the request
+        late = wh.get(url, {"poll": 19}, **HTMX)
+        assert b'data-testid="pick-list-pdf-now"' in late.content and b"every 1s" not in late.content
+        now = wh.get(url, {"now": 1})
+        assert now["Content-Type"] == "application/pdf" and "MUG-RED" in pdf_text(now.content)
+        assert documents.renders["pick_list"] == before + 1
         # when the worker's task runs
         assert picking.pick_list_pdf_render(pick_list_id=pick_list.pk) is True
         # then the poll turns into the download, and the link serves the file
