@@ -4,10 +4,16 @@ database transaction (a worker, or a request that only reads)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.conf import settings
 from django.utils import timezone
 
 from oms.pdf import render_pdf
+
+# Documents rendered by this process, by kind: the tests see that a stored pick list is served
+# without a render in the request.
+renders: Counter[str] = Counter()
 
 
 def label_pdf(parcel, *, sandbox: bool = False, tracking_number: str | None = None) -> bytes:
@@ -26,6 +32,7 @@ def pick_list_pdf(pick_list, rows, notes=()) -> bytes:
     """The pick list: one row per SKU (sorted), the quantity per order under it; then ``notes``,
     the orders' notes for the warehouse as ``(order number, note)``."""
     context = {"pick_list": pick_list, "rows": rows, "notes": notes, "printed_at": timezone.localtime()}
+    renders["pick_list"] += 1
     return render_pdf("shipping/pdf/pick_list.html", context)
 
 

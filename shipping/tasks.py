@@ -6,6 +6,8 @@
   the next try comes from the sweep or the *Retry* button.
 - ``shipment_notice_send``: one e-mail to the customer, once; retried with back-off on SMTP errors.
 - ``fulfilment_sweep`` (beat, every minute): queue hand-offs and e-mails whose task was lost.
+- ``pick_list_pdf_render``: render and store a pick list's PDF, so that the pick screen's link
+  serves a file instead of rendering while the warehouse waits.
 - ``tracking_poll`` (beat, every half hour): ask polling carriers (PostNL) for news.
 - ``return_label_create``: one try at a customer's return label; like the hand-off, the next try
   is scheduled here with the countdown the service asks for (the sweep takes longer waits).
@@ -72,3 +74,10 @@ def return_label_create(self, return_id: int) -> str:
     if result.retry_in is not None and result.retry_in <= MAX_COUNTDOWN and not self.request.is_eager:
         raise self.retry(countdown=result.retry_in, max_retries=MAX_TRIES)
     return result.outcome
+
+
+@shared_task(name="shipping.tasks.pick_list_pdf_render", acks_late=True, ignore_result=True)
+def pick_list_pdf_render(pick_list_id: int) -> bool:
+    from shipping.services import picking
+
+    return picking.pick_list_pdf_render(pick_list_id=pick_list_id)

@@ -24,6 +24,10 @@ class PickList(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The printed list, rendered by a worker (``picking.pick_list_pdf_render``), and the stamp of
+    # the content it shows: served only while the stamp still matches the pick list.
+    pdf = models.FileField(upload_to="shipping/pick_lists/%Y/%m/", blank=True, max_length=200)
+    pdf_stamp = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]

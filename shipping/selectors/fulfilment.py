@@ -4,6 +4,7 @@ Each runs a fixed number of queries whatever the number of rows."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -131,6 +132,21 @@ def pick_list_orders(pick_list: PickList) -> list[Order]:
     """The orders of a pick list, in order of number (from ``pick_list_get``; no query)."""
     orders = {line.order_id: line.order for line in pick_list.lines.all()}
     return sorted(orders.values(), key=lambda order: order.pk)
+
+
+def pick_list_notes(pick_list: PickList) -> list[tuple[str, str]]:
+    """The orders' notes for the warehouse as ``(order number, note)`` (from ``pick_list_get``;
+    no query)."""
+    return [(order.number, order.notes) for order in pick_list_orders(pick_list) if order.notes]
+
+
+def pick_list_pdf_stamp(pick_list: PickList) -> str:
+    """A digest of everything the printed pick list shows (number, warehouse, lines, notes), so
+    that a stored PDF is served only while it agrees with the pick list (no query)."""
+    parts = [pick_list.number, pick_list.warehouse.code]
+    parts += [f"{line.pk}:{line.sku}:{line.name}:{line.order.number}:{line.quantity}" for line in pick_list.lines.all()]
+    parts += [f"{number}:{note}" for number, note in pick_list_notes(pick_list)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 # --- shipments -------------------------------------------------------------------------------------
