@@ -139,6 +139,11 @@ def _changed(request: HtmxHttpRequest, order_id: int, main: str, **extra) -> Htt
     return render_parts(request, PAGE, parts, context)
 
 
+# What follows the lines out of band: the totals, and the delivery options (they load in a
+# request of their own, since the services that can deliver depend on the lines).
+_FOLLOW_LINES = (("entry-totals", {"oob": True}), ("entry-delivery", {"oob": True}))
+
+
 def _rows_changed(request: HtmxHttpRequest, order_id: int, line_id: int, *, added: bool) -> HttpResponse:
     """After a line was added or its quantity changed: that row (appended, or in place) and the
     rows of the same product after it (their backorder preview takes stock in line order), the
@@ -151,7 +156,7 @@ def _rows_changed(request: HtmxHttpRequest, order_id: int, line_id: int, *, adde
     rows = context["lines"]
     at = next((index for index, row in enumerate(rows) if row.line.pk == line_id), None)
     if at is None or len(rows) == 1:  # the add form's own target is itself
-        response = render_parts(request, PAGE, [("entry-lines", {}), ("entry-totals", {"oob": True})], context)
+        response = render_parts(request, PAGE, [("entry-lines", {}), *_FOLLOW_LINES], context)
         return reswap(retarget(response, "#entry-lines"), "outerHTML settle:0ms") if added else response
     product_id = rows[at].line.product_id
     changed = [
@@ -160,7 +165,7 @@ def _rows_changed(request: HtmxHttpRequest, order_id: int, line_id: int, *, adde
     parts = [
         ("entry-rows-oob", {"changed_rows": changed, "appended": added, "in_place": not added}),
         ("entry-line-count", {"oob": True}),
-        ("entry-totals", {"oob": True}),
+        *_FOLLOW_LINES,
     ]
     if added:
         return render_parts(request, PAGE, [("entry-add", {}), *parts], context)
