@@ -27,14 +27,19 @@ def test_no_token_is_401_problem_json():
 def test_a_client_token_is_read_in_one_query_without_roles(api):
     from django.test.utils import CaptureQueriesContext
 
+    from oms.api import _client_read
     from oms.roles import user_roles
 
     api.post(URL, {"text": "warm"}, format="json")  # the first call records the last use
     with CaptureQueriesContext(connection) as queries:
         response = api.post(URL, {"text": "x"}, format="json")
     assert response.status_code == 201
-    auth = [q["sql"] for q in queries.captured_queries if "oms_apiclient" in q["sql"] or "auth_" in q["sql"]]
-    assert len(auth) == 1 and "token_hash" in auth[0] and "auth_user" in auth[0]
+    # one statement, prepared once per connection (its text on the first use, its name after)
+    name = "oms_read_api_client_by_token"
+    auth = [q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in ("oms_apiclient", "auth_", name))]
+    assert len(auth) == 1 and name in auth[0]
+    statement = _client_read()[0]
+    assert "token_hash" in statement and "auth_user" in statement
     assert user_roles(response.renderer_context["request"].user) == frozenset()
 
 
