@@ -64,34 +64,76 @@ PARTS = [
     ("view (rest)", [("orders/api.py", "post"), ("bench/bare_order_view.py", "create_order")]),
     ("plain_order / serializer", [("orders/api.py", "plain_order"), ("rest_framework/serializers.py", "is_valid")]),
     ("client's order check", [("orders/api.py", "check_client_order")]),
-    ("order_place: input cleaning", [("orders/services/placement.py", "clean_head"),
-                                     ("orders/services/placement.py", "clean_lines"),
-                                     ("orders/services/placement.py", "clean_customer_ref")]),
-    ("order_place (rest)", [("orders/services/placement.py", "order_place"),
-                            ("orders/services/placement.py", "_place_new"),
-                            ("orders/services/placement.py", "place")]),
+    (
+        "order_place: input cleaning",
+        [
+            ("orders/services/placement.py", "clean_head"),
+            ("orders/services/placement.py", "clean_lines"),
+            ("orders/services/placement.py", "clean_customer_ref"),
+        ],
+    ),
+    (
+        "order_place (rest)",
+        [
+            ("orders/services/placement.py", "order_place"),
+            ("orders/services/placement.py", "_place_new"),
+            ("orders/services/placement.py", "place"),
+        ],
+    ),
     ("products read", [("orders/services/placement.py", "resolve_products")]),
-    ("customer, addresses", [("orders/services/placement.py", "resolve_customer"),
-                             ("orders/services/placement.py", "order_addresses"),
-                             ("orders/services/placement.py", "check_customer")]),
-    ("lines: consumer prices incl. VAT", [("orders/services/placement.py", "new_line"),
-                                          ("orders/services/placement.py", "<listcomp>")]),
-    ("VAT: regime, rates, line totals, totals", [("orders/services/placement.py", "price_lines"),
-                                                 ("orders/services/placement.py", "apply_totals"),
-                                                 ("orders/services/placement.py", "check_credit_limit")]),
-    ("stock reservation", [("inventory/services/reservations.py", "stock_reserve"),
-                           ("orders/services/placement.py", "apply_reservations")]),
+    (
+        "customer, addresses",
+        [
+            ("orders/services/placement.py", "resolve_customer"),
+            ("orders/services/placement.py", "order_addresses"),
+            ("orders/services/placement.py", "check_customer"),
+        ],
+    ),
+    (
+        "lines: consumer prices incl. VAT",
+        [("orders/services/placement.py", "new_line"), ("orders/services/placement.py", "<listcomp>")],
+    ),
+    (
+        "VAT: regime, rates, line totals, totals",
+        [
+            ("orders/services/placement.py", "price_lines"),
+            ("orders/services/placement.py", "apply_totals"),
+            ("orders/services/placement.py", "check_credit_limit"),
+        ],
+    ),
+    (
+        "stock reservation",
+        [
+            ("inventory/services/reservations.py", "stock_reserve"),
+            ("orders/services/placement.py", "apply_reservations"),
+        ],
+    ),
     ("delivery quote, planner", [("orders/services/placement.py", "quote_for")]),
     ("reference-data stamps", [("oms/reference_cache.py", "*")]),
     ("writer: order, lines, allocations, timeline", [("orders/services/placement.py", "_write")]),
-    ("outbox, broker", [("orders/services/_common.py", "publish_all"), ("oms/events.py", "*"),
-                        ("oms/broker.py", "*"), ("oms/outbox.py", "*")]),
+    (
+        "outbox, broker",
+        [
+            ("orders/services/_common.py", "publish_all"),
+            ("oms/events.py", "*"),
+            ("oms/broker.py", "*"),
+            ("oms/outbox.py", "*"),
+        ],
+    ),
     ("answer: representation, JSON, stored", [("orders/api.py", "answer")]),
-    ("transaction: begin, commit", [("django/db/transaction.py", "__enter__"),
-                                    ("django/db/transaction.py", "__exit__")]),
+    (
+        "transaction: begin, commit",
+        [("django/db/transaction.py", "__enter__"), ("django/db/transaction.py", "__exit__")],
+    ),
     ("audit context (execute wrapper)", [("oms/audit.py", "inject_context_once")]),
-    ("SQL: cursor, driver", [("django/db/backends/utils.py", "_execute"), ("oms/sql.py", "execute_prepared"),
-                             ("django/db/backends/utils.py", "execute")]),
+    (
+        "SQL: cursor, driver",
+        [
+            ("django/db/backends/utils.py", "_execute"),
+            ("oms/sql.py", "execute_prepared"),
+            ("django/db/backends/utils.py", "execute"),
+        ],
+    ),
     ("logging", [("logging/__init__.py", "*")]),
 ]
 OUTSIDE = "outside a request"
@@ -226,7 +268,9 @@ def worker(kind: str, token: str) -> None:
     for _ in range(50):
         assert call(application, request()) == 201
     pid = connection.connection.info.backend_pid
-    print("ready", flush=True)
+    import orders
+
+    print("ready", Path(orders.__file__).parent.parent if kind == "api" else "", flush=True)
     for command in sys.stdin:
         what, count, *dump = command.split()
         requests = [request() for _ in range(int(count))]
@@ -256,19 +300,23 @@ def worker(kind: str, token: str) -> None:
 
 
 class Contestant:
-    def __init__(self, kind: str, token: str, url: str, settings_dir: str, env: dict) -> None:
+    def __init__(self, kind: str, token: str, url: str, settings_dir: str, env: dict, code: Path = ROOT) -> None:
         full = dict(os.environ, DATABASE_URL=url, CONN_MAX_AGE="600", **env)
         full["DJANGO_SETTINGS_MODULE"] = "bench_order_intake_settings"
-        full["PYTHONPATH"] = os.pathsep.join([settings_dir, str(ROOT), str(ROOT / "bench")])
+        full["PYTHONPATH"] = os.pathsep.join([settings_dir, str(code), str(code / "bench")])
         self.kind = kind
+        # the checkout's own copy of this bench, so that its code is the one imported
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--worker", kind, "--token", token],
+            [sys.executable, str(code / "bench" / Path(__file__).name), "--worker", kind, "--token", token],
             env=full,
+            cwd=code,  # Celery's Django fixup puts the working directory first on the path
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert self.process.stdout.readline().strip() == "ready", f"{kind} did not start"
+        ready = self.process.stdout.readline().split()
+        assert ready[:1] == ["ready"], f"{kind} did not start"
+        self.code = ready[1] if len(ready) > 1 else ""
 
     def ask(self, what: str, count: int, *extra: str) -> dict:
         self.process.stdin.write(" ".join([what, str(count), *extra]) + "\n")
@@ -292,6 +340,11 @@ def main() -> None:
     parser.add_argument("--cprofile", metavar="PATH", help="and dump a cProfile of as many orders to PATH.api/.bare")
     parser.add_argument("--quotes", choices=["shipping", "flat"], default="shipping")
     parser.add_argument("--prepared", choices=["on", "off"], default="on")
+    parser.add_argument(
+        "--also-api-from",
+        metavar="DIR",
+        help="also the API of another checkout with this bench (e.g. before a change), in turn",
+    )
     parser.add_argument("--worker", choices=["api", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -313,6 +366,10 @@ def main() -> None:
     try:
         with order_intake.perf_tables():
             contestants = {kind: Contestant(kind, token, url, settings_dir, env) for kind in ("api", "bare")}
+            if args.also_api_from:
+                other = Contestant("api", token, url, settings_dir, env, Path(args.also_api_from).resolve())
+                contestants = {"api": contestants["api"], "api_other": other, "bare": contestants["bare"]}
+                print(f"API code: {contestants['api'].code}; --also-api-from: {other.code}")
             try:
                 report(contestants, args)
             finally:
@@ -332,7 +389,7 @@ def report(contestants: dict[str, Contestant], args) -> None:
             runs[kind].append(contestant.ask("run", args.batch))
     hz = os.sysconf("SC_CLK_TCK")
     python, database = {}, {}
-    labels = {"api": "API POST /api/v1/orders/", "bare": "bare 13-query view"}
+    labels = {"api": "API POST /api/v1/orders/", "api_other": "API, --also-api-from", "bare": "bare 13-query view"}
     print("CPU per order, ms: Python (process_time; median of the batches, lowest-highest) | its PostgreSQL backend")
     for kind, batches in runs.items():
         per_batch = sorted(b["python"] * 1000 / b["orders"] for b in batches)
@@ -342,10 +399,11 @@ def report(contestants: dict[str, Contestant], args) -> None:
             f"  {labels[kind]:<26} Python {python[kind]:5.2f} ({per_batch[0]:.2f}-{per_batch[-1]:.2f})"
             f"   PostgreSQL {database[kind]:5.2f}   both {python[kind] + database[kind]:5.2f}"
         )
-    print(
-        f"  API as a share of the bare view: Python {python['api'] / python['bare']:.0%}, "
-        f"both {(python['api'] + database['api']) / (python['bare'] + database['bare']):.0%}"
-    )
+    for kind in [k for k in runs if k != "bare"]:
+        print(
+            f"  {labels[kind]} as a share of the bare view: Python {python[kind] / python['bare']:.0%}, "
+            f"both {(python[kind] + database[kind]) / (python['bare'] + database['bare']):.0%}"
+        )
     if args.profile:
         profile(contestants, args.profile, python, args.verbose)
     if args.cprofile:
@@ -356,7 +414,7 @@ def report(contestants: dict[str, Contestant], args) -> None:
 
 
 def profile(contestants: dict[str, Contestant], orders: int, python: dict[str, float], verbose: bool) -> None:
-    sampled = {kind: contestant.ask("profile", orders) for kind, contestant in contestants.items()}
+    sampled = {kind: contestants[kind].ask("profile", orders) for kind in ("api", "bare")}
     shares = {}
     for kind, result in sampled.items():
         total = sum(result["parts"].values())

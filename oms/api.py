@@ -25,8 +25,8 @@ from oms.api_clients import Scope, api_client_mark_used, token_hash
 from oms.errors import InsufficientScope, OmsError, error_list
 from oms.forms import MAX_YEAR, MIN_YEAR
 from oms.models import ApiClient
-from oms.sql import execute_prepared
 from oms.roles import has_role, remember_roles
+from oms.sql import execute_prepared
 
 logger = logging.getLogger(__name__)
 
