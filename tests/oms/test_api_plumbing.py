@@ -132,6 +132,22 @@ def test_keys_are_per_user(api, api_client_for):
     assert OutboxEvent.objects.filter(name="test.note").count() == 2
 
 
+def test_a_keyed_body_is_parsed_and_checked_once(api, monkeypatch):
+    """The Idempotency-Key's fingerprint and DRF's parser share one ``input_guard.loads``; a
+    body with a control character is still refused by the parser (400, the field named)."""
+    from oms import input_guard
+
+    calls = []
+    real = input_guard.loads
+    monkeypatch.setattr(input_guard, "loads", lambda raw: calls.append(raw) or real(raw))
+    response = api.post(URL, {"text": "once"}, format="json", HTTP_IDEMPOTENCY_KEY="k-parse")
+    assert response.status_code == 201 and len(calls) == 1
+    calls.clear()
+    bad = api.post(URL, {"text": "a\x00b"}, format="json", HTTP_IDEMPOTENCY_KEY="k-parse-bad")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["code"] == "control_character"
+    assert len(calls) == 2  # refused by the fingerprint's parse and again by the parser's
+
+
 def test_invalid_request_is_not_stored_so_a_corrected_retry_works(api):
     bad = api.post(URL, {"text": ""}, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
     good = api.post(URL, {"text": "fixed"}, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
