@@ -649,6 +649,7 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
     contestants.append(("bare 13-query view", "bare_order_view:application", "bare_order_wrk.lua", {}))
     rates: dict[str, list[float]] = {label: [] for label, *_ in contestants}
     cpu: dict[str, list[float]] = {label: [] for label in rates}
+    split: dict[str, list[tuple[float, float]]] = {label: [] for label in rates}
     failed: dict[str, int] = dict.fromkeys(rates, 0)
     database = urlparse(url).path.lstrip("/")
     for _ in range(rounds):
@@ -660,6 +661,7 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
                 row = wrk_run("", port, script, seconds, token, meter=meter)
             rates[label].append(row["rate"])
             cpu[label].append(meter.seconds * 1000 / max(row["requests"], 1))
+            split[label].append((meter.python, meter.database_seconds, row["requests"]))
             failed[label] += row["failures"]
     bare = statistics.median(rates["bare 13-query view"])
     bare_cpu = statistics.median(cpu["bare 13-query view"])
@@ -674,6 +676,11 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
     for label, runs in cpu.items():
         median = statistics.median(runs)
         print(f"  {label:<58} {' '.join(f'{r:5.2f}' for r in runs)}   median {median:5.2f}   {bare_cpu / median:4.0%}")
+    print("  of which (ms per order, the rounds summed): gunicorn workers (Python) | PostgreSQL backends")
+    for label, parts in split.items():
+        orders = max(sum(n for _, _, n in parts), 1)
+        python, database = (sum(p[i] for p in parts) * 1000 / orders for i in (0, 1))
+        print(f"  {label:<58} Python {python:5.2f}   PostgreSQL {database:5.2f}")
 
 
 # --- how busy the machine was with other work ---------------------------------------------------------
@@ -701,10 +708,13 @@ class ServerCpu:
     def __init__(self, pid: int, database: str) -> None:
         self.pid, self.database = pid, database
 
-    def _server_ticks(self) -> dict[int, int]:
+    def _server_ticks(self) -> dict[int, tuple[int, bool]]:
+        """Ticks per process, and whether it is one of gunicorn's (else a PostgreSQL backend)."""
         tree = {self.pid, *_descendants(self.pid)}
         return {
-            pid: ticks for pid, (ticks, command) in _ticks().items() if pid in tree or f" {self.database} " in command
+            pid: (ticks, pid in tree)
+            for pid, (ticks, command) in _ticks().items()
+            if pid in tree or f" {self.database} " in command
         }
 
     def __enter__(self):
@@ -713,8 +723,12 @@ class ServerCpu:
 
     def __exit__(self, *exc) -> None:
         after = self._server_ticks()
-        used = sum(ticks - self.before.get(pid, 0) for pid, ticks in after.items())
-        self.seconds = used / os.sysconf("SC_CLK_TCK")
+        hz = os.sysconf("SC_CLK_TCK")
+        used = {True: 0, False: 0}
+        for pid, (ticks, python) in after.items():
+            used[python] += ticks - self.before.get(pid, (0, python))[0]
+        self.python, self.database_seconds = used[True] / hz, used[False] / hz
+        self.seconds = self.python + self.database_seconds
 
 
 class ForeignCpu:

@@ -16,6 +16,8 @@ from django.utils.functional import Promise
 
 def english(text: str | Promise) -> str:
     """``text`` (a lazy label) in English, whatever language is active."""
+    if translation.get_language() == "en":  # an API request's language: nothing to switch
+        return str(text)
     with translation.override("en"):
         return str(text)
 
@@ -56,5 +58,7 @@ def render(spec: dict) -> str:
 
 
 def render_english(spec: dict) -> str:
+    if translation.get_language() == "en":
+        return render(spec)
     with translation.override("en"):
         return render(spec)

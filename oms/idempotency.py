@@ -31,8 +31,7 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 from rest_framework.response import Response
 
-from oms import input_guard
-from oms.api import problem_response
+from oms.api import json_body, problem_response
 from oms.models import IdempotencyRecord
 from oms.sql import execute_prepared
 
@@ -195,7 +194,7 @@ def _valid_key(key: str) -> bool:
 def _fingerprint(request) -> str:
     raw = request._request.body or b""
     try:
-        canonical = json.dumps(input_guard.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+        canonical = json.dumps(json_body(request._request), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         canonical = raw
     digest = hashlib.sha256()

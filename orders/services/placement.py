@@ -19,7 +19,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -208,7 +208,8 @@ def _place_new(head: Head, line_inputs, customer, ref, shipping_address, billing
     )
     if head.shipping_method:
         choose_delivery(order, head.shipping_method, head.pickup_point)
-    lines = [new_line(order, number, item, item.product) for number, item in enumerate(line_inputs, start=1)]
+    today = timezone.localdate()  # the shelf prices' VAT date, once for all lines
+    lines = [new_line(order, n, item, item.product, today) for n, item in enumerate(line_inputs, start=1)]
     return place(order, lines, products, policy=head.policy, user=user, now=now, is_new=True)
 
 
@@ -444,14 +445,15 @@ def order_addresses(customer: Customer, shipping, billing, channel: str, errors:
     return ship or {}, bill or ship or {}
 
 
-def catalogue_price(order: Order, product: Product) -> Decimal:
+def catalogue_price(order: Order, product: Product, today: date | None = None) -> Decimal:
     """The product's price in the order's basis: the shelf price incl. VAT for a consumer
-    order, the list price excl. VAT for a business order (``orders.pricing``)."""
-    return inventory_selectors.consumer_price(product) if order.prices_include_vat else product.list_price
+    order, the list price excl. VAT for a business order (``orders.pricing``). ``today``: the
+    local date, when the caller has it already."""
+    return inventory_selectors.consumer_price(product, today) if order.prices_include_vat else product.list_price
 
 
-def new_line(order: Order, line_no: int, item: LineInput, product: Product) -> OrderLine:
-    unit_price = catalogue_price(order, product) if item.unit_price is None else item.unit_price
+def new_line(order: Order, line_no: int, item: LineInput, product: Product, today: date | None = None) -> OrderLine:
+    unit_price = catalogue_price(order, product, today) if item.unit_price is None else item.unit_price
     values = {
         "id": None,
         "order_id": order.pk,

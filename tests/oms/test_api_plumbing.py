@@ -27,14 +27,19 @@ def test_no_token_is_401_problem_json():
 def test_a_client_token_is_read_in_one_query_without_roles(api):
     from django.test.utils import CaptureQueriesContext
 
+    from oms.api import _client_read
     from oms.roles import user_roles
 
     api.post(URL, {"text": "warm"}, format="json")  # the first call records the last use
     with CaptureQueriesContext(connection) as queries:
         response = api.post(URL, {"text": "x"}, format="json")
     assert response.status_code == 201
-    auth = [q["sql"] for q in queries.captured_queries if "oms_apiclient" in q["sql"] or "auth_" in q["sql"]]
-    assert len(auth) == 1 and "token_hash" in auth[0] and "auth_user" in auth[0]
+    # one statement, prepared once per connection (its text on the first use, its name after)
+    name = "oms_read_api_client_by_token"
+    auth = [q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in ("oms_apiclient", "auth_", name))]
+    assert len(auth) == 1 and name in auth[0]
+    statement = _client_read()[0]
+    assert "token_hash" in statement and "auth_user" in statement
     assert user_roles(response.renderer_context["request"].user) == frozenset()
 
 
@@ -125,6 +130,22 @@ def test_keys_are_per_user(api, api_client_for):
     response = other.post(URL, {"text": "hello"}, format="json", HTTP_IDEMPOTENCY_KEY="shared")
     assert response.status_code == 201 and "Idempotent-Replayed" not in response
     assert OutboxEvent.objects.filter(name="test.note").count() == 2
+
+
+def test_a_keyed_body_is_parsed_and_checked_once(api, monkeypatch):
+    """The Idempotency-Key's fingerprint and DRF's parser share one ``input_guard.loads``; a
+    body with a control character is still refused by the parser (400, the field named)."""
+    from oms import input_guard
+
+    calls = []
+    real = input_guard.loads
+    monkeypatch.setattr(input_guard, "loads", lambda raw: calls.append(raw) or real(raw))
+    response = api.post(URL, {"text": "once"}, format="json", HTTP_IDEMPOTENCY_KEY="k-parse")
+    assert response.status_code == 201 and len(calls) == 1
+    calls.clear()
+    bad = api.post(URL, {"text": "a\x00b"}, format="json", HTTP_IDEMPOTENCY_KEY="k-parse-bad")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["code"] == "control_character"
+    assert len(calls) == 2  # refused by the fingerprint's parse and again by the parser's
 
 
 def test_invalid_request_is_not_stored_so_a_corrected_retry_works(api):
