@@ -225,6 +225,7 @@ def _report_progress() -> None:
     wall, cpu = time.monotonic() - PROGRESS["wall"], time.process_time() - PROGRESS["cpu"]
     print(
         f"o2c: {n} examples, {wall:.0f} s wall, {cpu:.0f} s CPU ({wall / n:.2f} s, {cpu / n:.2f} s CPU each)",
+        dict(sorted(OUTCOMES.items())),
         file=sys.__stderr__,
         flush=True,
     )
@@ -873,3 +874,20 @@ def test_a_backordered_order_held_and_released_tells_the_customer_once(shop):
     assert len(sent) == len(set(sent)), sorted(m[1] for m in sent)
     # the confirmation told the backorder; going back to the same backorder is no news
     assert len(sent) == 1, sorted(m[1] for m in sent)
+
+
+def test_an_invoice_by_hand_with_a_voucher_and_its_credit_note_add_up(shop):
+    """The machine's voucher rule, once by hand: a consumer's invoice incl. VAT of mugs and tea
+    with a voucher at the mugs' rate, credited in full; every identity holds."""
+    machine = OrderToCash()
+    machine.shop, machine.u = shop, shop.users
+    try:
+        machine.invoice_by_hand_with_a_voucher(
+            customer="anna", goods=[("MUG", 2), ("TEA", 1)], voucher=Decimal("5.00"), credit="all"
+        )
+        invoice, note = Invoice.objects.filter(customer=shop.customers["anna"]).order_by("id")
+        assert [net for _line, net in _line_nets(invoice)][-1] < 0  # the voucher's share
+        assert note.gross_amount == -invoice.gross_amount
+        assert invariants.violations() == {}
+    finally:
+        machine.teardown()
