@@ -83,3 +83,26 @@ def test_a_voucher_larger_than_the_goods_of_its_rate_is_refused(prices_include_v
         issue(b2c_customer(), lines=lines, prices_include_vat=prices_include_vat)
     assert (exc.value.code, exc.value.field) == ("negative_rate_total", "lines")
     assert not InvoiceLine.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "credited",
+    [[{"line": 4, "quantity": 1}], [{"line": 1, "quantity": 1}, {"line": 3, "quantity": 1}]],
+    ids=["the voucher alone", "the goods of its rate without it"],
+)
+def test_a_voucher_is_credited_with_the_goods_of_its_rate_not_apart(credited, accountant):
+    invoice = issue(b2c_customer(), lines=LINES, prices_include_vat=True)
+    # crediting the voucher alone would charge the customer; the goods of its rate without it
+    # would leave the invoice's 21 % below nil
+    with pytest.raises(ValidationFailed) as exc:
+        invoice_credit(invoice=invoice, lines=credited, reason="retour", user=accountant)
+    assert (exc.value.code, exc.value.field) == ("voucher_credited_apart", "lines")
+    # the book (9 %) may go alone, and the shipping: the mug's 24.78 still covers the voucher
+    note = invoice_credit(
+        invoice=invoice,
+        lines=[{"line": 2, "quantity": 1}, {"line": 3, "quantity": 1}],
+        reason="retour",
+        user=accountant,
+    )
+    assert note.gross_amount == Decimal("-26.75")
