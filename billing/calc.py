@@ -21,7 +21,7 @@ from billing import accounts
 from billing.models import LineKind
 from oms.errors import ValidationFailed
 from oms.models import VatCategory
-from oms.money import CENT, ZERO, spread, to_decimal, vat_by_rate, vat_rates_on
+from oms.money import CENT, ZERO, spread, to_decimal, vat_by_rate, vat_in_gross, vat_rates_on
 
 MAX_QUANTITY = 1_000_000
 MAX_UNIT_PRICE = Decimal("1000000.00")
@@ -180,15 +180,32 @@ def _from_breakdown(breakdown: dict, prices_include_vat: bool) -> Totals:
 def line_nets(lines: list[Line], totals: Totals) -> list[Decimal]:
     """Each line's net for the ledger: its amount on a document excl. VAT; on one incl. VAT its
     part of its rate's net, in proportion to its amount (``oms.money.spread``), so the lines of a
-    rate add up to the rate's net exactly."""
+    rate add up to the rate's net exactly and a voucher or discount line (negative) lowers the
+    net by its share. A rate whose vouchers cancel its goods has a net of nil: the goods' lines
+    share the net their own amounts hold and the vouchers take the same back, in proportion."""
     if not totals.prices_include_vat:
         return [line.net_amount for line in lines]
     nets = [ZERO] * len(lines)
     for rate, row in totals.breakdown.items():
         indexes = [i for i, line in enumerate(lines) if line.vat_rate.normalize() == rate.normalize()]
-        for i, part in zip(indexes, spread(row["net"], [lines[i].net_amount for i in indexes]), strict=True):
+        amounts = [lines[i].net_amount for i in indexes]
+        if row["net"] == 0 and sum(amounts, ZERO) == 0 and any(amounts):
+            parts = _cancelled_nets(amounts, rate)
+        else:
+            parts = spread(row["net"], amounts)
+        for i, part in zip(indexes, parts, strict=True):
             nets[i] = part
     return nets
+
+
+def _cancelled_nets(amounts: list[Decimal], rate: Decimal) -> list[Decimal]:
+    """Nets of a rate's lines incl. VAT that add up to nil: the positive lines share the net of
+    their sum, the negative lines the same amount negated, each side in proportion."""
+    goods = sum((a for a in amounts if a > 0), ZERO)
+    net = goods - vat_in_gross(goods, rate)
+    positive = iter(spread(net, [a for a in amounts if a > 0]))
+    negative = iter(spread(-net, [a for a in amounts if a < 0]))
+    return [next(positive) if a > 0 else next(negative) if a < 0 else ZERO for a in amounts]
 
 
 def revenue_account(line: Line, *, reverse_charge: bool, export: bool, vat_country: str = "") -> str:

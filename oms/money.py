@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from datetime import date
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 from django.db import models
 
@@ -81,21 +83,39 @@ def vat_by_rate(
 
 
 def spread(total, weights: list[Decimal]) -> list[Decimal]:
-    """``total`` split in cents over ``weights`` in proportion, the cents left by rounding down
-    going to the largest remainders (then the first), so the parts add up to ``total`` exactly.
-    How a rate's net of a document priced incl. VAT is divided over its lines for the ledger."""
+    """``total`` split in cents over ``weights`` in proportion, signs included, so that the parts
+    add up to ``total`` exactly. How a rate's net of a document priced incl. VAT is divided over
+    its lines for the ledger (``billing.calc.line_nets``).
+
+    Each line's exact share is ``total x weight / sum(weights)``; it is rounded down to the cent
+    and the cents this leaves go one each to the largest remainders (then the first line). So a
+    part is its exact share rounded down or up, and its sign is its share's: a voucher or
+    discount line (a negative weight) takes a negative part and so lowers its rate's taxable
+    base by its share (docs/ARCHITECTURE.md "Money"). A negative ``total`` (a credit note) is
+    spread as the positive one with the signs turned back, so a credit note's parts mirror its
+    invoice's to the cent.
+
+    All weights zero: the first part takes ``total``. Weights that cancel out (a voucher as large
+    as the goods of its rate) have no proportion: ``ValueError`` unless ``total`` is zero too
+    (the caller splits the goods and the voucher apart, as ``line_nets`` does)."""
     total = quantize(total)
-    if total < 0:  # a credit note: spread the positive amount, then turn the signs back
-        return [-part for part in spread(-total, [-to_decimal(w) for w in weights])]
-    weights = [max(to_decimal(w), ZERO) for w in weights]
-    whole = sum(weights, ZERO)
+    weights = [to_decimal(w) for w in weights]
     if not weights:
+        if total:
+            raise ValueError("a non-zero total spread over no weights")
         return []
+    if total < 0:
+        return [-part for part in spread(-total, [-w for w in weights])]
+    whole = sum(weights, ZERO)
     if whole == 0:
-        return [total, *([ZERO] * (len(weights) - 1))]
+        if all(w == 0 for w in weights):
+            return [total, *([ZERO] * (len(weights) - 1))]
+        if total:
+            raise ValueError("weights that add up to zero share no total in proportion")
+        return [ZERO] * len(weights)
     cents = int(total / CENT)
-    exact = [Decimal(cents) * w / whole for w in weights]
-    parts = [int(e.to_integral_value(rounding=ROUND_FLOOR)) for e in exact]
+    exact = [Fraction(cents) * Fraction(w) / Fraction(whole) for w in weights]  # exact, no rounding
+    parts = [math.floor(e) for e in exact]
     order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
     for i in order[: cents - sum(parts)]:
         parts[i] += 1

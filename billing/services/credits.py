@@ -60,6 +60,7 @@ def invoice_credit(
         computed = [_credit_line(line, qty, done[line.pk], position) for position, (line, qty) in enumerate(wanted, 1)]
         completes = _completes(originals, done, dict((line.pk, qty) for line, qty in wanted))
         totals = _credit_totals(original, computed, completes)
+        _check_rates(original, totals)
         note = _create_note(original, computed, totals, reason, issue_date, user)
         original.amount_credited -= note.gross_amount
         original.status = derive_status(
@@ -159,6 +160,24 @@ def _credit_totals(original: Invoice, computed: list[calc.Line], completes: bool
     for row in InvoiceVat.objects.filter(invoice__credit_of=original):
         left[row.rate] = left.get(row.rate, ZERO) + row.vat_amount
     return totals.with_vat({rate: -left[quantize(rate)] for rate in totals.breakdown if quantize(rate) in left})
+
+
+def _check_rates(original: Invoice, totals: calc.Totals) -> None:
+    """A credit note lowers each VAT rate of its invoice, to nil at most and never above: a
+    voucher line (negative) is credited with or after the goods it discounts, not alone, and the
+    goods of a rate not all without their voucher (either would leave the invoice's rate below
+    nil or the note owing the customer's money the other way)."""
+    left = {row.rate: row.net_amount + row.vat_amount for row in original.vat_lines.all()}
+    for row in InvoiceVat.objects.filter(invoice__credit_of=original):
+        left[row.rate] = left.get(row.rate, ZERO) + row.net_amount + row.vat_amount
+    for rate, row in totals.breakdown.items():
+        if row["gross"] > 0 or left.get(quantize(rate), ZERO) + row["gross"] < 0:
+            raise ValidationFailed(
+                "A voucher is credited together with the goods of its VAT rate: this credit note "
+                "would leave a rate of the invoice below nil or credit a voucher alone.",
+                code="voucher_credited_apart",
+                field="lines",
+            )
 
 
 def _create_note(original: Invoice, computed, totals, reason: str, issue_date: date, user) -> Invoice:

@@ -25,7 +25,7 @@ from customers import selectors as customer_selectors
 from customers.models import AddressKind, Customer
 from oms import events
 from oms.errors import ValidationFailed
-from oms.money import ZERO, quantize
+from oms.money import ZERO, quantize, rate_label
 from orders.models import Order
 
 EU_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
@@ -172,6 +172,7 @@ def invoice_issue(
     totals = closing_totals(calc.totals_for(computed, prices_include_vat=prices_include_vat), order_left)
     if totals.gross < 0:
         raise ValidationFailed("An invoice total cannot be negative; issue a credit note.", code="negative_total")
+    check_rates_not_negative(totals)
     settled_to = accounts.PAYMENT_METHOD_ACCOUNTS[settled_by] if settled_by else None
     with transaction.atomic(savepoint=savepoint):
         year, sequence, number = invoice_number_draw(kind=InvoiceKind.INVOICE, issue_date=issue_date)
@@ -216,6 +217,19 @@ def invoice_issue(
         invoice.written_lines = tuple(computed)  # what was written, for callers that count it
         issued(invoice)
     return invoice
+
+
+def check_rates_not_negative(totals: calc.Totals) -> None:
+    """A voucher or discount line lowers the taxable base of its own VAT rate, never below nil:
+    a voucher at a rate with fewer goods would lower the VAT owed on goods of another rate."""
+    for rate, row in totals.breakdown.items():
+        if row["gross"] < 0:
+            raise ValidationFailed(
+                f"The lines at {rate_label(rate)}% VAT add up to less than nil: a voucher or discount "
+                "line is at most the goods of its own VAT rate.",
+                code="negative_rate_total",
+                field="lines",
+            )
 
 
 def closing_totals(totals: calc.Totals, left: Mapping[Decimal, Mapping[str, Decimal]] | None) -> calc.Totals:

@@ -184,6 +184,7 @@ def test_invoice_issue_publishes_invoice_issued():
         ([line(1, "10.00", "super")], "lines.0.vat_category", "invalid_vat_category"),
         ([{"quantity": 1, "unit_price": "1.00"}], "lines.0.description", "required"),
         ([line(1, "-10.00")], None, "negative_total"),
+        ([line(1, "10.00", "low"), line(1, "-5.00")], "lines", "negative_rate_total"),
     ],
 )
 def test_invoice_issue_refuses_bad_lines_and_writes_nothing(lines, field, code):

@@ -165,13 +165,12 @@ def assert_agrees_with(root: etree._Element, invoice: Invoice) -> None:
         assert xml_nets == [sign * row.net_amount for row in db_lines]
     else:  # stored amounts include VAT; the nets of a rate add up to the rate's stored net
         per_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
-        # oms.money.spread gives a line of negative amount (a voucher) no share of its rate's net,
-        # so a line's net is near its gross without VAT only where its rate has no such line
-        mixed = {row.vat_rate for row in db_lines if sign * row.net_amount < 0}
+        # every line, a voucher too, takes its share of its rate's net (oms.money.spread): its
+        # net is its gross without VAT, to a few cents
         for row, net in zip(db_lines, xml_nets, strict=True):
             per_rate[row.vat_rate] += net
             exact = sign * row.net_amount * 100 / (100 + row.vat_rate)  # the line's gross without its VAT
-            assert row.vat_rate in mixed or abs(net - exact) < len(db_lines) * CENT
+            assert abs(net - exact) < len(db_lines) * CENT, (row.description, net, exact)
         assert dict(per_rate) == {row.rate: sign * row.net_amount for row in invoice.vat_lines.all()}
     assert [_text(x, "cac:Item/cbc:Name") for x in xml_lines] == [row.description for row in db_lines]
     breakdown = {
@@ -470,7 +469,11 @@ def test_generated_consumer_invoices_send_sums_equal_to_the_invoice(raw):
     for quantity, price, category, discount in raw:
         discount = min(discount, quantity * price) if price > 0 else Decimal("0.00")
         lines.append(line(quantity, str(price), category, discount=str(discount)))
-    assume(sum(q * p - (min(d, q * p) if p > 0 else 0) for q, p, _c, d in raw) >= 0)
+    per_rate: dict[str, Decimal] = defaultdict(Decimal)
+    for q, p, c, d in raw:
+        per_rate[c] += q * p - (min(d, q * p) if p > 0 else 0)
+    # a voucher lowers its own rate's goods, never below nil (invoice_issue refuses that)
+    assume(all(amount >= 0 for amount in per_rate.values()))
     invoice = _consumer_invoice(lines)
     root = _parse(invoice)
     assert_en16931(root)

@@ -1,8 +1,11 @@
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.template import Context, Template
+from hypothesis import given
+from hypothesis import strategies as st
 
 from oms import money
 from oms.models import VatRate
@@ -48,6 +51,45 @@ def test_spread_divides_a_net_over_lines_to_the_cent():
     ]
     assert money.spread(Decimal("-0.02"), [Decimal("-1")] * 3) == [Decimal("-0.01"), Decimal("-0.01"), Decimal("0")]
     assert money.spread(Decimal("1.00"), [Decimal("0")] * 2) == [Decimal("1.00"), Decimal("0.00")]
+
+
+def test_a_voucher_line_takes_its_negative_share_of_its_rate_s_net():
+    # a mug of 24.78 and a voucher of -5.00 at 21 %: the rate's 19.78 holds 16.35 net; the
+    # voucher lowers it by its share (-4.13, its own 5.00 less VAT), not by nothing
+    nets = money.spread(Decimal("16.35"), [Decimal("24.78"), Decimal("-5.00")])
+    assert nets == [Decimal("20.48"), Decimal("-4.13")]
+    # the credit note of it mirrors it to the cent
+    assert money.spread(Decimal("-16.35"), [Decimal("-24.78"), Decimal("5.00")]) == [-n for n in nets]
+
+
+def test_spread_refuses_a_total_over_weights_that_cancel_out():
+    assert money.spread(Decimal("0"), [Decimal("5"), Decimal("-5")]) == [Decimal("0"), Decimal("0")]
+    with pytest.raises(ValueError):
+        money.spread(Decimal("1.00"), [Decimal("5"), Decimal("-5")])
+
+
+CENTS = st.integers(-(10**7), 10**7).map(lambda c: Decimal(c) / 100)
+
+
+@given(
+    weights=st.lists(CENTS, min_size=1, max_size=8).filter(lambda ws: sum(ws) != 0),
+    ratio=st.fractions(min_value=0, max_value=3, max_denominator=1000),
+)
+def test_spread_parts_add_up_to_the_total_and_follow_their_lines_signs(weights, ratio):
+    """Property: for any lines (vouchers among them) and a total of the same sign as their sum
+    (a rate's net of its gross), the parts add up to the total to the cent, each part has its
+    line's sign (or is nil), lies within a cent of its exact share, and the negated input
+    gives the negated parts (credit notes mirror)."""
+    whole = sum(weights)
+    total = money.quantize(whole * Decimal(ratio.numerator) / Decimal(ratio.denominator))
+    parts = money.spread(total, weights)
+    assert sum(parts) == total
+    assert all(p == p.quantize(money.CENT) for p in parts)
+    for part, weight in zip(parts, weights, strict=True):
+        assert part * weight >= 0, (part, weight)
+        exact = Fraction(total) * Fraction(weight) / Fraction(whole)
+        assert abs(Fraction(part) - exact) < Fraction(1, 100)
+    assert money.spread(-total, [-w for w in weights]) == [-p for p in parts]
 
 
 @pytest.mark.parametrize(
