@@ -6,12 +6,13 @@ recorded payment per second, and counter sales per second.
 Works in a scratch database (``<your database>_bench``, as ``bench/invoices.py``), dropped at the
 end unless ``--keep``. Orders are placed beforehand (not timed) on orders' own flat-rate quote
 backend. ``payment_record`` is timed for a paid-in-full iDEAL payment per order: the payment and
-its posting, the order's invoice issued (delivery paused), the credit applied to it, the order
-told (one committed transaction each), on one thread and on ``--threads`` threads (customers
+its posting, the order told (one committed transaction), then what the worker does after it,
+here in the same thread: the ``payment.received`` handler issues the order's invoice (delivery
+paused) and applies the credit to it (a second transaction), on one thread and on ``--threads`` threads (customers
 differ; the invoices queue on the yearly counter row). Repeats answer from the unique
 reference. A counter sale is two transactions: placing the store order, then issuing its stock,
 the cash-sale invoice, the payment and completing the order. It also prints the statements one
-payment (with its invoice) sends; ``bench/counter_payments.py`` measures the screens at volume.
+payment sends, and those of issuing its invoice; ``bench/counter_payments.py`` measures the screens at volume.
 """
 
 from __future__ import annotations
@@ -75,6 +76,19 @@ def _run(threads: int, items: list, work) -> float:
     return len(items) / (time.perf_counter() - started)
 
 
+def _invoice_it(order) -> None:
+    """What the worker does after the payment commits: the order's ``payment.received`` handler
+    issues its invoice (in its own transaction)."""
+    from oms import events
+    from oms.models import OutboxEvent, OutboxStatus
+
+    pending = OutboxEvent.objects.filter(
+        name="payment.received", payload__order_id=order.pk, status=OutboxStatus.PENDING
+    )
+    for event_id in pending.values_list("id", flat=True):
+        events.dispatch(event_id)
+
+
 def payment_rate(orders: list, threads: int, prefix: str) -> float:
     from billing.services import delivery, payment_record
 
@@ -83,6 +97,7 @@ def payment_rate(orders: list, threads: int, prefix: str) -> float:
             payment_record(
                 order=order, method="ideal", amount=order.gross_amount, reference=f"{prefix}{order.pk}", user=None
             )
+            _invoice_it(order)
 
     return _run(threads, orders, pay)
 
@@ -97,16 +112,18 @@ def queries_of(call) -> int:
     return len(executed)
 
 
-def payment_queries(order, prefix: str) -> int:
+def payment_queries(order, prefix: str) -> tuple[int, int]:
+    """The statements of the payment (the request) and of issuing its invoice (the worker's
+    ``payment.received`` handler, with the outbox's own bookkeeping)."""
     from billing.services import delivery, payment_record
 
     def pay() -> None:
-        with delivery.paused():
-            payment_record(
-                order=order, method="ideal", amount=order.gross_amount, reference=f"{prefix}{order.pk}", user=None
-            )
+        payment_record(
+            order=order, method="ideal", amount=order.gross_amount, reference=f"{prefix}{order.pk}", user=None
+        )
 
-    return queries_of(pay)
+    with delivery.paused():
+        return queries_of(pay), queries_of(lambda: _invoice_it(order))
 
 
 def counter_rate(count: int) -> float:
@@ -139,7 +156,8 @@ def main() -> None:
         probe = _orders(2, customers)
         print(f"cores: {os.cpu_count()}")
         payment_queries(probe[0], "tr_q")  # the year's first invoice creates its counter row
-        print(f"queries of one payment + invoice: {payment_queries(probe[1], 'tr_q')}")
+        request, worker = payment_queries(probe[1], "tr_q")
+        print(f"queries of one payment: {request}; of issuing its invoice on the worker: {worker}")
         print(f"payment + invoice, 1 thread:  {payment_rate(first, 1, 'tr_a'):7.1f} payments/s")
         print(
             f"payment + invoice, {args.threads} threads: {payment_rate(second, args.threads, 'tr_b'):7.1f} payments/s"

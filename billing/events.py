@@ -11,12 +11,17 @@ Handled (thin: one service call each; they run inside the outbox dispatch transa
 once per event, and the services are idempotent on their own too):
 
 * ``order.placed``: a prepaid order already paid in full gets its invoice
-  (``order_invoice_when_paid``; otherwise the payment invoices it when it comes); a phone or
+  (``order_invoice_when_paid``; otherwise the payment's event invoices it); a phone or
   webshop order paid through the provider gets its payment link (``payment_link_for_new_order``,
   made by a worker after commit);
 * ``shipment.handed_off`` {shipment_id, order_id}: invoice what shipped and is not yet
   invoiced (``order_invoice_shipped``);
 * ``order.cancelled``: credit the cancelled order's invoices (``order_credit_cancelled``);
+* ``payment.received``: a prepaid order that the payment paid in full gets its invoice
+  (``order_invoice_when_paid``: under the billing lock, nothing when the order is not prepaid,
+  not paid in full or already invoiced). Issued here, right after the payment commits (inline
+  in the quick start), so recording a payment stays cheap; a failure is retried by the outbox,
+  and ``prepaid_orders_invoice_sweep`` invoices any paid order that was still missed;
 * ``return.received`` {return_id, order_id, number, reason, lines}: credit the returned units
   and refund (or, on account, credit) the money, once per return (``returns.return_settle``).
 """
@@ -44,6 +49,13 @@ def order_cancelled(event) -> None:
     from billing.services import orders
 
     orders.order_credit_cancelled(order_id=event.payload["order_id"])
+
+
+def payment_received(event) -> None:
+    from billing.services import orders
+
+    if event.payload.get("order_id"):
+        orders.order_invoice_when_paid(order_id=event.payload["order_id"])
 
 
 def return_received(event) -> None:

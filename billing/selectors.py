@@ -9,7 +9,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -43,7 +55,7 @@ from inventory.models import Product
 from oms.errors import NotFound
 from oms.money import ZERO, quantize
 from orders import selectors as order_selectors
-from orders.models import Order
+from orders.models import Order, OrderStatus
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 OPEN_AMOUNT = ExpressionWrapper(F("gross_amount") - F("amount_paid") - F("amount_credited"), output_field=MONEY)
@@ -501,6 +513,28 @@ def order_billing(order_id: int) -> OrderBilling:
         credit=sum((p.credit for p in payments), ZERO),
         to_invoice_shipped=sum(max(line.quantity_shipped - invoiced.get(line.pk, 0), 0) for line in lines),
         to_invoice_ordered=sum(max(line.quantity - invoiced.get(line.pk, 0), 0) for line in lines),
+    )
+
+
+def prepaid_orders_paid_not_invoiced(
+    *, methods: Iterable[str], updated_after: datetime, updated_before: datetime, limit: int
+) -> list[int]:
+    """Ids of orders paid by one of ``methods``, placed, not cancelled, paid in full by the
+    orders' recorded total, without an invoice, last changed in the window (the order's
+    ``updated_at`` index bounds the scan). Oldest change first."""
+    invoiced = Invoice.objects.filter(order_id=OuterRef("pk"), kind=InvoiceKind.INVOICE)
+    return list(
+        Order.objects.filter(
+            updated_at__gte=updated_after,
+            updated_at__lt=updated_before,
+            payment_method__in=sorted(methods),
+            gross_amount__gt=0,
+            amount_paid__gte=F("gross_amount"),
+        )
+        .exclude(status__in=[OrderStatus.DRAFT, OrderStatus.CANCELLED])
+        .filter(~Exists(invoiced))
+        .order_by("updated_at", "id")
+        .values_list("id", flat=True)[:limit]
     )
 
 

@@ -114,7 +114,8 @@ def provider_refund_send(refund_id: int) -> str:
 
 @shared_task(name="billing.tasks.unpaid_orders_chase", ignore_result=True, acks_late=True)
 def unpaid_orders_chase() -> dict:
-    """Every ten minutes: remind, then cancel, prepaid orders that are not paid (once each)."""
-    from billing.services import unpaid
+    """Every ten minutes: remind, then cancel, prepaid orders that are not paid (once each), and
+    invoice those paid in full whose ``payment.received`` handler never issued the invoice."""
+    from billing.services import orders, unpaid
 
-    return unpaid.unpaid_orders_chase()
+    return {**unpaid.unpaid_orders_chase(), "invoiced": orders.prepaid_orders_invoice_sweep()}

@@ -61,7 +61,7 @@ HANDLERS: dict[str, list[str]] = {
     "shipment.failed": [],
     "return.received": ["billing.events.return_received"],
     "invoice.issued": [],
-    "payment.received": [],
+    "payment.received": ["billing.events.payment_received"],
     "oms.ping": ["oms.handlers.record_ping"],
 }
 

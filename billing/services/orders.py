@@ -1,10 +1,13 @@
 """Invoicing orders: what is invoiced when, and never twice.
 
 * Prepaid orders (iDEAL, card, Klarna, Riverty, PIN, cash) are invoiced in full once they are
-  placed *and* paid in full, whichever comes last: the ``order.placed`` handler and
-  ``payment_record`` both call ``order_invoice_when_paid``. Invoicing at payment rather than at
-  placement means an abandoned or cancelled unpaid order never gets an invoice to credit, and a
-  payment that arrives before the order event waits as the order's credit for the invoice.
+  placed *and* paid in full, whichever comes last: the ``order.placed`` and ``payment.received``
+  handlers both call ``order_invoice_when_paid``, right after the placing or the payment commits
+  (on the worker; inline in the quick start), and ``prepaid_orders_invoice_sweep`` (every ten
+  minutes) invoices a paid order whose event was lost or failed for good. Invoicing at payment
+  rather than at placement means an abandoned or cancelled unpaid order never gets an invoice to
+  credit, and a payment that arrives before the invoice waits as the order's credit for it.
+  The counter sale invoices in its own transaction (its receipt is printed at once).
 * Every other order (on account, bank transfer) is invoiced per shipment: on
   ``shipment.handed_off`` the quantities shipped and not yet invoiced, per order line
   (``order_invoice(basis="shipped")``); the order panel can invoice shipped or ordered
@@ -25,7 +28,8 @@ order to the cent: net and VAT per rate, and gross.
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -49,6 +53,7 @@ from orders.pricing import order_totals, shipping_line_amount
 BASES = ("shipped", "ordered")
 SHIPPING_DESCRIPTION = "Verzendkosten"
 NOT_INVOICEABLE = (OrderStatus.DRAFT, OrderStatus.CANCELLED)
+logger = logging.getLogger(__name__)
 
 
 def order_invoice(
@@ -253,14 +258,39 @@ def order_is_paid(order: Order) -> bool:
 
 def order_invoice_when_paid(*, order_id: int, user=None) -> Invoice | None:
     """A prepaid order placed and paid in full gets its invoice for everything not yet invoiced;
-    anything else is left alone (returns None). Not durable (the ``order.placed`` handler and
-    ``payment_record`` call it). Locks as ``order_invoice``."""
+    anything else is left alone (returns None), so calling it again, or at the same time from
+    two workers, issues one invoice: the second waits for the customer's billing lock and then
+    finds everything invoiced (the one-to-one ``InvoicedOrderLine`` per order line is the
+    backstop). Not durable (the ``order.placed`` and ``payment.received`` handlers and the
+    sweep call it). Locks as ``order_invoice``."""
     order = order_selectors.order_get(order_id)
     if order.payment_method not in PREPAID_METHODS or order.status in NOT_INVOICEABLE:
         return None
     with transaction.atomic():
         lock_customer_billing(order.customer_id)
-        return invoice_if_paid_locked(order, user=user)
+        # read again under the lock: a cancellation or an invoice committed while we waited
+        return invoice_if_paid_locked(order_selectors.order_get(order_id), user=user)
+
+
+# An order paid this recently is left to its ``payment.received`` handler; one untouched for
+# longer than the window is not looked at (a dead outbox event shows in the admin for retry).
+SWEEP_GRACE = timedelta(minutes=2)
+SWEEP_WINDOW = timedelta(days=7)
+
+
+def prepaid_orders_invoice_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Invoice the prepaid orders paid in full without an invoice (their event was lost or its
+    handler failed for good): a beat task's backstop. Idempotent; returns the invoices issued."""
+    now = now or timezone.now()
+    issued = 0
+    for order_id in selectors.prepaid_orders_paid_not_invoiced(
+        methods=PREPAID_METHODS, updated_after=now - SWEEP_WINDOW, updated_before=now - SWEEP_GRACE, limit=limit
+    ):
+        try:
+            issued += order_invoice_when_paid(order_id=order_id) is not None
+        except Exception:  # one order's problem must not stop the others; it is logged and retried
+            logger.exception("prepaid invoice sweep: order %s failed", order_id)
+    return issued
 
 
 def invoice_if_paid_locked(order: Order, *, user, paid: Decimal | None = None) -> Invoice | None:

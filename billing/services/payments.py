@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from billing import accounts, selectors
 from billing.event_names import PAYMENT_RECEIVED
-from billing.models import PREPAID_METHODS, Invoice, InvoiceKind, Payment, PaymentAllocation, derive_status
+from billing.models import Invoice, InvoiceKind, Payment, PaymentAllocation, derive_status
 from billing.models.invoices import OPEN_STATUSES
 from billing.services.ledger import journal_post, ledger_lock_date
 from billing.services.locks import lock_customer_billing
@@ -45,7 +45,6 @@ from oms.errors import Conflict, ValidationFailed
 from oms.i18n import english
 from oms.money import ZERO, to_decimal
 from oms.reference_cache import stamps_read_once
-from orders import selectors as order_selectors
 from orders import services as order_services
 from orders.models import Order
 
@@ -147,8 +146,8 @@ def payment_record(
 
     Durable. Takes the customer's billing lock (so concurrent repeats record one payment; the
     unique index is the backstop), locks the invoices it pays, then the orders whose paid total
-    changes (``order_record_payment_total``), and may issue the invoice of a prepaid order now
-    paid in full (the yearly counter). Publishes ``payment.received`` (money in). Raises
+    changes (``order_record_payment_total``). Publishes ``payment.received`` (money in), whose
+    handler invoices a prepaid order now paid in full after commit (``billing.events``). Raises
     ``ValidationFailed`` (``method``, ``amount``, ``reference``, ``paid_at``), ``Conflict``
     ``payment_reference_conflict`` / ``refund_exceeds_paid`` / ``nothing_to_refund``.
 
@@ -240,8 +239,9 @@ def receive(
     pay: list[tuple[int, Decimal | None]] | None = None,
 ) -> Payment:
     """Money in (under the caller's billing lock, in its transaction): post it, pay the open
-    invoices it may pay, keep the rest as credit, tell orders, invoice a prepaid order paid in
-    full. Not durable; ``payment_record`` is the use case.
+    invoices it may pay, keep the rest as credit, tell orders, publish ``payment.received``
+    (whose handler invoices a prepaid order paid in full). Not durable; ``payment_record`` is
+    the use case.
 
     ``pay`` directs the money (a bank transfer naming invoices, a split on the matching screen):
     ``(invoice id, amount or None for what is open)`` pairs, paid in that order and never beyond
@@ -276,13 +276,10 @@ def receive(
         PAYMENT_RECEIVED,
         {"payment_id": payment.pk, "order_id": payment.order_id, "customer_id": customer.pk, "amount": str(amount)},
     )
-    paid = sync_order_totals({payment.order_id, *(invoice.order_id for _, invoice, _ in plan)}, user=user)
-    if order is not None and order.payment_method in PREPAID_METHODS and paid.get(order.pk, ZERO) >= order.gross_amount:
-        from billing.services.orders import invoice_if_paid_locked
-
-        current = order_selectors.order_get(order.pk)  # read under the billing lock
-        if invoice_if_paid_locked(current, user=user, paid=paid.get(order.pk)):
-            payment.refresh_from_db(fields=["amount_allocated"])  # the new invoice took the credit
+    # A prepaid order now paid in full is invoiced by the ``payment.received`` handler right
+    # after this commits (``billing.events.payment_received``), not here: the payment stays a
+    # payment's worth of statements, and the invoice takes this payment's credit then.
+    sync_order_totals({payment.order_id, *(invoice.order_id for _, invoice, _ in plan)}, user=user)
     return payment
 
 

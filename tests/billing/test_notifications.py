@@ -12,7 +12,7 @@ from billing.services.delivery import invoice_email_send
 from oms.models import Notification
 from oms.roles import Role
 from tests.factories.billing import b2c_customer, issue
-from tests.factories.payments import place
+from tests.factories.payments import dispatch_pending, place
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,7 @@ def test_invoice_e_mail_in_english_once_and_on_the_order_timeline(shop, no_deliv
     shop.consumer.refresh_from_db()
     order = place(shop.consumer, ("MUG-RED", 1))
     payment_record(order=order, method="ideal", amount=order.gross_amount, reference="tr_1", user=None)
+    dispatch_pending()  # the worker invoices the order paid in full
     invoice = Invoice.objects.get(order=order)
     assert invoice_email_send(invoice_id=invoice.pk) == "sent"
     assert invoice_email_send(invoice_id=invoice.pk) == "skipped"

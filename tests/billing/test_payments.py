@@ -28,7 +28,11 @@ def balance(code: str, customer=None) -> Decimal:
 
 
 def pay(order, amount, reference="tr_1", method="ideal", **kwargs):
-    return payment_record(order=order, method=method, amount=amount, reference=reference, user=None, **kwargs)
+    """Record a payment and handle its events as the worker does right after commit (a prepaid
+    order paid in full gets its invoice from the ``payment.received`` handler)."""
+    result = payment_record(order=order, method=method, amount=amount, reference=reference, user=None, **kwargs)
+    dispatch_pending()
+    return result
 
 
 def test_payment_record_of_a_prepaid_order_issues_its_invoice_paid(shop, no_delivery):
@@ -38,9 +42,16 @@ def test_payment_record_of_a_prepaid_order_issues_its_invoice_paid(shop, no_deli
     assert not Invoice.objects.filter(order=order).exists()
     # when the payment comes in
     result = payment_record(order=order, method="ideal", amount=str(order.gross_amount), reference="tr_A", user=None)
-    # then the order is invoiced in full, and the invoice is paid
+    # then the payment is recorded as the order's credit, and its event asks for the invoice
+    assert not Invoice.objects.filter(order=order).exists()
+    assert Order.objects.get(pk=order.pk).amount_paid == order.gross_amount
+    assert OutboxEvent.objects.filter(name="payment.received", payload__order_id=order.pk).count() == 1
+    # which the worker issues right after the commit: the order is invoiced in full, paid
+    dispatch_pending()
+    result.payment.refresh_from_db()
     invoice = Invoice.objects.get(order=order)
     assert result.created and invoice.gross_amount == order.gross_amount
+    assert result.payment.amount_allocated == order.gross_amount
     assert (invoice.status, invoice.amount_paid, invoice.payment_terms_days) == ("paid", order.gross_amount, 0)
     assert [(ln.sku, ln.quantity) for ln in invoice.lines.order_by("position")] == [
         ("MUG-RED", 2),

@@ -17,12 +17,16 @@ def api(api_client_for):
     return api_client_for(Role.API_CLIENT)
 
 
-def test_order_payments_api_records_a_payment_and_answers_the_amount_due(shop, api, no_delivery):
+def test_order_payments_api_records_a_payment_and_answers_the_amount_due(
+    shop, api, no_delivery, django_capture_on_commit_callbacks
+):
     order = place(shop.consumer, ("MUG-RED", 2))
     body = {"method": "ideal", "amount": str(order.gross_amount), "reference": "tr_WDqYK6vllg"}
     paid_at = (timezone.localtime() - timedelta(days=3)).replace(microsecond=0).isoformat()
     body["paid_at"] = paid_at
-    response = api.post(f"/api/v1/orders/{order.number}/payments/", body, format="json")
+    # tasks inline (the tests' default): the payment.received handler runs after the commit
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/orders/{order.number}/payments/", body, format="json")
     assert response.status_code == 201, response.content
     data = response.json()
     gross = f"{order.gross_amount:.2f}"
@@ -31,7 +35,9 @@ def test_order_payments_api_records_a_payment_and_answers_the_amount_due(shop, a
     payment = data["payment"]
     assert (payment["method"], payment["amount"], payment["reference"]) == ("ideal", gross, "tr_WDqYK6vllg")
     assert payment["paid_at"] == paid_at and payment["refund_of"] is None
-    assert payment["allocated"] == gross and payment["credit"] == "0.00"
+    # the answer shows the payment as recorded: the order's credit, the invoice taking it after
+    assert payment["allocated"] == "0.00" and payment["credit"] == gross
+    assert Payment.objects.get(reference="tr_WDqYK6vllg").amount_allocated == order.gross_amount
     # the order API lists the invoice the payment brought about
     invoice = Invoice.objects.get(order=order)
     detail = api.get(f"/api/v1/orders/{order.number}/").json()
