@@ -18,6 +18,12 @@ def _draft() -> dict:
     return {"order_id": OrderFactory(status="draft", placed_at=None).pk}
 
 
+def _placed() -> dict:
+    from tests.factories.orders import OrderFactory
+
+    return {"order_id": OrderFactory().pk}
+
+
 def _draft_line() -> dict:
     from tests.factories.orders import draft_with_line
 
@@ -57,6 +63,10 @@ ROUTES = [
     Route("orders:draft_line", (CS,), kwargs=_draft_line, method="post", data={"quantity": "2"}),
     Route("orders:draft_address", (CS,), kwargs=_draft, method="post", data={"address": "new"}),
     Route("orders:draft_payment", (CS,), kwargs=_draft, method="post", data={"payment_method": "ideal"}),
+    Route("orders:draft_delivery", (CS,), kwargs=_draft),
+    Route("orders:draft_delivery", (CS,), kwargs=_draft, method="post", data={"shipping_method": "nope:nope"}),
+    Route("orders:placed_payment_link", (CS,), kwargs=_placed),
+    Route("api:delivery-option-list", (API, CS, WH), data={"lines": "NOPE:1", "postal_code": "1234AB"}, api=True),
     Route(
         "orders:draft_line_price",
         (CS,),

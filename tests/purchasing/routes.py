@@ -59,6 +59,13 @@ ROUTES = [
     Route("purchasing:po_detail", BOTH, _sent),
     Route("purchasing:po_send", (PU,), _draft, method="post"),
     Route("purchasing:po_cancel", (PU,), _draft, method="post"),
+    Route(
+        "purchasing:po_reschedule",
+        (PU,),
+        _sent,
+        method="post",
+        data={"expected_date": "2030-01-02", "reason": "matrix"},
+    ),
     Route("purchasing:po_document_resend", (PU,), _sent, method="post"),
     Route("purchasing:po_line_update", (PU,), _line, method="post", data={"quantity": "x"}),
     Route("purchasing:po_pdf", BOTH, _sent),

@@ -83,6 +83,28 @@ def _return():
     return {"return_id": ReturnFactory().pk}
 
 
+def _return_with_label():
+    from django.core.files.base import ContentFile
+
+    from shipping.models import ReturnLabelStatus
+    from tests.factories.shipping import ReturnFactory
+
+    ret = ReturnFactory(label_status=ReturnLabelStatus.READY)
+    ret.label_file.save(f"{ret.number}.pdf", ContentFile(b"%PDF-1.4 matrix"), save=True)
+    return ret
+
+
+def _label():
+    return {"return_id": _return_with_label().pk}
+
+
+def _customer_label():
+    from orders.status_links import order_token
+
+    ret = _return_with_label()
+    return {"token": order_token(ret.order), "number": ret.number}
+
+
 def _order():
     from tests.factories.orders import OrderFactory
 
@@ -152,6 +174,9 @@ ROUTES = [
     Route("shipping:return_receive", WH, kwargs=_return, method="post"),
     Route("shipping:return_scrap", WH, kwargs=_return, method="post"),
     Route("shipping:return_cancel", WH_CS, kwargs=_return, method="post"),
+    Route("shipping:return_label", WH_CS, kwargs=_label),
+    Route("shipping:return_label_retry", WH_CS, kwargs=_return, method="post"),
+    Route("shipping:pickup_point_choices", (Role.CUSTOMER_SERVICE,), data={"postal_code": "1234AB"}),
     # panels on the order and customer pages
     Route("shipping:order_panel", PANEL, kwargs=_order),
     Route("shipping:customer_panel", PANEL, kwargs=_customer),
@@ -159,6 +184,7 @@ ROUTES = [
     Route("carrier_webhooks:carrier", PUBLIC, kwargs=_carrier_code),
     # the customer's own order page (the signed link is the key)
     Route("status:page", PUBLIC, kwargs=_status_token),
+    Route("status:return_label", PUBLIC, kwargs=_customer_label),
     Route("api:shipment-list", (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.API_CLIENT), api=True),
     Route("api:pickup-point-list", (Role.CUSTOMER_SERVICE, Role.WAREHOUSE, Role.API_CLIENT), api=True),
 ]
