@@ -28,7 +28,7 @@ def test_the_warm_up_document_is_a_real_pdf_with_the_documents_fonts(tmp_path):
 @pytest.mark.redis
 @pytest.mark.worker
 def test_a_worker_warms_up_the_pdf_engine_before_it_is_ready():
-    worker = Worker(new_queue(), redis_url()).start()
+    worker = Worker(new_queue(), redis_url(), warm_up=True).start()
     worker.stop()
     lines = worker.log
     warmed = [index for index, line in enumerate(lines) if "PDF engine warmed up in" in line]

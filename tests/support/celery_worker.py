@@ -73,10 +73,12 @@ def _reset_pools() -> None:
 class Worker:
     """``broker`` is a Redis URL, or a folder (a ``Path``) for the file-system transport."""
 
-    def __init__(self, queue: str, broker: str | Path, *, threads: int = 0) -> None:
+    def __init__(self, queue: str, broker: str | Path, *, threads: int = 0, warm_up: bool = False) -> None:
         """``threads``: a pool of that many threads instead of the solo pool (work that waits on
-        the network, such as webhook deliveries)."""
-        self.queue, self.broker, self.threads = queue, broker, threads
+        the network, such as webhook deliveries). ``warm_up``: load the PDF engine at start as
+        production does (``OMS_PDF_WARM_UP``); off by default, since it delays every test
+        worker's start and only its own test looks at it."""
+        self.queue, self.broker, self.threads, self.warm_up = queue, broker, threads, warm_up
         self.proc: subprocess.Popen | None = None
         self.log: list[str] = []
 
@@ -88,6 +90,7 @@ class Worker:
             "DATABASE_URL": database_url_for_tests(),
             "CONN_MAX_AGE": "0",
             "LOG_LEVEL": "INFO",
+            "OMS_PDF_WARM_UP": "true" if self.warm_up else "false",
         }
         env.pop("OMS_TASKS_INLINE", None)
         if isinstance(self.broker, Path):
