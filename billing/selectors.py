@@ -538,6 +538,16 @@ def prepaid_orders_paid_not_invoiced(
     )
 
 
+# An order's paid total (``o.id`` the order): its own payments less refunds, plus what the
+# customer's unearmarked payments paid on its invoices.
+_PAID_TOTAL_SQL = f"""coalesce((SELECT sum(p.amount) FROM {Payment._meta.db_table} p WHERE p.order_id = o.id), 0)
+             + coalesce((SELECT sum(a.amount)
+                           FROM {PaymentAllocation._meta.db_table} a
+                           JOIN {Invoice._meta.db_table} i ON i.id = a.invoice_id
+                           JOIN {Payment._meta.db_table} p ON p.id = a.payment_id
+                          WHERE i.order_id = o.id AND p.order_id IS NULL), 0)"""
+
+
 def order_paid_totals(order_ids: Iterable[int]) -> dict[int, Decimal]:
     """Per order: its own payments less refunds, plus what the customer's unearmarked payments
     paid on its invoices (one query)."""
@@ -546,12 +556,7 @@ def order_paid_totals(order_ids: Iterable[int]) -> dict[int, Decimal]:
         return {}
     sql = f"""
         SELECT o.id,
-               coalesce((SELECT sum(p.amount) FROM {Payment._meta.db_table} p WHERE p.order_id = o.id), 0)
-             + coalesce((SELECT sum(a.amount)
-                           FROM {PaymentAllocation._meta.db_table} a
-                           JOIN {Invoice._meta.db_table} i ON i.id = a.invoice_id
-                           JOIN {Payment._meta.db_table} p ON p.id = a.payment_id
-                          WHERE i.order_id = o.id AND p.order_id IS NULL), 0)
+               {_PAID_TOTAL_SQL}
           FROM unnest(%s::bigint[]) AS o(id)"""
     with connection.cursor() as cursor:
         cursor.execute(sql, [ids])
@@ -566,12 +571,7 @@ def order_paid_totals_and_recorded(order_ids: Iterable[int]) -> dict[int, tuple[
         return {}
     sql = f"""
         SELECT o.id, o.amount_paid,
-               coalesce((SELECT sum(p.amount) FROM {Payment._meta.db_table} p WHERE p.order_id = o.id), 0)
-             + coalesce((SELECT sum(a.amount)
-                           FROM {PaymentAllocation._meta.db_table} a
-                           JOIN {Invoice._meta.db_table} i ON i.id = a.invoice_id
-                           JOIN {Payment._meta.db_table} p ON p.id = a.payment_id
-                          WHERE i.order_id = o.id AND p.order_id IS NULL), 0)
+               {_PAID_TOTAL_SQL}
           FROM {Order._meta.db_table} o WHERE o.id = ANY(%s::bigint[])"""
     with connection.cursor() as cursor:
         cursor.execute(sql, [ids])

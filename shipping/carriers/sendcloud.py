@@ -126,12 +126,7 @@ class Sendcloud(CarrierAdapter):
             raise CarrierRefused(f"No Sendcloud shipping method for service {service!r} in the carrier's settings.")
         to = request.recipient
         parcel = {
-            "name": to.get("name", ""),
-            "address": to.get("street", ""),
-            "house_number": str(to.get("house_number", "")),
-            "city": to.get("city", ""),
-            "postal_code": to.get("postal_code", ""),
-            "country": to.get("country", "NL"),
+            **_address(to),
             "email": to.get("email", ""),
             "order_number": request.order,
             "external_reference": request.idempotency_key,
@@ -162,12 +157,7 @@ class Sendcloud(CarrierAdapter):
         home, to = request.sender, request.recipient
         return {
             "is_return": True,
-            "name": to.get("name", ""),
-            "address": to.get("street", ""),
-            "house_number": str(to.get("house_number", "")),
-            "city": to.get("city", ""),
-            "postal_code": to.get("postal_code", ""),
-            "country": to.get("country", "NL"),
+            **_address(to),
             "from_name": home.get("name", ""),
             "from_address_1": home.get("street", ""),
             "from_house_number": str(home.get("house_number", "")),
@@ -264,3 +254,15 @@ def _error_text(response) -> str:
     if isinstance(error, dict):
         return str(error.get("message", ""))[:200]
     return json.dumps(data)[:200] if data else ""
+
+
+def _address(to: dict) -> dict:
+    """A parcel's addressee in Sendcloud's field names (the recipient, or a return's warehouse)."""
+    return {
+        "name": to.get("name", ""),
+        "address": to.get("street", ""),
+        "house_number": str(to.get("house_number", "")),
+        "city": to.get("city", ""),
+        "postal_code": to.get("postal_code", ""),
+        "country": to.get("country", "NL"),
+    }
