@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from billing import accounts, calc
 from billing.models import (
+    PREPAID_METHODS,
     Account,
     BankStatement,
     BankStatementLine,
@@ -497,6 +498,19 @@ class OrderBilling:
     def open_on_invoices(self) -> Decimal:
         return sum((invoice.open_amount for invoice in self.invoices if not invoice.is_credit_note), ZERO)
 
+    @property
+    def invoice_pending(self) -> bool:
+        """``order_invoice_pending`` on the rows in hand: a prepaid order paid in full without an
+        invoice, whose invoice the worker is issuing."""
+        order = self.order
+        return (
+            order.payment_method in PREPAID_METHODS
+            and order.gross_amount > 0
+            and order.amount_paid >= order.gross_amount
+            and order.status not in (OrderStatus.DRAFT, OrderStatus.CANCELLED)
+            and not any(invoice.kind == InvoiceKind.INVOICE for invoice in self.invoices)
+        )
+
 
 def order_billing(order_id: int) -> OrderBilling:
     """The order panel's data (eight queries). Raises ``NotFound``."""
@@ -516,26 +530,37 @@ def order_billing(order_id: int) -> OrderBilling:
     )
 
 
+def _paid_not_invoiced(methods: Iterable[str]) -> QuerySet[Order]:
+    """Orders paid by one of ``methods``, placed, not cancelled, paid in full by the orders'
+    recorded total, without an invoice (``OrderBilling.invoice_pending`` asks the same of the
+    rows it holds)."""
+    invoiced = Invoice.objects.filter(order_id=OuterRef("pk"), kind=InvoiceKind.INVOICE)
+    return (
+        Order.objects.filter(payment_method__in=sorted(methods), gross_amount__gt=0, amount_paid__gte=F("gross_amount"))
+        .exclude(status__in=[OrderStatus.DRAFT, OrderStatus.CANCELLED])
+        .filter(~Exists(invoiced))
+    )
+
+
 def prepaid_orders_paid_not_invoiced(
     *, methods: Iterable[str], updated_after: datetime, updated_before: datetime, limit: int
 ) -> list[int]:
-    """Ids of orders paid by one of ``methods``, placed, not cancelled, paid in full by the
-    orders' recorded total, without an invoice, last changed in the window (the order's
-    ``updated_at`` index bounds the scan). Oldest change first."""
-    invoiced = Invoice.objects.filter(order_id=OuterRef("pk"), kind=InvoiceKind.INVOICE)
+    """Ids of orders paid by one of ``methods`` in full and not invoiced (``_paid_not_invoiced``),
+    last changed in the window (the order's ``updated_at`` index bounds the scan). Oldest change
+    first."""
     return list(
-        Order.objects.filter(
-            updated_at__gte=updated_after,
-            updated_at__lt=updated_before,
-            payment_method__in=sorted(methods),
-            gross_amount__gt=0,
-            amount_paid__gte=F("gross_amount"),
-        )
-        .exclude(status__in=[OrderStatus.DRAFT, OrderStatus.CANCELLED])
-        .filter(~Exists(invoiced))
+        _paid_not_invoiced(methods)
+        .filter(updated_at__gte=updated_after, updated_at__lt=updated_before)
         .order_by("updated_at", "id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def order_invoice_pending(order_id: int) -> bool:
+    """The order is prepaid, paid in full and has no invoice yet: the worker is issuing it
+    (``services.order_invoice_when_paid`` on ``payment.received``), and the order panel waits
+    for it. One query."""
+    return _paid_not_invoiced(PREPAID_METHODS).filter(pk=order_id).exists()
 
 
 # An order's paid total (``o.id`` the order): its own payments less refunds, plus what the

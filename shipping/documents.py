@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from oms.pdf import render_pdf
 
-# Documents rendered by this process, by kind: the tests see that a stored pick list is served
-# without a render in the request.
+# Documents rendered by this process, by kind: the tests see that a stored pick list or manifest
+# is served without a render in the request.
 renders: Counter[str] = Counter()
 
 
@@ -39,4 +39,5 @@ def pick_list_pdf(pick_list, rows, notes=()) -> bytes:
 def trip_manifest_pdf(trip, stops) -> bytes:
     """The driver's manifest: the stops in order with address, parcels, weight and a signature box."""
     context = {"trip": trip, "stops": stops, "seller": settings.OMS_SELLER, "printed_at": timezone.localtime()}
+    renders["trip_manifest"] += 1
     return render_pdf("shipping/pdf/trip_manifest.html", context)

@@ -6,8 +6,8 @@
   the next try comes from the sweep or the *Retry* button.
 - ``shipment_notice_send``: one e-mail to the customer, once; retried with back-off on SMTP errors.
 - ``fulfilment_sweep`` (beat, every minute): queue hand-offs and e-mails whose task was lost.
-- ``pick_list_pdf_render``: render and store a pick list's PDF, so that the pick screen's link
-  serves a file instead of rendering while the warehouse waits.
+- ``pick_list_pdf_render``, ``trip_manifest_render``: render and store a pick list's PDF or a
+  trip's manifest, so that the link serves a file instead of rendering while the warehouse waits.
 - ``tracking_poll`` (beat, every half hour): ask polling carriers (PostNL) for news.
 - ``return_label_create``: one try at a customer's return label; like the hand-off, the next try
   is scheduled here with the countdown the service asks for (the sweep takes longer waits).
@@ -81,3 +81,10 @@ def pick_list_pdf_render(pick_list_id: int) -> bool:
     from shipping.services import picking
 
     return picking.pick_list_pdf_render(pick_list_id=pick_list_id)
+
+
+@shared_task(name="shipping.tasks.trip_manifest_render", acks_late=True, ignore_result=True)
+def trip_manifest_render(trip_id: int) -> bool:
+    from shipping.services import trips
+
+    return trips.trip_manifest_render(trip_id=trip_id)

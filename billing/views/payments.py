@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
 
 from billing import selectors, services
 from billing.forms import OrderInvoiceForm, PaymentForm, RefundForm
@@ -26,6 +27,8 @@ from orders.services import payment as order_payment_services
 ACC, CS = Role.ACCOUNTING, Role.CUSTOMER_SERVICE
 ORDER_PANEL = "billing/partials/_order_panel.html"
 CUSTOMER_PANEL = "billing/partials/_customer_panel.html"
+# Polls (one every two seconds) of the invoice a worker is issuing before the panel stops asking.
+INVOICE_POLLS = 30
 
 
 def _order_billing_or_404(order_id: int) -> selectors.OrderBilling:
@@ -48,6 +51,9 @@ def _order_panel(request, order_id: int, **forms) -> HttpResponse:
         "refund_form": forms.get("refund_form") or RefundForm(),
         "refund_payment_id": forms.get("refund_payment_id"),
         "links": selectors.order_payment_links(order_id),
+        "order_id": order_id,
+        "invoice_polls": 0,
+        "invoice_max_polls": INVOICE_POLLS,
     }
     sent = selectors.provider_refunds_by_refund(p.pk for p in billing.payments if p.is_refund)
     for payment in billing.payments:
@@ -65,8 +71,22 @@ def _after_action(request, order_id: int, **forms) -> HttpResponse:
 @role_required(ACC, CS)
 @vary_on_headers("HX-Request")
 def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
-    """The invoices-and-payments panel of the order page (loaded there by URL name)."""
+    """The invoices-and-payments panel of the order page (loaded there by URL name). While a
+    prepaid order is paid in full and its invoice not issued yet (a worker issues it on the
+    payment's event), the panel's invoices polls with ``?invoice_wait=<polls>``: the answer is
+    that waiting line again while the invoice is not there (it stops polling after a while),
+    then the whole panel, once."""
+    polls = request.GET.get("invoice_wait")
+    if polls is not None and is_partial(request):
+        return _invoice_wait(request, order_id, int(polls) if polls.isdigit() else 0)
     return _order_panel(request, order_id)
+
+
+def _invoice_wait(request, order_id: int, polls: int) -> HttpResponse:
+    if selectors.order_invoice_pending(order_id):
+        context = {"order_id": order_id, "invoice_polls": polls + 1, "invoice_max_polls": INVOICE_POLLS}
+        return render(request, f"{ORDER_PANEL}#invoice-wait", context)
+    return reswap(retarget(_order_panel(request, order_id), "#billing-order-panel"), "outerHTML")
 
 
 @require_POST

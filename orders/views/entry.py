@@ -4,8 +4,8 @@ that lives in the database while it is entered (``orders.services.drafts``).
 Steps: find the customer (search as you type) or create one inline, which starts the draft;
 add lines (search as you type, arrow keys and Enter, quantity and Enter); choose the delivery
 address, the delivery service (each with its price and promised date; for a pick-up service,
-a point near a postcode) and the payment method; place. Each change answers with the regions it changed: the
-lines, and the totals out of band.
+a point near a postcode) and the payment method; place. Each change answers with the regions it changed: a
+line's row (added, changed or deleted), and the totals out of band.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget, trigger_client_event
 
 from customers import selectors as customers_selectors
 from customers.models import AddressKind, PaymentMethod
@@ -36,7 +36,7 @@ from orders.forms import (
     PaymentForm,
     WarehouseNoteForm,
 )
-from orders.models import Channel, Order
+from orders.models import Channel, Order, OrderLine
 from orders.services.delivery_options import draft_offers
 from orders.services.payment import order_expects_payment_link
 from orders.views._common import add_errors, error_messages, render_parts
@@ -121,19 +121,19 @@ def _gone(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     return HttpResponseClientRedirect(url) if is_partial(request) else redirect(url)
 
 
+def _after_change_context(request: HtmxHttpRequest, order_id: int) -> dict:
+    """The draft read again after a change, with its lines (as ``_lines_context``)."""
+    order = _draft(order_id)
+    return {"order": order, "can_price": services.can_change_line_price(request.user), **_lines_context(order)}
+
+
 def _changed(request: HtmxHttpRequest, order_id: int, main: str, **extra) -> HttpResponse:
     """After a change: ``main`` (the swap target) and the totals out of band; PRG without htmx."""
     if not is_partial(request):
         return redirect("orders:draft", order_id=order_id)
-    order = _draft(order_id)
-    context = {
-        "order": order,
-        "can_price": services.can_change_line_price(request.user),
-        **_lines_context(order),
-        **extra,
-    }
+    context = {**_after_change_context(request, order_id), **extra}
     if main == "entry-address":
-        context.update(_address_context(order))
+        context.update(_address_context(context["order"]))
     # the delivery options follow the lines and the address; they load in a request of their own
     parts = [(main, {}), ("entry-totals", {"oob": True}), ("entry-delivery", {"oob": True})]
     return render_parts(request, PAGE, parts, context)
@@ -151,8 +151,7 @@ def _rows_changed(request: HtmxHttpRequest, order_id: int, line_id: int, *, adde
     The first line brings the table itself, so it answers with the whole lines region."""
     if not is_partial(request):
         return redirect("orders:draft", order_id=order_id)
-    order = _draft(order_id)
-    context = {"order": order, "can_price": services.can_change_line_price(request.user), **_lines_context(order)}
+    context = _after_change_context(request, order_id)
     rows = context["lines"]
     at = next((index for index, row in enumerate(rows) if row.line.pk == line_id), None)
     if at is None or len(rows) == 1:  # the add form's own target is itself
@@ -170,6 +169,34 @@ def _rows_changed(request: HtmxHttpRequest, order_id: int, line_id: int, *, adde
     if added:
         return render_parts(request, PAGE, [("entry-add", {}), *parts], context)
     return reswap(render_parts(request, PAGE, parts, context), "none")
+
+
+def _row_removed(request: HtmxHttpRequest, order_id: int, removed: OrderLine | None) -> HttpResponse:
+    """After a line was removed: its row deleted where it stands (the answer retargets that row
+    with the ``delete`` swap), the numbers shown on the rows after it, those rows of the same
+    product again (their backorder preview took stock after it), the line count and the totals
+    out of band; the cursor goes to the quantity of the row now in its place (else the row
+    before). The last line takes the table with it: then the whole lines region answers."""
+    if not is_partial(request):
+        return redirect("orders:draft", order_id=order_id)
+    context = _after_change_context(request, order_id)
+    rows = context["lines"]
+    if not rows or removed is None:
+        return render_parts(request, PAGE, [("entry-lines", {}), *_FOLLOW_LINES], context)
+    after = [(row, number) for number, row in enumerate(rows, start=1) if row.line.line_no > removed.line_no]
+    same = [(row, number) for row, number in after if row.line.product_id == removed.product_id]
+    others = [(row, number) for row, number in after if row.line.product_id != removed.product_id]
+    parts = [
+        ("entry-rows-oob", {"changed_rows": same, "renumbered_rows": others, "in_place": True}),
+        ("entry-line-count", {"oob": True}),
+        *_FOLLOW_LINES,
+    ]
+    response = render_parts(request, PAGE, parts, context)
+    cursor = after[0][0] if after else rows[-1]
+    # the focused remove button went with its row; "body" is there whatever this page shows
+    trigger_client_event(response, "oms:focus", {"target": "body", "field": f"#line-qty-{cursor.line.pk}"},
+                         after="settle")  # fmt: skip
+    return reswap(retarget(response, f"#entry-line-{removed.pk}"), "delete")
 
 
 def _refused(request: HtmxHttpRequest, order: Order, partial: str, **extra) -> HttpResponse:
@@ -345,8 +372,9 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
     form = LineQuantityForm(request.POST)
     if form.is_valid():
         quantity = form.cleaned_data["quantity"]
+        removed = next((line for line in order.lines.all() if line.pk == line_id), None) if quantity == 0 else None
         try:
-            if quantity == 0:  # the rows after it move up a place: the whole region
+            if quantity == 0:
                 services.order_draft_remove_line(order=order, line_id=line_id, user=request.user)
             else:
                 services.order_draft_update_line(order=order, line_id=line_id, quantity=quantity, user=request.user)
@@ -359,7 +387,7 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
         else:
             if quantity:
                 return _rows_changed(request, order_id, line_id, added=False)
-            return _changed(request, order_id, "entry-lines")
+            return _row_removed(request, order_id, removed)
     else:
         errors = [error for messages_ in form.errors.values() for error in messages_]
     return _refused(request, order, "entry-lines", line_errors={line_id: " ".join(errors)})

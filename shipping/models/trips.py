@@ -64,6 +64,10 @@ class DeliveryTrip(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The driver's manifest, rendered by a worker (``trips.trip_manifest_render``), and the stamp
+    # of the content it shows: served only while the stamp still matches the trip.
+    pdf = models.FileField(upload_to="shipping/manifests/%Y/%m/", blank=True, max_length=200)
+    pdf_stamp = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-date", "-id"]

@@ -5,6 +5,7 @@ Each runs a fixed number of queries whatever the number of rows."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -384,6 +385,25 @@ def trip_get(trip_id: int) -> DeliveryTrip:
     if trip is None:
         raise NotFound("No such trip.")
     return trip
+
+
+def trip_manifest_stamp(trip: DeliveryTrip) -> str:
+    """A digest of everything the printed manifest shows (the trip, its van and warehouse, the
+    stops in order with their shipment, order, address, parcels and weight), so that a stored
+    manifest is served only while it agrees with the trip: a stop added or removed, or a
+    corrected address, needs a new one (from ``trip_get``; no query)."""
+    vehicle, warehouse = trip.vehicle, trip.warehouse
+    parts = [
+        trip.number, trip.date.isoformat(), str(trip.weight_grams), str(trip.capacity_grams),
+        vehicle.name, vehicle.registration, str(vehicle.capacity_grams),
+        warehouse.code, warehouse.name, warehouse.street, warehouse.house_number, warehouse.city,
+    ]  # fmt: skip
+    for stop in trip.stops.all():
+        shipment = stop.shipment
+        address = json.dumps(shipment.address, sort_keys=True, default=str)
+        parts.append(f"{stop.pk}:{stop.sequence}:{shipment.number}:{shipment.order.number}:{address}:"
+                     f"{shipment.parcel_count}:{shipment.weight_grams}")  # fmt: skip
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def trip_waiting(vehicle: Vehicle, *, limit: int = 200) -> list[Shipment]:

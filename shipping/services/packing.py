@@ -38,6 +38,7 @@ from shipping.models import (
     TripStop,
 )
 from shipping.promise import ShippingUnavailable, choose_service
+from shipping.services import stored_pdf
 from shipping.services._common import (
     acting,
     clean_count,
@@ -48,6 +49,7 @@ from shipping.services._common import (
     require,
 )
 from shipping.services.handoff import hand_off_running, queue_hand_off
+from shipping.services.trips import MANIFEST_TASK
 from shipping.zones import zone_for
 
 logger = logging.getLogger(__name__)
@@ -339,6 +341,7 @@ def cancel_locked(shipment: Shipment, *, now) -> None:
         stop.status = StopStatus.CANCELLED
         stop.save(update_fields=["status"])
         DeliveryTrip.objects.filter(pk=stop.trip_id).update(weight_grams=F("weight_grams") - shipment.weight_grams)
+        stored_pdf.pdf_queue_on_commit(MANIFEST_TASK, trip_id=stop.trip_id)  # the manifest without the stop
     shipment.status = ShipmentStatus.CANCELLED
     shipment.handoff_due_at = None
     shipment.updated_at = now

@@ -7,17 +7,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from oms.errors import Conflict, OmsError, ValidationFailed
-from oms.tasks_registry import enqueue
 from orders import selectors as orders_selectors
 from orders import services as order_services
 from orders.models import OrderStatus
 from shipping.models import PICK_LIST_NUMBER_SEQUENCE, PickList, PickListLine
+from shipping.services import stored_pdf
 from shipping.services._common import acting, next_number
 
 MAX_ORDERS = 200  # one walk; more is a second list
@@ -68,8 +66,7 @@ def pick_list_create(*, warehouse_id: int, order_ids: Iterable[int], user, now=N
             reasons = "; ".join(f"{number}: {why}" for number, why in skipped)
             raise Conflict(f"None of these orders can be picked ({reasons}).", code="nothing_to_pick")
         pick_list = _create(warehouse_id, {i: reserved[i] for i in started}, user, now)
-        if pdf_by_worker():
-            transaction.on_commit(lambda: pick_list_pdf_queue(pick_list_id=pick_list.pk))
+        stored_pdf.pdf_queue_on_commit(PDF_TASK, pick_list_id=pick_list.pk)
     return PickListResult(pick_list, skipped)
 
 
@@ -114,40 +111,19 @@ def _create(warehouse_id: int, reserved: dict[int, dict[int, tuple]], user, now)
     return pick_list
 
 
-def pdf_by_worker() -> bool:
-    """True when a worker renders the pick list's PDF; False when tasks run inline (the quick
-    start, the tests), where the PDF link renders it in the request as before."""
-    from celery import current_app
-
-    return not current_app.conf.task_always_eager
-
-
-def pick_list_pdf_queue(*, pick_list_id: int) -> bool:
-    """Queue the render of the pick list's PDF; never raises (False: not queued, the caller
-    renders in the request). Does not wait for a broker that is away: a person is waiting."""
-    return enqueue(PDF_TASK, kwargs={"pick_list_id": pick_list_id}, retry=False)
-
-
 def pick_list_pdf_render(*, pick_list_id: int) -> bool:
     """Render the pick list's PDF with WeasyPrint and store it with the stamp of what it shows
-    (``selectors.pick_list_pdf_stamp``). True when this call stored a PDF; False when the stored
-    one still agrees with the pick list, or a concurrent run replaced it first (the loser deletes
-    its own file). Takes no lock while rendering: the store is a conditional UPDATE on the file
-    it read. Publishes no event. Raises ``NotFound`` for an unknown pick list."""
+    (``selectors.pick_list_pdf_stamp``; ``stored_pdf.pdf_store``). True when this call stored a
+    PDF; False when the stored one still agrees with the pick list, or a concurrent run stored
+    first. Publishes no event. Raises ``NotFound`` for an unknown pick list."""
     from shipping import documents
     from shipping.selectors import fulfilment as selectors
 
     pick_list = selectors.pick_list_get(pick_list_id)
-    stamp = selectors.pick_list_pdf_stamp(pick_list)
-    old = pick_list.pdf.name or ""
-    if old and pick_list.pdf_stamp == stamp and default_storage.exists(old):
-        return False
-    data = documents.pick_list_pdf(pick_list, selectors.pick_rows(pick_list), selectors.pick_list_notes(pick_list))
-    name = default_storage.save(pick_list.pdf.field.generate_filename(pick_list, f"{pick_list.number}.pdf"),
-                                ContentFile(data))  # fmt: skip
-    if not PickList.objects.filter(pk=pick_list_id, pdf=old).update(pdf=name, pdf_stamp=stamp):
-        default_storage.delete(name)
-        return False
-    if old and old != name:
-        default_storage.delete(old)
-    return True
+    return stored_pdf.pdf_store(
+        pick_list,
+        stamp=selectors.pick_list_pdf_stamp(pick_list),
+        render=lambda: documents.pick_list_pdf(
+            pick_list, selectors.pick_rows(pick_list), selectors.pick_list_notes(pick_list)
+        ),
+    )

@@ -31,11 +31,13 @@ from shipping.models import (
     TripStop,
     Vehicle,
 )
+from shipping.services import stored_pdf
 from shipping.services._common import acting, clean_count, clean_text, lock_order_shipments, next_number
 from shipping.services.handoff import queue_hand_off
 from shipping.services.tracking import apply_status
 
 MAX_CAPACITY_GRAMS = 40_000_000  # a 40 t truck
+MANIFEST_TASK = "shipping.tasks.trip_manifest_render"
 
 
 def vehicle_save(
@@ -95,7 +97,8 @@ def trip_plan(*, vehicle_id: int, day: date, user, shipment_ids: Iterable[int] |
     Durable. Locks the vehicle, then the candidate shipments (``SKIP LOCKED``: two planners at
     once get different shipments; the unique open-stop index is the backstop). Publishes
     nothing. Raises ``NotFound``, ``ValidationFailed`` (inactive vehicle), ``Conflict``
-    ``nothing_to_plan`` / ``over_capacity``."""
+    ``nothing_to_plan`` / ``over_capacity``. With a worker, the manifest's render is queued after
+    commit (``trip_manifest_render``)."""
     chosen = sorted(set(shipment_ids)) if shipment_ids is not None else None
     with transaction.atomic(durable=True):
         vehicle = Vehicle.objects.select_for_update().select_related("carrier").filter(pk=vehicle_id).first()
@@ -115,7 +118,24 @@ def trip_plan(*, vehicle_id: int, day: date, user, shipment_ids: Iterable[int] |
         TripStop.objects.bulk_create(
             TripStop(trip=trip, shipment=shipment, sequence=number) for number, shipment in enumerate(load, start=1)
         )
+        stored_pdf.pdf_queue_on_commit(MANIFEST_TASK, trip_id=trip.pk)
     return trip
+
+
+def trip_manifest_render(*, trip_id: int) -> bool:
+    """Render the driver's manifest with WeasyPrint and store it with the stamp of what it shows
+    (``selectors.trip_manifest_stamp``; ``stored_pdf.pdf_store``). True when this call stored a
+    PDF; False when the stored one still agrees with the trip, or a concurrent run stored first.
+    Publishes no event. Raises ``NotFound`` for an unknown trip."""
+    from shipping import documents
+    from shipping.selectors import fulfilment as selectors
+
+    trip = selectors.trip_get(trip_id)
+    return stored_pdf.pdf_store(
+        trip,
+        stamp=selectors.trip_manifest_stamp(trip),
+        render=lambda: documents.trip_manifest_pdf(trip, list(trip.stops.all())),
+    )
 
 
 def trip_candidates(vehicle: Vehicle):

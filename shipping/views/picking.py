@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
-from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,14 +13,14 @@ from django.views.decorators.vary import vary_on_headers
 
 from inventory import selectors as inventory_selectors
 from oms.errors import OmsError
-from oms.htmx import is_partial
 from oms.pagination import paginate
 from oms.roles import role_required
 from shipping import documents
 from shipping.forms import PickListForm
 from shipping.selectors import fulfilment as selectors
-from shipping.services import picking
+from shipping.services import picking, stored_pdf
 from shipping.views._common import WH, current_warehouse, found, page_or_fragment
+from shipping.views._pdf import stored_pdf_response
 
 
 @require_GET
@@ -83,51 +83,14 @@ def pick_list_detail(request, pick_list_id: int):
     return render(request, "shipping/pick_list.html", context)
 
 
-# Polls of the preparing page before it offers to print in the request (no worker took the task).
-PDF_POLLS_BEFORE_FALLBACK = 20
-
-
 @require_GET
 @role_required(WH)
 @vary_on_headers("HX-Request")
 def pick_list_pdf(request, pick_list_id: int):
-    """The stored PDF when it still agrees with the pick list, at once. Otherwise, with a worker,
-    the render is queued and a page polls until the file is there (its htmx polls get the status
-    fragment); with tasks inline (or the broker away, or ``?now=1`` after a long wait) it renders
-    in the request as before. The request only reads, so no transaction is open while it renders."""
+    """The pick list's PDF: the stored file, or a page that waits for the worker's render, or a
+    render in the request with tasks inline (``views._pdf.stored_pdf_response``)."""
     pick_list = found(selectors.pick_list_get, pick_list_id)
-    stored = _stored_pdf(pick_list)
-    if is_partial(request):
-        polls = _int(request.GET.get("poll"))
-        context = {"pick_list": pick_list, "ready": stored is not None, "polls": polls + 1,
-                   "fallback": polls + 1 >= PDF_POLLS_BEFORE_FALLBACK}  # fmt: skip
-        if stored is not None:
-            stored.close()
-        return render(request, "shipping/pick_list_pdf.html#pdf-status", context)
-    if stored is not None:
-        return FileResponse(stored, content_type="application/pdf", filename=f"{pick_list.number}.pdf")
-    if (
-        request.GET.get("now")
-        or not picking.pdf_by_worker()
-        or not picking.pick_list_pdf_queue(pick_list_id=pick_list.pk)
-    ):
-        data = documents.pick_list_pdf(pick_list, selectors.pick_rows(pick_list), selectors.pick_list_notes(pick_list))
-        response = HttpResponse(data, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{pick_list.number}.pdf"'
-        return response
-    context = {"pick_list": pick_list, "ready": False, "polls": 0, "fallback": False, "active": "pick"}
-    return render(request, "shipping/pick_list_pdf.html", context)
-
-
-def _stored_pdf(pick_list):
-    """The open stored file when it was rendered from what the pick list shows now, else None."""
-    if not pick_list.pdf or pick_list.pdf_stamp != selectors.pick_list_pdf_stamp(pick_list):
-        return None
-    try:
-        return default_storage.open(pick_list.pdf.name, "rb")
-    except FileNotFoundError:  # replaced by a newer render meanwhile, or another host's storage
-        return None
-
-
-def _int(value) -> int:
-    return int(value) if str(value).isdigit() else 0
+    rows, notes = selectors.pick_rows(pick_list), selectors.pick_list_notes(pick_list)
+    render = partial(documents.pick_list_pdf, pick_list, rows, notes)
+    queue = partial(stored_pdf.pdf_queue, picking.PDF_TASK, pick_list_id=pick_list.pk)
+    return stored_pdf_response(request, "pick-list", pick_list, selectors.pick_list_pdf_stamp(pick_list), render, queue)

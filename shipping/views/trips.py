@@ -3,13 +3,15 @@ stops (delivered / not delivered), dispatching and the driver's manifest."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from inventory import selectors as inventory_selectors
 from oms.errors import OmsError, add_to_form
@@ -18,8 +20,9 @@ from shipping import documents
 from shipping import selectors as carrier_selectors
 from shipping.forms import StopForm, TripPlanForm, VehicleForm, format_kg
 from shipping.selectors import fulfilment as selectors
-from shipping.services import trips
+from shipping.services import stored_pdf, trips
 from shipping.views._common import WH, found
+from shipping.views._pdf import stored_pdf_response
 
 
 @require_GET
@@ -162,10 +165,11 @@ def trip_stop(request, stop_id: int):
 
 @require_GET
 @role_required(WH)
+@vary_on_headers("HX-Request")
 def trip_manifest(request, trip_id: int):
-    """The driver's manifest, rendered on request (the request only reads)."""
+    """The driver's manifest: the stored file, or a page that waits for the worker's render, or a
+    render in the request with tasks inline (``views._pdf.stored_pdf_response``)."""
     trip = found(selectors.trip_get, trip_id)
-    data = documents.trip_manifest_pdf(trip, list(trip.stops.all()))
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{trip.number}.pdf"'
-    return response
+    render = partial(documents.trip_manifest_pdf, trip, list(trip.stops.all()))
+    queue = partial(stored_pdf.pdf_queue, trips.MANIFEST_TASK, trip_id=trip.pk)
+    return stored_pdf_response(request, "manifest", trip, selectors.trip_manifest_stamp(trip), render, queue)

@@ -68,6 +68,14 @@ document.addEventListener("htmx:afterRequest", (event) => {
   if (field) field.focus();
 });
 
+// The field the server names gets the cursor once its answer has settled (HX-Trigger-After-Settle
+// {"oms:focus": {"target": "body", "field": "#id"}}): a row deleted by the answer took the
+// focused button with it, and the server knows which row stands in its place.
+document.addEventListener("oms:focus", (event) => {
+  const field = event.detail && event.detail.field && document.querySelector(event.detail.field);
+  if (field) field.focus();
+});
+
 // data-scan-queue="<field>" on a form: Enter in that field queues what was typed and empties
 // the field at once, so a scanner (a code and Enter in a few milliseconds) can read the next item
 // while the server answers. The page sends the codes one at a time, in order, with the form's
