@@ -684,6 +684,10 @@ def list_scenarios(client) -> list:
             "list: search a name, status completed, by total",
             page(lambda: {"q": rng.choice(customers)[1], "status": "completed", "sort": "-total"}, **HTMX),
         ),
+        (
+            "list: search a surname, status completed, by total",
+            page(lambda: {"q": rng.choice(LAST), "status": "completed", "sort": "-total"}, **HTMX),
+        ),
         ("order page (full page, 3 lines)", lambda: client.get(f"/orders/{rng.choice(recent)}/")),
     ]
 

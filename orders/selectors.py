@@ -8,8 +8,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, DecimalField, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    BooleanField,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -136,7 +150,7 @@ def order_list(
     if late:
         qs = qs.filter(status__in=UNSHIPPED_STATUSES, promised_delivery_date__lt=today or timezone.localdate())
     if search and search.strip():
-        qs = qs.alias(ship_postcode=KT("shipping_address__postal_code")).filter(_search(search.strip()))
+        qs = _with_postcode(qs).filter(_search(search.strip()))
     return qs
 
 
@@ -151,17 +165,28 @@ def _search(q: str) -> Q:
     Every branch is an index of ``Order`` so that PostgreSQL ORs them in one bitmap: the
     matching customers are read first (their ids, one query on customers' trigram index, at
     most ``SEARCH_CUSTOMERS``) and the orders taken by ``order_customer_idx``. As a subquery
-    the planner walked the whole id index at a million orders when few orders matched. The
-    postcode compares the ``->>`` text, the expression of ``order_ship_postcode_idx``.
+    the planner walked the whole id index at a million orders when few orders matched.
     """
-    condition = Q(number=normalize_number(q)) | Q(external_reference=q)
+    own, customers = _search_parts(q)
+    return own | Q(customer_id__in=customers) if customers else own
+
+
+def _search_parts(q: str) -> tuple[Q, list[int]]:
+    """What matches ``q`` on the order itself (number, external reference, shipping postcode;
+    on a queryset of ``_with_postcode``), and the ids of the matching customers (one query).
+    The postcode compares the ``->>`` text, the expression of ``order_ship_postcode_idx``."""
+    own = Q(number=normalize_number(q)) | Q(external_reference=q)
     postcode = q.upper().replace(" ", "")
     if len(postcode) == 6 and postcode[:4].isdigit() and postcode[4:].isalpha():
-        condition |= Q(ship_postcode=f"{postcode[:4]} {postcode[4:]}")
+        own |= Q(ship_postcode=f"{postcode[:4]} {postcode[4:]}")
     customers = list(
         customers_selectors.customer_list(search=q).order_by().values_list("id", flat=True)[:SEARCH_CUSTOMERS]
     )
-    return condition | Q(customer_id__in=customers) if customers else condition
+    return own, customers
+
+
+def _with_postcode(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    return queryset.alias(ship_postcode=KT("shipping_address__postal_code"))
 
 
 def orders_for_customer(customer_id: int, *, include_drafts: bool = False) -> QuerySet[Order]:
@@ -376,24 +401,31 @@ class KeysetPage:
 
 
 def order_list_page(
-    queryset: QuerySet[Order], *, sort: str = "-date", after: int | None = None, before: int | None = None, size=50
+    queryset: QuerySet[Order],
+    *,
+    search: str = "",
+    sort: str = "-date",
+    after: int | None = None,
+    before: int | None = None,
+    size=50,
 ) -> KeysetPage:
-    """A page of ``queryset`` (``order_list``'s) in ``sort`` order (``date``, ``number``,
-    ``total``; ``-`` for descending) after or before the order with that id. One query:
-    the cursor's sort value is read by a scalar subquery inside it, so a cursor is just an id."""
+    """A page of ``queryset`` (``order_list``'s, without its ``search``) matching ``search`` (as
+    ``order_list``'s) in ``sort`` order (``date``, ``number``, ``total``; ``-`` for descending)
+    after or before the order with that id. One query, two with a search (the matching
+    customers' ids first): the cursor's sort value is read by a scalar subquery inside it, so a
+    cursor is just an id."""
     descending = sort.startswith("-")
     column = LIST_SORTS.get(sort.lstrip("-"), "created_at")
     backwards = before is not None and after is None
     cursor = before if backwards else after
+    # Read downwards (highest first) when descending forwards or ascending backwards.
+    reverse = descending != backwards
     qs = queryset
     if cursor is not None:
-        # Rows after the cursor in the direction we read: "less than" when reading downwards.
-        less = descending != backwards
-        qs = qs.filter(_keyset(column, "<" if less else ">", int(cursor)))
-    reverse = descending != backwards
+        qs = qs.filter(_keyset(column, "<" if reverse else ">", int(cursor)))
     fields = [column] if column in ("id", "number") else [column, "id"]
-    qs = qs.order_by(*[f"-{f}" if reverse else f for f in fields])
-    rows = list(qs[: size + 1])
+    ordering = [f"-{f}" if reverse else f for f in fields]
+    rows = _page_rows(qs, search.strip(), ordering, size + 1)
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -406,17 +438,54 @@ def order_list_page(
     return page
 
 
-def _keyset(column: str, operator: str, cursor: int) -> RawSQL:
-    table = Order._meta.db_table
-    if column == "id":
-        sql = f'"{table}"."id" {operator} %s'
-        return RawSQL(sql, [cursor], output_field=BooleanField())
-    # A row comparison, which PostgreSQL matches to the (column, id) index as one range.
-    sql = (
-        f'("{table}"."{column}", "{table}"."id") {operator} '
-        f'((SELECT c."{column}" FROM "{table}" c WHERE c."id" = %s), %s)'
+def _page_rows(queryset: QuerySet[Order], search: str, ordering: list[str], limit: int) -> list[Order]:
+    """The first ``limit`` orders of ``queryset`` matching ``search``, in ``ordering``.
+
+    When customers match, the page's ids are found first, per branch of the search, and then
+    the rows of those ids: the customers' orders from ``order_customer_idx`` (its included
+    columns hold the sort keys and the status, so PostgreSQL can read the matches from the index
+    alone and sort the top of them, or walk the sort's index when the matches are many) and the
+    order's own fields from their indexes. With the branches ORed in one condition no index
+    answers the customers' branch on its own: the planner walked the sort's index filtering
+    rows through the table, thousands of them when few orders matched, or read every match
+    from the table."""
+    if not search:
+        return list(queryset.order_by(*ordering)[:limit])
+    own, customers = _search_parts(search)
+    matching = _with_postcode(queryset)
+    if not customers:
+        return list(matching.filter(own).order_by(*ordering)[:limit])
+    by_customer, by_own = (
+        matching.filter(branch).order_by(*ordering).values("id")[:limit]
+        for branch in (Q(customer_id__in=customers), own)
     )
-    return RawSQL(sql, [cursor, cursor], output_field=BooleanField())
+    # The rows by primary key alone: with the filters again the planner took another index.
+    page = Order.objects.select_related("customer").filter(pk__in=by_customer.union(by_own))
+    return list(page.order_by(*ordering)[:limit])
+
+
+def _keyset(column: str, operator: str, cursor: int) -> Q | _RowCompare:
+    if column == "id":
+        return Q(id__lt=cursor) if operator == "<" else Q(id__gt=cursor)
+    return _RowCompare(column, operator, cursor)
+
+
+class _RowCompare(Func):
+    """``(column, id) <operator> (the cursor's column, the cursor's id)``: a row comparison,
+    which PostgreSQL matches to the (column, id) index as one range. Made of expressions rather
+    than SQL text so that its columns take the query's alias when it is a subquery."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, operator: str, cursor: int) -> None:
+        value = Subquery(Order.objects.filter(pk=cursor).order_by().values(column))
+        super().__init__(F(column), F("id"), value, Value(cursor))
+        self.operator = operator
+
+    def as_sql(self, compiler, connection, **extra):
+        compiled = [compiler.compile(expression) for expression in self.get_source_expressions()]
+        column, pk, value, cursor = (sql for sql, _ in compiled)
+        return f"(({column}, {pk}) {self.operator} ({value}, {cursor}))", [p for _, ps in compiled for p in ps]
 
 
 def order_page_get(number: str) -> Order:

@@ -55,8 +55,11 @@ def order_list(request: HtmxHttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None)
     values = form.values()
     sort = values.get("sort") or "-date"
+    filters = form.filters()
+    search = filters.pop("search")
     page = selectors.order_list_page(
-        selectors.order_list(**form.filters(), exclude_drafts=True),
+        selectors.order_list(**filters, exclude_drafts=True),
+        search=search,
         sort=sort,
         after=values.get("after"),
         before=values.get("before"),

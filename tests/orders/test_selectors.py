@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from customers.search import build_search_document
 from oms.errors import NotFound
 from orders import selectors
 from orders.models import Order
@@ -81,6 +82,90 @@ def test_order_list_page_is_one_query(customer, mug, django_assert_num_queries):
         place(customer, ("MUG-RED", 1))
     with django_assert_num_queries(1):
         assert len([o.customer.number for o in selectors.order_list(status="allocated")[:50]]) == 3
+
+
+@pytest.fixture
+def searched():
+    """Orders a search finds by their customer, by their own fields, or both (the customer's
+    postcode and the order's), with totals and dates that tie, among orders it must not find."""
+    now = timezone.now()
+    pieter = CustomerFactory(
+        name="Pieter Jansen",
+        search_document=build_search_document(number="C-900001", name="Pieter Jansen", postcodes=["1012 LG"]),
+    )
+    there = {"postal_code": "1012 LG", "city": "Amsterdam", "country": "NL"}
+    elsewhere = {"postal_code": "3511 AB", "city": "Utrecht", "country": "NL"}
+    rows = [
+        (pieter, there, "completed", 30),
+        (pieter, elsewhere, "completed", 10),
+        (pieter, elsewhere, "cancelled", 30),
+        (pieter, there, "completed", 20),
+        (CustomerFactory(), there, "completed", 30),  # shipped to the postcode, another customer
+        (CustomerFactory(), there, "allocated", 5),
+        (CustomerFactory(name="Piet Jansma"), elsewhere, "completed", 30),
+        (pieter, elsewhere, "completed", 20),
+    ]
+    for i, (who, address, status, total) in enumerate(rows):
+        OrderFactory(
+            customer=who,
+            shipping_address=address,
+            status=status,
+            net_amount=total,
+            vat_amount=0,
+            gross_amount=total,
+            created_at=now - timedelta(hours=i % 3),
+        )
+
+
+SORT_KEYS = {
+    "date": lambda o: (o.created_at, o.pk),
+    "number": lambda o: (o.number,),
+    "total": lambda o: (o.gross_amount, o.pk),
+}
+
+
+def _walk(queryset, search, sort):
+    """Every page forwards (two orders each), then back from the last page to the first."""
+    page = selectors.order_list_page(queryset, search=search, sort=sort, size=2)
+    pages = [page]
+    while page.has_next:
+        page = selectors.order_list_page(queryset, search=search, sort=sort, after=page.next_after, size=2)
+        pages.append(page)
+    forwards = [numbers(p.rows) for p in pages]
+    backwards = [forwards[-1]]
+    while page.has_previous:
+        page = selectors.order_list_page(queryset, search=search, sort=sort, before=page.previous_before, size=2)
+        backwards.insert(0, numbers(page.rows))
+    return forwards, backwards
+
+
+@pytest.mark.parametrize(
+    ("search", "status", "found"),
+    [
+        ("1012lg", None, 7),  # the customer's postcode and the orders', each order once
+        ("pieter jansen", None, 5),  # the customer's orders only
+        ("1012 LG", "completed", 5),
+        ("jans", "completed", 5),  # two customers
+        ("nobody", None, 0),
+    ],
+)
+def test_order_list_page_search_pages_through_every_match_in_every_sort(searched, search, status, found):
+    matches = list(selectors.order_list(search=search, status=status))
+    assert len(matches) == found
+    for sort in [s for key in SORT_KEYS for s in (key, f"-{key}")]:
+        expected = numbers(sorted(matches, key=SORT_KEYS[sort.lstrip("-")], reverse=sort.startswith("-")))
+        forwards, backwards = _walk(selectors.order_list(status=status), search, sort)
+        assert sum(forwards, []) == expected, sort
+        assert backwards == forwards, sort
+
+
+def test_order_list_page_with_a_search_is_two_queries(searched, django_assert_num_queries):
+    queryset = selectors.order_list(exclude_drafts=True)
+    with django_assert_num_queries(2):  # the matching customers' ids, the page of orders with customers
+        page = selectors.order_list_page(queryset, search="1012LG", sort="-total", size=3)
+        assert [o.customer.name for o in page.rows] and page.has_next
+    with django_assert_num_queries(1):
+        assert len(selectors.order_list_page(queryset, sort="-total", size=3).rows) == 3
 
 
 def test_customer_order_stats(customer, mug):
