@@ -154,7 +154,8 @@ def _search(q: str) -> Q:
     the planner walked the whole id index at a million orders when few orders matched. The
     postcode compares the ``->>`` text, the expression of ``order_ship_postcode_idx``.
     """
-    condition = Q(number=normalize_number(q)) | Q(external_reference=q)
+    # every channel named, so that the lookup is the unique (channel, external_reference) index
+    condition = Q(number=normalize_number(q)) | Q(channel__in=Channel.values, external_reference=q)
     postcode = q.upper().replace(" ", "")
     if len(postcode) == 6 and postcode[:4].isdigit() and postcode[4:].isalpha():
         condition |= Q(ship_postcode=f"{postcode[:4]} {postcode[4:]}")
