@@ -14,6 +14,9 @@ batch by batch, so a machine loaded by other work slows both alike; per contesta
 median over the batches of the Python CPU per order (``time.process_time``) and the CPU of its
 PostgreSQL backend per order (``/proc``, the batches summed: it counts in clock ticks).
 
+``--also-api-from DIR`` (repeatable) adds the API of another checkout (e.g. the code before a
+change) as a contestant of its own, in the same turns and database.
+
 ``--profile N`` then places N more orders in each process under a sampling profiler that fires
 on the process's CPU time (``ITIMER_PROF``) and books each sample to the innermost part of the
 request on the stack (``PARTS``: middleware, DRF, validation, pricing, quote, writer, outbox,
@@ -343,7 +346,8 @@ def main() -> None:
     parser.add_argument(
         "--also-api-from",
         metavar="DIR",
-        help="also the API of another checkout with this bench (e.g. before a change), in turn",
+        action="append",
+        help="also the API of another checkout with this bench (e.g. before a change), in turn; may be repeated",
     )
     parser.add_argument("--worker", choices=["api", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
@@ -367,9 +371,14 @@ def main() -> None:
         with order_intake.perf_tables():
             contestants = {kind: Contestant(kind, token, url, settings_dir, env) for kind in ("api", "bare")}
             if args.also_api_from:
-                other = Contestant("api", token, url, settings_dir, env, Path(args.also_api_from).resolve())
-                contestants = {"api": contestants["api"], "api_other": other, "bare": contestants["bare"]}
-                print(f"API code: {contestants['api'].code}; --also-api-from: {other.code}")
+                others = {
+                    f"api_other{n}": Contestant("api", token, url, settings_dir, env, Path(directory).resolve())
+                    for n, directory in enumerate(args.also_api_from, start=1)
+                }
+                contestants = {"api": contestants["api"], **others, "bare": contestants["bare"]}
+                print(f"API code: {contestants['api'].code}")
+                for n, other in enumerate(others.values(), start=1):
+                    print(f"  --also-api-from ({n}): {other.code}")
             try:
                 report(contestants, args)
             finally:
@@ -389,7 +398,8 @@ def report(contestants: dict[str, Contestant], args) -> None:
             runs[kind].append(contestant.ask("run", args.batch))
     hz = os.sysconf("SC_CLK_TCK")
     python, database = {}, {}
-    labels = {"api": "API POST /api/v1/orders/", "api_other": "API, --also-api-from", "bare": "bare 13-query view"}
+    labels = {"api": "API POST /api/v1/orders/", "bare": "bare 13-query view"}
+    labels.update({kind: f"API, --also-api-from ({kind[9:]})" for kind in runs if kind.startswith("api_other")})
     print("CPU per order, ms: Python (process_time; median of the batches, lowest-highest) | its PostgreSQL backend")
     for kind, batches in runs.items():
         per_batch = sorted(b["python"] * 1000 / b["orders"] for b in batches)

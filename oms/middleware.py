@@ -1,5 +1,13 @@
+from functools import cache
+
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, PolicyParts
+from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
@@ -94,3 +102,46 @@ class NoStoreMiddleware:
         if (user is not None and user.is_authenticated) or request.path.startswith("/api/"):
             add_never_cache_headers(response)
         return response
+
+
+class CSPMiddleware(DjangoCSPMiddleware):
+    """django-csp's header, built once per policy instead of for every response.
+
+    django-csp builds the header anew for each response from the settings (a copy of the policy
+    and two ``build_policy`` calls). A response that no view changed (no ``csp_update``,
+    ``csp_replace`` or ``csp`` decorator) and whose request asked for no nonce gets the header of
+    the settings, which only a settings change alters; anything else goes through django-csp's
+    own ``process_response``. tests/oms/test_csp_header.py holds both to the same headers."""
+
+    def process_response(self, request, response):
+        unchanged = PolicyParts()
+        if (
+            self.get_policy_parts(request=request, response=response) != unchanged
+            or self.get_policy_parts(request=request, response=response, report_only=True) != unchanged
+        ):
+            return super().process_response(request, response)
+        if response.status_code in (404, 500) and settings.DEBUG:  # Django's debug pages
+            return response
+        for header, policy, exempt, setting in _settings_policies():
+            if policy and getattr(response, exempt, False) is False and header not in response:
+                excluded = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+                if not request.path_info.startswith(tuple(excluded)):
+                    response[header] = policy
+        # as django-csp: a nonce asked for once the header is written is an error
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+
+@cache
+def _settings_policies() -> tuple[tuple[str, str, str, str], ...]:
+    """(header, policy of the settings, the response attribute ``csp_exempt`` sets, setting)."""
+    return (
+        (HEADER, build_policy(), "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+        (HEADER_REPORT_ONLY, build_policy(report_only=True), "_csp_exempt_ro", "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+    )
+
+
+@receiver(setting_changed)
+def _policy_changed(setting, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _settings_policies.cache_clear()

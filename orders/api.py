@@ -17,7 +17,6 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -32,6 +31,7 @@ from oms.api import CursorPagination, DateTimeField, api_access, may_change_othe
 from oms.api_clients import Scope
 from oms.errors import InsufficientScope, MultipleErrors, NotPermitted, ValidationFailed
 from oms.idempotency import complete_within, idempotent, idempotent_with_effect
+from oms.links import reverse_one
 from oms.money import rate_label
 from oms.quantities import MAX_QUANTITY
 from oms.roles import Role
@@ -413,7 +413,7 @@ class OrderListCreate(APIView):
             user=request.user,
             before_commit=answer,
         )
-        location = reverse("api:order-detail", kwargs={"number": order.number})
+        location = reverse_one("api:order-detail", "number", order.number)
         return HttpResponse(rendered[0], status=201, content_type="application/json", headers={"Location": location})
 
 

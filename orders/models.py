@@ -215,11 +215,6 @@ class Order(models.Model):
             models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
             models.Index(fields=["gross_amount", "id"], name="order_gross_idx"),
             models.Index(fields=["updated_at", "id"], name="order_updated_idx"),
-            models.Index(
-                fields=["external_reference"],
-                name="order_external_ref_idx",
-                condition=Q(external_reference__isnull=False),
-            ),
             models.Index(KT("shipping_address__postal_code"), name="order_ship_postcode_idx"),
             # "Late": promised date passed and not shipped; a small partial index.
             models.Index(

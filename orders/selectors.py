@@ -175,7 +175,8 @@ def _search_parts(q: str) -> tuple[Q, list[int]]:
     """What matches ``q`` on the order itself (number, external reference, shipping postcode;
     on a queryset of ``_with_postcode``), and the ids of the matching customers (one query).
     The postcode compares the ``->>`` text, the expression of ``order_ship_postcode_idx``."""
-    own = Q(number=normalize_number(q)) | Q(external_reference=q)
+    # every channel named, so that the lookup is the unique (channel, external_reference) index
+    own = Q(number=normalize_number(q)) | Q(channel__in=Channel.values, external_reference=q)
     postcode = q.upper().replace(" ", "")
     if len(postcode) == 6 and postcode[:4].isdigit() and postcode[4:].isalpha():
         own |= Q(ship_postcode=f"{postcode[:4]} {postcode[4:]}")

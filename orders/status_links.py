@@ -16,13 +16,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from oms import ratelimit
 from oms.errors import NotFound
+from oms.links import reverse_one
 
 SALT = "orders.status-link"
 URL_NAME = "status:page"
@@ -51,7 +51,7 @@ def order_token(order) -> str:
 
 
 def status_path(order) -> str:
-    return reverse(URL_NAME, kwargs={"token": order_token(order)})
+    return reverse_one(URL_NAME, "token", order_token(order))
 
 
 def status_url(order) -> str:

@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "pghistory.middleware.HistoryMiddleware",
     "oms.middleware.LoginRequiredMiddleware",
     "oms.middleware.NoStoreMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "oms.middleware.CSPMiddleware",  # django-csp's, with its header built once
     # last: turns a login refused by axes (oms.auth) into the "locked out" page
     "axes.middleware.AxesMiddleware",
 ]
