@@ -36,7 +36,7 @@ from orders.forms import (
     PaymentForm,
     WarehouseNoteForm,
 )
-from orders.models import Channel, Order
+from orders.models import Channel, Order, OrderLine
 from orders.services.delivery_options import draft_offers
 from orders.services.payment import order_expects_payment_link
 from orders.views._common import add_errors, error_messages, render_parts
@@ -103,6 +103,14 @@ def _draft(order_id: int) -> Order:
         raise Http404(exc.message) from exc
 
 
+def _draft_head(order_id: int) -> Order:
+    """The draft without its lines, for a change whose service reads (and returns) them."""
+    try:
+        return selectors.draft_head(order_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
 def _entry(request: HtmxHttpRequest, order: Order | None, **extra) -> HttpResponse:
     """The whole screen: a page, or its ``entry`` region for htmx (with the URL pushed)."""
     context = _context(request, order, **extra)
@@ -144,14 +152,17 @@ def _changed(request: HtmxHttpRequest, order_id: int, main: str, **extra) -> Htt
 _FOLLOW_LINES = (("entry-totals", {"oob": True}), ("entry-delivery", {"oob": True}))
 
 
-def _rows_changed(request: HtmxHttpRequest, order_id: int, line_id: int, *, added: bool) -> HttpResponse:
+def _rows_changed(request: HtmxHttpRequest, line: OrderLine, *, added: bool) -> HttpResponse:
     """After a line was added or its quantity changed: that row (appended, or in place) and the
     rows of the same product after it (their backorder preview takes stock in line order), the
     line count and the totals, instead of every row again; the add form, fresh, after an add.
-    The first line brings the table itself, so it answers with the whole lines region."""
+    The first line brings the table itself, so it answers with the whole lines region.
+
+    ``line.order`` is the draft as the service left it, with its lines: read again, every
+    keystroke would read (and build) every line of the draft once more."""
+    order, line_id = line.order, line.pk
     if not is_partial(request):
-        return redirect("orders:draft", order_id=order_id)
-    order = _draft(order_id)
+        return redirect("orders:draft", order_id=order.pk)
     context = {"order": order, "can_price": services.can_change_line_price(request.user), **_lines_context(order)}
     rows = context["lines"]
     at = next((index for index, row in enumerate(rows) if row.line.pk == line_id), None)
@@ -310,7 +321,7 @@ def draft_products(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @role_required(CS)
 @vary_on_headers("HX-Request")
 def draft_add_line(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
-    order = _draft(order_id)
+    order = _draft_head(order_id)
     form = AddLineForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -332,8 +343,8 @@ def draft_add_line(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
             except OmsError as exc:
                 add_errors(form, exc, {"product_id": "code", "sku": "code"})
             else:
-                return _rows_changed(request, order_id, line.pk, added=True)
-    return _refused(request, order, "entry-add", add_form=form)
+                return _rows_changed(request, line, added=True)
+    return _refused(request, _draft(order_id), "entry-add", add_form=form)
 
 
 @require_POST
@@ -341,7 +352,7 @@ def draft_add_line(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpResponse:
     """A line's new quantity; 0 removes the line."""
-    order = _draft(order_id)
+    order = _draft_head(order_id)
     form = LineQuantityForm(request.POST)
     if form.is_valid():
         quantity = form.cleaned_data["quantity"]
@@ -349,7 +360,9 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
             if quantity == 0:  # the rows after it move up a place: the whole region
                 services.order_draft_remove_line(order=order, line_id=line_id, user=request.user)
             else:
-                services.order_draft_update_line(order=order, line_id=line_id, quantity=quantity, user=request.user)
+                line = services.order_draft_update_line(
+                    order=order, line_id=line_id, quantity=quantity, user=request.user
+                )
         except Conflict as exc:
             if exc.code == "not_a_draft":
                 return _gone(request, order_id)
@@ -358,11 +371,11 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
             errors = error_messages(exc)
         else:
             if quantity:
-                return _rows_changed(request, order_id, line_id, added=False)
+                return _rows_changed(request, line, added=False)
             return _changed(request, order_id, "entry-lines")
     else:
         errors = [error for messages_ in form.errors.values() for error in messages_]
-    return _refused(request, order, "entry-lines", line_errors={line_id: " ".join(errors)})
+    return _refused(request, _draft(order_id), "entry-lines", line_errors={line_id: " ".join(errors)})
 
 
 @require_POST

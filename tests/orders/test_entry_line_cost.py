@@ -104,3 +104,15 @@ def test_changing_a_quantity_costs_the_same_queries_in_a_short_or_long_draft(cs,
             assert cs.post(path, {"quantity": "3"}, **HTMX).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1], counts
+
+
+def test_adding_a_line_reads_the_drafts_lines_and_products_once(cs, customer, products):
+    _add(cs, _draft_with(customer, products, 0), products[0])  # the process's caches (warehouses, VAT rates)
+    draft = _draft_with(customer, products, 9)
+    with CaptureQueriesContext(connection) as captured:
+        assert _add(cs, draft, products[40]).status_code == 200
+    selects = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    # every line, once (the service totals them; the screen shows them as it left them)
+    assert len([sql for sql in selects if '"orders_orderline"."sku"' in sql]) == 1
+    # and the product added, not every product of the draft again: the quote reads only weights
+    assert len([sql for sql in selects if '"inventory_product"."description"' in sql]) == 1
