@@ -134,42 +134,65 @@ def _shipped_text(wanted: dict[int, int], by_id: dict[int, OrderLine], open_left
     return message, {"lines": {str(k): v for k, v in wanted.items()}, "units": sum(wanted.values())}
 
 
-def order_hand_over(*, order: Order, user, reference: str = "", now: datetime | None = None) -> Order:
+def order_hand_over(*, order: Order, user, amount_paid=None, reference: str = "", now: datetime | None = None) -> Order:
     """The goods handed over at the counter (billing's counter sale): every reserved unit of the
     order is issued (``stock_issue``), every line shipped in full, and the order goes to
     ``shipped`` and on to ``delivered``, as ``order_record_shipment`` of all of it and then
-    ``order_mark_delivered`` would take it; in one step, with one lock of the order, one write
-    of it, one insert of its two timeline rows and one of its two events (a sale at the till
-    waits for all of it). ``reference``: the issue movements' (default the order number).
+    ``order_mark_delivered`` would take it; with ``amount_paid`` (what was paid at the till) as
+    ``order_record_payment_total`` then would, ``completed`` when that covers the total. In one
+    step: one lock of the order, one write of it, one insert of its timeline rows and one of its
+    events (a sale at the till waits for all of it). ``reference``: the issue movements' (default
+    the order number).
 
     Not durable (billing calls it in the sale's transaction). Locks the order row, then the
-    stock levels. Publishes ``order.shipped`` and ``order.delivered``. Raises
-    ``InvalidTransition``, ``Conflict`` ``not_reserved`` (a line not reserved in full) /
-    ``awaiting_payment`` (paid before picking, and not paid)."""
+    stock levels. Publishes ``order.shipped``, ``order.delivered`` (and ``order.completed``).
+    Raises ``InvalidTransition``, ``ValidationFailed`` (``amount_paid``), ``Conflict``
+    ``not_reserved`` (a line not reserved in full) / ``awaiting_payment`` (paid before
+    picking, and not paid)."""
     now = now or timezone.now()
+    amount = None if amount_paid is None else clean_amount(amount_paid, "amount_paid", code="invalid_amount")
     # No savepoint: a failure here fails the sale (billing's caller), which rolls back whole.
     with transaction.atomic(savepoint=False):
         locked = lock_order(order.pk)
         if locked.status not in SHIPPABLE:
             raise_invalid(locked, OrderStatus.SHIPPED)
+        if amount is not None:
+            locked.amount_paid, paid_before = amount, locked.amount_paid
         refuse_unpaid(locked, "shipped")
         by_id = {line.pk: line for line in OrderLine.objects.filter(order=locked, is_cancelled=False)}
         wanted = {pk: line.quantity - line.quantity_shipped for pk, line in by_id.items()}
         wanted = {pk: quantity for pk, quantity in wanted.items() if quantity > 0}
         if not wanted:
             raise Conflict(f"Nothing of order {locked.number} is left to hand over.", code="not_reserved")
-        allocations = _allocations_to_ship(by_id, wanted, None)
-        take = _take_oldest(allocations, wanted)
-        items = [(a.stock_level_id, take[a.pk]) for a in allocations if take.get(a.pk)]
-        inventory_services.stock_issue(items=items, reference=reference or locked.number, user=user)
-        whole = [a.pk for a in allocations if take.get(a.pk, 0) >= a.quantity]
-        Allocation.objects.filter(pk__in=whole).update(status=AllocationStatus.ISSUED, updated_at=now)
-        split_off([a for a in allocations if a.pk in take], take, AllocationStatus.ISSUED, now=now)
-        OrderLine.objects.filter(pk__in=list(wanted)).update(quantity_shipped=F("quantity"))
-        shipped = (OrderEventKind.SHIPPED, *_shipped_text(wanted, by_id, open_left=False))
-        delivered = (OrderEventKind.DELIVERED, "Delivered.", None)
-        _write_steps(locked, [OrderStatus.SHIPPED, OrderStatus.DELIVERED], [shipped, delivered], user=user, now=now)
+        _issue_all(locked, by_id, wanted, reference, user, now)
+        targets = [OrderStatus.SHIPPED, OrderStatus.DELIVERED]
+        rows = [(OrderEventKind.SHIPPED, *_shipped_text(wanted, by_id, open_left=False)), DELIVERED_ROW]
+        if amount is not None and amount != paid_before:
+            rows.append(_paid_row(locked))
+            if amount >= locked.gross_amount:
+                targets, rows = [*targets, OrderStatus.COMPLETED], [*rows, COMPLETED_ROW]
+        _write_steps(locked, targets, rows, user=user, now=now, fields=["amount_paid"] if amount is not None else ())
     return locked
+
+
+def _issue_all(order: Order, by_id: dict[int, OrderLine], wanted: dict[int, int], reference, user, now) -> None:
+    """Issue the reserved stock of ``wanted`` (line id: quantity) and count it shipped."""
+    allocations = _allocations_to_ship(by_id, wanted, None)
+    take = _take_oldest(allocations, wanted)
+    items = [(a.stock_level_id, take[a.pk]) for a in allocations if take.get(a.pk)]
+    inventory_services.stock_issue(items=items, reference=reference or order.number, user=user)
+    whole = [a.pk for a in allocations if take.get(a.pk, 0) >= a.quantity]
+    Allocation.objects.filter(pk__in=whole).update(status=AllocationStatus.ISSUED, updated_at=now)
+    split_off([a for a in allocations if a.pk in take], take, AllocationStatus.ISSUED, now=now)
+    OrderLine.objects.filter(pk__in=list(wanted)).update(quantity_shipped=F("quantity"))
+
+
+def _paid_row(order: Order) -> tuple:
+    """The "payment" timeline row of the order's (new) paid total."""
+    message = part(
+        gettext_noop("Paid %(paid)s of %(gross)s."), paid=money(order.amount_paid), gross=money(order.gross_amount)
+    )
+    return OrderEventKind.PAYMENT, message, {"amount_paid": str(order.amount_paid)}
 
 
 def _write_steps(order: Order, targets: list[str], rows: list[tuple], *, user, now, fields=()) -> None:
@@ -212,11 +235,7 @@ def order_record_payment_total(*, order: Order, amount_paid, user, now: datetime
         locked = lock_order(order.pk)
         if amount != locked.amount_paid:
             locked.amount_paid = amount
-            message = part(
-                gettext_noop("Paid %(paid)s of %(gross)s."), paid=money(amount), gross=money(locked.gross_amount)
-            )
-            rows = [(OrderEventKind.PAYMENT, message, {"amount_paid": str(amount)})]
-            targets = []
+            rows, targets = [_paid_row(locked)], []
             if _paid_on_delivery(locked):  # completes: one write of the order, as below
                 targets, rows = [OrderStatus.COMPLETED], [*rows, COMPLETED_ROW]
             _write_steps(locked, targets, rows, user=user, now=now or timezone.now(), fields=["amount_paid"])
@@ -269,6 +288,7 @@ def orders_record_payment_totals(
     return {order.pk: order for order in locked}
 
 
+DELIVERED_ROW = (OrderEventKind.DELIVERED, "Delivered.", None)
 COMPLETED_ROW = (OrderEventKind.COMPLETED, "Delivered and paid.", None)
 
 
