@@ -269,7 +269,8 @@ def order_draft_price_line(
     the reason (required; it goes onto the invoice line and the timeline). Needs
     ``can_change_line_price``. ``unit_price`` None keeps the price, ``discount_percent`` None
     the discount. Raises ``NotPermitted``, ``ValidationFailed`` (``reason``, ``unit_price``,
-    ``discount_percent``), ``NotFound`` (``line_id``), ``Conflict`` ``not_a_draft``."""
+    ``discount_percent``), ``NotFound`` (``line_id``), ``Conflict`` ``not_a_draft``. The line's
+    ``order`` is the draft as the change left it (``_as_left``)."""
     errors = Collector()
     reason = check_price_change(user, reason, errors, field="unit_price", reason_field="reason")
     changes = {}
@@ -289,11 +290,12 @@ def order_draft_price_line(
         line.save(update_fields=[*changes, "price_reason"])
         message = price_message(line.sku, (line.unit_price, line.discount_percent), before, reason)
         timeline(locked, OrderEventKind.LINES_CHANGED, message, user=user)
-    return OrderLine.objects.get(pk=line.pk)
+    return _as_left(locked, line.pk)
 
 
 def order_draft_remove_line(*, order: Order, line_id: int, user) -> Order:
-    """Delete a line of the draft (drafts reserve nothing, so nothing is released)."""
+    """Delete a line of the draft (drafts reserve nothing, so nothing is released). Returns the
+    draft as the change left it, with its lines (``order.lines.all()`` costs no query)."""
     with _editing(order) as locked:
         _draft_line(locked, line_id).delete()
     return locked

@@ -129,11 +129,11 @@ def _gone(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     return HttpResponseClientRedirect(url) if is_partial(request) else redirect(url)
 
 
-def _changed(request: HtmxHttpRequest, order_id: int, main: str, **extra) -> HttpResponse:
-    """After a change: ``main`` (the swap target) and the totals out of band; PRG without htmx."""
+def _changed(request: HtmxHttpRequest, order: Order, main: str, **extra) -> HttpResponse:
+    """After a change: ``main`` (the swap target) and the totals out of band; PRG without htmx.
+    ``order``: the draft as the service left it, with its lines (not read again)."""
     if not is_partial(request):
-        return redirect("orders:draft", order_id=order_id)
-    order = _draft(order_id)
+        return redirect("orders:draft", order_id=order.pk)
     context = {
         "order": order,
         "can_price": services.can_change_line_price(request.user),
@@ -358,7 +358,7 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
         quantity = form.cleaned_data["quantity"]
         try:
             if quantity == 0:  # the rows after it move up a place: the whole region
-                services.order_draft_remove_line(order=order, line_id=line_id, user=request.user)
+                order = services.order_draft_remove_line(order=order, line_id=line_id, user=request.user)
             else:
                 line = services.order_draft_update_line(
                     order=order, line_id=line_id, quantity=quantity, user=request.user
@@ -372,7 +372,7 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
         else:
             if quantity:
                 return _rows_changed(request, line, added=False)
-            return _changed(request, order_id, "entry-lines")
+            return _changed(request, order, "entry-lines")
     else:
         errors = [error for messages_ in form.errors.values() for error in messages_]
     return _refused(request, _draft(order_id), "entry-lines", line_errors={line_id: " ".join(errors)})
@@ -383,12 +383,12 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
 @vary_on_headers("HX-Request")
 def draft_line_price(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpResponse:
     """A discount and/or another price for a line, with the reason (needs the permission)."""
-    order = _draft(order_id)
+    order = _draft_head(order_id)
     form = LinePriceForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.order_draft_price_line(
+            line = services.order_draft_price_line(
                 order=order,
                 line_id=line_id,
                 user=request.user,
@@ -403,8 +403,8 @@ def draft_line_price(request: HtmxHttpRequest, order_id: int, line_id: int) -> H
         except OmsError as exc:
             add_errors(form, exc)
         else:
-            return _changed(request, order_id, "entry-lines")
-    return _refused(request, order, "entry-lines", price_form=form, price_line=line_id)
+            return _changed(request, line.order, "entry-lines")
+    return _refused(request, _draft(order_id), "entry-lines", price_form=form, price_line=line_id)
 
 
 @require_POST
@@ -436,33 +436,37 @@ def draft_note(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 def draft_address(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """Deliver to one of the customer's addresses (``address`` = its id) or a new one
     (``address=new``: first the form, then its fields)."""
-    order = _draft(order_id)
+    order = _draft_head(order_id)
+
+    def refused(**extra) -> HttpResponse:
+        return _refused(request, _draft(order_id), "entry-address", **extra)
+
     choice = request.POST.get("address", "")
     form = None
     if choice == "new":
         form = AddressForm(request.POST if request.POST.get("new_address") else None, initial={"country": "NL"})
         if not form.is_bound or not form.is_valid():
-            return _refused(request, order, "entry-address", address_form=form)
+            return refused(address_form=form)
         address = form.cleaned_data
     else:
         found = next(
             (a for a in customers_selectors.customer_addresses(order.customer_id) if str(a.pk) == choice), None
         )
         if found is None:
-            return _refused(request, order, "entry-address", address_errors=[_("Choose an address.")])
+            return refused(address_errors=[_("Choose an address.")])
         address = found.as_snapshot()
     try:
-        services.order_draft_set_address(order=order, kind="shipping", address=address, user=request.user)
+        order = services.order_draft_set_address(order=order, kind="shipping", address=address, user=request.user)
     except Conflict as exc:
         if exc.code == "not_a_draft":
             return _gone(request, order_id)
-        return _refused(request, order, "entry-address", address_errors=error_messages(exc))
+        return refused(address_errors=error_messages(exc))
     except OmsError as exc:
         if form is None:
-            return _refused(request, order, "entry-address", address_errors=error_messages(exc))
+            return refused(address_errors=error_messages(exc))
         add_errors(form, exc)
-        return _refused(request, order, "entry-address", address_form=form)
-    return _changed(request, order_id, "entry-address")
+        return refused(address_form=form)
+    return _changed(request, order, "entry-address")
 
 
 def _delivery_context(order: Order, errors: list[str] | None = None) -> dict:
@@ -497,7 +501,7 @@ def _posted_point(value: str) -> dict | None:
 def draft_delivery(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """GET: the services that can deliver the draft, each with its price and promised date.
     POST ``shipping_method`` (and ``pickup_point``): the customer's choice; the totals follow."""
-    order = _draft(order_id)
+    order = _draft_head(order_id) if request.method == "POST" else _draft(order_id)
     errors: list[str] = []
     if request.method == "POST":
         method = request.POST.get("shipping_method", "")
@@ -516,7 +520,8 @@ def draft_delivery(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
             errors = error_messages(exc)
         if not is_partial(request):
             return redirect("orders:draft", order_id=order_id)
-        order = _draft(order_id)
+        if errors:  # else the draft as the service left it, with its lines
+            order = _draft(order_id)
         context = {**_lines_context(order), **_delivery_context(order, errors)}
         return render_parts(request, PAGE, [("entry-delivery", {}), ("entry-totals", {"oob": True})], context)
     return render(request, f"{PAGE}#entry-delivery", _delivery_context(order))
