@@ -138,8 +138,8 @@ def order_hand_over(*, order: Order, user, amount_paid=None, reference: str = ""
     """The goods handed over at the counter (billing's counter sale): every reserved unit of the
     order is issued (``stock_issue``), every line shipped in full, and the order goes to
     ``shipped`` and on to ``delivered``, as ``order_record_shipment`` of all of it and then
-    ``order_mark_delivered`` would take it; with ``amount_paid`` (what was paid at the till) as
-    ``order_record_payment_total`` then would, ``completed`` when that covers the total. In one
+    ``order_mark_delivered`` would take it, ``completed`` when it is paid in full; with
+    ``amount_paid`` (what was paid at the till) as ``order_record_payment_total`` records it. In one
     step: one lock of the order, one write of it, one insert of its timeline rows and one of its
     events (a sale at the till waits for all of it). ``reference``: the issue movements' (default
     the order number).
@@ -169,8 +169,8 @@ def order_hand_over(*, order: Order, user, amount_paid=None, reference: str = ""
         rows = [(OrderEventKind.SHIPPED, *_shipped_text(wanted, by_id, open_left=False)), DELIVERED_ROW]
         if amount is not None and amount != paid_before:
             rows.append(_paid_row(locked))
-            if amount >= locked.gross_amount:
-                targets, rows = [*targets, OrderStatus.COMPLETED], [*rows, COMPLETED_ROW]
+        if locked.amount_paid >= locked.gross_amount:  # delivered and paid, as order_mark_delivered
+            targets, rows = [*targets, OrderStatus.COMPLETED], [*rows, COMPLETED_ROW]
         _write_steps(locked, targets, rows, user=user, now=now, fields=["amount_paid"] if amount is not None else ())
     return locked
 
@@ -236,7 +236,7 @@ def order_record_payment_total(*, order: Order, amount_paid, user, now: datetime
         if amount != locked.amount_paid:
             locked.amount_paid = amount
             rows, targets = [_paid_row(locked)], []
-            if _paid_on_delivery(locked):  # completes: one write of the order, as below
+            if _paid_on_delivery(locked):  # it completes, in the same write
                 targets, rows = [OrderStatus.COMPLETED], [*rows, COMPLETED_ROW]
             _write_steps(locked, targets, rows, user=user, now=now or timezone.now(), fields=["amount_paid"])
     return locked
