@@ -56,7 +56,7 @@ from inventory.models import Product
 from oms.errors import NotFound
 from oms.money import ZERO, quantize
 from orders import selectors as order_selectors
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 OPEN_AMOUNT = ExpressionWrapper(F("gross_amount") - F("amount_paid") - F("amount_credited"), output_field=MONEY)
@@ -187,29 +187,45 @@ def customer_credit(customer_id: int) -> Decimal:
     return row["credit"]
 
 
+# A customer's sums for ``customer_account`` in one statement: the invoices' totals, the
+# receivables subledger's balance and the unused credit (``customer_credit``'s condition).
+_ACCOUNT_SUMS_SQL = f"""
+    SELECT coalesce(sum(i.gross_amount) FILTER (WHERE i.kind = %(invoice)s), 0.00),
+           coalesce(sum(i.gross_amount) FILTER (WHERE i.kind = %(credit_note)s), 0.00),
+           coalesce(sum(i.amount_paid), 0.00),
+           coalesce(sum(i.gross_amount - i.amount_paid - i.amount_credited)
+                    FILTER (WHERE i.status = %(overdue)s), 0.00),
+           count(i.id) FILTER (WHERE i.kind = %(invoice)s AND i.gross_amount <> i.amount_paid + i.amount_credited),
+           (SELECT coalesce(sum(l.debit), 0.00) - coalesce(sum(l.credit), 0.00)
+              FROM {JournalLine._meta.db_table} l JOIN {Account._meta.db_table} a ON a.id = l.account_id
+             WHERE l.customer_id = %(customer)s AND a.code = %(receivables)s),
+           (SELECT coalesce(sum(p.amount - p.amount_allocated - p.amount_refunded), 0.00)
+              FROM {Payment._meta.db_table} p
+             WHERE p.customer_id = %(customer)s AND p.amount > p.amount_allocated + p.amount_refunded)
+      FROM {Invoice._meta.db_table} i WHERE i.customer_id = %(customer)s"""
+
+
 def customer_account(customer_id: int, *, recent: int = 10) -> CustomerAccount:
-    """The customer's receivable, credit, most recent invoices and payments (five queries)."""
-    sums = Invoice.objects.filter(customer_id=customer_id).aggregate(
-        invoiced=Coalesce(Sum("gross_amount", filter=Q(kind=InvoiceKind.INVOICE)), ZERO, output_field=MONEY),
-        credited=Coalesce(Sum("gross_amount", filter=Q(kind=InvoiceKind.CREDIT_NOTE)), ZERO, output_field=MONEY),
-        paid=Coalesce(Sum("amount_paid"), ZERO, output_field=MONEY),
-        overdue=Coalesce(Sum(OPEN_AMOUNT, filter=Q(status=InvoiceStatus.OVERDUE)), ZERO, output_field=MONEY),
-        open_invoices=Count(
-            "id", filter=Q(kind=InvoiceKind.INVOICE) & ~Q(gross_amount=F("amount_paid") + F("amount_credited"))
-        ),
-    )
-    ledger = JournalLine.objects.filter(customer_id=customer_id, account__code=accounts.RECEIVABLES).aggregate(
-        balance=Coalesce(Sum("debit"), ZERO, output_field=MONEY) - Coalesce(Sum("credit"), ZERO, output_field=MONEY)
-    )
+    """The customer's receivable, credit, most recent invoices and payments (three queries)."""
+    params = {
+        "customer": customer_id,
+        "invoice": InvoiceKind.INVOICE.value,
+        "credit_note": InvoiceKind.CREDIT_NOTE.value,
+        "overdue": InvoiceStatus.OVERDUE.value,
+        "receivables": accounts.RECEIVABLES,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_ACCOUNT_SUMS_SQL, params)
+        invoiced, credited, paid, overdue, open_invoices, balance, credit = cursor.fetchone()
     return CustomerAccount(
-        invoiced=sums["invoiced"],
-        credited=-sums["credited"],
-        paid=sums["paid"],
-        open_balance=ledger["balance"],
-        overdue=sums["overdue"],
-        open_invoices=sums["open_invoices"],
+        invoiced=invoiced,
+        credited=-credited,
+        paid=paid,
+        open_balance=balance,
+        overdue=overdue,
+        open_invoices=open_invoices,
         invoices=list(Invoice.objects.filter(customer_id=customer_id).order_by("-issue_date", "-id")[:recent]),
-        credit=customer_credit(customer_id),
+        credit=credit,
         payments=list(
             Payment.objects.filter(customer_id=customer_id)
             .select_related("order", "refund_of")
@@ -513,20 +529,22 @@ class OrderBilling:
 
 
 def order_billing(order_id: int) -> OrderBilling:
-    """The order panel's data (eight queries). Raises ``NotFound``."""
-    order = order_selectors.order_get(order_id)
+    """The order panel's data (four queries: the order with its customer, its invoices, its
+    payments, and its paid total with the units still to invoice). Raises ``NotFound``."""
+    order = order_selectors.orders_by_ids([order_id]).get(order_id)
+    if order is None:
+        raise NotFound(f"No order with id {order_id}.", field="order")
     invoices = list(Invoice.objects.filter(order_id=order_id).order_by("id"))
     payments = order_payments(order_id)
-    invoiced = dict(InvoicedOrderLine.objects.filter(order_id=order_id).values_list("order_line_id", "quantity"))
-    lines = [line for line in order.lines.all() if not line.is_cancelled]
+    paid, to_invoice_shipped, to_invoice_ordered = _paid_and_to_invoice(order_id)
     return OrderBilling(
         order=order,
         invoices=invoices,
         payments=payments,
-        paid=order_paid_totals([order_id])[order_id],
+        paid=paid,
         credit=sum((p.credit for p in payments), ZERO),
-        to_invoice_shipped=sum(max(line.quantity_shipped - invoiced.get(line.pk, 0), 0) for line in lines),
-        to_invoice_ordered=sum(max(line.quantity - invoiced.get(line.pk, 0), 0) for line in lines),
+        to_invoice_shipped=to_invoice_shipped,
+        to_invoice_ordered=to_invoice_ordered,
     )
 
 
@@ -540,6 +558,23 @@ def _paid_not_invoiced(methods: Iterable[str]) -> QuerySet[Order]:
         .exclude(status__in=[OrderStatus.DRAFT, OrderStatus.CANCELLED])
         .filter(~Exists(invoiced))
     )
+
+
+def _paid_and_to_invoice(order_id: int) -> tuple[Decimal, int, int]:
+    """The order's paid total (``order_paid_totals``) and the units of its open lines that no
+    invoice carries yet, shipped and ordered (one query)."""
+    sql = f"""
+        SELECT {_PAID_TOTAL_SQL},
+               coalesce(sum(greatest(l.quantity_shipped - coalesce(d.quantity, 0), 0)), 0),
+               coalesce(sum(greatest(l.quantity - coalesce(d.quantity, 0), 0)), 0)
+          FROM (SELECT %s::bigint AS id) o
+          LEFT JOIN {OrderLine._meta.db_table} l ON l.order_id = o.id AND NOT l.is_cancelled
+          LEFT JOIN {InvoicedOrderLine._meta.db_table} d ON d.order_line_id = l.id
+         GROUP BY o.id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [order_id])
+        paid, shipped, ordered = cursor.fetchone()
+    return quantize(paid), int(shipped), int(ordered)
 
 
 def prepaid_orders_paid_not_invoiced(

@@ -154,6 +154,11 @@ def customer_ids_by_external_ref(refs: Iterable[str]) -> dict[str, int]:
     return dict(rows)
 
 
+def customer_by_external_ref(ref: str) -> Customer | None:
+    """The customer with this external reference, or None (one query)."""
+    return Customer.objects.filter(external_ref=ref).first()
+
+
 # --- audit history ----------------------------------------------------------------------------
 
 

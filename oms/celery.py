@@ -60,6 +60,26 @@ def _make_broker_folders(sender, **kwargs) -> None:
 
 
 @worker_init.connect
+def _yield_to_requests(sender=None, **kwargs) -> None:
+    """Run the worker below the web processes' CPU priority (``settings.OMS_WORKER_NICE``, a
+    nice increment; 0 leaves it as started). On a host that serves both, a worker rendering
+    invoice PDFs after every counter sale otherwise takes the cores the next request needs; its
+    own work only waits a little longer. In the main process, before the pool starts: the
+    prefork children inherit it."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    increment = getattr(settings, "OMS_WORKER_NICE", 0)
+    if increment > 0:
+        try:
+            os.nice(increment)
+        except OSError:  # not allowed here: run as started
+            logger.warning("could not lower the worker's CPU priority by %s", increment)
+
+
+@worker_init.connect
 def _warm_up_pdf(sender=None, **kwargs) -> None:
     """Load the PDF engine and its fonts when a worker starts, so its first invoice, pick list
     or packing slip does not pay for it (``settings.OMS_PDF_WARM_UP``). In the worker's main

@@ -5,6 +5,15 @@ from oms.roles import Role, has_role, user_roles
 
 
 def navigation(request) -> dict:
+    """The menu of the user's roles, once per request: an htmx answer renders several partials,
+    and each would build it again (a reverse per entry)."""
+    found = getattr(request, "_oms_navigation", None)
+    if found is None:
+        found = request._oms_navigation = _navigation(request)
+    return found
+
+
+def _navigation(request) -> dict:
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
         return {"nav_items": [], "user_roles": frozenset(), "user_role_labels": []}

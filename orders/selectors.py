@@ -511,6 +511,15 @@ def draft_get(order_id: int) -> Order:
     return order
 
 
+def draft_head(order_id: int) -> Order:
+    """The order alone, without customer or lines (one query): what a change of a draft's
+    lines needs before its service reads and returns them. Raises ``NotFound``."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(f"No order with id {order_id}.", field="order")
+    return order
+
+
 def drafts_of_user(user_id: int | None, *, limit: int = 10) -> list[Order]:
     """The user's drafts still being entered, newest first, with their customer. One query."""
     if not user_id:

@@ -184,6 +184,4 @@ def _receipts(product_ids: list[int], *, today: date) -> dict[int, Receipt]:
 def _weights(product_ids: list[int]) -> dict[int, int]:
     if not product_ids:
         return {}
-    return dict(
-        inventory_models.Product.objects.filter(pk__in=sorted(set(product_ids))).values_list("pk", "weight_grams")
-    )
+    return inventory_selectors.product_weights(product_ids)

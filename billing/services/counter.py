@@ -1,12 +1,11 @@
 """The counter sale in a store: scan, pay by PIN or cash, hand over, in one step for the user.
 
 ``counter_sale`` places a ``store`` order through orders (everything must be in stock: the
-goods are on the counter), then in one transaction issues that stock (orders'
-``order_record_shipment``, which issues the reservations through inventory, so reserved stock
-and reserved allocations stay equal), marks the order delivered, issues the invoice as a cash
-sale (debit cash or PIN in transit, credit revenue and VAT: no receivable), records the payment
-that settled it and tells orders it is paid, which completes the order. A store order never
-goes to shipping.
+goods are on the counter), then in one transaction hands it over paid (orders'
+``order_hand_over``: it issues the reservations through inventory, so reserved stock and
+reserved allocations stay equal, and marks the order shipped, delivered and, paid, completed),
+issues the invoice as a cash sale (debit cash or PIN in transit, credit revenue and VAT: no
+receivable) and records the payment that settled it. A store order never goes to shipping.
 
 Placing is durable in orders and must commit on its own, so the sale is two transactions; if
 the second fails, the order is cancelled again (its reservations released) before the error is
@@ -55,19 +54,19 @@ class CounterSale:
 
 def walk_in_customer(*, user) -> Customer:
     """The anonymous customer of counter sales without a customer (created on first use)."""
-    found = customer_selectors.customer_ids_by_external_ref([WALK_IN_REF]).get(WALK_IN_REF)
-    if found is None:
-        try:
-            return customer_services.customer_create(
-                kind=CustomerKind.B2C,
-                name=WALK_IN_NAME,
-                preferred_payment_method=PaymentMethod.CASH,
-                external_ref=WALK_IN_REF,
-                user=user,
-            )
-        except Conflict:  # a sale at the next till created it a moment ago
-            found = customer_selectors.customer_ids_by_external_ref([WALK_IN_REF])[WALK_IN_REF]
-    return customer_selectors.customer_get(found)
+    found = customer_selectors.customer_by_external_ref(WALK_IN_REF)
+    if found is not None:
+        return found
+    try:
+        return customer_services.customer_create(
+            kind=CustomerKind.B2C,
+            name=WALK_IN_NAME,
+            preferred_payment_method=PaymentMethod.CASH,
+            external_ref=WALK_IN_REF,
+            user=user,
+        )
+    except Conflict:  # a sale at the next till created it a moment ago
+        return customer_selectors.customer_by_external_ref(WALK_IN_REF)
 
 
 def clean_tendered(value, method: str) -> Decimal | None:
@@ -100,7 +99,7 @@ def counter_sale(
     and the change.
 
     Two transactions (see the module docstring). The second takes the customer's billing lock,
-    then the order row and stock levels (``order_record_shipment``), the invoice counter.
+    then the order row and stock levels (``order_hand_over``), then the invoice counter.
     Publishes what orders publishes (``order.placed``, ``order.allocated``, ``order.shipped``,
     ``order.delivered``, ``order.completed``), ``invoice.issued`` and ``payment.received``.
     Raises ``ValidationFailed`` (``method``, ``lines.N.*``, ``tendered``), ``InsufficientStock``
@@ -150,7 +149,6 @@ def _check_payable(order: Order, tendered: Decimal | None) -> None:
 
 
 def _settle(order: Order, method: str, reference: str, user) -> tuple[Order, Invoice, Payment]:
-    lines = [(line.pk, line.quantity) for line in order.lines.all()]
     with stamps_read_once(), transaction.atomic(durable=True):
         lock_customer_billing(order.customer_id)
         if Payment.objects.filter(method=method, reference=reference).exists():
@@ -159,11 +157,19 @@ def _settle(order: Order, method: str, reference: str, user) -> tuple[Order, Inv
                 code="payment_reference_conflict",
                 field="reference",
             )
-        order_services.order_record_shipment(order=order, lines=lines, user=user, reference=order.number)
-        order_services.order_mark_delivered(order=order, user=user)
-        # The order as placed: its lines, prices and customer are what is invoiced (shipping and
-        # delivering changed only its status), so it is not read again.
+        # Handed over and paid at the till: the customer pays the order's total (the tendered
+        # cash and the change are reckoned on it), which is what its one invoice comes to.
+        completed = order_services.order_hand_over(
+            order=order, amount_paid=order.gross_amount, user=user, reference=order.number
+        )
+        # The order as placed: its lines, prices and customer are what is invoiced (handing it
+        # over changed only its status and paid total), so it is not read again.
         invoice = invoice_order_locked(order, "ordered", settled_by=method, user=user, done={})
+        if invoice.gross_amount != completed.amount_paid:  # the rounding rules disagree: a bug
+            raise Conflict(
+                f"The invoice of {invoice.gross_amount} does not match the order's {completed.amount_paid}.",
+                code="counter_total_mismatch",
+            )
         payment = Payment.objects.create(
             customer_id=order.customer_id,
             order=order,
@@ -178,10 +184,8 @@ def _settle(order: Order, method: str, reference: str, user) -> tuple[Order, Inv
         PaymentAllocation.objects.create(
             payment=payment, invoice=invoice, amount=invoice.gross_amount, journal_entry=invoice.journal_entry
         )
-        # a new order paid by this one payment: its paid total is the invoice's
-        order = order_services.order_record_payment_total(order=order, amount_paid=invoice.gross_amount, user=user)
         _published(payment)
-    return order, invoice, payment
+    return completed, invoice, payment
 
 
 def _published(payment: Payment) -> None:

@@ -18,6 +18,7 @@ from billing import selectors, services
 from billing.forms import OrderInvoiceForm, PaymentForm, RefundForm
 from billing.services import payment_links
 from customers import selectors as customer_selectors
+from customers.models import Customer
 from oms.errors import NotFound, OmsError, add_to_form
 from oms.htmx import HtmxHttpRequest, is_partial
 from oms.roles import Role, has_role, role_required
@@ -112,10 +113,10 @@ def order_invoice(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 @role_required(ACC)
 def order_payment(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
-    try:
-        order = order_selectors.order_get(order_id)  # the panel is read once, after the payment
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    # the order and its customer are what the payment needs; the panel is read after it
+    order = order_selectors.orders_by_ids([order_id]).get(order_id)
+    if order is None:
+        raise Http404(f"No order with id {order_id}.")
     form = PaymentForm(request.POST, prefix="payment")
     if form.is_valid():
         try:
@@ -194,11 +195,15 @@ def order_payment_link_send(request: HtmxHttpRequest, order_id: int) -> HttpResp
 # --- customer panel --------------------------------------------------------------------------------
 
 
-def _customer_panel(request, customer_id: int, payment_form: PaymentForm | None = None) -> HttpResponse:
-    try:
-        customer = customer_selectors.customer_get(customer_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+def _customer_panel(
+    request, customer_id: int, payment_form: PaymentForm | None = None, customer: Customer | None = None
+) -> HttpResponse:
+    """``customer``: when the request read it already (a payment does not change the row)."""
+    if customer is None:
+        try:
+            customer = customer_selectors.customer_get(customer_id)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
     context = {
         "customer": customer,
         "account": selectors.customer_account(customer.pk),
@@ -243,5 +248,5 @@ def customer_payment(request: HtmxHttpRequest, customer_id: int) -> HttpResponse
                 _("Recorded %(amount)s (%(reference)s).")
                 % {"amount": f"{result.payment.amount:.2f}", "reference": result.payment.reference},
             )
-            return _after_customer_action(request, customer_id)
-    return _after_customer_action(request, customer_id, payment_form=form)
+            return _after_customer_action(request, customer_id, customer=customer)
+    return _after_customer_action(request, customer_id, payment_form=form, customer=customer)

@@ -253,6 +253,9 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 # A worker renders a tiny PDF when it starts, so that its first real one is quick (oms.celery);
 # off only to measure the difference (bench/order_screens.py).
 OMS_PDF_WARM_UP = env.bool("OMS_PDF_WARM_UP", default=True)
+# Workers run at this nice increment below the web processes (oms.celery): where both share a
+# host, a request does not wait for a core while a worker renders PDFs. 0: as started.
+OMS_WORKER_NICE = env.int("OMS_WORKER_NICE", default=10)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE

@@ -6,8 +6,8 @@ order_services``); the modules group them by theme:
 - ``lifecycle``: ``order_cancel``, ``order_hold``, ``order_release_hold``;
 - ``allocation``: ``order_lines_change`` and ``order_allocate_backorders`` (stock arrived);
 - ``fulfilment``: for shipping and billing: ``order_start_picking``, ``order_record_shipment``,
-  ``order_mark_delivered``, ``order_record_payment_total`` (``orders_record_payment_totals``:
-  several), ``order_record_return``;
+  ``order_mark_delivered``, ``order_hand_over`` (the counter), ``order_record_payment_total``
+  (``orders_record_payment_totals``: several), ``order_record_return``;
 - ``payment``: the payment link on the order and its e-mails, the unpaid-order reminder and
   cancellation (billing drives them: ``order_payment_link_set``, ``order_cancel_unpaid`` ...);
 - ``status_links``: ``order_status_link_revoke`` (the customer's order page link);
@@ -31,6 +31,7 @@ from orders.services.drafts import (
     order_draft_update_line,
 )
 from orders.services.fulfilment import (
+    order_hand_over,
     order_mark_delivered,
     order_record_payment_total,
     order_record_return,
@@ -62,6 +63,7 @@ __all__ = [
     "order_draft_update_line",
     "order_draft_price_line",
     "can_change_line_price",
+    "order_hand_over",
     "order_hold",
     "order_lines_change",
     "order_mark_delivered",

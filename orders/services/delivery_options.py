@@ -18,10 +18,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from customers.models import Customer, CustomerKind
-from inventory import selectors as inventory_selectors
 from oms.delivery import DeliveryQuote
 from oms.errors import OmsError
 from oms.money import gross_of
+from oms.sql import cached_related
 from orders import pricing
 from orders.models import Channel, Order, OrderLine
 from orders.quotes import service_options
@@ -91,12 +91,15 @@ def offers_for(order: Order, lines: Sequence[OrderLine], products: Mapping, now:
 
 
 def draft_offers(order: Order) -> list[DeliveryOffer]:
-    """The offers for a draft on the phone screen (its lines as entered, stock as it is now)."""
-    lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
+    """The offers for a draft on the phone screen (its lines as entered, stock as it is now):
+    the lines ``order`` carries (``selectors.draft_get``), else read. The quote backend reads
+    the weights it needs (as ``drafts.refresh_draft``)."""
+    lines = cached_related(order, "lines")
+    if lines is None:
+        lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
     if not lines or not order.shipping_address:
         return []
-    products = inventory_selectors.products_by_ids(line.product_id for line in lines)
-    return offers_for(order, lines, products, timezone.now())
+    return offers_for(order, lines, {}, timezone.now())
 
 
 def delivery_offers(

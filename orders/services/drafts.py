@@ -23,7 +23,7 @@ from customers.models import AddressKind, Customer, CustomerKind, PaymentMethod
 from inventory import selectors as inventory_selectors
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.quantities import whole_quantity
-from oms.sql import cache_related
+from oms.sql import cache_related, cached_related
 from orders import pricing
 from orders.models import BackorderPolicy, Channel, Order, OrderEventKind, OrderLine, OrderStatus
 from orders.services._common import (
@@ -127,10 +127,11 @@ def refresh_draft(order: Order, now: datetime | None = None, *, keep_choice: boo
     A chosen service that no longer delivers is dropped (``keep_choice``: refused instead)."""
     now = now or timezone.now()
     lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
-    products = inventory_selectors.products_by_ids(line.product_id for line in lines) if lines else {}
     before = [(line.vat_rate, line.line_total) for line in lines]
     rates = price_lines(order, lines, now)
-    quote = quote_for(order, lines, products, None, now, keep_choice=keep_choice)
+    # No products: the quote backend reads the weights it needs (a line's weight 0 is the
+    # product's, ``oms.delivery``), narrower than every product row of a growing draft.
+    quote = quote_for(order, lines, {}, None, now, keep_choice=keep_choice)
     apply_totals(order, lines, quote, rates)
     if keep_choice:
         check_pickup_point(order, quote, require_point=False)
@@ -184,7 +185,8 @@ def order_draft_add_line(
     """Add a line (by SKU or product id) at the end of the draft; returns the line. A price
     other than the catalogue's, or a discount, needs the permission and ``reason``
     (``line_prices``). Raises ``NotPermitted``, ``ValidationFailed`` (``sku`` ``unknown_sku``,
-    ``quantity``, ``reason`` ...), ``Conflict``."""
+    ``quantity``, ``reason`` ...), ``Conflict``. The line's ``order`` is the draft as the change
+    left it (``_as_left``)."""
     item = _one_line(
         sku=sku, product_id=product_id, quantity=quantity, unit_price=unit_price, discount=discount_percent
     )
@@ -197,7 +199,7 @@ def order_draft_add_line(
         line = new_line(locked, (last or 0) + 1, item, products[item.product.pk])
         line.save(force_insert=True)
         _record_new_prices(locked, priced, user)
-    return OrderLine.objects.get(pk=line.pk)
+    return _as_left(locked, line.pk)
 
 
 def order_draft_update_line(
@@ -214,7 +216,8 @@ def order_draft_update_line(
     discount. New terms off the catalogue need the permission and ``reason`` (``line_prices``);
     terms back at the catalogue clear the line's reason. Raises ``NotPermitted``,
     ``ValidationFailed`` (``quantity``, ``unit_price``, ``discount_percent``, ``reason``),
-    ``NotFound`` (``line_id``), ``Conflict`` ``not_a_draft``."""
+    ``NotFound`` (``line_id``), ``Conflict`` ``not_a_draft``. The line's ``order`` is the draft
+    as the change left it (``_as_left``)."""
     errors = Collector()
     changes = {}
     for name, value, cleaner in (
@@ -243,7 +246,7 @@ def order_draft_update_line(
             changes["price_reason"] = _new_terms(locked, line, product, before, user, reason)
         line.quantity_allocated, line.quantity_backordered = 0, line.quantity
         line.save(update_fields=[*changes, "quantity_allocated", "quantity_backordered"])
-    return OrderLine.objects.get(pk=line.pk)
+    return _as_left(locked, line.pk)
 
 
 def _new_terms(order: Order, line: OrderLine, product, before: tuple, user, reason) -> str:
@@ -266,7 +269,8 @@ def order_draft_price_line(
     the reason (required; it goes onto the invoice line and the timeline). Needs
     ``can_change_line_price``. ``unit_price`` None keeps the price, ``discount_percent`` None
     the discount. Raises ``NotPermitted``, ``ValidationFailed`` (``reason``, ``unit_price``,
-    ``discount_percent``), ``NotFound`` (``line_id``), ``Conflict`` ``not_a_draft``."""
+    ``discount_percent``), ``NotFound`` (``line_id``), ``Conflict`` ``not_a_draft``. The line's
+    ``order`` is the draft as the change left it (``_as_left``)."""
     errors = Collector()
     reason = check_price_change(user, reason, errors, field="unit_price", reason_field="reason")
     changes = {}
@@ -286,11 +290,12 @@ def order_draft_price_line(
         line.save(update_fields=[*changes, "price_reason"])
         message = price_message(line.sku, (line.unit_price, line.discount_percent), before, reason)
         timeline(locked, OrderEventKind.LINES_CHANGED, message, user=user)
-    return OrderLine.objects.get(pk=line.pk)
+    return _as_left(locked, line.pk)
 
 
 def order_draft_remove_line(*, order: Order, line_id: int, user) -> Order:
-    """Delete a line of the draft (drafts reserve nothing, so nothing is released)."""
+    """Delete a line of the draft (drafts reserve nothing, so nothing is released). Returns the
+    draft as the change left it, with its lines (``order.lines.all()`` costs no query)."""
     with _editing(order) as locked:
         _draft_line(locked, line_id).delete()
     return locked
@@ -460,6 +465,16 @@ def _checked_products(order: Order, lines: list[OrderLine]):
         errors.fail("shipping_address", "Choose where the order goes.", "address_required")
     errors.raise_if_any()
     return products
+
+
+def _as_left(order: Order, line_id: int) -> OrderLine:
+    """The line as ``refresh_draft`` read and totalled it, its ``order`` the locked draft with
+    the new totals and every line (``order.lines.all()`` costs no query), so that the screen
+    shows the change without reading the draft again. Only the preview's promised dates on the
+    lines are not stored (a draft keeps them on the order)."""
+    line = next(line for line in cached_related(order, "lines") if line.pk == line_id)
+    line.order = order
+    return line
 
 
 def _draft_line(order: Order, line_id) -> OrderLine:

@@ -28,6 +28,7 @@ from orders.services._common import (
     lock_order,
     money,
     publish,
+    publish_all,
     require,
     save,
     timeline,
@@ -112,7 +113,17 @@ def _after_shipment(order: Order, wanted: dict[int, int], by_id: dict[int, Order
         OrderLine.objects.filter(order=order, is_cancelled=False).exclude(quantity_shipped=F("quantity")).exists()
     )
     target = OrderStatus.PARTIALLY_SHIPPED if open_left else OrderStatus.SHIPPED
-    units = sum(wanted.values())
+    message, data = _shipped_text(wanted, by_id, open_left)
+    if order.status == target:
+        save(order, now=now)
+        timeline(order, OrderEventKind.SHIPPED, message, user=user, data=data, now=now)
+        publish(STATUS_EVENTS[target], order)
+    else:
+        transition(order, target, user=user, kind=OrderEventKind.SHIPPED, message=message, data=data, now=now)
+
+
+def _shipped_text(wanted: dict[int, int], by_id: dict[int, OrderLine], open_left: bool) -> tuple[dict, dict]:
+    """The "shipped" timeline row's message and data."""
     shipped = ", ".join(f"{quantity} x {by_id[line_id].sku}" for line_id, quantity in wanted.items())
     message = part(
         gettext_noop("Shipped %(lines)s (more to follow).")
@@ -120,13 +131,83 @@ def _after_shipment(order: Order, wanted: dict[int, int], by_id: dict[int, Order
         else gettext_noop("Shipped %(lines)s; everything has shipped."),
         lines=shipped,
     )
-    data = {"lines": {str(k): v for k, v in wanted.items()}, "units": units}
-    if order.status == target:
-        save(order, now=now)
-        timeline(order, OrderEventKind.SHIPPED, message, user=user, data=data, now=now)
-        publish(STATUS_EVENTS[target], order)
-    else:
-        transition(order, target, user=user, kind=OrderEventKind.SHIPPED, message=message, data=data, now=now)
+    return message, {"lines": {str(k): v for k, v in wanted.items()}, "units": sum(wanted.values())}
+
+
+def order_hand_over(*, order: Order, user, amount_paid=None, reference: str = "", now: datetime | None = None) -> Order:
+    """The goods handed over at the counter (billing's counter sale): every reserved unit of the
+    order is issued (``stock_issue``), every line shipped in full, and the order goes to
+    ``shipped`` and on to ``delivered``, as ``order_record_shipment`` of all of it and then
+    ``order_mark_delivered`` would take it, ``completed`` when it is paid in full; with
+    ``amount_paid`` (what was paid at the till) as ``order_record_payment_total`` records it. In one
+    step: one lock of the order, one write of it, one insert of its timeline rows and one of its
+    events (a sale at the till waits for all of it). ``reference``: the issue movements' (default
+    the order number).
+
+    Not durable (billing calls it in the sale's transaction). Locks the order row, then the
+    stock levels. Publishes ``order.shipped``, ``order.delivered`` (and ``order.completed``).
+    Raises ``InvalidTransition``, ``ValidationFailed`` (``amount_paid``), ``Conflict``
+    ``not_reserved`` (a line not reserved in full) / ``awaiting_payment`` (paid before
+    picking, and not paid)."""
+    now = now or timezone.now()
+    amount = None if amount_paid is None else clean_amount(amount_paid, "amount_paid", code="invalid_amount")
+    # No savepoint: a failure here fails the sale (billing's caller), which rolls back whole.
+    with transaction.atomic(savepoint=False):
+        locked = lock_order(order.pk)
+        if locked.status not in SHIPPABLE:
+            raise_invalid(locked, OrderStatus.SHIPPED)
+        if amount is not None:
+            locked.amount_paid, paid_before = amount, locked.amount_paid
+        refuse_unpaid(locked, "shipped")
+        by_id = {line.pk: line for line in OrderLine.objects.filter(order=locked, is_cancelled=False)}
+        wanted = {pk: line.quantity - line.quantity_shipped for pk, line in by_id.items()}
+        wanted = {pk: quantity for pk, quantity in wanted.items() if quantity > 0}
+        if not wanted:
+            raise Conflict(f"Nothing of order {locked.number} is left to hand over.", code="not_reserved")
+        _issue_all(locked, by_id, wanted, reference, user, now)
+        targets = [OrderStatus.SHIPPED, OrderStatus.DELIVERED]
+        rows = [(OrderEventKind.SHIPPED, *_shipped_text(wanted, by_id, open_left=False)), DELIVERED_ROW]
+        if amount is not None and amount != paid_before:
+            rows.append(_paid_row(locked))
+        if locked.amount_paid >= locked.gross_amount:  # delivered and paid, as order_mark_delivered
+            targets, rows = [*targets, OrderStatus.COMPLETED], [*rows, COMPLETED_ROW]
+        _write_steps(locked, targets, rows, user=user, now=now, fields=["amount_paid"] if amount is not None else ())
+    return locked
+
+
+def _issue_all(order: Order, by_id: dict[int, OrderLine], wanted: dict[int, int], reference, user, now) -> None:
+    """Issue the reserved stock of ``wanted`` (line id: quantity) and count it shipped."""
+    allocations = _allocations_to_ship(by_id, wanted, None)
+    take = _take_oldest(allocations, wanted)
+    items = [(a.stock_level_id, take[a.pk]) for a in allocations if take.get(a.pk)]
+    inventory_services.stock_issue(items=items, reference=reference or order.number, user=user)
+    whole = [a.pk for a in allocations if take.get(a.pk, 0) >= a.quantity]
+    Allocation.objects.filter(pk__in=whole).update(status=AllocationStatus.ISSUED, updated_at=now)
+    split_off([a for a in allocations if a.pk in take], take, AllocationStatus.ISSUED, now=now)
+    OrderLine.objects.filter(pk__in=list(wanted)).update(quantity_shipped=F("quantity"))
+
+
+def _paid_row(order: Order) -> tuple:
+    """The "payment" timeline row of the order's (new) paid total."""
+    message = part(
+        gettext_noop("Paid %(paid)s of %(gross)s."), paid=money(order.amount_paid), gross=money(order.gross_amount)
+    )
+    return OrderEventKind.PAYMENT, message, {"amount_paid": str(order.amount_paid)}
+
+
+def _write_steps(order: Order, targets: list[str], rows: list[tuple], *, user, now, fields=()) -> None:
+    """Transitions of a locked order (each checked against the table) and other changes
+    (``fields``) at once: one write of the order, one insert of the timeline ``rows`` (``(kind,
+    message, data)``) and one of the transitions' events."""
+    for target in targets:
+        require(order, target)
+        order.status = target
+    save(order, *(["status"] if targets else []), *fields, now=now)
+    OrderEvent.objects.bulk_create(
+        [timeline_row(order, kind, message, user=user, data=data, now=now) for kind, message, data in rows]
+    )
+    if targets:
+        publish_all([STATUS_EVENTS[target] for target in targets], order)
 
 
 def order_mark_delivered(*, order: Order, user, now: datetime | None = None) -> Order:
@@ -154,12 +235,10 @@ def order_record_payment_total(*, order: Order, amount_paid, user, now: datetime
         locked = lock_order(order.pk)
         if amount != locked.amount_paid:
             locked.amount_paid = amount
-            save(locked, "amount_paid", now=now)
-            message = part(
-                gettext_noop("Paid %(paid)s of %(gross)s."), paid=money(amount), gross=money(locked.gross_amount)
-            )
-            timeline(locked, OrderEventKind.PAYMENT, message, user=user, data={"amount_paid": str(amount)}, now=now)
-            _complete_if_paid(locked, user, now)
+            rows, targets = [_paid_row(locked)], []
+            if _paid_on_delivery(locked):  # it completes, in the same write
+                targets, rows = [OrderStatus.COMPLETED], [*rows, COMPLETED_ROW]
+            _write_steps(locked, targets, rows, user=user, now=now or timezone.now(), fields=["amount_paid"])
     return locked
 
 
@@ -209,16 +288,18 @@ def orders_record_payment_totals(
     return {order.pk: order for order in locked}
 
 
+DELIVERED_ROW = (OrderEventKind.DELIVERED, "Delivered.", None)
+COMPLETED_ROW = (OrderEventKind.COMPLETED, "Delivered and paid.", None)
+
+
+def _paid_on_delivery(order: Order) -> bool:
+    return order.status == OrderStatus.DELIVERED and order.amount_paid >= order.gross_amount
+
+
 def _complete_if_paid(order: Order, user, now) -> None:
-    if order.status == OrderStatus.DELIVERED and order.amount_paid >= order.gross_amount:
-        transition(
-            order,
-            OrderStatus.COMPLETED,
-            user=user,
-            kind=OrderEventKind.COMPLETED,
-            message="Delivered and paid.",
-            now=now,
-        )
+    if _paid_on_delivery(order):
+        kind, message, _ = COMPLETED_ROW
+        transition(order, OrderStatus.COMPLETED, user=user, kind=kind, message=message, now=now)
 
 
 # (with a reason, restocked) -> the "returned" timeline row

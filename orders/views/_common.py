@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.template.loader import render_to_string
+from django.template.context import make_context
+from django.template.loader import get_template
 
 from oms.errors import MultipleErrors, OmsError
 
 
 def render_parts(request, template: str, parts: list[tuple[str, dict]], context: dict) -> HttpResponse:
     """Several partials of one template in one response: the first is the swap target, the
-    others carry ``hx-swap-oob`` (their context says ``oob``)."""
-    html = "".join(render_to_string(f"{template}#{name}", {**context, **extra}, request) for name, extra in parts)
-    return HttpResponse(html)
+    others carry ``hx-swap-oob`` (their context says ``oob``). One request context for them all,
+    as one template would have: the context processors run once, not once per partial (a line
+    added answers with five)."""
+    found = [get_template(f"{template}#{name}") for name, _ in parts]
+    context = make_context(context, request, autoescape=found[0].backend.engine.autoescape)
+    html = []
+    with context.bind_template(found[0].template):
+        for partial, (_, extra) in zip(found, parts, strict=True):
+            with context.push(extra):
+                html.append(partial.template.render(context))
+    return HttpResponse("".join(html))
 
 
 def error_messages(exc: OmsError) -> list[str]:

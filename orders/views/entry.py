@@ -103,6 +103,14 @@ def _draft(order_id: int) -> Order:
         raise Http404(exc.message) from exc
 
 
+def _draft_head(order_id: int) -> Order:
+    """The draft without its lines, for a change whose service reads (and returns) them."""
+    try:
+        return selectors.draft_head(order_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
 def _entry(request: HtmxHttpRequest, order: Order | None, **extra) -> HttpResponse:
     """The whole screen: a page, or its ``entry`` region for htmx (with the URL pushed)."""
     context = _context(request, order, **extra)
@@ -121,17 +129,17 @@ def _gone(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     return HttpResponseClientRedirect(url) if is_partial(request) else redirect(url)
 
 
-def _after_change_context(request: HtmxHttpRequest, order_id: int) -> dict:
-    """The draft read again after a change, with its lines (as ``_lines_context``)."""
-    order = _draft(order_id)
+def _after_change_context(request: HtmxHttpRequest, order: Order) -> dict:
+    """The draft as the service left it, with its lines (not read again), as ``_lines_context``."""
     return {"order": order, "can_price": services.can_change_line_price(request.user), **_lines_context(order)}
 
 
-def _changed(request: HtmxHttpRequest, order_id: int, main: str, **extra) -> HttpResponse:
-    """After a change: ``main`` (the swap target) and the totals out of band; PRG without htmx."""
+def _changed(request: HtmxHttpRequest, order: Order, main: str, **extra) -> HttpResponse:
+    """After a change: ``main`` (the swap target) and the totals out of band; PRG without htmx.
+    ``order``: the draft as the service left it, with its lines (not read again)."""
     if not is_partial(request):
-        return redirect("orders:draft", order_id=order_id)
-    context = {**_after_change_context(request, order_id), **extra}
+        return redirect("orders:draft", order_id=order.pk)
+    context = {**_after_change_context(request, order), **extra}
     if main == "entry-address":
         context.update(_address_context(context["order"]))
     # the delivery options follow the lines and the address; they load in a request of their own
@@ -144,14 +152,18 @@ def _changed(request: HtmxHttpRequest, order_id: int, main: str, **extra) -> Htt
 _FOLLOW_LINES = (("entry-totals", {"oob": True}), ("entry-delivery", {"oob": True}))
 
 
-def _rows_changed(request: HtmxHttpRequest, order_id: int, line_id: int, *, added: bool) -> HttpResponse:
+def _rows_changed(request: HtmxHttpRequest, line: OrderLine, *, added: bool) -> HttpResponse:
     """After a line was added or its quantity changed: that row (appended, or in place) and the
     rows of the same product after it (their backorder preview takes stock in line order), the
     line count and the totals, instead of every row again; the add form, fresh, after an add.
-    The first line brings the table itself, so it answers with the whole lines region."""
+    The first line brings the table itself, so it answers with the whole lines region.
+
+    ``line.order`` is the draft as the service left it, with its lines: read again, every
+    keystroke would read (and build) every line of the draft once more."""
+    order, line_id = line.order, line.pk
     if not is_partial(request):
-        return redirect("orders:draft", order_id=order_id)
-    context = _after_change_context(request, order_id)
+        return redirect("orders:draft", order_id=order.pk)
+    context = _after_change_context(request, order)
     rows = context["lines"]
     at = next((index for index, row in enumerate(rows) if row.line.pk == line_id), None)
     if at is None or len(rows) == 1:  # the add form's own target is itself
@@ -171,15 +183,15 @@ def _rows_changed(request: HtmxHttpRequest, order_id: int, line_id: int, *, adde
     return reswap(render_parts(request, PAGE, parts, context), "none")
 
 
-def _row_removed(request: HtmxHttpRequest, order_id: int, removed: OrderLine | None) -> HttpResponse:
+def _row_removed(request: HtmxHttpRequest, order: Order, removed: OrderLine | None) -> HttpResponse:
     """After a line was removed: its row deleted where it stands (the answer retargets that row
     with the ``delete`` swap), the numbers shown on the rows after it, those rows of the same
     product again (their backorder preview took stock after it), the line count and the totals
     out of band; the cursor goes to the quantity of the row now in its place (else the row
     before). The last line takes the table with it: then the whole lines region answers."""
     if not is_partial(request):
-        return redirect("orders:draft", order_id=order_id)
-    context = _after_change_context(request, order_id)
+        return redirect("orders:draft", order_id=order.pk)
+    context = _after_change_context(request, order)
     rows = context["lines"]
     if not rows or removed is None:
         return render_parts(request, PAGE, [("entry-lines", {}), *_FOLLOW_LINES], context)
@@ -337,7 +349,7 @@ def draft_products(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @role_required(CS)
 @vary_on_headers("HX-Request")
 def draft_add_line(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
-    order = _draft(order_id)
+    order = _draft_head(order_id)
     form = AddLineForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -359,8 +371,8 @@ def draft_add_line(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
             except OmsError as exc:
                 add_errors(form, exc, {"product_id": "code", "sku": "code"})
             else:
-                return _rows_changed(request, order_id, line.pk, added=True)
-    return _refused(request, order, "entry-add", add_form=form)
+                return _rows_changed(request, line, added=True)
+    return _refused(request, _draft(order_id), "entry-add", add_form=form)
 
 
 @require_POST
@@ -368,16 +380,18 @@ def draft_add_line(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpResponse:
     """A line's new quantity; 0 removes the line."""
-    order = _draft(order_id)
+    order = _draft_head(order_id)
     form = LineQuantityForm(request.POST)
     if form.is_valid():
         quantity = form.cleaned_data["quantity"]
         removed = next((line for line in order.lines.all() if line.pk == line_id), None) if quantity == 0 else None
         try:
             if quantity == 0:
-                services.order_draft_remove_line(order=order, line_id=line_id, user=request.user)
+                order = services.order_draft_remove_line(order=order, line_id=line_id, user=request.user)
             else:
-                services.order_draft_update_line(order=order, line_id=line_id, quantity=quantity, user=request.user)
+                line = services.order_draft_update_line(
+                    order=order, line_id=line_id, quantity=quantity, user=request.user
+                )
         except Conflict as exc:
             if exc.code == "not_a_draft":
                 return _gone(request, order_id)
@@ -386,11 +400,11 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
             errors = error_messages(exc)
         else:
             if quantity:
-                return _rows_changed(request, order_id, line_id, added=False)
-            return _row_removed(request, order_id, removed)
+                return _rows_changed(request, line, added=False)
+            return _row_removed(request, order, removed)
     else:
         errors = [error for messages_ in form.errors.values() for error in messages_]
-    return _refused(request, order, "entry-lines", line_errors={line_id: " ".join(errors)})
+    return _refused(request, _draft(order_id), "entry-lines", line_errors={line_id: " ".join(errors)})
 
 
 @require_POST
@@ -398,12 +412,12 @@ def draft_line(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpRes
 @vary_on_headers("HX-Request")
 def draft_line_price(request: HtmxHttpRequest, order_id: int, line_id: int) -> HttpResponse:
     """A discount and/or another price for a line, with the reason (needs the permission)."""
-    order = _draft(order_id)
+    order = _draft_head(order_id)
     form = LinePriceForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.order_draft_price_line(
+            line = services.order_draft_price_line(
                 order=order,
                 line_id=line_id,
                 user=request.user,
@@ -418,8 +432,8 @@ def draft_line_price(request: HtmxHttpRequest, order_id: int, line_id: int) -> H
         except OmsError as exc:
             add_errors(form, exc)
         else:
-            return _changed(request, order_id, "entry-lines")
-    return _refused(request, order, "entry-lines", price_form=form, price_line=line_id)
+            return _changed(request, line.order, "entry-lines")
+    return _refused(request, _draft(order_id), "entry-lines", price_form=form, price_line=line_id)
 
 
 @require_POST
@@ -451,33 +465,37 @@ def draft_note(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 def draft_address(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """Deliver to one of the customer's addresses (``address`` = its id) or a new one
     (``address=new``: first the form, then its fields)."""
-    order = _draft(order_id)
+    order = _draft_head(order_id)
+
+    def refused(**extra) -> HttpResponse:
+        return _refused(request, _draft(order_id), "entry-address", **extra)
+
     choice = request.POST.get("address", "")
     form = None
     if choice == "new":
         form = AddressForm(request.POST if request.POST.get("new_address") else None, initial={"country": "NL"})
         if not form.is_bound or not form.is_valid():
-            return _refused(request, order, "entry-address", address_form=form)
+            return refused(address_form=form)
         address = form.cleaned_data
     else:
         found = next(
             (a for a in customers_selectors.customer_addresses(order.customer_id) if str(a.pk) == choice), None
         )
         if found is None:
-            return _refused(request, order, "entry-address", address_errors=[_("Choose an address.")])
+            return refused(address_errors=[_("Choose an address.")])
         address = found.as_snapshot()
     try:
-        services.order_draft_set_address(order=order, kind="shipping", address=address, user=request.user)
+        order = services.order_draft_set_address(order=order, kind="shipping", address=address, user=request.user)
     except Conflict as exc:
         if exc.code == "not_a_draft":
             return _gone(request, order_id)
-        return _refused(request, order, "entry-address", address_errors=error_messages(exc))
+        return refused(address_errors=error_messages(exc))
     except OmsError as exc:
         if form is None:
-            return _refused(request, order, "entry-address", address_errors=error_messages(exc))
+            return refused(address_errors=error_messages(exc))
         add_errors(form, exc)
-        return _refused(request, order, "entry-address", address_form=form)
-    return _changed(request, order_id, "entry-address")
+        return refused(address_form=form)
+    return _changed(request, order, "entry-address")
 
 
 def _delivery_context(order: Order, errors: list[str] | None = None) -> dict:
@@ -512,7 +530,7 @@ def _posted_point(value: str) -> dict | None:
 def draft_delivery(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     """GET: the services that can deliver the draft, each with its price and promised date.
     POST ``shipping_method`` (and ``pickup_point``): the customer's choice; the totals follow."""
-    order = _draft(order_id)
+    order = _draft_head(order_id) if request.method == "POST" else _draft(order_id)
     errors: list[str] = []
     if request.method == "POST":
         method = request.POST.get("shipping_method", "")
@@ -531,7 +549,8 @@ def draft_delivery(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
             errors = error_messages(exc)
         if not is_partial(request):
             return redirect("orders:draft", order_id=order_id)
-        order = _draft(order_id)
+        if errors:  # else the draft as the service left it, with its lines
+            order = _draft(order_id)
         context = {**_lines_context(order), **_delivery_context(order, errors)}
         return render_parts(request, PAGE, [("entry-delivery", {}), ("entry-totals", {"oob": True})], context)
     return render(request, f"{PAGE}#entry-delivery", _delivery_context(order))

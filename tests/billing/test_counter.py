@@ -11,7 +11,8 @@ from billing.services.counter import WALK_IN_REF
 from inventory.models import StockLevel
 from oms.errors import InsufficientStock, ValidationFailed
 from oms.invariants import violations
-from orders.models import Order, OrderStatus
+from oms.models import OutboxEvent
+from orders.models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
 from tests.factories.payments import dispatch_pending
 
 pytestmark = pytest.mark.django_db
@@ -81,4 +82,30 @@ def test_counter_sale_pin_to_a_known_customer(shop, no_delivery):
     assert JournalLine.objects.get(entry=sale.invoice.journal_entry, account__code=accounts.PIN_IN_TRANSIT).debit == (
         sale.invoice.gross_amount
     )
+    assert violations() == {}
+
+
+def test_counter_sale_hands_the_goods_over_as_shipped_delivered_and_paid(shop, no_delivery):
+    # when a mug and two books are sold by PIN
+    sale = counter_sale(
+        lines=[{"sku": "MUG-RED", "quantity": 1}, {"sku": "BOOK-1", "quantity": 2}], method="pin", user=None
+    )
+    # then the order's timeline tells the hand-over step by step, as shipping and paying would
+    timeline = list(OrderEvent.objects.filter(order=sale.order).order_by("id"))
+    assert [row.kind for row in timeline] == ["placed", "shipped", "delivered", "payment", "completed"]
+    assert timeline[1].message == "Shipped 1 x MUG-RED, 2 x BOOK-1; everything has shipped."
+    assert timeline[1].data["units"] == 3
+    # and publishes each status's event once, in that order
+    names = OutboxEvent.objects.filter(payload__order_id=sale.order.pk, name__startswith="order.")
+    assert list(names.order_by("id").values_list("name", flat=True)) == [
+        "order.placed",
+        "order.allocated",
+        "order.shipped",
+        "order.delivered",
+        "order.completed",
+    ]
+    # and every line is shipped in full from issued allocations
+    lines = OrderLine.objects.filter(order=sale.order)
+    assert all(line.quantity_shipped == line.quantity for line in lines)
+    assert set(Allocation.objects.filter(order_line__order=sale.order).values_list("status", flat=True)) == {"issued"}
     assert violations() == {}

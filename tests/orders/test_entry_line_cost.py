@@ -186,3 +186,15 @@ def test_removing_the_last_row_moves_the_cursor_up_and_the_only_row_takes_the_ta
     assert '<section class="card" id="entry-lines"' in body
     assert "entry-lines-body" not in body and re.search(r'id="add-code"[^>]*autofocus', body, re.S)
     assert not OrderLine.objects.filter(order=draft).exists()
+
+
+def test_adding_a_line_reads_the_drafts_lines_and_products_once(cs, customer, products):
+    _add(cs, _draft_with(customer, products, 0), products[0])  # the process's caches (warehouses, VAT rates)
+    draft = _draft_with(customer, products, 9)
+    with CaptureQueriesContext(connection) as captured:
+        assert _add(cs, draft, products[40]).status_code == 200
+    selects = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    # every line, once (the service totals them; the screen shows them as it left them)
+    assert len([sql for sql in selects if '"orders_orderline"."sku"' in sql]) == 1
+    # and the product added, not every product of the draft again: the quote reads only weights
+    assert len([sql for sql in selects if '"inventory_product"."description"' in sql]) == 1

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from inventory.models import StockMovement
 from oms import invariants
@@ -11,6 +12,7 @@ from oms.models import OutboxEvent
 from orders import selectors
 from orders.models import Allocation, Order, OrderEvent
 from orders.services import (
+    order_hand_over,
     order_mark_delivered,
     order_record_payment_total,
     order_record_return,
@@ -178,3 +180,34 @@ def test_allocations_for_order_is_what_shipping_picks_from(customer, mug, ams, d
         assert [(a.order_line.sku, a.warehouse.code, a.stock_level_id, a.quantity) for a in allocations] == [
             ("MUG-RED", "AMS", level_id, 2)
         ]
+
+
+def test_a_hand_over_issues_everything_and_delivers_then_completes_once_paid(customer, mug, ams, agent):
+    # given an order of 3 mugs and a second one, unpaid (a bank transfer)
+    order = place(customer, ("MUG-RED", 3))
+    unpaid = place(customer, ("MUG-RED", 2))
+    transaction_events = OutboxEvent.objects.count()
+    # when the first is handed over paid in full, the second without a payment
+    done = order_hand_over(order=order, amount_paid=str(order.gross_amount), user=agent)
+    order_hand_over(order=unpaid, user=agent, reference="TILL-7")
+    # then both left the stock, shipped in full from issued allocations
+    assert state(order) == ("completed", [(3, 0, 3)]) and state(unpaid) == ("delivered", [(2, 0, 2)])
+    assert (level(mug, ams).on_hand, level(mug, ams).reserved) == (5, 0)
+    assert StockMovement.objects.filter(product=mug).latest("id").reference == "TILL-7"
+    assert done.amount_paid == order.gross_amount == Order.objects.get(pk=order.pk).amount_paid
+    # and the timeline and events tell each step, as shipping, delivery and payment would
+    kinds = OrderEvent.objects.filter(order=order).order_by("id").values_list("kind", flat=True)
+    assert list(kinds)[-4:] == ["shipped", "delivered", "payment", "completed"]
+    names = OutboxEvent.objects.order_by("id").values_list("payload__order_id", "name")[transaction_events:]
+    assert list(names) == [
+        (order.pk, "order.shipped"),
+        (order.pk, "order.delivered"),
+        (order.pk, "order.completed"),
+        (unpaid.pk, "order.shipped"),
+        (unpaid.pk, "order.delivered"),
+    ]
+    # and a hand-over of an order with nothing left to hand over is refused (failing its
+    # caller's transaction: a savepoint here stands for the sale's own)
+    with pytest.raises(InvalidTransition), transaction.atomic():
+        order_hand_over(order=unpaid, user=agent)
+    assert invariants.violations() == {}
