@@ -94,13 +94,7 @@ def order_record_shipment(
             raise_invalid(locked, OrderStatus.SHIPPED)
         refuse_unpaid(locked, "shipped")
         by_id = _lines(locked, wanted, "lines")
-        allocations = _allocations_to_ship(by_id, wanted, warehouse_id)
-        take = _take_oldest(allocations, wanted)
-        items = [(a.stock_level_id, take[a.pk]) for a in allocations if take.get(a.pk)]
-        inventory_services.stock_issue(items=items, reference=reference or locked.number, user=user)
-        whole = [a.pk for a in allocations if take.get(a.pk, 0) >= a.quantity]
-        Allocation.objects.filter(pk__in=whole).update(status=AllocationStatus.ISSUED, updated_at=now)
-        split_off([a for a in allocations if a.pk in take], take, AllocationStatus.ISSUED, now=now)
+        _issue(locked, by_id, wanted, warehouse_id, reference, user, now)
         for line_id, quantity in wanted.items():
             by_id[line_id].quantity_shipped += quantity
         OrderLine.objects.bulk_update(list(by_id.values()), ["quantity_shipped"])
@@ -175,15 +169,21 @@ def order_hand_over(*, order: Order, user, amount_paid=None, reference: str = ""
     return locked
 
 
-def _issue_all(order: Order, by_id: dict[int, OrderLine], wanted: dict[int, int], reference, user, now) -> None:
-    """Issue the reserved stock of ``wanted`` (line id: quantity) and count it shipped."""
-    allocations = _allocations_to_ship(by_id, wanted, None)
+def _issue(order: Order, by_id: dict[int, OrderLine], wanted: dict[int, int], warehouse_id, reference, user, now):
+    """Issue the reserved stock of ``wanted`` (line id: quantity; from ``warehouse_id`` when
+    given), oldest reservation first, and mark the allocations it used up as issued."""
+    allocations = _allocations_to_ship(by_id, wanted, warehouse_id)
     take = _take_oldest(allocations, wanted)
     items = [(a.stock_level_id, take[a.pk]) for a in allocations if take.get(a.pk)]
     inventory_services.stock_issue(items=items, reference=reference or order.number, user=user)
     whole = [a.pk for a in allocations if take.get(a.pk, 0) >= a.quantity]
     Allocation.objects.filter(pk__in=whole).update(status=AllocationStatus.ISSUED, updated_at=now)
     split_off([a for a in allocations if a.pk in take], take, AllocationStatus.ISSUED, now=now)
+
+
+def _issue_all(order: Order, by_id: dict[int, OrderLine], wanted: dict[int, int], reference, user, now) -> None:
+    """Issue the reserved stock of ``wanted`` (line id: quantity) and count it shipped."""
+    _issue(order, by_id, wanted, None, reference, user, now)
     OrderLine.objects.filter(pk__in=list(wanted)).update(quantity_shipped=F("quantity"))
 
 
