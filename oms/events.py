@@ -90,20 +90,43 @@ def publish_many(events: list[tuple[str, dict]]) -> list[OutboxEvent]:
         execute_prepared(
             cursor,
             "oms_outbox_publish",
-            "INSERT INTO oms_outboxevent (name, payload, status, attempts, last_error, created_at) "
-            "SELECT e.name, e.payload::jsonb, $1, 0, '', now() "
-            "FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(name, payload, n) ORDER BY e.n "
-            "RETURNING id, created_at, txid_current()",
+            outbox_insert("$2::text[]", "$3::text[]", source="", status="$1"),
             [OutboxStatus.PENDING, names, payloads],
         )
         rows = sorted(cursor.fetchall())  # ids rise with the insert order (one sequence)
+    return published(
+        [event_id for event_id, _, _ in rows], rows[0][1], rows[0][2], [payload for _, payload in events], names
+    )
+
+
+def outbox_insert(names: str, payloads: str, *, source: str, status: str = f"'{OutboxStatus.PENDING}'") -> str:
+    """An ``INSERT`` of one pending event per element of the SQL text array ``names``, with the
+    payload of the same position in ``payloads`` (a text array of JSON objects), ``RETURNING id,
+    created_at, txid_current()``. ``source`` is a relation the arrays' expressions may read
+    (``o`` for ``jsonb_build_object('order_id', o.id)``), or empty.
+
+    For a writer that records a use case in one statement (a data-modifying CTE, as an order
+    placement): its events then cost no round trip of their own. It hands what the CTE returned
+    to ``published``, which sends them after commit as ``publish`` does."""
+    source = f"{source}, " if source else ""
+    return (
+        "INSERT INTO oms_outboxevent (name, payload, status, attempts, last_error, created_at) "
+        f"SELECT e.name, e.payload::jsonb, {status}, 0, '', now() "
+        f"FROM {source}unnest({names}, {payloads}) WITH ORDINALITY AS e(name, payload, n) ORDER BY e.n "
+        "RETURNING id, created_at, txid_current()"
+    )
+
+
+def published(ids: list[int], created_at, txid: int, payloads: list[dict], names: list[str]) -> list[OutboxEvent]:
+    """The events an ``outbox_insert`` wrote (``ids`` ascending, in ``names``' order; one
+    ``created_at`` and ``txid``: one transaction's), queued for the broker after commit."""
     if connection.in_atomic_block:
-        _batch_for(rows[0][2]).extend(event_id for event_id, _, _ in rows)
+        _batch_for(txid).extend(ids)
     else:  # autocommit: the rows are committed already
-        send([event_id for event_id, _, _ in rows])
+        send(list(ids))
     return [
         _written(event_id, name, payload, created_at)
-        for (event_id, created_at, _), (name, payload) in zip(rows, events, strict=True)
+        for event_id, name, payload in zip(ids, names, payloads, strict=True)
     ]
 
 

@@ -1,19 +1,19 @@
 """Writing a new order in one statement: the hot path of order intake.
 
-``order_place`` inserts the order, its lines, their allocations and the first timeline row with
-one data-modifying CTE: one round trip instead of four, and none of the ORM's per-field work
-(together a large share of an order's CPU: figures in docs/ARCHITECTURE.md, measured with
-bench/order_intake.py). The order's values are
-parameters and the lines and allocations are one JSON document each (``json_to_recordset``),
-so the statement's text does not depend on the number of lines and PostgreSQL plans it once per
+``order_place`` inserts the order, its lines, their allocations, the first timeline row and
+its events' outbox rows with one data-modifying CTE: one round trip instead of five, and none
+of the ORM's per-field work (together a large share of an order's CPU: figures in
+docs/ARCHITECTURE.md, measured with bench/order_intake.py). The order's values are parameters
+and the lines and allocations are one JSON document each (``json_to_recordset``), so the
+statement's text does not depend on the number of lines and PostgreSQL plans it once per
 connection (``oms.sql.execute_prepared``; planning it each time cost more than running it).
 JSON rather than one array per column because psycopg2 quotes list parameters element by
 element in Python, several times the CPU of one ``json.dumps`` (docs/ARCHITECTURE.md). The
 record types name the column's base type without its length (an explicit ``varchar(64)`` would
 cut a long value short silently; the insert itself checks lengths and constraints as for any
-insert). The
-column lists below name every column; ``tests/orders/test_writer.py`` fails when a model gains
-a field that is not here.
+insert). The column lists below name every column; ``tests/orders/test_writer.py`` fails when a
+model gains a field that is not here. The events' rows come from ``oms.events.outbox_insert``,
+so the outbox stays the one place that knows their columns.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from functools import cache
 
 from django.db import connection
 
+from oms import events as outbox
 from oms.sql import execute_prepared
 from orders.models import Allocation, Order, OrderEvent, OrderLine
 
@@ -106,10 +107,14 @@ def _record(model, columns: tuple[str, ...]) -> str:
 def _statement() -> str:
     """The CTE with ``$n`` placeholders: the order's columns one each, then the lines (a JSON
     array of objects keyed by column), the allocations (the same, with each one's ``line_no``),
-    then the event's columns."""
+    then the event's columns, then the names of the events to publish (each with the payload
+    ``{"order_id": <the order's id>}``)."""
     order = [f"${i + 1}::{t}" for i, t in enumerate(_column_types(Order, ORDER_COLUMNS))]
     lines, allocations = len(order) + 1, len(order) + 2
     event = [f"${allocations + i + 1}::{t}" for i, t in enumerate(_column_types(OrderEvent, EVENT_COLUMNS))]
+    names = f"${allocations + len(event) + 1}::text[]"
+    # one payload per name, all the same: the new order's id
+    payloads = f"array_fill(json_build_object('order_id', o.id)::text, ARRAY[cardinality({names})])"
     alloc_names = ", ".join(f"v.{c}" for c in ALLOCATION_COLUMNS)
     return (
         f"WITH o AS (INSERT INTO orders_order ({', '.join(ORDER_COLUMNS)}) "
@@ -122,9 +127,11 @@ def _statement() -> str:
         f"AS v(line_no integer, {_record(Allocation, ALLOCATION_COLUMNS)}) JOIN l ON l.line_no = v.line_no "
         "RETURNING id, order_line_id, stock_level_id), "
         f"e AS (INSERT INTO orders_orderevent (order_id, {', '.join(EVENT_COLUMNS)}) "
-        f"SELECT o.id, {', '.join(event)} FROM o RETURNING id) "
+        f"SELECT o.id, {', '.join(event)} FROM o RETURNING id), "
+        f"x AS ({outbox.outbox_insert(names, payloads, source='o')}) "
         "SELECT o.id, o.number, (SELECT array_agg(ARRAY[id, line_no]) FROM l), "
-        "(SELECT array_agg(ARRAY[id, order_line_id, stock_level_id]) FROM a), (SELECT id FROM e) FROM o"
+        "(SELECT array_agg(ARRAY[id, order_line_id, stock_level_id]) FROM a), (SELECT id FROM e), "
+        "(SELECT array_agg(id ORDER BY id) FROM x), (SELECT min(created_at) FROM x), txid_current() FROM o"
     )
 
 
@@ -142,9 +149,12 @@ def _rows_json(rows: list[dict]) -> str:
     return json.dumps(rows, default=text, separators=(",", ":"))
 
 
-def insert_new_order(order: Order, lines: list[OrderLine], allocations: list[Allocation], event: OrderEvent) -> None:
+def insert_new_order(
+    order: Order, lines: list[OrderLine], allocations: list[Allocation], event: OrderEvent, publish: list[str]
+) -> None:
     """Insert ``order`` with its ``lines``, ``allocations`` (each with ``order_line`` set to one
-    of ``lines``) and timeline ``event``; sets the ids and the order number on the objects."""
+    of ``lines``) and timeline ``event``, and publish the events named in ``publish`` about it
+    (``oms.events``: sent after commit); sets the ids and the order number on the objects."""
     line_rows = [{c: getattr(line, c) for c in LINE_COLUMNS} for line in lines]
     allocation_rows = [
         {"line_no": a.order_line.line_no, **{c: getattr(a, c) for c in ALLOCATION_COLUMNS}} for a in allocations
@@ -154,11 +164,14 @@ def insert_new_order(order: Order, lines: list[OrderLine], allocations: list[All
         _rows_json(line_rows),
         _rows_json(allocation_rows),
         *_values(event, EVENT_COLUMNS),
+        publish,
     ]
     with connection.cursor() as cursor:
         execute_prepared(cursor, "oms_order_insert", _statement(), params)
-        order_id, number, line_ids, allocation_ids, event_id = cursor.fetchone()
+        order_id, number, line_ids, allocation_ids, event_id, event_ids, published_at, txid = cursor.fetchone()
     _set_ids(order, lines, allocations, event, order_id, number, line_ids, allocation_ids or [], event_id)
+    if publish:
+        outbox.published(event_ids, published_at, txid, [{"order_id": order_id}] * len(publish), publish)
 
 
 def _set_ids(order, lines, allocations, event, order_id, number, line_ids, allocation_ids, event_id) -> None:

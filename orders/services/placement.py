@@ -511,9 +511,9 @@ def place(order: Order, lines: list[OrderLine], products, *, policy: str, user, 
     target = stock_status(lines)
     require(order, target)
     order.status, order.placed_at, order.updated_at = target, now, now
-    _write(order, lines, reservations, is_new, user, now)
-    # one statement for both events (order intake is a hot path: bench/order_intake.py)
-    publish_all([ORDER_PLACED, STATUS_EVENTS[target]], order)
+    # a new order's events are written with it, in one statement (order intake is a hot path:
+    # bench/order_intake.py); a draft's in one of their own
+    _write(order, lines, reservations, is_new, user, now, events=[ORDER_PLACED, STATUS_EVENTS[target]])
     return order
 
 
@@ -749,7 +749,9 @@ TOTAL_FIELDS = (
 )
 
 
-def _write(order: Order, lines: list[OrderLine], reservations, is_new: bool, user, now: datetime) -> None:
+def _write(
+    order: Order, lines: list[OrderLine], reservations, is_new: bool, user, now: datetime, events: list[str]
+) -> None:
     per_line: dict[int, list[Allocation]] = defaultdict(list)
     for r in reservations:
         line = lines[r.line_index]
@@ -770,12 +772,13 @@ def _write(order: Order, lines: list[OrderLine], reservations, is_new: bool, use
         event = OrderEvent(
             kind=OrderEventKind.PLACED, message=message[:500], data=data, user=acting_user(user), created_at=now
         )
-        insert_new_order(order, lines, allocations, event)
+        insert_new_order(order, lines, allocations, event, events)
     else:
         order.save(update_fields=["status", "placed_at", "updated_at", *TOTAL_FIELDS])
         _update_placed_lines(lines)
         Allocation.objects.bulk_create(allocations)
         timeline(order, OrderEventKind.PLACED, message, user=user, now=now, data=data)
+        publish_all(events, order)
     # The caller gets the order as written: its lines and their allocations need no query.
     for index, line in enumerate(lines):
         cache_related(line, "allocations", per_line.get(index, []))
