@@ -14,8 +14,11 @@ $(UV):
 	$(PYTHON) -m venv var/uv
 	var/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: every process the tests start (Celery workers, gunicorn, manage.py) imports
+# Django again; compiled once at install, none of them compiles it, also where Python may not
+# write bytecode (PYTHONDONTWRITEBYTECODE).
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --python $(PYTHON)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 install: $(VENV)/.installed
@@ -41,11 +44,15 @@ worker: install
 beat: install
 	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-oms.settings.base} $(VENV)/bin/celery -A oms beat --loglevel=INFO
 
+# Two pytest-xdist processes, each with its own test database and Redis database
+# (tests/support/services.py); PYTEST_WORKERS=0 runs in this one process.
+PYTEST_WORKERS ?= 2
+
 test: install
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: install
-	$(VENV)/bin/pytest -m "not slow and not browser and not worker" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not slow and not browser and not worker" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

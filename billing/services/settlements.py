@@ -224,7 +224,9 @@ def _again_after_a_race(store):
     except IntegrityError:
         return store()
     except Conflict as exc:
-        if exc.code != "duplicate_reference":
+        # already_settled too: a concurrent import of this same settlement may have committed its
+        # lines after this run looked for the settlement; the second run then finds the settlement
+        if exc.code not in ("duplicate_reference", "already_settled"):
             raise
         return store()
 

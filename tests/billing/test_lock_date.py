@@ -68,6 +68,7 @@ def _pay(api, order, paid_at):
     "paid_at, code",
     # year 1 is outside every date field's range (hostile input) before the age limit is asked
     [("0001-01-01T00:00:00Z", "out_of_range"), ((timezone.now() - timedelta(days=61)).isoformat(), "too_old")],
+    ids=["year_1", "61_days_ago"],  # stable ids: parallel workers (pytest-xdist) must collect the same tests
 )
 def test_payments_api_refuses_a_paid_at_long_ago(shop, api, no_delivery, paid_at, code):
     order = place(shop.consumer, ("MUG-RED", 1))

@@ -80,15 +80,21 @@ def test_a_bank_transfer_paying_open_invoices_costs_at_most_15_queries_however_m
 def test_a_partial_payment_of_a_prepaid_order_costs_at_most_15_queries_whatever_its_lines(
     shop, four_products, no_delivery
 ):
+    warm = place(shop.consumer, ("BOOK-1", 1))
     small = place(shop.consumer, ("MUG-RED", 1))
     large = place(shop.consumer, *((sku, 2) for sku in four_products))
     dispatch_pending()
+    # a process's first payment also fills its caches (the ledger lock, the accounts, the prepared
+    # table-stamps read), so whether it is cold depends on the tests that ran before in the process:
+    # it keeps within the limit, and the two compared are both warm
+    first = queries(lambda: payment_record(order=warm, method="ideal", amount="5.00", reference="tr_warm", user=None))
     counts = [
         queries(lambda o=o: payment_record(order=o, method="ideal", amount="5.00", reference=f"tr_{o.pk}", user=None))[
             0
         ]
         for o in (small, large)
     ]
+    assert first[0] <= PAYMENT_LIMIT, first[0]
     assert counts[0] == counts[1] <= PAYMENT_LIMIT, counts
     assert not Invoice.objects.filter(order__in=[small, large]).exists()  # not paid in full: no invoice yet
     assert Order.objects.get(pk=large.pk).amount_paid == Decimal("5.00")

@@ -16,7 +16,15 @@ CHROMIUM = os.environ.get("OMS_CHROMIUM", "/usr/bin/chromium")
 
 
 def redis_url() -> str:
-    return os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    """``REDIS_URL`` (else database 0 on the local Redis); under pytest-xdist each worker process
+    (``gw0``, ``gw1``, ...) takes the database that many places further, so two processes never
+    share a database (they already share no queue names), as each has its own test database."""
+    url = urlparse(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url.geturl()
+    database = int(url.path.strip("/") or 0) + int(worker[2:])
+    return url._replace(path=f"/{database % 16}").geturl()
 
 
 @cache
