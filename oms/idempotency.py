@@ -171,7 +171,7 @@ def _insert_answer(pending: _Pending, status_code: int, text: str) -> bool:
             "oms_idempotency_record",
             "INSERT INTO oms_idempotencyrecord "
             "(user_id, key, method, path, fingerprint, created_at, status_code, body, completed_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $6) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
             [
                 pending.user_id,
                 pending.key,
@@ -249,7 +249,8 @@ def _answer_repeat(record: IdempotencyRecord, fingerprint: str) -> Response:
             return _failed_first()
     if record.completed_at is None:
         return _in_progress()
-    response = Response(record.body, status=record.status_code)
+    body = None if record.body is None else json.loads(record.body)
+    response = Response(body, status=record.status_code)
     if record.status_code >= 400:
         response.content_type = "application/problem+json"
     response["Idempotent-Replayed"] = "true"
@@ -334,7 +335,7 @@ def _write_answer(record: IdempotencyRecord, status_code: int, text: str) -> Non
         execute_prepared(
             cursor,
             "oms_idempotency_store",
-            "UPDATE oms_idempotencyrecord SET status_code = $1, body = $2::jsonb, completed_at = $3 WHERE id = $4",
+            "UPDATE oms_idempotencyrecord SET status_code = $1, body = $2, completed_at = $3 WHERE id = $4",
             [status_code, text, timezone.now(), record.pk],
         )
 

@@ -161,7 +161,7 @@ def test_conflict_answer_is_stored_and_replayed(api):
     first = api.post(URL, {"text": "conflict"}, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
     again = api.post(URL, {"text": "conflict"}, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
     assert first.status_code == again.status_code == 409
-    assert again["Content-Type"] == "application/problem+json"
+    assert again["Content-Type"] == "application/problem+json" and again.content == first.content
     assert again["Idempotent-Replayed"] == "true"
 
 

@@ -294,6 +294,7 @@ def test_post_is_idempotent_with_an_idempotency_key(api, customer, mug, ams):
     again = api.post(URL, body_for(customer), format="json", **headers)
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content  # the same answer, byte for byte (keys in their order)
     assert Order.objects.count() == 1 and level(mug, ams).reserved == 2
     other = api.post(URL, body_for(customer, notes="other"), format="json", **headers)
     assert other.status_code == 422 and errors(other) == {("Idempotency-Key", "idempotency_key_reused")}
