@@ -102,8 +102,8 @@ def publish_many(events: list[tuple[str, dict]]) -> list[OutboxEvent]:
 def outbox_insert(names: str, payloads: str, *, source: str, status: str = f"'{OutboxStatus.PENDING}'") -> str:
     """An ``INSERT`` of one pending event per element of the SQL text array ``names``, with the
     payload of the same position in ``payloads`` (a text array of JSON objects), ``RETURNING id,
-    created_at, txid_current()``. ``source`` is a relation the arrays' expressions may read
-    (``o`` for ``jsonb_build_object('order_id', o.id)``), or empty.
+    created_at, txid_current()``. ``source`` is a relation the arrays' expressions may read (the
+    order writer's ``o``, whose id its payloads carry), or empty.
 
     For a writer that records a use case in one statement (a data-modifying CTE, as an order
     placement): its events then cost no round trip of their own. It hands what the CTE returned

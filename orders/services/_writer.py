@@ -171,7 +171,8 @@ def insert_new_order(
         order_id, number, line_ids, allocation_ids, event_id, event_ids, published_at, txid = cursor.fetchone()
     _set_ids(order, lines, allocations, event, order_id, number, line_ids, allocation_ids or [], event_id)
     if publish:
-        outbox.published(event_ids, published_at, txid, [{"order_id": order_id}] * len(publish), publish)
+        payloads = [{"order_id": order_id} for _ in publish]  # one dict each: the events own them
+        outbox.published(event_ids, published_at, txid, payloads, publish)
 
 
 def _set_ids(order, lines, allocations, event, order_id, number, line_ids, allocation_ids, event_id) -> None:
