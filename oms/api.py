@@ -4,6 +4,8 @@ authentication and the scope and role checks of each endpoint (``api_access``)."
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -20,7 +22,7 @@ from rest_framework import authentication, exceptions, pagination, parsers, seri
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from oms import input_guard
+from oms import input_guard, reference_cache
 from oms.api_clients import Scope, api_client_mark_used, token_hash
 from oms.errors import InsufficientScope, OmsError, error_list
 from oms.forms import MAX_YEAR, MIN_YEAR
@@ -192,19 +194,31 @@ class TokenAuthentication(authentication.TokenAuthentication):
     its user in one indexed query by the token's hash; ``request.user`` is the client's user and
     ``request.auth`` the ``ApiClient``, whose scopes decide (``api_access``). Failing that, a
     staff user's own DRF token (``drf_create_token``), which acts with the user's roles (read
-    in the same query as the user)."""
+    in the same query as the user).
+
+    ``keep_known``: for order placement, see ``_known_credentials``."""
+
+    def __init__(self, *, keep_known: bool = False) -> None:
+        super().__init__()
+        self.keep_known = keep_known
 
     def authenticate_credentials(self, key):
+        if self.keep_known:
+            return _known_credentials(key)
         client = _client_by_token(key)
         if client is None:
             return _staff_token_user(key)
-        if client.revoked_at is not None:
-            raise exceptions.AuthenticationFailed("This token was revoked.")
-        if not client.user.is_active:
-            raise exceptions.AuthenticationFailed("User inactive or deleted.")
-        remember_roles(client.user, ())  # a client acts by its scopes, never by roles
-        api_client_mark_used(client)
-        return client.user, client
+        return _client_credentials(client)
+
+
+def _client_credentials(client: ApiClient) -> tuple:
+    if client.revoked_at is not None:
+        raise exceptions.AuthenticationFailed("This token was revoked.")
+    if not client.user.is_active:
+        raise exceptions.AuthenticationFailed("User inactive or deleted.")
+    remember_roles(client.user, ())  # a client acts by its scopes, never by roles
+    api_client_mark_used(client)
+    return client.user, client
 
 
 def _client_by_token(key: str) -> ApiClient | None:
@@ -219,9 +233,13 @@ def _client_by_token(key: str) -> ApiClient | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    split = len(client_names)
-    client = ApiClient.from_db(connection.alias, client_names, row[:split])
-    client.user = get_user_model().from_db(connection.alias, user_names, row[split:])
+    return _client_from(row[: len(client_names)], row[len(client_names) :])
+
+
+def _client_from(client_values, user_values) -> ApiClient:
+    _, client_names, user_names = _client_read()
+    client = ApiClient.from_db(connection.alias, client_names, client_values)
+    client.user = get_user_model().from_db(connection.alias, user_names, user_values)
     return client
 
 
@@ -236,6 +254,143 @@ def _client_read() -> tuple[str, list[str], list[str]]:
         f"JOIN {user_model._meta.db_table} u ON u.id = c.user_id WHERE c.token_hash = $1"
     )
     return sql, [f.attname for f in client_fields], [f.attname for f in user_fields]
+
+
+# --- clients kept per process, for order placement -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A client as read from the database: its and its user's column values (``_client_read``'s
+    order), and the stamps of their two tables that the values were read under."""
+
+    client: tuple
+    user: tuple
+    stamps: tuple
+
+
+_known: dict[str, _Known] = {}  # token hash -> the client as last read by this process
+MAX_KNOWN = 1024  # clients; a process that met more starts over
+
+
+def _known_credentials(key: str) -> tuple:
+    """``TokenAuthentication(keep_known=True)``, for order placement, the one request that comes
+    often enough for the token's read to count: an API client this process has read before is
+    not read again.
+
+    Its requests are answered only after ``confirm_client``: the view calls it in the
+    transaction that writes (where the reference stamps come with the first read, so it costs no
+    round trip unless the client or user tables changed since the client was read) and before any
+    other answer (then it reads the token). The client and user tables are stamped
+    (``oms.reference_cache``) on every change, however it is made, so a revoked token, a user
+    made inactive or rights changed by hand are all noticed. Staff tokens are read every time.
+    """
+    digest = token_hash(key)
+    known = _known.get(digest)
+    fresh = known is None
+    if fresh:
+        known = _read_known(digest)
+        if known is None:
+            return _staff_token_user(key)
+    client = _client_from(*_copied(known))
+    if not fresh:
+        client.oms_unconfirmed = known
+    credentials = _client_credentials(client)  # a revoked token or inactive user raises: not kept
+    if fresh or client.last_used_at != known.client[_last_used_index()]:
+        # with the use just recorded, which changes no stamp (the trigger leaves the column out)
+        _remember(digest, _with_last_use(known, client.last_used_at))
+    return credentials
+
+
+def confirm_client(request, stamps: Mapping[str, int] | None = None) -> None:
+    """Confirm the client of a request that ``TokenAuthentication(keep_known=True)`` answered from this
+    process's memory; a no-op for any other request, and after the first call.
+
+    ``stamps``: the reference stamps as the caller's transaction read them
+    (``oms.reference_cache.current_stamps``); when the client's and user's tables have the
+    stamps the client was read under, nothing changed. Otherwise (or without ``stamps``) the
+    token is read again. Raises ``AuthenticationFailed`` (401, nothing written: call it before
+    the transaction commits) when the token is unknown or revoked now, the user inactive, or
+    the client's user, scopes or channel changed while the request ran (only possible by hand:
+    no screen edits a client; a retry runs with the new rights)."""
+    client = request_client(request)
+    known = client.__dict__.pop("oms_unconfirmed", None) if client is not None else None
+    if known is None:
+        return
+    if stamps is not None and _stamps_of(stamps) == known.stamps:
+        return
+    _known.pop(client.token_hash, None)
+    fresh = _read_known(client.token_hash)
+    if fresh is None:
+        raise exceptions.AuthenticationFailed("Invalid token.")
+    again = _client_from(fresh.client, fresh.user)
+    if again.revoked_at is not None:
+        raise exceptions.AuthenticationFailed("This token was revoked.")
+    if not again.user.is_active:
+        raise exceptions.AuthenticationFailed("User inactive or deleted.")
+    if _rights(again) != _rights(client):
+        raise exceptions.AuthenticationFailed("This client's rights changed while the request ran; send it again.")
+    _remember(client.token_hash, fresh)
+
+
+def refusal_confirmed(request, exc: Exception) -> Exception:
+    """``exc``, or the ``AuthenticationFailed`` that ``confirm_client`` raises: for a view's
+    ``handle_exception``, so that no refusal (which may name data) goes to a token that is no
+    longer valid."""
+    try:
+        confirm_client(request)
+    except exceptions.AuthenticationFailed as failed:
+        return failed
+    return exc
+
+
+def _rights(client: ApiClient) -> tuple:
+    return client.user_id, tuple(client.scopes), client.channel
+
+
+def _stamps_of(stamps: Mapping[str, int]) -> tuple:
+    return tuple(stamps.get(table) for table in _stamped_tables())
+
+
+@cache
+def _stamped_tables() -> tuple[str, str]:
+    return ApiClient._meta.db_table, get_user_model()._meta.db_table
+
+
+def _read_known(digest: str) -> _Known | None:
+    """The client of a token hash with the stamps it is read under, in one query."""
+    sql, client_names, _ = _client_read()
+    stamps = ", ".join(reference_cache.stamp_column(table) for table in _stamped_tables())
+    sql = sql.replace(" FROM ", f", {stamps} FROM ", 1)
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, "oms_read_api_client_by_token_stamped", sql, [digest])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split, end = len(client_names), len(row) - 2
+    return _Known(tuple(row[:split]), tuple(row[split:end]), tuple(row[end:]))
+
+
+@cache
+def _last_used_index() -> int:
+    return _client_read()[1].index("last_used_at")
+
+
+def _with_last_use(known: _Known, when) -> _Known:
+    values = list(known.client)
+    values[_last_used_index()] = when
+    return replace(known, client=tuple(values))
+
+
+def _copied(known: _Known) -> tuple[list, list]:
+    # every request gets lists of its own (the scopes): nobody changes them, but nobody can
+    return [list(v) if isinstance(v, list) else v for v in known.client], list(known.user)
+
+
+def _remember(digest: str, known: _Known) -> None:
+    if len(_known) >= MAX_KNOWN:
+        _known.clear()
+    _known[digest] = known
 
 
 def _staff_token_user(key: str):

@@ -116,7 +116,8 @@ def idempotent_with_effect(view_method):
             return _replay(pending)
         except KeyBusy:
             return _in_progress()
-        if pending.stored:
+        if pending.stored or response.status_code == 401:
+            # a 401 is about the credentials, not the key: nothing to store, nor to replay to them
             return response
         # No effect: a refusal. An earlier request with this key may have succeeded, though,
         # and its answer is the one to give.

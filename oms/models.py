@@ -2,13 +2,14 @@
 idempotency records for the API, and the stamps of cached reference tables."""
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from oms import audit
+from oms import audit, reference_cache
 
 
 class OutboxStatus(models.TextChoices):
@@ -276,6 +277,33 @@ class Notification(models.Model):
         return f"{self.key} ({self.status})"
 
 
+# Every column but the one a use writes (tests/orders/test_known_clients.py holds the lists to the models).
+API_CLIENT_STAMPED_COLUMNS = (
+    "id",
+    "name",
+    "channel",
+    "scopes",
+    "user_id",
+    "prefix",
+    "token_hash",
+    "created_at",
+    "created_by_id",
+    "revoked_at",
+)
+USER_STAMPED_COLUMNS = (
+    "id",
+    "password",
+    "is_superuser",
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_staff",
+    "is_active",
+    "date_joined",
+)
+
+
 @audit.track(exclude=["last_used_at"], model_name="ApiClientChange")
 class ApiClient(models.Model):
     """A webshop, ERP or WMS that calls the API with a token (API.md 1.1 "API clients and
@@ -306,6 +334,9 @@ class ApiClient(models.Model):
                 condition=Q(channel__in=["", "web", "phone", "store", "b2b"]), name="api_client_channel_valid"
             ),
         ]
+        # order placement keeps clients it authenticated per process (oms.api.TokenAuthentication, keep_known);
+        # recording a use (last_used_at, once a minute) changes nothing it keeps
+        triggers = [reference_cache.stamp_trigger(update_of=API_CLIENT_STAMPED_COLUMNS)]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -414,3 +445,15 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt of delivery {self.delivery_id}: {self.status_code or self.error}"
+
+
+class StampedUser(User):
+    """Django's users, for their table's stamp only (``oms.reference_cache``): a client's user,
+    whether it is active, is part of what order placement keeps per process with the client
+    (``oms.api.TokenAuthentication(keep_known=True)``). A proxy, because ``auth.User`` is not ours to give a
+    ``Meta.triggers``; nothing reads or writes through it."""
+
+    class Meta:
+        proxy = True
+        # a login (last_login) changes nothing order placement keeps
+        triggers = [reference_cache.stamp_trigger(update_of=USER_STAMPED_COLUMNS)]

@@ -74,15 +74,27 @@ class _Awaited:
 _snapshot: ContextVar[Mapping[str, int] | _Awaited | None] = ContextVar("oms_reference_stamps", default=None)
 
 
-def stamp_trigger() -> pgtrigger.Trigger:
-    """The trigger that stamps a model's table on every change (for ``Meta.triggers``)."""
+def stamp_trigger(update_of: tuple[str, ...] = ()) -> pgtrigger.Trigger:
+    """The trigger that stamps a model's table on every change (for ``Meta.triggers``).
+
+    ``update_of``: the columns whose update is a change (every other column's is not: a use
+    recorded on the row, which no cached copy depends on); empty: every column's."""
+    update = pgtrigger.UpdateOf(*update_of) if update_of else pgtrigger.Update
     return pgtrigger.Trigger(
         name="reference_stamp",
         level=pgtrigger.Statement,
         when=pgtrigger.After,
-        operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete | pgtrigger.Truncate,
+        operation=pgtrigger.Insert | update | pgtrigger.Delete | pgtrigger.Truncate,
         func=STAMP_SQL,
     )
+
+
+def stamp_column(table: str) -> str:
+    """A scalar subquery for ``table``'s stamp (NULL: never stamped), for a statement that reads
+    rows of a stamped table together with the stamp they were read under."""
+    if not table.replace("_", "").isalnum():
+        raise ValueError(f"Not a table name: {table!r}")
+    return f"(SELECT version FROM oms_tablestamp WHERE name = '{table}')"
 
 
 def current_stamps() -> Mapping[str, int]:

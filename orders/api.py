@@ -27,13 +27,24 @@ from rest_framework.views import APIView
 
 from customers.models import PaymentMethod
 from customers.services.validation import clean_country, clean_postal_code
-from oms.api import CursorPagination, DateTimeField, api_access, may_change_others_orders, order_owner, request_client
+from oms.api import (
+    CursorPagination,
+    DateTimeField,
+    TokenAuthentication,
+    api_access,
+    confirm_client,
+    may_change_others_orders,
+    order_owner,
+    refusal_confirmed,
+    request_client,
+)
 from oms.api_clients import Scope
 from oms.errors import InsufficientScope, MultipleErrors, NotPermitted, ValidationFailed
 from oms.idempotency import complete_within, idempotent, idempotent_with_effect
 from oms.links import reverse_one
 from oms.money import rate_label
 from oms.quantities import MAX_QUANTITY
+from oms.reference_cache import current_stamps
 from oms.roles import Role
 from orders import selectors, services
 from orders.models import BackorderPolicy, Channel, Order, OrderStatus
@@ -353,6 +364,17 @@ class OrderListCreate(APIView):
     def get_permissions(self):
         return [(READ_ACCESS if self.request.method in ("GET", "HEAD", "OPTIONS") else WRITE_ACCESS)()]
 
+    def get_authenticators(self):
+        # placing an order confirms the client in its transaction (``answer``, below), so a client
+        # this process read before is not read again (oms.api.TokenAuthentication's keep_known)
+        authenticators = super().get_authenticators()
+        if getattr(self.request, "method", None) != "POST":  # None: the schema generator asks
+            return authenticators
+        return [TokenAuthentication(keep_known=True) if type(a) is TokenAuthentication else a for a in authenticators]
+
+    def handle_exception(self, exc):
+        return super().handle_exception(refusal_confirmed(self.request, exc))
+
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=OrderStatus.values),
@@ -391,6 +413,8 @@ class OrderListCreate(APIView):
         body, rendered = {}, []
 
         def answer(order: Order) -> None:
+            # before anything is stored or answered; the stamps came with the products' read
+            confirm_client(request, current_stamps())
             # A new order has no shipments or invoices yet: no need to ask shipping and billing.
             body.update(order_representation(order))
             # rendered once, for the stored answer and the response alike

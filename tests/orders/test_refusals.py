@@ -22,7 +22,8 @@ from django.db import IntegrityError, connection
 from rest_framework.test import APIClient
 
 from inventory.models import StockLevel
-from oms.api_clients import api_client_create
+from oms.api_clients import api_client_create, api_client_revoke
+from oms.models import ApiClient
 from oms.sql import deallocate_all
 from orders.models import Order
 from tests.factories.customers import AddressFactory, CustomerFactory
@@ -302,3 +303,20 @@ def test_a_race_of_orders_with_duplicate_references_gets_no_server_error(shop, g
     # then each new reference is placed once, every other try is a 409, and nothing is a 5xx
     assert sorted(statuses) == [201] * 10 + [409] * 50, gunicorn.output()[-3000:]
     assert after == [201] * 6, gunicorn.output()[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_a_token_revoked_here_is_refused_by_the_worker_that_knew_it(shop, gunicorn):
+    # given a worker that has placed orders for the client (it knows the client, reads no token)
+    consumer = shop["consumer"]
+    placed = [gunicorn.request("POST", URL, order_body(consumer), _headers(shop))[0] for _ in range(4)]
+    assert placed == [201] * 4, gunicorn.output()[-3000:]
+    orders = Order.objects.count()
+    # when the token is revoked in another process
+    client = ApiClient.objects.get(user_id=shop["user_id"])
+    api_client_revoke(client_id=client.pk)
+    # then the worker refuses it at once, and places nothing
+    refused = [gunicorn.request("POST", URL, order_body(consumer), _headers(shop)) for _ in range(4)]
+    assert {status for status, _ in refused} == {401}, refused
+    assert Order.objects.count() == orders
