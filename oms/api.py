@@ -339,8 +339,8 @@ def refusal_confirmed(request, exc: Exception) -> Exception:
     longer valid."""
     try:
         confirm_client(request)
-    except exceptions.AuthenticationFailed as failed:
-        return failed
+    except (exceptions.AuthenticationFailed, OperationalError) as failed:
+        return failed  # the database gone since: 503, not the refusal unconfirmed
     return exc
 
 
