@@ -641,8 +641,9 @@ def bare_view_run(url: str, seconds: float, settings_dir: str, database: str, wo
 
 def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, rounds: int, modes: list) -> None:
     """Our API in each mode and the bare view (inside ``perf_tables``) under wrk, one after the
-    other, ``rounds`` times: this machine's speed drifts within minutes, so one pair of runs can
-    mislead; the medians of interleaved runs are the comparison to quote. Beside the rates, the
+    other, ``rounds`` times, each round starting with the next contestant: this machine's speed
+    drifts within minutes, so one pair of runs can mislead; the medians of interleaved runs are the
+    comparison to quote. Beside the rates, the
     server's CPU per order (the gunicorn workers and their PostgreSQL backends, ``ServerCpu``),
     which other work on a shared machine changes far less than it changes the rates."""
     contestants = [(f"API, {mode_label(*mode)}", "oms.wsgi:application", WRK_SCRIPT, mode_env(*mode)) for mode in modes]
@@ -652,8 +653,11 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
     split: dict[str, list[tuple[float, float]]] = {label: [] for label in rates}
     failed: dict[str, int] = dict.fromkeys(rates, 0)
     database = urlparse(url).path.lstrip("/")
-    for _ in range(rounds):
-        for label, app, script, env in contestants:
+    for round_no in range(rounds):
+        # each round starts with the next contestant: the machine's drift within a round then
+        # favours no one in particular
+        turn = round_no % len(contestants)
+        for label, app, script, env in contestants[turn:] + contestants[:turn]:
             reset()
             port = free_port()
             with serving(port, settings_dir, url, 2, app=app, extra_env=env) as server:

@@ -333,10 +333,10 @@ def confirm_client(request, stamps: Mapping[str, int] | None = None) -> None:
     _remember(client.token_hash, fresh)
 
 
-def refusal_confirmed(request, exc: Exception) -> Exception:
+def refusal_confirmed(request, exc: Exception | None) -> Exception | None:
     """``exc``, or the ``AuthenticationFailed`` that ``confirm_client`` raises: for a view's
-    ``handle_exception``, so that no refusal (which may name data) goes to a token that is no
-    longer valid."""
+    ``handle_exception`` and ``finalize_response``, so that no answer (a refusal may name data)
+    goes to a token that is no longer valid."""
     try:
         confirm_client(request)
     except (exceptions.AuthenticationFailed, OperationalError) as failed:

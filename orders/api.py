@@ -375,6 +375,13 @@ class OrderListCreate(APIView):
     def handle_exception(self, exc):
         return super().handle_exception(refusal_confirmed(self.request, exc))
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # the last gate: an answer given without an exception (a malformed Idempotency-Key)
+        failed = refusal_confirmed(request, None)
+        if failed is not None:
+            response = super().handle_exception(failed)
+        return super().finalize_response(request, response, *args, **kwargs)
+
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=OrderStatus.values),

@@ -148,3 +148,9 @@ def test_a_refusal_to_a_known_valid_client_is_still_the_refusal(shop, customer):
     response = shop.post(URL, order_body(customer, 1, customer={"number": "C-999999"}), format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "unknown_customer"
+
+
+def test_a_revoked_token_with_a_malformed_key_gets_401(shop, customer):
+    api_client_revoke(client_id=shop.api_client.pk)
+    response = shop.post(URL, order_body(customer, 1), format="json", HTTP_IDEMPOTENCY_KEY="x" * 300)
+    assert response.status_code == 401
