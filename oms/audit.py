@@ -25,10 +25,12 @@ from __future__ import annotations
 import pghistory
 from pghistory import runtime as pghistory_runtime
 from pghistory.models import Events
-from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INERROR
 
 _inject_every_statement = pghistory_runtime._inject_history_context  # pghistory's, kept before install()
 # a read's first use on a connection starts with the guard before its PREPARE (oms.sql)
+# libpq's PQtransactionStatus, as ``connection.info.transaction_status`` reports it in psycopg2
+# (2.8 on) and psycopg 3 alike (tests/oms/test_audit_context.py holds them to psycopg2's names)
+TRANSACTION_IDLE, TRANSACTION_INERROR = 0, 3
 READ_PREFIXES = (*pghistory_runtime.IGNORED_SQL_PREFIXES, "execute oms_read_", "prepare oms_read_", "do $oms_read_")
 
 
@@ -54,13 +56,13 @@ def inject_context_once(execute, sql, params, many, context):
     if text.startswith("rollback to"):
         wrapper.__dict__.pop("_oms_audit_context", None)
     raw = cursor.connection
-    status = raw.get_transaction_status()
-    if text.startswith(READ_PREFIXES) or getattr(cursor, "name", None) or status == TRANSACTION_STATUS_INERROR:
+    status = raw.info.transaction_status
+    if text.startswith(READ_PREFIXES) or getattr(cursor, "name", None) or status == TRANSACTION_INERROR:
         return execute(sql, params, many, context)
     tracked = pghistory_runtime._tracker.value
     # compared as data, not as its JSON: serialising it for every statement cost more than this
     stamp = (tracked.id, dict(tracked.metadata))
-    if status != TRANSACTION_STATUS_IDLE and wrapper.__dict__.get("_oms_audit_context") == stamp:
+    if status != TRANSACTION_IDLE and wrapper.__dict__.get("_oms_audit_context") == stamp:
         return execute(sql, params, many, context)
     # A statement that starts a transaction (or is one, in autocommit) gets the context,
     # written by pghistory's own wrapper.

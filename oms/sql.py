@@ -148,7 +148,7 @@ def _prepared_on(wrapper) -> set[str]:
     """The names prepared on ``wrapper``'s current connection (``cursor.db``: this thread's
     connection, not the module-level proxy); a new set when the connection was replaced."""
     raw = wrapper.connection
-    key = (id(raw), raw.get_backend_pid())
+    key = (id(raw), raw.info.backend_pid)  # the DB-API connection's info: psycopg2 and psycopg 3 alike
     known = wrapper.__dict__.get("_oms_prepared")
     if known is None or known[0] != key:
         known = wrapper._oms_prepared = (key, set())

@@ -120,3 +120,14 @@ def test_install_replaced_the_wrapper_pghistory_enters():
     assert pghistory_runtime._inject_history_context is audit.inject_context_once
     with audit.context(task="x"):
         assert pghistory_runtime._tracker.value.metadata == {"task": "x"}
+
+
+def test_the_transaction_states_are_libpqs_as_the_driver_reports_them():
+    from psycopg2 import extensions
+
+    from oms import audit
+
+    assert (audit.TRANSACTION_IDLE, audit.TRANSACTION_INERROR) == (
+        extensions.TRANSACTION_STATUS_IDLE,
+        extensions.TRANSACTION_STATUS_INERROR,
+    )
