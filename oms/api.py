@@ -212,10 +212,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
 
 def _client_credentials(client: ApiClient) -> tuple:
-    if client.revoked_at is not None:
-        raise exceptions.AuthenticationFailed("This token was revoked.")
-    if not client.user.is_active:
-        raise exceptions.AuthenticationFailed("User inactive or deleted.")
+    _refuse_if_invalid(client)
     remember_roles(client.user, ())  # a client acts by its scopes, never by roles
     api_client_mark_used(client)
     return client.user, client
@@ -234,6 +231,13 @@ def _client_by_token(key: str) -> ApiClient | None:
     if row is None:
         return None
     return _client_from(row[: len(client_names)], row[len(client_names) :])
+
+
+def _refuse_if_invalid(client: ApiClient) -> None:
+    if client.revoked_at is not None:
+        raise exceptions.AuthenticationFailed("This token was revoked.")
+    if not client.user.is_active:
+        raise exceptions.AuthenticationFailed("User inactive or deleted.")
 
 
 def _client_from(client_values, user_values) -> ApiClient:
@@ -324,10 +328,7 @@ def confirm_client(request, stamps: Mapping[str, int] | None = None) -> None:
     if fresh is None:
         raise exceptions.AuthenticationFailed("Invalid token.")
     again = _client_from(fresh.client, fresh.user)
-    if again.revoked_at is not None:
-        raise exceptions.AuthenticationFailed("This token was revoked.")
-    if not again.user.is_active:
-        raise exceptions.AuthenticationFailed("User inactive or deleted.")
+    _refuse_if_invalid(again)
     if _rights(again) != _rights(client):
         raise exceptions.AuthenticationFailed("This client's rights changed while the request ran; send it again.")
     _remember(client.token_hash, fresh)
@@ -359,16 +360,20 @@ def _stamped_tables() -> tuple[str, str]:
 
 def _read_known(digest: str) -> _Known | None:
     """The client of a token hash with the stamps it is read under, in one query."""
-    sql, client_names, _ = _client_read()
-    stamps = ", ".join(reference_cache.stamp_column(table) for table in _stamped_tables())
-    sql = sql.replace(" FROM ", f", {stamps} FROM ", 1)
     with connection.cursor() as cursor:
-        execute_prepared(cursor, "oms_read_api_client_by_token_stamped", sql, [digest])
+        execute_prepared(cursor, "oms_read_api_client_by_token_stamped", _stamped_read(), [digest])
         row = cursor.fetchone()
     if row is None:
         return None
-    split, end = len(client_names), len(row) - 2
+    split, end = len(_client_read()[1]), len(row) - len(_stamped_tables())
     return _Known(tuple(row[:split]), tuple(row[split:end]), tuple(row[end:]))
+
+
+@cache
+def _stamped_read() -> str:
+    """``_client_read``'s statement with the client and user tables' stamps as its last columns."""
+    stamps = ", ".join(reference_cache.stamp_column(table) for table in _stamped_tables())
+    return _client_read()[0].replace(" FROM ", f", {stamps} FROM ", 1)
 
 
 @cache

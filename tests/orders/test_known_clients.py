@@ -3,6 +3,8 @@
 again, and every change to the client or its user, however made, is seen before an order is
 written or any answer leaves."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in
@@ -57,7 +59,7 @@ def test_the_stamped_columns_are_every_column_but_the_one_a_use_or_a_login_write
 def test_a_revocation_stamps_the_clients_a_recorded_use_does_not(shop):
     client = shop.api_client
     before = stamp("oms_apiclient")
-    api_client_mark_used(client, now=timezone.now() + timezone.timedelta(minutes=5))
+    api_client_mark_used(client, now=timezone.now() + timedelta(minutes=5))
     assert stamp("oms_apiclient") == before
     api_client_revoke(client_id=client.pk)
     assert stamp("oms_apiclient") != before
