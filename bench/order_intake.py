@@ -41,9 +41,11 @@ It measures, in one run, on the same machine:
 
 and prints orders/s, p50/p95 latency (p99 for wrk rows), and the queries per order of the
 service and the API. ``--rounds`` adds interleaved wrk runs of the API and the bare view, with
-the server's CPU per order beside the rates (the gunicorn workers and their PostgreSQL backends:
-on a machine shared with other work the rates follow the share of the CPU the run gets, the CPU
-per order much less so). Numbers from another day are not comparable (this machine's speed varies
+each round's rate as a share of the bare view's in the same round, the server's CPU per order
+beside the rates (the gunicorn workers and their PostgreSQL backends: on a machine shared with
+other work the rates follow the share of the CPU the run gets, the CPU per order much less so),
+and the WAL written per order (from the cluster's WAL position: the database's work in a figure
+that the machine's speed does not change). Numbers from another day are not comparable (this machine's speed varies
 by a factor of two between sessions): compare rows of one run.
 """
 
@@ -651,6 +653,7 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
     rates: dict[str, list[float]] = {label: [] for label, *_ in contestants}
     cpu: dict[str, list[float]] = {label: [] for label in rates}
     split: dict[str, list[tuple[float, float]]] = {label: [] for label in rates}
+    wal: dict[str, list[float]] = {label: [] for label in rates}
     failed: dict[str, int] = dict.fromkeys(rates, 0)
     database = urlparse(url).path.lstrip("/")
     for round_no in range(rounds):
@@ -666,9 +669,14 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
             rates[label].append(row["rate"])
             cpu[label].append(meter.seconds * 1000 / max(row["requests"], 1))
             split[label].append((meter.python, meter.database_seconds, row["requests"]))
+            wal[label].append(meter.wal_bytes / max(row["requests"], 1))
             failed[label] += row["failures"]
-    bare = statistics.median(rates["bare 13-query view"])
-    bare_cpu = statistics.median(cpu["bare 13-query view"])
+    report_rounds(rounds, rates, cpu, split, wal, failed)
+
+
+def report_rounds(rounds: int, rates: dict, cpu: dict, split: dict, wal: dict, failed: dict) -> None:
+    bare_label = "bare 13-query view"
+    bare, bare_cpu = statistics.median(rates[bare_label]), statistics.median(cpu[bare_label])
     print(f"interleaved wrk runs, 2 workers, {rounds} rounds (orders/s; median; share of the bare view's median):")
     for label, runs in rates.items():
         median = statistics.median(runs)
@@ -676,15 +684,26 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
         print(
             f"  {label:<58} {' '.join(f'{r:4.0f}' for r in runs)}   median {median:4.0f}   {median / bare:4.0%}{note}"
         )
+    print("each round's rate as a share of the bare view's in the same round (paired: drift between rounds cancels):")
+    for label, runs in rates.items():
+        if label != bare_label:
+            shares = [r / b for r, b in zip(runs, rates[bare_label], strict=True)]
+            print(f"  {label:<58} {' '.join(f'{s:4.0%}' for s in shares)}   median {statistics.median(shares):4.0%}")
     print("server CPU per order, the same runs (ms; median; orders per CPU second as a share of the bare view's):")
     for label, runs in cpu.items():
         median = statistics.median(runs)
         print(f"  {label:<58} {' '.join(f'{r:5.2f}' for r in runs)}   median {median:5.2f}   {bare_cpu / median:4.0%}")
-    print("  of which (ms per order, the rounds summed): gunicorn workers (Python) | PostgreSQL backends")
+    print("  of which (ms per order; the rounds summed, then each round): gunicorn workers (Python) | PostgreSQL")
     for label, parts in split.items():
         orders = max(sum(n for _, _, n in parts), 1)
         python, database = (sum(p[i] for p in parts) * 1000 / orders for i in (0, 1))
-        print(f"  {label:<58} Python {python:5.2f}   PostgreSQL {database:5.2f}")
+        rounds_split = "  ".join(f"{p * 1000 / max(n, 1):4.2f}|{d * 1000 / max(n, 1):4.2f}" for p, d, n in parts)
+        print(f"  {label:<58} Python {python:5.2f}   PostgreSQL {database:5.2f}   by round {rounds_split}")
+    print("WAL per order, the same runs (kB; median; each round starts after a checkpoint, so it holds")
+    print("the first change of every page since, in full):")
+    for label, runs in wal.items():
+        median = statistics.median(runs) / 1000
+        print(f"  {label:<58} {' '.join(f'{r / 1000:5.1f}' for r in runs)}   median {median:5.1f}")
 
 
 # --- how busy the machine was with other work ---------------------------------------------------------
@@ -705,9 +724,27 @@ def _ticks() -> dict[int, tuple[int, str]]:
     return result
 
 
+def _wal_position() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_insert_lsn()")
+        return cursor.fetchone()[0]
+
+
+def _wal_bytes_since(position: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [position])
+        return int(cursor.fetchone()[0])
+
+
 class ServerCpu:
     """CPU seconds used during a run by a server: the process tree of ``pid`` (gunicorn and its
-    workers) and the PostgreSQL backends of ``database``."""
+    workers) and the PostgreSQL backends of ``database``; and the bytes of WAL the whole cluster
+    wrote meanwhile (the same for the same work on any day: a measure of the database's work
+    that the machine's speed does not blur)."""
 
     def __init__(self, pid: int, database: str) -> None:
         self.pid, self.database = pid, database
@@ -723,10 +760,12 @@ class ServerCpu:
 
     def __enter__(self):
         self.before = self._server_ticks()
+        self.wal_from = _wal_position()
         return self
 
     def __exit__(self, *exc) -> None:
         after = self._server_ticks()
+        self.wal_bytes = _wal_bytes_since(self.wal_from)
         hz = os.sysconf("SC_CLK_TCK")
         used = {True: 0, False: 0}
         for pid, (ticks, python) in after.items():
