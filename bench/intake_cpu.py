@@ -12,7 +12,9 @@ a socket, with the requests the wrk scripts send: ``POST /api/v1/orders/`` with 
 order, a token and an ``Idempotency-Key``, and the bare view's ``POST /order``. They take turns
 batch by batch, so a machine loaded by other work slows both alike; per contestant it prints the
 median over the batches of the Python CPU per order (``time.process_time``) and the CPU of its
-PostgreSQL backend per order (``/proc``, the batches summed: it counts in clock ticks).
+PostgreSQL backend per order (``/proc``, the batches summed: it counts in clock ticks), and the
+garbage collector's share of the Python (``gc.callbacks``). The API is ``oms.wsgi``'s application,
+as gunicorn loads it.
 
 ``--also-api-from DIR`` (repeatable) adds the API of another checkout (e.g. the code before a
 change) as a contestant of its own, in the same turns and database.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import os
@@ -241,17 +244,27 @@ def call(application, env: dict) -> int:
     return int(status[0].split()[0])
 
 
+class GcClock:
+    """The process CPU time the garbage collector has taken (all generations) since it started."""
+
+    def __init__(self) -> None:
+        self.seconds, self._started = 0.0, 0.0
+        gc.callbacks.append(self._tick)
+
+    def _tick(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._started
+
+
 def worker(kind: str, token: str) -> None:
     """One contestant: warm up, then answer the parent's commands (``run N`` and ``profile N``)
     with a JSON line each."""
     rng = random.Random(os.getpid())
     if kind == "api":
-        import django
+        from oms.wsgi import application  # as gunicorn loads it (its views imported, gc.freeze)
 
-        django.setup()
-        from django.core.wsgi import get_wsgi_application
-
-        application = get_wsgi_application()
         numbers = order_intake.customer_numbers()
         path, headers = "/api/v1/orders/", {"Authorization": f"Token {token}"}
 
@@ -274,12 +287,13 @@ def worker(kind: str, token: str) -> None:
     import orders
 
     print("ready", Path(orders.__file__).parent.parent if kind == "api" else "", flush=True)
+    collector = GcClock()
     for command in sys.stdin:
         what, count, *dump = command.split()
         requests = [request() for _ in range(int(count))]
         sampler = Sampler() if what == "profile" else None
         profiler = cProfile.Profile(time.process_time) if what == "cprofile" else None
-        ticks, cpu = backend_ticks(pid), time.process_time()
+        ticks, cpu, collected = backend_ticks(pid), time.process_time(), collector.seconds
         if sampler:
             sampler.__enter__()
         if profiler:
@@ -296,6 +310,7 @@ def worker(kind: str, token: str) -> None:
         cpu = time.process_time() - cpu
         assert connection.connection.info.backend_pid == pid, "the connection was not kept"
         result = {"python": cpu, "db_ticks": backend_ticks(pid) - ticks, "orders": len(requests)}
+        result["gc"] = collector.seconds - collected
         if sampler:
             result["parts"], result["tops"] = dict(sampler.parts), sampler.named(sampler.tops, 40)
             result["inclusive"] = sampler.named(sampler.inclusive, 150)
@@ -409,6 +424,13 @@ def report(contestants: dict[str, Contestant], args) -> None:
             f"  {labels[kind]:<26} Python {python[kind]:5.2f} ({per_batch[0]:.2f}-{per_batch[-1]:.2f})"
             f"   PostgreSQL {database[kind]:5.2f}   both {python[kind] + database[kind]:5.2f}"
         )
+    collected = {
+        kind: sum(b["gc"] for b in batches) * 1000 / sum(b["orders"] for b in batches) for kind, batches in runs.items()
+    }
+    print(
+        "  of the Python, the garbage collector's (ms per order, the batches summed): "
+        + ", ".join(f"{labels[k]} {v:.3f}" for k, v in collected.items())
+    )
     for kind in [k for k in runs if k != "bare"]:
         print(
             f"  {labels[kind]} as a share of the bare view: Python {python[kind] / python['bare']:.0%}, "
