@@ -46,6 +46,7 @@ from oms.money import rate_label
 from oms.quantities import MAX_QUANTITY
 from oms.reference_cache import current_stamps
 from oms.roles import Role
+from oms.sql import release_related
 from orders import selectors, services
 from orders.models import BackorderPolicy, Channel, Order, OrderStatus
 from orders.services._common import MAX_LINES
@@ -445,6 +446,10 @@ class OrderListCreate(APIView):
             before_commit=answer,
         )
         location = reverse_one("api:order-detail", "number", order.number)
+        # the order's lines and the customer's addresses refer back to them: the graph goes with
+        # the request, not at the garbage collector's next collection (oms.sql.release_related)
+        release_related(order)
+        release_related(order.customer)
         return HttpResponse(rendered[0], status=201, content_type="application/json", headers={"Location": location})
 
 

@@ -3,6 +3,9 @@
 reverse relation's prefetch cache through Django's private QuerySet attributes. Its tests are the
 contract: each fails when a Django upgrade renames or changes what it relies on."""
 
+import gc
+import weakref
+
 import pytest
 from django.db.models import Prefetch, prefetch_related_objects
 from django.db.models.signals import post_init
@@ -10,7 +13,7 @@ from django.utils import timezone
 
 from customers.models import Address, Customer
 from oms.models import OutboxEvent
-from oms.sql import cache_related, cached_related, instance, model_columns, new_instance
+from oms.sql import cache_related, cached_related, instance, model_columns, new_instance, release_related
 from orders.models import Allocation, OrderLine
 from tests.factories.customers import AddressFactory, CustomerFactory
 
@@ -130,3 +133,28 @@ def test_cached_related_reads_what_cache_related_or_prefetch_related_left(two_cu
         assert len(cached_related(cached, "addresses")) == 2
         assert [a.pk for a in cached_related(prefetched, "addresses")] == [a.pk for a in prefetched.addresses.all()]
         assert cached_related(customer, "addresses") is None  # nothing left: .all() would query
+
+
+def test_released_rows_are_forgotten_and_read_again_when_asked(two_customers, django_assert_num_queries):
+    for customer in (
+        _cached(two_customers[0]),
+        Customer.objects.prefetch_related("addresses").get(pk=two_customers[1].pk),
+    ):
+        release_related(customer)
+        assert cached_related(customer, "addresses") is None
+        with django_assert_num_queries(1):  # still right, from the database
+            assert len(customer.addresses.all()) == 2
+
+
+def test_releasing_a_parent_lets_the_graph_go_without_the_garbage_collector(two_customers):
+    customer = _cached(two_customers[0])
+    address = cached_related(customer, "addresses")[0]
+    address.customer = customer  # the row refers back to its parent, as a placed order's lines do
+    gone = weakref.ref(customer)
+    release_related(customer)
+    gc.disable()
+    try:
+        del customer, address
+        assert gone() is None  # freed by reference counting, not left for a collection
+    finally:
+        gc.enable()
