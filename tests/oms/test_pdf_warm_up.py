@@ -1,19 +1,15 @@
 """A Celery worker loads the PDF engine and its fonts when it starts, before it takes work, so
 that its first invoice or pick list is as quick as the next; a web process never does."""
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from oms.pdf import WARM_UP_HTML, html_to_pdf
 from tests.support.celery_worker import Worker, new_queue
 from tests.support.pdf import pdf_text
+from tests.support.processes import printed_by_new_process
 from tests.support.services import redis_url
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_warm_up_document_is_a_real_pdf_with_the_documents_fonts(tmp_path):
@@ -43,9 +39,4 @@ def test_a_web_process_does_not_load_the_pdf_engine():
         "from django.urls import get_resolver; get_resolver().url_patterns; "
         "print('weasyprint' in sys.modules)"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "oms.settings.base", "DEBUG": "false"}
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert printed_by_new_process(code)[-1] == "False"

@@ -1,11 +1,6 @@
 """The web entry point at start-up: every view loaded, and the garbage collector kept off it."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import printed_by_new_process
 
 
 def test_a_web_process_loads_every_view_at_start_and_the_collector_then_skips_them():
@@ -15,12 +10,7 @@ def test_a_web_process_loads_every_view_at_start_and_the_collector_then_skips_th
         "print(gc.get_freeze_count(), len(gc.get_objects()), "
         "'orders.api' in sys.modules, 'billing.views' in sys.modules)"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "oms.settings.base", "DEBUG": "false"}
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    frozen, watched, order_api, billing_views = result.stdout.split()
+    frozen, watched, order_api, billing_views = printed_by_new_process(code)[-1].split()
     # the views are there before any request asks for one
     assert (order_api, billing_views) == ("True", "True")
     # and a full collection walks what requests create, not the hundred thousand start-up objects
