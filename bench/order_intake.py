@@ -44,9 +44,11 @@ service and the API. ``--rounds`` adds interleaved wrk runs of the API and the b
 each round's rate as a share of the bare view's in the same round, the server's CPU per order
 beside the rates (the gunicorn workers and their PostgreSQL backends: on a machine shared with
 other work the rates follow the share of the CPU the run gets, the CPU per order much less so),
-and the WAL written per order (from the cluster's WAL position: the database's work in a figure
-that the machine's speed does not change). Numbers from another day are not comparable (this machine's speed varies
-by a factor of two between sessions): compare rows of one run.
+the WAL written per order (from the cluster's WAL position: the database's work in a figure
+that the machine's speed does not change), and the CPU per order spent elsewhere on the machine
+meanwhile (wrk, Redis, PostgreSQL's background writers, the kernel's network work). Numbers
+from another day are not comparable (this machine's speed varies by a factor of two between
+sessions): compare rows of one run.
 """
 
 from __future__ import annotations
@@ -654,6 +656,7 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
     cpu: dict[str, list[float]] = {label: [] for label in rates}
     split: dict[str, list[tuple[float, float]]] = {label: [] for label in rates}
     wal: dict[str, list[float]] = {label: [] for label in rates}
+    elsewhere: dict[str, list[float]] = {label: [] for label in rates}
     failed: dict[str, int] = dict.fromkeys(rates, 0)
     database = urlparse(url).path.lstrip("/")
     for round_no in range(rounds):
@@ -670,8 +673,13 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
             cpu[label].append(meter.seconds * 1000 / max(row["requests"], 1))
             split[label].append((meter.python, meter.database_seconds, row["requests"]))
             wal[label].append(meter.wal_bytes / max(row["requests"], 1))
+            elsewhere[label].append(meter.elsewhere * 1000 / max(row["requests"], 1))
             failed[label] += row["failures"]
     report_rounds(rounds, rates, cpu, split, wal, failed)
+    print("CPU per order elsewhere on the machine, the same runs (ms; median): wrk, Redis, PostgreSQL's")
+    print("background writers, the kernel's network work, and anything else running:")
+    for label, runs in elsewhere.items():
+        print(f"  {label:<58} {' '.join(f'{r:5.2f}' for r in runs)}   median {statistics.median(runs):5.2f}")
 
 
 def report_rounds(rounds: int, rates: dict, cpu: dict, split: dict, wal: dict, failed: dict) -> None:
@@ -740,11 +748,20 @@ def _wal_bytes_since(position: str) -> int:
         return int(cursor.fetchone()[0])
 
 
+def _machine_busy_ticks() -> int:
+    """Clock ticks every CPU of the machine has spent busy (``/proc/stat``: user, nice, system,
+    irq, softirq) since boot."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
+    return user + nice + system + irq + softirq
+
+
 class ServerCpu:
     """CPU seconds used during a run by a server: the process tree of ``pid`` (gunicorn and its
-    workers) and the PostgreSQL backends of ``database``; and the bytes of WAL the whole cluster
-    wrote meanwhile (the same for the same work on any day: a measure of the database's work
-    that the machine's speed does not blur)."""
+    workers) and the PostgreSQL backends of ``database``, and by everything else on the machine
+    meanwhile (the load generator, Redis, PostgreSQL's background writers, the kernel's network
+    work, other sessions); and the bytes of WAL the whole cluster wrote (the same for the same
+    work on any day: a measure of the database's work that the machine's speed does not blur)."""
 
     def __init__(self, pid: int, database: str) -> None:
         self.pid, self.database = pid, database
@@ -760,11 +777,13 @@ class ServerCpu:
 
     def __enter__(self):
         self.before = self._server_ticks()
+        self.machine_before = _machine_busy_ticks()
         self.wal_from = _wal_position()
         return self
 
     def __exit__(self, *exc) -> None:
         after = self._server_ticks()
+        machine = _machine_busy_ticks() - self.machine_before
         self.wal_bytes = _wal_bytes_since(self.wal_from)
         hz = os.sysconf("SC_CLK_TCK")
         used = {True: 0, False: 0}
@@ -772,6 +791,7 @@ class ServerCpu:
             used[python] += ticks - self.before.get(pid, (0, python))[0]
         self.python, self.database_seconds = used[True] / hz, used[False] / hz
         self.seconds = self.python + self.database_seconds
+        self.elsewhere = max(machine / hz - self.seconds, 0.0)
 
 
 class ForeignCpu:
