@@ -675,14 +675,10 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
             wal[label].append(meter.wal_bytes / max(row["requests"], 1))
             elsewhere[label].append(meter.elsewhere * 1000 / max(row["requests"], 1))
             failed[label] += row["failures"]
-    report_rounds(rounds, rates, cpu, split, wal, failed)
-    print("CPU per order elsewhere on the machine, the same runs (ms; median): wrk, Redis, PostgreSQL's")
-    print("background writers, the kernel's network work, and anything else running:")
-    for label, runs in elsewhere.items():
-        print(f"  {label:<58} {' '.join(f'{r:5.2f}' for r in runs)}   median {statistics.median(runs):5.2f}")
+    report_rounds(rounds, rates, cpu, split, wal, elsewhere, failed)
 
 
-def report_rounds(rounds: int, rates: dict, cpu: dict, split: dict, wal: dict, failed: dict) -> None:
+def report_rounds(rounds: int, rates: dict, cpu: dict, split: dict, wal: dict, elsewhere: dict, failed: dict) -> None:
     bare_label = "bare 13-query view"
     bare, bare_cpu = statistics.median(rates[bare_label]), statistics.median(cpu[bare_label])
     print(f"interleaved wrk runs, 2 workers, {rounds} rounds (orders/s; median; share of the bare view's median):")
@@ -712,6 +708,10 @@ def report_rounds(rounds: int, rates: dict, cpu: dict, split: dict, wal: dict, f
     for label, runs in wal.items():
         median = statistics.median(runs) / 1000
         print(f"  {label:<58} {' '.join(f'{r / 1000:5.1f}' for r in runs)}   median {median:5.1f}")
+    print("CPU per order elsewhere on the machine, the same runs (ms; median): wrk, Redis, PostgreSQL's")
+    print("background writers, the kernel's network work, and anything else running:")
+    for label, runs in elsewhere.items():
+        print(f"  {label:<58} {' '.join(f'{r:5.2f}' for r in runs)}   median {statistics.median(runs):5.2f}")
 
 
 # --- how busy the machine was with other work ---------------------------------------------------------
