@@ -366,8 +366,16 @@ def in_mode(quotes: str, prepared: str):
 
 
 def start_gunicorn(
-    port: int, settings_dir: str, url: str, workers: int = 2, app: str = "oms.wsgi:application", extra_env=None
+    port: int,
+    settings_dir: str,
+    url: str,
+    workers: int = 2,
+    app: str = "oms.wsgi:application",
+    extra_env=None,
+    code: Path = ROOT,
 ) -> subprocess.Popen:
+    """gunicorn serving ``app`` from the checkout ``code`` (this one unless told), with this
+    checkout's virtualenv."""
     env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench_order_intake_settings", CONN_MAX_AGE="600")
     env.update(extra_env or {})
     process = subprocess.Popen(
@@ -385,9 +393,9 @@ def start_gunicorn(
             "--log-level",
             "warning",
             "--pythonpath",
-            f"{settings_dir},{ROOT},{ROOT / 'bench'}",
+            f"{settings_dir},{code},{code / 'bench'}",
         ],
-        cwd=ROOT,
+        cwd=code,  # Celery's Django fixup puts the working directory first on the path
         env=env,
     )
     # generous: on a machine shared with other work, importing Django in two workers can be slow
@@ -406,10 +414,16 @@ def start_gunicorn(
 
 @contextmanager
 def serving(
-    port: int, settings_dir: str, url: str, workers: int = 2, app: str = "oms.wsgi:application", extra_env=None
+    port: int,
+    settings_dir: str,
+    url: str,
+    workers: int = 2,
+    app: str = "oms.wsgi:application",
+    extra_env=None,
+    code: Path = ROOT,
 ):
     """gunicorn serving ``app`` for the duration of the block."""
-    process = start_gunicorn(port, settings_dir, url, workers, app, extra_env)
+    process = start_gunicorn(port, settings_dir, url, workers, app, extra_env, code)
     try:
         yield process
     finally:
@@ -643,32 +657,47 @@ def bare_view_run(url: str, seconds: float, settings_dir: str, database: str, wo
     return rows
 
 
-def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, rounds: int, modes: list) -> None:
+def compare_rounds(
+    url: str, seconds: float, settings_dir: str, token: str, rounds: int, modes: list, others: list[Path] = ()
+) -> None:
     """Our API in each mode and the bare view (inside ``perf_tables``) under wrk, one after the
     other, ``rounds`` times, each round starting with the next contestant: this machine's speed
     drifts within minutes, so one pair of runs can mislead; the medians of interleaved runs are the
     comparison to quote. Beside the rates, the
     server's CPU per order (the gunicorn workers and their PostgreSQL backends, ``ServerCpu``),
-    which other work on a shared machine changes far less than it changes the rates."""
-    contestants = [(f"API, {mode_label(*mode)}", "oms.wsgi:application", WRK_SCRIPT, mode_env(*mode)) for mode in modes]
-    contestants.append(("bare 13-query view", "bare_order_view:application", "bare_order_wrk.lua", {}))
+    which other work on a shared machine changes far less than it changes the rates. ``others``:
+    checkouts whose API runs as contestants of their own (in the first mode), e.g. the code
+    before a change, or a variant that leaves a piece of work out to see what it costs."""
+    contestants = [
+        (f"API, {mode_label(*mode)}", "oms.wsgi:application", WRK_SCRIPT, mode_env(*mode), ROOT) for mode in modes
+    ]
+    for number, code in enumerate(others, 1):
+        print(f"API, --also-api-from ({number}): {code}")
+        contestants.append(
+            (f"API, --also-api-from ({number})", "oms.wsgi:application", WRK_SCRIPT, contestants[0][3], code)
+        )
+    contestants.append(("bare 13-query view", "bare_order_view:application", "bare_order_wrk.lua", {}, ROOT))
     rates: dict[str, list[float]] = {label: [] for label, *_ in contestants}
     cpu: dict[str, list[float]] = {label: [] for label in rates}
     split: dict[str, list[tuple[float, float]]] = {label: [] for label in rates}
     wal: dict[str, list[float]] = {label: [] for label in rates}
     elsewhere: dict[str, list[float]] = {label: [] for label in rates}
+    messages: dict[str, list[float]] = {label: [] for label in rates}
     failed: dict[str, int] = dict.fromkeys(rates, 0)
     database = urlparse(url).path.lstrip("/")
     for round_no in range(rounds):
         # each round starts with the next contestant: the machine's drift within a round then
         # favours no one in particular
         turn = round_no % len(contestants)
-        for label, app, script, env in contestants[turn:] + contestants[:turn]:
+        for label, app, script, env, code in contestants[turn:] + contestants[:turn]:
             reset()
             port = free_port()
-            with serving(port, settings_dir, url, 2, app=app, extra_env=env) as server:
+            queued = queue_length()
+            with serving(port, settings_dir, url, 2, app=app, extra_env=env, code=code) as server:
                 meter = ServerCpu(server.pid, database)
                 row = wrk_run("", port, script, seconds, token, meter=meter)
+            # counted once the server has stopped: its workers push what they hold as they exit
+            messages[label].append((queue_length() - queued) / max(row["requests"], 1))
             rates[label].append(row["rate"])
             cpu[label].append(meter.seconds * 1000 / max(row["requests"], 1))
             split[label].append((meter.python, meter.database_seconds, row["requests"]))
@@ -676,6 +705,9 @@ def compare_rounds(url: str, seconds: float, settings_dir: str, token: str, roun
             elsewhere[label].append(meter.elsewhere * 1000 / max(row["requests"], 1))
             failed[label] += row["failures"]
     report_rounds(rounds, rates, cpu, split, wal, elsewhere, failed)
+    print("broker messages per order, the same runs (the events' hand-off after commit: oms.broker):")
+    for label, runs in messages.items():
+        print(f"  {label:<58} {' '.join(f'{m:5.2f}' for m in runs)}   median {statistics.median(runs):5.2f}")
 
 
 def report_rounds(rounds: int, rates: dict, cpu: dict, split: dict, wal: dict, elsewhere: dict, failed: dict) -> None:
@@ -852,6 +884,13 @@ def drop_queue() -> None:
     redis.Redis.from_url(os.environ["REDIS_URL"]).delete(QUEUE)
 
 
+def queue_length() -> int:
+    """Messages waiting in the events' queue (nobody consumes them while the bench runs)."""
+    import redis
+
+    return redis.Redis.from_url(os.environ["REDIS_URL"]).llen(QUEUE)
+
+
 def print_row(row: dict, foreign: ForeignCpu) -> None:
     failed = f"  ({row['failures']} failed: {', '.join(map(str, row['failure_kinds']))})" if row["failures"] else ""
     tail_name, tail = row["tail"]
@@ -878,6 +917,14 @@ def main() -> None:
     )
     parser.add_argument(
         "--prepared", nargs="+", choices=["on", "off"], default=["on", "off"], help="OMS_PREPARED_STATEMENTS modes"
+    )
+    parser.add_argument(
+        "--also-api-from",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="with --rounds: also the API of another checkout (e.g. before a change), in turn; may be repeated",
     )
     args = parser.parse_args()
     quote_modes = ["shipping", "flat"] if args.quotes == "both" else [args.quotes]
@@ -925,7 +972,7 @@ def main() -> None:
                 for row, foreign in bare_view_run(url, args.seconds, settings_dir, database, args.workers):
                     print_row(row, foreign)
             if args.rounds and shutil.which("wrk"):
-                compare_rounds(url, args.seconds, settings_dir, token, args.rounds, modes)
+                compare_rounds(url, args.seconds, settings_dir, token, args.rounds, modes, args.also_api_from)
     finally:
         drop_queue()
         reset()

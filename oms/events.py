@@ -1,7 +1,8 @@
 """The transactional outbox (ARCHITECTURE "Events and workers").
 
 ``publish`` writes the event row in the caller's transaction. After commit the event id is
-handed to Celery; when the broker is unreachable the hand-off fails fast and the beat-scheduled
+handed to Celery (with Redis as the broker, by this process's hand-off thread a moment later:
+``oms.broker``); when the broker is unreachable the hand-off fails fast and the beat-scheduled
 ``sweep`` sends it later. ``dispatch`` runs every registered handler of the event, each inside
 its own transaction together with a ``HandlerRun`` row whose unique constraint makes the handler
 take effect at most once per event, even when the event is delivered twice at the same time.
@@ -123,7 +124,7 @@ def published(ids: list[int], created_at, txid: int, payloads: list[dict], names
     if connection.in_atomic_block:
         _batch_for(txid).extend(ids)
     else:  # autocommit: the rows are committed already
-        send(list(ids))
+        hand_off(list(ids))
     return [
         _written(event_id, name, payload, created_at)
         for event_id, name, payload in zip(ids, names, payloads, strict=True)
@@ -178,7 +179,16 @@ def _flush(batch: _Batch) -> None:
     if getattr(_local, "batch", None) is batch:
         _local.batch = None
     if batch:
-        send(list(batch))
+        hand_off(list(batch))
+
+
+def hand_off(event_ids: list[int]) -> None:
+    """Events just committed: to this process's hand-off thread when the broker is Redis (it
+    pushes them a moment later, off the request's path: ``oms.broker``), else sent now."""
+    from oms.broker import queue_outbox_batch
+
+    if not queue_outbox_batch(event_ids):
+        send(event_ids)
 
 
 def send(event_ids: int | list[int]) -> bool:

@@ -318,6 +318,10 @@ OMS_MAX_UPLOAD_BYTES = env.int("OMS_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 OMS_OUTBOX_MAX_ATTEMPTS = env.int("OMS_OUTBOX_MAX_ATTEMPTS", default=5)
 # The sweep leaves fresh events to the on-commit hand-off so that it does not race it.
 OMS_OUTBOX_SWEEP_GRACE_SECONDS = 10
+# Seconds the hand-off thread waits after the first event committed before it pushes one message
+# for all the events committed meanwhile (oms.broker.HandOff): the events' handlers start this much
+# later, and under load a process pushes one message per few orders instead of one per order.
+OMS_OUTBOX_HANDOFF_LINGER = env.float("OMS_OUTBOX_HANDOFF_LINGER", default=0.02)
 OMS_OUTBOX_KEEP_DAYS = 30
 # How long the event feed (GET /api/v1/events/) keeps events; the outbox prune keeps them as long.
 OMS_EVENT_FEED_RETENTION_DAYS = env.int("OMS_EVENT_FEED_RETENTION_DAYS", default=30)

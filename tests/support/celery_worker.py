@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from django.db import connection
 
+from oms.broker import flush_hand_offs
 from oms.celery import app as celery_app
 from tests.support.services import redis_url
 
@@ -59,6 +60,7 @@ def use_broker(url: str, queue: str, transport_options: dict | None = None):
     try:
         yield
     finally:
+        flush_hand_offs()  # what the block committed reaches its broker before the block ends
         conf.update(saved)
         _reset_pools()
 
