@@ -413,17 +413,9 @@ def start_gunicorn(
 
 
 @contextmanager
-def serving(
-    port: int,
-    settings_dir: str,
-    url: str,
-    workers: int = 2,
-    app: str = "oms.wsgi:application",
-    extra_env=None,
-    code: Path = ROOT,
-):
-    """gunicorn serving ``app`` for the duration of the block."""
-    process = start_gunicorn(port, settings_dir, url, workers, app, extra_env, code)
+def serving(*args, **kwargs):
+    """gunicorn serving for the duration of the block (the arguments are ``start_gunicorn``'s)."""
+    process = start_gunicorn(*args, **kwargs)
     try:
         yield process
     finally:
@@ -692,12 +684,12 @@ def compare_rounds(
         for label, app, script, env, code in contestants[turn:] + contestants[:turn]:
             reset()
             port = free_port()
-            queued = queue_length()
             with serving(port, settings_dir, url, 2, app=app, extra_env=env, code=code) as server:
                 meter = ServerCpu(server.pid, database)
                 row = wrk_run("", port, script, seconds, token, meter=meter)
-            # counted once the server has stopped: its workers push what they hold as they exit
-            messages[label].append((queue_length() - queued) / max(row["requests"], 1))
+            # from the measured run's start (after the warm-up) until the server has stopped: its
+            # workers push what they still hold as they exit
+            messages[label].append((queue_length() - meter.queued_from) / max(row["requests"], 1))
             rates[label].append(row["rate"])
             cpu[label].append(meter.seconds * 1000 / max(row["requests"], 1))
             split[label].append((meter.python, meter.database_seconds, row["requests"]))
@@ -811,6 +803,7 @@ class ServerCpu:
         self.before = self._server_ticks()
         self.machine_before = _machine_busy_ticks()
         self.wal_from = _wal_position()
+        self.queued_from = queue_length()  # the events' messages so far
         return self
 
     def __exit__(self, *exc) -> None:

@@ -13,6 +13,7 @@ from billing.models import COUNTER_METHODS, InvoiceKind, InvoiceStatus
 from customers.models import PaymentMethod
 from oms import forms as oms_forms
 from oms.forms import AmountField
+from oms.numbers import plain_int
 
 DATE = forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"})
 
@@ -229,8 +230,9 @@ def parse_scan(text: str) -> tuple[str, int]:
     """``"3*MUG-RED"`` or ``"3*8712345678906"`` -> (code, 3); a plain code counts once."""
     text = (text or "").strip()
     head, found, tail = text.partition("*")
-    if found and head.strip().isdigit() and tail.strip():
-        return tail.strip(), max(1, min(int(head), MAX_COUNTER_QUANTITY))
+    count = plain_int(head.strip())
+    if found and count is not None and tail.strip():
+        return tail.strip(), max(1, min(count, MAX_COUNTER_QUANTITY))
     return text, 1
 
 

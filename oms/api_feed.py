@@ -16,6 +16,7 @@ from oms import feed
 from oms.api import api_access
 from oms.api_clients import Scope
 from oms.errors import ValidationFailed
+from oms.numbers import plain_int
 from oms.roles import Role
 
 FEED_ACCESS = api_access(Scope.EVENTS_READ, roles=(Role.ACCOUNTING,))
@@ -37,9 +38,10 @@ def _types(raw: str) -> list[str]:
 def _limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return feed.DEFAULT_LIMIT
-    if not raw.isdigit():
+    limit = plain_int(raw)
+    if limit is None:
         raise ValidationFailed(f"limit is 1 to {feed.MAX_LIMIT}.", code="invalid", field="limit")
-    return int(raw)
+    return limit
 
 
 event_representation = feed.event_body

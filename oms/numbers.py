@@ -24,6 +24,19 @@ from django.utils.translation import get_language
 _SPACES = re.compile(r"[\s\u00a0\u202f€]")
 
 
+def plain_int(text: str | None, digits: int = 18) -> int | None:
+    """``text`` as a whole number when it is one to ``digits`` ASCII digits (what a form field, a
+    query parameter or a path carries), else None.
+
+    ``str.isdigit`` is not the test: it is true for "¹" and "²", which ``int`` then refuses (a
+    server error), and for other scripts' digits ("٣"), which ``int`` reads; and a number of 19
+    digits no longer fits a database id."""
+    text = text or ""
+    if 0 < len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def normalize_decimal(text: str) -> str:
     raw = _SPACES.sub("", text or "")
     sign = ""

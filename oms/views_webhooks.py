@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oms import webhooks
 from oms.errors import NotFound, OmsError, add_to_form
 from oms.models import WebhookDeliveryStatus
+from oms.numbers import plain_int
 from oms.roles import Role, role_required
 
 LOG_PAGE_SIZE = 50
@@ -80,8 +81,9 @@ def endpoint_detail(request, endpoint_id: int):
     status = request.GET.get("status", "")
     rows = webhooks.deliveries(endpoint.pk, status)
     before = request.GET.get("before", "")
-    if before.isdigit() and len(before) < 19:
-        rows = rows.filter(pk__lt=int(before))
+    before_id = plain_int(before)
+    if before_id is not None:
+        rows = rows.filter(pk__lt=before_id)
     rows = list(rows[: LOG_PAGE_SIZE + 1])  # keyset pages: no count of a long log
     older = rows[LOG_PAGE_SIZE - 1].pk if len(rows) > LOG_PAGE_SIZE else None
     rows = rows[:LOG_PAGE_SIZE]

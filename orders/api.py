@@ -43,6 +43,7 @@ from oms.errors import InsufficientScope, MultipleErrors, NotPermitted, Validati
 from oms.idempotency import complete_within, idempotent, idempotent_with_effect
 from oms.links import reverse_one
 from oms.money import rate_label
+from oms.numbers import plain_int
 from oms.quantities import MAX_QUANTITY
 from oms.reference_cache import current_stamps
 from oms.roles import Role
@@ -573,11 +574,12 @@ def _option_lines(values: list[str]) -> list[dict]:
             "Give the lines as lines=<sku>:<quantity>, e.g. lines=MUG-RED:2.", code="required", field="lines"
         )
     for index, value in enumerate(values[: MAX_LINES + 1]):
-        sku, sep, quantity = value.rpartition(":")
-        if not sep or not quantity.strip().isdigit():
+        sku, sep, text = value.rpartition(":")
+        quantity = plain_int(text.strip()) if sep else None
+        if quantity is None:
             errors.append(ValidationFailed("A line is <sku>:<quantity>, e.g. MUG-RED:2.", field=f"lines.{index}"))
             continue
-        lines.append({"sku": sku, "quantity": int(quantity.strip())})
+        lines.append({"sku": sku, "quantity": quantity})
     if errors:
         raise MultipleErrors(errors) if len(errors) > 1 else errors[0]
     return lines

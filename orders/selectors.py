@@ -36,6 +36,7 @@ from oms import notify
 from oms.errors import NotFound
 from oms.models import Notification, NotificationStatus
 from oms.money import ZERO
+from oms.numbers import plain_int
 from orders import pricing
 from orders.models import (
     OPEN_STATUSES,
@@ -74,9 +75,9 @@ def order_get(pk: int) -> Order:
 def normalize_number(number: str) -> str:
     """``so-123`` and ``123`` -> ``SO-000123``: what people type into a search box."""
     text = (number or "").strip().upper()
-    digits = text.removeprefix(NUMBER_PREFIX)
-    if digits.isdigit():
-        return f"{NUMBER_PREFIX}{int(digits):06d}"
+    number = plain_int(text.removeprefix(NUMBER_PREFIX))
+    if number is not None:
+        return f"{NUMBER_PREFIX}{number:06d}"
     return text
 
 

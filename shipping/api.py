@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from oms.api import api_access, cursor_page, order_owner, updated_since
 from oms.api_clients import Scope
+from oms.numbers import plain_int
 from oms.roles import Role
 from shipping.selectors import fulfilment, pickup
 
@@ -61,7 +62,7 @@ class PickupPointList(APIView):
     def get(self, request):
         params = request.query_params
         limit = params.get("limit", "10")
-        limit = min(int(limit), MAX_PICKUP_POINTS) if limit.isdigit() and int(limit) > 0 else 10
+        limit = min(plain_int(limit) or 10, MAX_PICKUP_POINTS)
         points = pickup.pickup_points_near(
             params.get("postcode", ""), params.get("country", "NL"), carrier_code=params.get("carrier", ""), limit=limit
         )

@@ -32,6 +32,7 @@ from oms.errors import NotFound, OmsError, add_to_form
 from oms.exports import csv_lines
 from oms.htmx import HtmxHttpRequest, is_partial
 from oms.money import ZERO, rate_label
+from oms.numbers import plain_int
 from oms.pagination import paginate
 from oms.roles import Role, has_role, role_required
 
@@ -182,9 +183,9 @@ def journal_auditfile(request: HtmxHttpRequest) -> StreamingHttpResponse:
     """The XAF 3.2 audit file of the period, streamed (``billing.xaf``). ``?year=2026`` gives the
     whole fiscal year; else the journal's period, cut to the fiscal year it starts in."""
     date_from, date_to = PeriodForm(request.GET or None).period()
-    year = request.GET.get("year", "")
-    if year.isdigit() and 2000 <= int(year) <= 2999:
-        date_from, date_to = xaf.period_of_year(int(year))
+    year = plain_int(request.GET.get("year", ""))
+    if year is not None and 2000 <= year <= 2999:
+        date_from, date_to = xaf.period_of_year(year)
     date_to = min(date_to, date_from.replace(month=12, day=31))
     chunks = xaf.auditfile_chunks(year=date_from.year, date_from=date_from, date_to=date_to)
     response = StreamingHttpResponse(chunks, content_type=xaf.CONTENT_TYPE)

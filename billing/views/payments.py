@@ -21,6 +21,7 @@ from customers import selectors as customer_selectors
 from customers.models import Customer
 from oms.errors import NotFound, OmsError, add_to_form
 from oms.htmx import HtmxHttpRequest, is_partial
+from oms.numbers import plain_int
 from oms.roles import Role, has_role, role_required
 from orders import selectors as order_selectors
 from orders.services import payment as order_payment_services
@@ -79,7 +80,7 @@ def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     then the whole panel, once."""
     polls = request.GET.get("invoice_wait")
     if polls is not None and is_partial(request):
-        return _invoice_wait(request, order_id, int(polls) if polls.isdigit() else 0)
+        return _invoice_wait(request, order_id, plain_int(polls) or 0)
     return _order_panel(request, order_id)
 
 

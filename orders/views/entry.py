@@ -25,6 +25,7 @@ from customers import selectors as customers_selectors
 from customers.models import AddressKind, PaymentMethod
 from oms.errors import Conflict, NotFound, OmsError
 from oms.htmx import HtmxHttpRequest, is_partial
+from oms.numbers import plain_int
 from oms.roles import Role, role_required
 from orders import selectors, services
 from orders.forms import (
@@ -241,7 +242,7 @@ def entry_customers(request: HtmxHttpRequest) -> HttpResponse:
         "query": query,
         "hint": customers_selectors.search_hint(query),
         "customers": customers_selectors.customer_search(query, limit=CUSTOMER_RESULTS) if query else [],
-        "pick_url": _pick_url(int(draft) if draft.isdigit() else None),
+        "pick_url": _pick_url(plain_int(draft)),
     }
     return render(request, f"{PAGE}#customer-results", context)
 
@@ -621,8 +622,8 @@ def placed_payment_link(request: HtmxHttpRequest, order_id: int) -> HttpResponse
         raise Http404(exc.message) from exc
     if order.is_draft:
         raise Http404("Not placed yet.")
-    poll = request.GET.get("poll", "0")
-    poll = int(poll) + 1 if poll.isdigit() else PAYMENT_LINK_POLLS
+    polls = plain_int(request.GET.get("poll", "0"))
+    poll = PAYMENT_LINK_POLLS if polls is None else polls + 1
     return render(request, f"{PAGE}#entry-payment-link", {"order": order, "poll": poll})
 
 

@@ -16,6 +16,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from oms.errors import MultipleErrors, NotFound, OmsError, ValidationFailed
 from oms.htmx import HtmxHttpRequest, is_partial
+from oms.numbers import plain_int
 from oms.roles import Role, has_role, role_required
 from orders import selectors, services
 from orders.forms import OrderFilterForm, ReasonForm
@@ -319,6 +320,13 @@ def order_change_lines(request: HtmxHttpRequest, number: str) -> HttpResponse:
     return _done(request, order.number, _("Lines changed."))
 
 
+def _typed_quantity(raw: str) -> int | str:
+    """A typed quantity as a number when it is one; else as typed, for the service to refuse
+    with its own message."""
+    quantity = plain_int(raw)
+    return raw if quantity is None else quantity
+
+
 def _line_changes(order: Order, data: QueryDict) -> tuple[list[dict], dict[str, str]]:
     """The changes the form asks for, and which input each service field path belongs to."""
     changes: list[dict] = []
@@ -329,7 +337,7 @@ def _line_changes(order: Order, data: QueryDict) -> tuple[list[dict], dict[str, 
         raw = (data.get(f"qty-{line.pk}") or "").strip()
         if raw == "" or raw == str(line.quantity):
             continue
-        quantity = int(raw) if raw.isdigit() else raw
+        quantity = _typed_quantity(raw)
         mapping[f"changes.{len(changes)}.quantity"] = f"qty-{line.pk}"
         mapping[f"changes.{len(changes)}.line_id"] = f"qty-{line.pk}"
         changes.append({"line_id": line.pk, "quantity": quantity})
@@ -340,7 +348,7 @@ def _line_changes(order: Order, data: QueryDict) -> tuple[list[dict], dict[str, 
         index = len(changes)
         for part in ("sku", "quantity"):
             mapping[f"changes.{index}.{part}"] = "add-code" if part == "sku" else "add-quantity"
-        change = {"sku": product.sku if product else code, "quantity": int(raw) if raw.isdigit() else raw}
+        change = {"sku": product.sku if product else code, "quantity": _typed_quantity(raw)}
         change.update(_price_terms(data, index, mapping))
         changes.append(change)
     return changes, mapping

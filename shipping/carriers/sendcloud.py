@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 import httpx
 from django.conf import settings
 
+from oms.numbers import plain_int
 from shipping.carriers.base import (
     CarrierAdapter,
     CarrierRefused,
@@ -57,7 +58,7 @@ STATUSES = {
 
 def check_options(options: dict) -> list[str]:
     methods = options.get("shipping_methods")
-    ok = isinstance(methods, dict) and methods and all(str(v).isdigit() for v in methods.values())
+    ok = isinstance(methods, dict) and methods and all(plain_int(str(v)) is not None for v in methods.values())
     return [] if ok else ["shipping_methods"]
 
 
@@ -139,9 +140,9 @@ class Sendcloud(CarrierAdapter):
             parcel["sender_address"] = int(self.options["sender_address"])
         if request.pickup_point:
             point = str(request.pickup_point.get("id", "")).strip()
-            if not point.isdigit():
+            if plain_int(point) is None:
                 raise CarrierRefused(f"Pick-up point {point!r} is not a Sendcloud service point id.")
-            parcel["to_service_point"] = int(point)
+            parcel["to_service_point"] = plain_int(point)
         return parcel
 
     def _return_parcel(self, request: ParcelRequest) -> dict:
@@ -152,7 +153,7 @@ class Sendcloud(CarrierAdapter):
             or methods.get(request.service_code)
             or methods.get("default")
         )
-        if not method or not str(method).isdigit():
+        if not method or plain_int(str(method)) is None:
             raise CarrierRefused("No Sendcloud shipping method for returns in the carrier's settings.")
         home, to = request.sender, request.recipient
         return {
@@ -233,8 +234,8 @@ def _point(item: dict, code: str) -> PickupPoint:
     hours = []
     for day, periods in sorted((item.get("formatted_opening_times") or {}).items()):
         for period in periods or []:
-            if str(day).isdigit():
-                hours.append((int(day), str(period).replace(" ", "")))
+            if plain_int(str(day)) is not None:
+                hours.append((plain_int(str(day)), str(period).replace(" ", "")))
     distance = item.get("distance")
     return PickupPoint(
         id=str(item.get("id", "")), name=str(item.get("name", "")), street=str(item.get("street", "")),

@@ -15,6 +15,7 @@ from django.db.models.functions import Extract
 from django.utils import timezone
 
 from oms.errors import NotFound
+from oms.numbers import plain_int
 from orders import selectors as orders_selectors
 from orders.models import AWAITING_PAYMENT, Order, OrderStatus
 from shipping.models import (
@@ -230,7 +231,8 @@ def _number(prefix: str, text: str) -> str:
     """``sh-12`` and ``12`` -> ``SH-000012``, as people type numbers into a search box."""
     text = text.strip().upper()
     digits = text.removeprefix(f"{prefix}-")
-    return f"{prefix}-{int(digits):06d}" if digits.isdigit() else text
+    number = plain_int(digits)
+    return f"{prefix}-{number:06d}" if number is not None else text
 
 
 def _orders_matching(q: str):

@@ -10,6 +10,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import render as render_page
 
 from oms.htmx import is_partial
+from oms.numbers import plain_int
 from shipping.services import stored_pdf
 
 # Polls of the waiting page (one a second) before it offers to print in the request (no worker
@@ -30,7 +31,7 @@ def stored_pdf_response(
     stored = stored_pdf.pdf_open(row, stamp)
     context = {"kind": kind, "row": row, "url": request.path, "max_polls": POLLS_BEFORE_FALLBACK}
     if is_partial(request):
-        polls = int(request.GET["poll"]) + 1 if request.GET.get("poll", "").isdigit() else 1
+        polls = (plain_int(request.GET.get("poll", "")) or 0) + 1
         if stored is not None:
             stored.close()
         context.update(ready=stored is not None, polls=polls, fallback=polls >= POLLS_BEFORE_FALLBACK)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from oms.errors import OmsError
+from oms.numbers import plain_int
 from orders.models import Order
 from orders.status_links import NOT_FOUND_TEMPLATE, order_token, public_page, status_path
 from shipping.models import Return, ReturnLabelStatus, ReturnReason
@@ -82,12 +83,13 @@ def _read_request(data, order: Order, shipping: CustomerShipping):
         raw = (data.get(f"qty-{line.pk}") or "").strip()
         if not raw or left <= 0:
             continue
-        if not raw.isdigit():
+        quantity = plain_int(raw)
+        if quantity is None:
             errors[f"qty-{line.pk}"] = _("Enter a whole number.")
-        elif int(raw) > left:
+        elif quantity > left:
             errors[f"qty-{line.pk}"] = _("At most %(count)s can be returned.") % {"count": left}
-        elif int(raw):
-            wanted[line.pk] = int(raw)
+        elif quantity:
+            wanted[line.pk] = quantity
     if not wanted and not errors:
         errors["lines"] = _("Choose at least one item to return.")
     reason = data.get("reason", "")

@@ -13,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from inventory import selectors as inventory_selectors
 from oms.errors import OmsError
+from oms.numbers import plain_int
 from oms.pagination import paginate
 from oms.roles import role_required
 from shipping import documents
@@ -67,7 +68,7 @@ def _warehouse(code: str):
 
 
 def _ids(values) -> list[int]:
-    return [int(v) for v in values if str(v).isdigit()]
+    return [number for v in values if (number := plain_int(str(v))) is not None]
 
 
 @require_GET

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from oms.errors import OmsError
+from oms.numbers import plain_int
 from oms.pagination import paginate
 from oms.roles import role_required
 from shipping import selectors as carrier_selectors
@@ -34,7 +35,7 @@ def shipment_list(request):
     handed_off = _day(request.GET.get("handed_off", ""))
     qs = selectors.shipment_list(
         status=status,
-        carrier_id=int(carrier_id) if carrier_id.isdigit() else None,
+        carrier_id=plain_int(carrier_id),
         search=request.GET.get("q", "")[:60],
         handed_off_on=handed_off,
     )

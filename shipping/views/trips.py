@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from inventory import selectors as inventory_selectors
 from oms.errors import OmsError, add_to_form
+from oms.numbers import plain_int
 from oms.roles import role_required
 from shipping import documents
 from shipping import selectors as carrier_selectors
@@ -88,7 +89,7 @@ def trip_list(request):
 @role_required(WH)
 def trip_plan(request):
     vehicles = selectors.vehicle_list(active_only=True)
-    ids = [int(v) for v in request.POST.getlist("shipments") if v.isdigit()]
+    ids = [number for v in request.POST.getlist("shipments") if (number := plain_int(v)) is not None]
     form = TripPlanForm(request.POST, vehicles=vehicles, shipment_ids=ids)
     if not form.is_valid():
         messages.error(request, _("Choose a vehicle and a date."))
@@ -160,7 +161,8 @@ def trip_stop(request, stop_id: int):
             messages.error(request, exc.message)
     else:
         messages.error(request, _("Say whether the stop was delivered."))
-    return redirect("shipping:trip_detail", trip_id=int(trip_id)) if trip_id.isdigit() else redirect("shipping:trips")
+    trip = plain_int(trip_id)
+    return redirect("shipping:trip_detail", trip_id=trip) if trip is not None else redirect("shipping:trips")
 
 
 @require_GET

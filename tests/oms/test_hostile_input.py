@@ -22,6 +22,9 @@ HOSTILE = {
     "nul": "a\x00b",
     "control": "a\x1b[31mb",
     "huge_number": "9" * 40,
+    # digits to str.isdigit that int() refuses: a superscript, and more digits than int() reads
+    "superscript_digit": "\u00b9",
+    "digits_past_int_limit": "9" * 4400,
     "negative": "-5",
     "far_future": "9999-12-31",
     "far_past": "0001-01-01",

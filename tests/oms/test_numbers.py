@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from oms.forms import AmountField
-from oms.numbers import format_decimal_input, normalize_decimal
+from oms.numbers import format_decimal_input, normalize_decimal, plain_int
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,36 @@ def test_the_field_reads_a_comma_and_shows_one_in_dutch():
         assert format_decimal_input(Decimal("4988.5")) == "4988,50"
     with translation.override("en"):
         assert field.widget.format_value(Decimal("107.85")) == "107.85"
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("0", 0),
+        ("42", 42),
+        ("000123", 123),
+        ("9" * 18, int("9" * 18)),
+        ("9" * 19, None),  # past a database id
+        ("9" * 4400, None),  # past what int() reads at all
+        ("\u00b9", None),  # a superscript one: isdigit() says yes, int() refuses it
+        ("\u0663", None),  # an Arabic-Indic three: int() would read it
+        ("-1", None),
+        ("+1", None),
+        (" 1", None),
+        ("1.0", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_plain_whole_number_is_one_to_eighteen_ascii_digits(typed, read):
+    assert plain_int(typed) == read
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("number", ["\u00b9", "\u00b2\u00b3", "9" * 4400])
+def test_an_order_number_of_odd_digits_is_not_found_not_a_server_error(api_client_for, number):
+    client = api_client_for("api_client")
+    for path in (f"/api/v1/orders/{number}/", f"/api/v1/orders/{number}/payments/"):
+        response = client.get(path)
+        assert response.status_code == 404, (path, response.content[:200])
+        assert response["Content-Type"].startswith("application/problem+json")
