@@ -22,9 +22,9 @@ moment. The sweep and the quick start's broker send at once (``send_outbox_batch
 
 The ``LPUSH`` goes through redis-py: one client per process holding one connection (no pool to
 take it from and give it back to), with a socket timeout of 2 s so a frozen Redis never holds up
-the hand-off for long (the event stays pending and the sweep sends it). A connection found broken is opened
-again once; a timeout is not retried (a frozen server: do not wait twice). A message that is then
-sent twice is harmless (``outbox_dispatch`` runs each handler once per event).
+the hand-off for long (the event stays pending and the sweep sends it). A connection found broken
+is opened again once; a timeout is not retried (a frozen server: do not wait twice). A message
+that is then sent twice is harmless (``outbox_dispatch`` runs each handler once per event).
 """
 
 from __future__ import annotations
@@ -144,11 +144,12 @@ def send_outbox_batch(event_ids: int | list[int]) -> None:
 # --- the hand-off after commit, in the background -------------------------------------------------
 #
 # A request that committed events used to push their message itself: a round trip to Redis on
-# the request's path, and under load one more wake-up of the Redis server per order, which cost
-# the order API far more CPU than the push alone (bench/order_intake.py --rounds; the figures are
-# in docs/ARCHITECTURE.md). Now the request leaves the ids with this process's hand-off thread
-# and answers; the thread waits ``OMS_OUTBOX_HANDOFF_LINGER`` seconds after the first of them, so
-# that the commits of that moment join it, and pushes one message per destination. Nothing is lost
+# the request's path, and one message, so one worker task, per order. Now the request leaves the
+# ids with this process's hand-off thread and answers; the thread waits
+# ``OMS_OUTBOX_HANDOFF_LINGER`` seconds after the first of them, so that the commits of that moment
+# join it, and pushes one message per destination (under load one for every few orders:
+# bench/order_intake.py --rounds prints the messages per order; the figures are in
+# docs/ARCHITECTURE.md). Nothing is lost
 # that was not lost before: a process that dies holding ids leaves their events pending, and the
 # outbox sweep sends them (``OMS_OUTBOX_SWEEP_GRACE_SECONDS`` after they were written); at a
 # normal exit the thread is emptied first (``atexit``).
