@@ -140,9 +140,10 @@ class Sendcloud(CarrierAdapter):
             parcel["sender_address"] = int(self.options["sender_address"])
         if request.pickup_point:
             point = str(request.pickup_point.get("id", "")).strip()
-            if plain_int(point) is None:
+            point_id = plain_int(point)
+            if point_id is None:
                 raise CarrierRefused(f"Pick-up point {point!r} is not a Sendcloud service point id.")
-            parcel["to_service_point"] = plain_int(point)
+            parcel["to_service_point"] = point_id
         return parcel
 
     def _return_parcel(self, request: ParcelRequest) -> dict:
@@ -233,9 +234,9 @@ def _label_url(parcel: dict) -> str:
 def _point(item: dict, code: str) -> PickupPoint:
     hours = []
     for day, periods in sorted((item.get("formatted_opening_times") or {}).items()):
-        for period in periods or []:
-            if plain_int(str(day)) is not None:
-                hours.append((plain_int(str(day)), str(period).replace(" ", "")))
+        weekday = plain_int(str(day))
+        if weekday is not None:
+            hours.extend((weekday, str(period).replace(" ", "")) for period in periods or [])
     distance = item.get("distance")
     return PickupPoint(
         id=str(item.get("id", "")), name=str(item.get("name", "")), street=str(item.get("street", "")),
