@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -175,6 +175,11 @@ def notification_release(*, key: str) -> bool:
 def notification_status(*, key: str) -> str | None:
     """The status of the notification with ``key`` (None: not written)."""
     return Notification.objects.filter(key=key[:120]).values_list("status", flat=True).first()
+
+
+def notification_written_since(*, kind: str, order_id: int, since: datetime) -> bool:
+    """Whether a ``kind`` notification about the order was written at or after ``since``."""
+    return Notification.objects.filter(order_id=order_id, kind=kind, created_at__gte=since).exists()
 
 
 def notification_record(

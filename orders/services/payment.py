@@ -14,7 +14,7 @@ the confirmation went is sent in an e-mail of its own.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -30,6 +30,7 @@ CONFIRMATION = "order_confirmation"
 PAYMENT_LINK = "order_payment_link"
 PAYMENT_REMINDER = "order_payment_reminder"
 UNPAID_CANCELLED = "order_cancelled_unpaid"
+RESEND_GAP = timedelta(minutes=1)  # a double click, or a second agent on the same order, sends one
 
 
 def confirmation_key(order_id: int) -> str:
@@ -130,14 +131,18 @@ def order_payment_link_missing(*, order_id: int, reason: str) -> None:
 
 
 def order_payment_link_send(*, order: Order, user, now: datetime | None = None) -> bool:
-    """Customer service's "resend": e-mail the order's current link to the customer. Once a
-    minute at most (a double click sends one). Durable. Returns False when it was just sent."""
+    """Customer service's "resend": e-mail the order's current link to the customer, unless a
+    link e-mail was written for the order in the last ``RESEND_GAP`` (a double click sends one,
+    also across a minute's turn). Durable; the order row lock serialises the look and the write.
+    Returns False when nothing was sent."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         locked = lock_order(order.pk)
         if not locked.payment_url or not locked.awaits_payment:
             return False
-        sent = _queue(PAYMENT_LINK, f"{PAYMENT_LINK}:order:{locked.pk}:{now:%Y%m%d%H%M}", locked)
+        if notify.notification_written_since(kind=PAYMENT_LINK, order_id=locked.pk, since=now - RESEND_GAP):
+            return False
+        sent = _queue(PAYMENT_LINK, f"{PAYMENT_LINK}:order:{locked.pk}:{now:%Y%m%d%H%M%S%f}", locked)
         if sent is not None:
             timeline(locked, OrderEventKind.NOTE, gettext_noop("Payment link sent again."), user=user, params={})
     return sent is not None

@@ -16,6 +16,7 @@ from billing.services import payment_links
 from oms.models import Delivery, Notification
 from orders import status_links
 from orders.models import OrderEvent
+from orders.services import payment as order_payment
 from shipping.selectors.fulfilment import pick_queue
 from tests.factories.payments import dispatch_pending, place
 
@@ -172,6 +173,22 @@ def test_the_order_panel_shows_the_link_and_sends_it_again(shop, fake_mollie, ru
     assert answer.status_code == 200 and 'id="billing-order-panel"' in answer.content.decode()
     (message,) = mail.outbox
     assert order.payment_url in message.body and order.number in message.subject
+
+
+def test_a_double_click_across_a_minute_turn_sends_one_link_and_a_later_press_sends_again(shop, fake_mollie, run):
+    order = _phone_order(shop, run)
+    order.refresh_from_db()
+    mail.outbox.clear()
+    # when the two clicks fall on either side of a minute's turn (12:00:59.95 and 12:01:00.05)
+    turn = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+    first = run(order_payment.order_payment_link_send, order=order, user=None, now=turn - timedelta(milliseconds=50))
+    second = run(order_payment.order_payment_link_send, order=order, user=None, now=turn + timedelta(milliseconds=50))
+    # then one e-mail went out, and the second press says nothing was sent
+    assert (first, second, len(mail.outbox)) == (True, False, 1)
+    # and a press after the gap sends the link again
+    later = timezone.now() + order_payment.RESEND_GAP + timedelta(seconds=1)
+    assert run(order_payment.order_payment_link_send, order=order, user=None, now=later) is True
+    assert len(mail.outbox) == 2 and all(order.payment_url in m.body for m in mail.outbox)
 
 
 def test_a_new_link_after_expiry_from_the_order_panel(shop, fake_mollie, run, role_client, htmx_headers):
