@@ -6,6 +6,12 @@ Loads the demo carriers and holidays (``demo_shipping``, idempotent), then insid
 that is rolled back at the end: two warehouses and ten products, eight in stock and two short
 with an expected receipt. Prints quotes per second, p50/p95/p99 latency and queries per quote,
 for the full backend and for the pure planner alone (the same request on preloaded data).
+
+Then the quote as order placement asks it, for shipping's backend (what ships) and orders'
+flat-rate stand-in side by side: every line with its allocations (placement reserves first),
+inside one ``stamps_read_once`` block (placement's stamps ride on its products' read, so the
+quote reads nothing). The difference between those two rows is what the shipped quote adds to
+an order's CPU, which ``bench/order_intake.py``'s server runs are too noisy to show.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import replace
 from datetime import date, datetime
 from datetime import time as clock
 from decimal import Decimal
@@ -24,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings.base")
+os.environ.setdefault("DEBUG", "false")  # as it ships: no query log behind every statement
 
 import django  # noqa: E402
 
@@ -34,7 +42,10 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from inventory import services as inventory_services  # noqa: E402
+from inventory.selectors import product_weights  # noqa: E402
 from oms.delivery import QuoteLine, QuoteRequest  # noqa: E402
+from oms.reference_cache import stamps_read_once  # noqa: E402
+from orders import quotes as flat_quotes  # noqa: E402
 from shipping.promise import build_quote  # noqa: E402
 from shipping.quotes import promise_data_load, quote_delivery  # noqa: E402
 
@@ -84,6 +95,33 @@ def _report(name: str, samples: list[float]) -> None:
     )
 
 
+def _placement_rows(request: QuoteRequest, seconds: float) -> None:
+    """Both backends on the request order placement makes: lines allocated in full from the
+    first warehouse and carrying their products' weights (placement has read the products),
+    reference stamps already read."""
+    weights = product_weights([line.product_id for line in request.lines])
+    allocated = replace(
+        request,
+        lines=tuple(
+            replace(
+                line,
+                weight_grams=weights[line.product_id],
+                allocations=((request.warehouse_ids[0], line.quantity),),
+            )
+            for line in request.lines
+        ),
+        warehouse_ids=None,
+    )
+    backends = (("placement: shipped", quote_delivery), ("placement: FLAT stand-in", flat_quotes.quote_delivery))
+    with stamps_read_once():
+        for name, backend in backends:
+            backend(allocated)  # each backend's own per-process caches warm, as in a running worker
+            with CaptureQueriesContext(connection) as queries:
+                backend(allocated)
+            _report(name, _time(lambda backend=backend: backend(allocated), seconds))
+            print(f"{'':<22} {len(queries)} queries per quote")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -99,6 +137,7 @@ def main() -> None:
         _report("quote_delivery (DB)", _time(lambda: quote_delivery(request), args.seconds))
         data = promise_data_load(request)
         _report("build_quote (pure)", _time(lambda: build_quote(request, data), args.seconds / 2))
+        _placement_rows(request, args.seconds / 2)
         transaction.set_rollback(True)
 
 
